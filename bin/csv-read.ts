@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+import { runCli } from '../lib/cli.js'
+import { csvRead } from '../lib/csv-read.js'
+import type { CsvEncoding } from '../lib/csv-read.js'
+import { checkInputs, inputNames } from '../lib/input.js'
+import { toNdjson } from '../lib/ndjson.js'
+import { UsageError } from '../lib/errors.js'
+
+await runCli({
+  tool: 'csv-read',
+  importMeta: import.meta,
+  counters: ['read', 'emitted'],
+  flags: {
+    csvFile: { type: 'string', aliases: ['csv_file'], isMultiple: true },
+    idColumn: { type: 'string', default: 'id', aliases: ['csv_id_column', 'id_column'] },
+    contentColumn: { type: 'string', default: 'content', aliases: ['csv_content_column', 'content_column'] },
+    delimiter: { type: 'string', shortFlag: 'd', default: ',' },
+    quote: { type: 'string', default: '"' },
+    header: { type: 'boolean', default: true },
+    columns: { type: 'string', isMultiple: true },
+    limit: { type: 'string' },
+    skip: { type: 'string' },
+    encoding: { type: 'string', default: 'utf8' },
+    cast: { type: 'boolean' }
+  },
+  help: `
+    Usage
+      $ csv-read [options] [FILE...]
+
+    Reads CSV files (none or - means stdin) and writes one NDJSON record per row to stdout:
+      {"_id": <id column>, "_source": <the row, or the parsed JSON of the content column>}
+
+    Options
+      --id-column NAME       column holding the record id (default: id)
+      --content-column NAME  column holding a JSON document; when a row's value there is a
+                             JSON object it becomes _source, otherwise the whole row does
+                             (default: content)
+      -d, --delimiter CHAR   field delimiter (default: ,)
+      --quote CHAR           quote character (default: ")
+      --no-header            the first line is data; name the columns with --columns
+      --columns a,b,c        column names (with a header line, they replace its names)
+      --limit N              stop after N records
+      --skip N               skip the first N records
+      --encoding ENC         utf8 (default), latin1 or utf16le
+      --cast                 numbers, true/false and null (or empty) become JSON values
+      --errors FILE          write failed rows with their reason to FILE (NDJSON)
+      --max-errors N         stop (exit 1) once more than N rows have failed
+      -q, --quiet            print only errors on stderr
+      --log-format FMT       text (default) or json: stderr lines as NDJSON events
+      --progress             draw a progress line even when stderr is not a terminal
+      --help, --version
+
+    Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.
+
+    Exit status: 0 all rows read; 1 a row failed or a fatal error; 2 bad usage.
+
+    Examples
+      $ csv-read people.csv | jq -c 'select(._source.age > 30)'
+      $ csv-read --id-column record_id --errors bad.ndjson data.csv | jsonl-write -o data.jsonl
+      $ csv-read --no-header --columns id,name,email users.csv | mysql-write --table users --create
+`
+}, async ({ opts, ctx }) => {
+  const files = inputNames([...opts.strings('csvFile'), ...opts.input])
+  const noHeader = !opts.bool('header')
+  const columns = opts.strings('columns')
+  if (noHeader && columns.length === 0) throw new UsageError('--no-header needs --columns to name the columns')
+  const encoding = opts.string('encoding', { choices: ['utf8', 'utf-8', 'latin1', 'utf16le'] })?.replace('utf-8', 'utf8') as CsvEncoding
+  const delimiter = opts.string('delimiter') ?? ','
+  const quote = opts.string('quote') ?? '"'
+  const records = csvRead({
+    files,
+    idColumn: opts.string('idColumn'),
+    contentColumn: opts.string('contentColumn'),
+    delimiter: delimiter === '\\t' ? '\t' : delimiter,
+    quote,
+    noHeader,
+    columns: columns.length > 0 ? columns : undefined,
+    limit: opts.int('limit', { min: 0 }),
+    skip: opts.int('skip', { min: 0 }),
+    encoding,
+    cast: opts.bool('cast'),
+    context: ctx
+  })
+  await checkInputs(files)
+  return [records, toNdjson(), process.stdout]
+})

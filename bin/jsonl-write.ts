@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { runCli } from '../lib/cli.js'
+import { fileSink } from '../lib/file-sink.js'
+import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
+import type { JsonlShape } from '../lib/jsonl-write.js'
+import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl-write.js'
+import { parseNdjson } from '../lib/ndjson.js'
+
+await runCli({
+  tool: 'jsonl-write',
+  importMeta: import.meta,
+  counters: ['read', 'written', ['skipped', 'duplicate id']],
+  flags: {
+    output: { type: 'string', shortFlag: 'o', aliases: ['output_file'] },
+    shape: { type: 'string', default: 'raw' },
+    idField: { type: 'string', default: '_id', aliases: ['id_field'] },
+    contentField: { type: 'string', default: '_source', aliases: ['content_field'] },
+    dedupe: { type: 'boolean' },
+    append: { type: 'boolean' },
+    gzip: { type: 'boolean' }
+  },
+  help: `
+    Usage
+      $ jsonl-write [options] [FILE...]
+
+    Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout
+    or to the file given with -o.
+
+    Options
+      -o, --output FILE      write to FILE instead of stdout; the file is written under a
+                             temporary name and renamed when the run succeeds, so a failed
+                             run leaves no half file; a name ending in .gz is gzipped
+      --append               add to FILE instead of replacing it (written in place)
+      --gzip                 gzip the output whatever its name (--no-gzip: never)
+      --shape SHAPE          raw (default): each record exactly as it came;
+                             envelope: {"id": ..., "content": ...} (the original FileSink);
+                             flat: {"id": ..., ...content} (the original JSONLSink)
+      --id-field PATH        where the id is (default: _id)
+      --content-field PATH   where the content is (default: _source; . is the whole record)
+      --dedupe               skip a record whose id was already written (the first wins);
+                             keeps every id in memory (about 100 bytes per record)
+      --errors FILE          write failed records with their reason to FILE (NDJSON)
+      --max-errors N         stop (exit 1) once more than N records have failed
+      -q, --quiet            print only errors on stderr
+      --log-format FMT       text (default) or json: stderr lines as NDJSON events
+      --progress             draw a progress line even when stderr is not a terminal
+      --help, --version
+
+    Alias of the original tool: --output_file.
+
+    Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.
+
+    Examples
+      $ es-read --index logs | jsonl-write -o logs.jsonl.gz
+      $ csv-read people.csv | jsonl-write --shape flat --dedupe -o people.jsonl
+      $ cat events.jsonl | jsonl-write --id-field id --content-field . --shape envelope
+`
+}, async ({ opts, ctx }) => {
+  const files = inputNames(opts.input)
+  const output = opts.string('output')
+  const writer = jsonlWrite({
+    shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
+    idField: opts.string('idField'),
+    contentField: opts.string('contentField'),
+    dedupe: opts.bool('dedupe'),
+    context: ctx
+  })
+  await checkInputs(files)
+  const sink = output === undefined || output === '-'
+    ? process.stdout
+    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], ctx.signal)
+  return [input, writer, sink]
+})

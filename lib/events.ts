@@ -1,0 +1,133 @@
+import type { ErrorContext } from './errors.js'
+import { errorCode, errorContext, errorMessage } from './errors.js'
+import { SecretMasker } from './mask.js'
+import type { Stats } from './stats.js'
+
+export type LogFormat = 'text' | 'json'
+export type Level = 'info' | 'warn' | 'error'
+export type EventName = 'start' | 'info' | 'progress' | 'record-error' | 'error' | 'summary'
+
+export interface LoggerOptions {
+  tool: string
+  format?: LogFormat
+  quiet?: boolean
+  /** Draw progress lines: true forces them, undefined draws them only on a TTY. */
+  progress?: boolean
+  stream?: NodeJS.WritableStream & { isTTY?: boolean }
+  masker?: SecretMasker
+}
+
+function formatContext (context: ErrorContext | undefined): string {
+  if (context === undefined) return ''
+  const parts = Object.entries(context).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${String(v)}`)
+  return parts.length > 0 ? ` (${parts.join(', ')})` : ''
+}
+
+/**
+ * Everything a stage says goes through here, to stderr: one line of text prefixed with the
+ * tool's name, or one NDJSON event (DESIGN.md §3) with --log-format json. Secrets are masked.
+ */
+export class Logger {
+  readonly tool: string
+  readonly format: LogFormat
+  readonly quiet: boolean
+  readonly masker: SecretMasker
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }
+  private readonly drawProgress: boolean
+  private progressTimer: NodeJS.Timeout | undefined
+  private progressShown = false
+
+  constructor (opts: LoggerOptions) {
+    this.tool = opts.tool
+    this.format = opts.format ?? 'text'
+    this.quiet = opts.quiet ?? false
+    this.stream = opts.stream ?? process.stderr
+    this.masker = opts.masker ?? new SecretMasker()
+    this.drawProgress = !this.quiet && (opts.progress ?? this.stream.isTTY === true)
+  }
+
+  event (level: Level, event: EventName, message: string, details: Record<string, unknown> = {}): void {
+    if (this.quiet && level !== 'error') return
+    this.clearProgress()
+    if (this.format === 'json') {
+      const obj = { time: new Date().toISOString(), tool: this.tool, level, event, message, ...details }
+      this.write(JSON.stringify(obj) + '\n')
+      return
+    }
+    const prefix = level === 'info' ? '' : level === 'warn' ? 'warning: ' : ''
+    this.write(`${this.tool}: ${prefix}${message}\n`)
+  }
+
+  info (message: string, details?: Record<string, unknown>): void {
+    this.event('info', 'info', message, details)
+  }
+
+  start (message: string, details?: Record<string, unknown>): void {
+    this.event('info', 'start', message, details)
+  }
+
+  warn (message: string, details?: Record<string, unknown>): void {
+    this.event('warn', 'info', message, details)
+  }
+
+  /** A fatal error: the one line that says what failed and where. */
+  error (err: unknown, extraContext: ErrorContext = {}): void {
+    const code = errorCode(err)
+    const context = { ...errorContext(err), ...extraContext }
+    const message = errorMessage(err)
+    if (this.format === 'json') {
+      this.event('error', 'error', message, { code, context })
+    } else {
+      this.event('error', 'error', `error [${code}] ${message}${formatContext(context)}`)
+    }
+  }
+
+  recordError (code: string, message: string, context: ErrorContext): void {
+    if (this.format === 'json') {
+      this.event('error', 'record-error', message, { code, context })
+    } else {
+      this.event('error', 'record-error', `record error [${code}] ${message}${formatContext(context)}`)
+    }
+  }
+
+  summary (stats: Stats, extra = ''): void {
+    this.stopProgress()
+    this.event('info', 'summary', `${stats.describe()}${extra}`, { counts: stats.toJSON() })
+  }
+
+  /** Starts the periodic progress line; it is drawn only on a TTY or with --progress. */
+  startProgress (stats: Stats, intervalMs = 1000): void {
+    if (!this.drawProgress || this.progressTimer !== undefined) return
+    this.progressTimer = setInterval(() => this.progress(stats), intervalMs)
+    this.progressTimer.unref()
+  }
+
+  stopProgress (): void {
+    if (this.progressTimer !== undefined) clearInterval(this.progressTimer)
+    this.progressTimer = undefined
+    this.clearProgress()
+  }
+
+  private progress (stats: Stats): void {
+    const line = stats.describe()
+    if (this.format === 'json') {
+      this.event('info', 'progress', line, { counts: stats.toJSON() })
+    } else if (this.stream.isTTY === true) {
+      this.write(`\r\x1b[K${this.tool}: ${line}`)
+      this.progressShown = true
+    } else {
+      this.write(`${this.tool}: ${line}\n`)
+    }
+  }
+
+  private clearProgress (): void {
+    if (this.progressShown) {
+      this.progressShown = false
+      this.write('\r\x1b[K')
+    }
+  }
+
+  private write (text: string): void {
+    this.stream.write(this.masker.mask(text))
+  }
+}

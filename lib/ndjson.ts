@@ -1,0 +1,80 @@
+import { Transform } from 'node:stream'
+import split2 from 'split2'
+import type { StageContext } from './context.js'
+import type { JsonObject } from './record.js'
+import { isJsonObject } from './record.js'
+
+/** One input line that parsed as a JSON object, with where it came from. */
+export class ParsedLine {
+  constructor (
+    readonly value: JsonObject,
+    /** The line as it came (without its line end): writers that pass records through write it as is. */
+    readonly text: string,
+    readonly line: number,
+    readonly file?: string
+  ) {}
+}
+
+/**
+ * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
+ * record error (counted, dead-lettered) and the stream goes on. Blank lines are ignored.
+ */
+export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): Transform {
+  let line = 0
+  const file = opts.file
+  return split2((raw: string): ParsedLine | undefined => {
+    line++
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    if (text.trim() === '') return undefined
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (err) {
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_INVALID_JSON', message: `line ${line} is not JSON: ${(err as Error).message}`, context: { file } })
+      return undefined
+    }
+    if (!isJsonObject(value)) {
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object`, context: { file } })
+      return undefined
+    }
+    return new ParsedLine(value, text, line, file)
+  }, { readableObjectMode: true })
+}
+
+const COALESCE_BYTES = 64 * 1024
+
+/** Serialises one item to a line (no newline), or returns undefined to drop it. */
+export type LineMapper = (chunk: unknown) => string | undefined
+
+const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk : chunk instanceof ParsedLine ? chunk.text : JSON.stringify(chunk)
+
+/**
+ * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines).
+ * Lines are coalesced into larger writes only while more input is already queued, so a
+ * busy pipe gets few large writes and a trickle still flows line by line.
+ */
+export function toNdjson (map: LineMapper = defaultMapper): Transform {
+  let pending = ''
+  return new Transform({
+    writableObjectMode: true,
+    writableHighWaterMark: 256,
+    transform (chunk: unknown, _enc, done) {
+      let line: string | undefined
+      try {
+        line = map(chunk)
+      } catch (err) {
+        return done(err as Error)
+      }
+      if (line !== undefined) pending += line + '\n'
+      if (pending.length >= COALESCE_BYTES || (this.writableLength === 0 && pending !== '')) {
+        this.push(pending)
+        pending = ''
+      }
+      done()
+    },
+    flush (done) {
+      if (pending !== '') this.push(pending)
+      done()
+    }
+  })
+}

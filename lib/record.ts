@@ -1,0 +1,37 @@
+/**
+ * Record access by path. A path is a dot-separated list of keys (`_source.user.id`);
+ * `.` means the whole object. Keys containing dots can't be addressed: ES field names
+ * with dots are stored as nested objects by the time they reach _source anyway.
+ */
+export type JsonObject = Record<string, unknown>
+
+export function isJsonObject (v: unknown): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+export type PathGetter = (obj: JsonObject) => unknown
+
+export function compilePath (path: string): PathGetter {
+  if (path === '.' || path === '') return (obj) => obj
+  const keys = path.replace(/^\./, '').split('.')
+  if (keys.length === 1) {
+    const k = keys[0]
+    return (obj) => obj[k]
+  }
+  return (obj) => {
+    let cur: unknown = obj
+    for (const k of keys) {
+      if (!isJsonObject(cur)) return undefined
+      cur = cur[k]
+    }
+    return cur
+  }
+}
+
+/** An id as it goes into a key column: strings as they are, numbers printed, anything else refused. */
+export function idToString (v: unknown): string | undefined {
+  if (typeof v === 'string') return v === '' ? undefined : v
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
+  if (typeof v === 'bigint') return v.toString()
+  return undefined
+}

@@ -1,0 +1,46 @@
+/**
+ * The run's counters, in the order the summary prints them. The first counter is the one
+ * the rate is computed on (records read).
+ */
+export class Stats {
+  readonly startedAt = Date.now()
+  private readonly counts = new Map<string, number>()
+  private readonly notes = new Map<string, string>()
+
+  constructor (spec: Array<string | [string, string]>) {
+    for (const s of spec) {
+      const [name, note] = typeof s === 'string' ? [s, undefined] : s
+      this.counts.set(name, 0)
+      if (note !== undefined) this.notes.set(name, note)
+    }
+    if (!this.counts.has('failed')) this.counts.set('failed', 0)
+  }
+
+  add (name: string, n = 1): void {
+    this.counts.set(name, (this.counts.get(name) ?? 0) + n)
+  }
+
+  get (name: string): number {
+    return this.counts.get(name) ?? 0
+  }
+
+  elapsedSeconds (): number {
+    return (Date.now() - this.startedAt) / 1000
+  }
+
+  toJSON (): Record<string, number> {
+    return { ...Object.fromEntries(this.counts), seconds: Number(this.elapsedSeconds().toFixed(3)) }
+  }
+
+  /** `1000 read, 990 inserted, 10 skipped (duplicate id), 0 failed in 1.2 s (830/s)` */
+  describe (): string {
+    const parts = [...this.counts].map(([name, n]) => {
+      const note = this.notes.get(name)
+      return note !== undefined && n > 0 ? `${n} ${name} (${note})` : `${n} ${name}`
+    })
+    const secs = this.elapsedSeconds()
+    const first = this.counts.values().next().value ?? 0
+    const rate = secs > 0 ? Math.round(first / secs) : first
+    return `${parts.join(', ')} in ${secs.toFixed(1)} s (${rate.toLocaleString('en-US')}/s)`
+  }
+}
