@@ -69,7 +69,7 @@ await runCli({
   await checkInputs(files)
   const sink = output === undefined || output === '-'
     ? process.stdout
-    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, commit: () => ctx.fatal === undefined })
   const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
   return [input, writer, sink]
 })
