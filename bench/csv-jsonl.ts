@@ -34,7 +34,7 @@ await generate()
 const cases: Array<[string, string[]]> = [
   ['cat (CSV bytes)', [`cat ${csv}`, 'cat > /dev/null']],
   ['jq -c . (same rows as NDJSON)', [`jq -c . ${ndjson}`, 'cat > /dev/null']],
-  ['csv-read \| jsonl-write', [`node ${BIN}/csv-read.js -q ${csv}`, `node ${BIN}/jsonl-write.js -q`]],
+  ['csv-read \\| jsonl-write', [`node ${BIN}/csv-read.js -q ${csv}`, `node ${BIN}/jsonl-write.js -q`]],
   ['csv-read alone', [`node ${BIN}/csv-read.js -q ${csv}`, 'cat > /dev/null']],
   ['jsonl-write alone (NDJSON in)', [`node ${BIN}/jsonl-write.js -q ${ndjson}`, 'cat > /dev/null']]
 ]
