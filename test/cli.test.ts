@@ -78,10 +78,14 @@ for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
   t.test(`${sig}: flush what was received, summary, exit ${status}`, async (t) => {
     const dir = scratchDir(t)
     const out = join(dir, 'out.jsonl')
-    const child = spawn(process.execPath, [binPath('jsonl-write'), '-o', out], { stdio: 'pipe' })
+    const child = spawn(process.execPath, [binPath('jsonl-write'), '--progress', '-o', out], { stdio: 'pipe' })
     const done = collect(child, null)
     child.stdin.write('{"_id":"1"}\n{"_id":"2"}\n')
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    // The first progress line shows both lines were taken in (and the handlers are installed).
+    await new Promise<void>((resolve) => {
+      let seen = ''
+      child.stderr.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('2 read')) resolve() })
+    })
     child.kill(sig)
     const r = await done
     t.equal(r.code, status)
