@@ -8,7 +8,7 @@ import { Contexts } from './contexts.js'
 import { Documents } from './documents.js'
 import { EsError, methodNotAllowed, noHandler, injectedError, searchContextMissing, unauthenticated, xContentParse } from './errors.js'
 import { Faults, type FaultAction, type FaultControl } from './faults.js'
-import { isObject, JsonSyntaxError, parseJson, stringify, type Json, type Out } from './json.js'
+import { isObject, JsonSyntaxError, parseJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { SearchService, type Effects, type Params, type SearchResponse } from './search.js'
 import { Store } from './store.js'
 
@@ -377,7 +377,9 @@ function info(version: string): Out {
 
 /** Turns a search page into ES's partial-failure shape: one of two shards failed, its hits lost. */
 function failOneShard(res: SearchResponse): void {
-  const index = (res.hits.hits[0] as { _index?: string } | undefined)?._index ?? null
+  const first = res.hits.hits[0]
+  const m = first instanceof RawJson ? /^\{"_index":("(?:[^"\\]|\\.)*")/.exec(first.json) : null
+  const index = m === null ? null : (JSON.parse(m[1] as string) as string)
   res._shards = {
     total: 2,
     successful: 1,
