@@ -108,3 +108,33 @@ t.test('environment variables are a fallback, and flags win', async (t) => {
   t.throws(() => new Options({}, [], specs, {}).string('url', { required: true }), { message: 'missing required option --url' })
   t.throws(() => new Options({ n: '-1' }, [], { n: { type: 'string' } }, {}).int('n', { min: 0 }), { message: 'invalid value for --n: -1 (must be at least 0)' })
 })
+
+t.test('--metrics-port serves Prometheus metrics while the run lasts', async (t) => {
+  const child = spawn(process.execPath, [binPath('jsonl-write'), '--metrics-port', '127.0.0.1:0'], { stdio: 'pipe' })
+  const done = collect(child, null)
+  child.stdin.write('{"_id":"1"}\n{"_id":"2"}\nnot json\n')
+  const port = await new Promise<number>((resolve) => {
+    let seen = ''
+    child.stderr.on('data', (d: Buffer) => {
+      seen += d.toString()
+      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(seen)
+      if (m !== null) resolve(Number(m[1]))
+    })
+  })
+  // Scrape until the three lines have been counted: the run is still going (stdin is open).
+  let body = ''
+  for (let i = 0; i < 50 && !body.includes('espipe_records{outcome="failed",tool="jsonl-write"} 1'); i++) {
+    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  t.match(body, /espipe_records\{outcome="read",tool="jsonl-write"\} 3/)
+  t.match(body, /espipe_records\{outcome="written",tool="jsonl-write"\} 2/)
+  t.match(body, /espipe_records\{outcome="failed",tool="jsonl-write"\} 1/)
+  t.match(body, /espipe_process_resident_memory_bytes\{tool="jsonl-write"\} \d+/)
+  child.stdin.end()
+  const r = await done
+  t.equal(r.code, 1)
+  const bad = await runTool('jsonl-write', ['--metrics-port', 'nine'])
+  t.equal(bad.code, 2)
+  t.match(bad.stderr, /invalid value for --metrics-port: 'nine' \(PORT or HOST:PORT\)/)
+})
