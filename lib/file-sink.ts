@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, statSync } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -15,6 +15,14 @@ export interface FileSinkOptions {
   commit?: () => boolean
 }
 
+function isSpecialFile (path: string): boolean {
+  try {
+    return !statSync(path).isFile()
+  } catch {
+    return false
+  }
+}
+
 function fileError (err: unknown, path: string): EspipeError {
   const e = err as NodeJS.ErrnoException
   return new EspipeError(e.code ?? 'EIO', `cannot write ${path}: ${e.message}`, { context: { file: path }, cause: err })
@@ -26,7 +34,10 @@ function fileError (err: unknown, path: string): EspipeError {
  */
 export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
   const gzip = opts.gzip ?? path.endsWith('.gz')
-  const target = opts.append === true ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
+  // A device or FIFO (/dev/null, a named pipe) is written in place: renaming a temporary
+  // file over it would replace it with a regular file.
+  const inPlace = opts.append === true || isSpecialFile(path)
+  const target = inPlace ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
   const file = createWriteStream(target, { flags: opts.append === true ? 'a' : 'w' })
   const head: NodeJS.WritableStream = gzip ? createGzip() : file
   if (gzip) (head as ReturnType<typeof createGzip>).pipe(file)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
@@ -126,4 +126,14 @@ t.test('as a library: records in, JSON Lines into a file sink', async (t) => {
   t.equal(readFileSync(out, 'utf8'), '{"id":"1","a":1}\n{"id":"2","a":2}\n')
   t.equal(ctx.stats.get('written'), 2)
   t.notOk(existsSync(join(dir, `.lib.jsonl.${process.pid}.tmp`)))
+})
+
+t.test('-o to a device is written in place, never replaced by a regular file', async (t) => {
+  const r = await runTool('jsonl-write', ['-o', '/dev/null'], { input })
+  t.equal(r.code, 0, r.stderr)
+  t.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still a device')
+  const full = await runTool('jsonl-write', ['-o', '/dev/full'], { input })
+  t.equal(full.code, 1)
+  t.match(full.stderr, /error \[ENOSPC\] cannot write \/dev\/full: /)
+  t.ok(statSync('/dev/full').isCharacterDevice(), '/dev/full is still a device')
 })
