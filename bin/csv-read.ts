@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../lib/cli.js'
+import { runCli, stdout } from '../lib/cli.js'
 import { csvRead } from '../lib/csv-read.js'
 import type { CsvEncoding } from '../lib/csv-read.js'
 import { checkInputs, inputNames } from '../lib/input.js'
@@ -84,5 +84,5 @@ await runCli({
     context: ctx
   })
   await checkInputs(files)
-  return [records, toNdjson(), process.stdout]
+  return [records, toNdjson(), stdout()]
 })

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../lib/cli.js'
+import { runCli, stdout } from '../lib/cli.js'
 import { failSource } from '../lib/context.js'
 import { fileSink } from '../lib/file-sink.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
@@ -70,7 +70,7 @@ await runCli({
   })
   await checkInputs(files)
   const sink = output === undefined || output === '-'
-    ? process.stdout
+    ? stdout()
     : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, commit: () => ctx.fatal === undefined })
   const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
   return [input, writer, sink]

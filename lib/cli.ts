@@ -111,6 +111,39 @@ export interface Cli {
   ctx: StageContext
 }
 
+let onStdoutClosed = (): void => {}
+let stdoutInUse = false
+
+/**
+ * process.stdout for a stage that writes records there. Only a stage that calls this touches
+ * stdout at all: Node makes a pipe non-blocking when it opens it, and a stage writing to a file
+ * must not do that to a pipe it shares with others (`tee >(jsonl-write -o f) | …` would make
+ * tee fail with EAGAIN).
+ */
+export function stdout (): NodeJS.WriteStream {
+  if (!stdoutInUse) {
+    stdoutInUse = true
+    // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') onStdoutClosed()
+    })
+  }
+  return process.stdout
+}
+
+interface PipeHandle { setBlocking?: (on: boolean) => number }
+
+/**
+ * Node opens stdio pipes in non-blocking mode, and that mode belongs to the pipe, not to this
+ * process: a stage that does not write to stdout puts it back in blocking mode, so that the
+ * other writers of the same pipe (tee, in `tee >(jsonl-write -o f) | mysql-write`) don't get
+ * EAGAIN. (Importing node:process touches process.stdout, so it can't simply be left alone.)
+ */
+function shareStdioPipes (): void {
+  const handle = (process.stdout as unknown as { _handle?: PipeHandle })._handle
+  handle?.setBlocking?.(true)
+}
+
 export type StageStreams = Array<Readable | Writable | Duplex | NodeJS.WritableStream>
 
 function parse (spec: CliSpec): { opts: Options, help: string } {
@@ -159,11 +192,8 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
   let stdoutClosed = false
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') { stdoutClosed = true; abort.abort() }
-  })
+  onStdoutClosed = () => { stdoutClosed = true; abort.abort() }
 
   try {
     const { opts } = parse(spec)
@@ -186,6 +216,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
     }
     const streams = await build({ opts, ctx })
+    if (!stdoutInUse) shareStdioPipes()
     ctx.logger.startProgress(ctx.stats)
     await pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>)
     if (ctx.fatal !== undefined) throw ctx.fatal

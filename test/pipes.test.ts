@@ -30,3 +30,14 @@ t.test('a failing stage fails the pipe under pipefail, and the dead-letter file 
   const replay = await runShell(`jq -r .record ${errs}`)
   t.equal(replay.stdout, '2,x,extra\n')
 })
+
+t.test('a stage writing to a file leaves a shared stdout pipe blocking: tee >(jsonl-write -o f) | cat loses nothing', async (t) => {
+  const dir = scratchDir(t)
+  const copy = join(dir, 'copy.jsonl')
+  const direct = join(dir, 'direct.jsonl')
+  const r = await runShell(`seq 1 200000 | sed 's/.*/{"_id":"&"}/' | tee >(jsonl-write -q -o ${copy}) | (sleep 1; cat) > ${direct}; s=$?; wait $!; exit $s`)
+  t.equal(r.code, 0, r.stderr)
+  t.notMatch(r.stderr, /Resource temporarily unavailable/)
+  t.equal(lines(readFileSync(direct, 'utf8')).length, 200000)
+  t.equal(lines(readFileSync(copy, 'utf8')).length, 200000)
+})
