@@ -30,21 +30,35 @@ export async function checkInputs (names: readonly string[]): Promise<void> {
 }
 
 /**
+ * When a whole pipe is interrupted (Ctrl-C reaches every stage), upstream flushes its last
+ * records into our stdin and exits: read on until that end of input, for this long at most,
+ * so the records upstream counted as written are not dropped in the pipe between us.
+ */
+export const STDIN_GRACE_MS = 2000
+
+/**
  * The bytes of one input, ending early (as a clean end of input, not an error) when the
  * signal is aborted: that is how SIGINT turns into "flush what you have and stop".
  */
 export function openInput (name: string, signal?: AbortSignal): Readable {
   const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024 })
   const out = new PassThrough({ highWaterMark: 256 * 1024 })
-  const stop = (): void => {
+  const cut = (): void => {
+    if (out.writableEnded) return
     src.unpipe(out)
     out.end()
     // Stop reading the file, but leave stdin itself open for the parent shell.
     if (src !== process.stdin) src.destroy()
     else src.pause()
   }
+  const stop = (): void => {
+    if (src !== process.stdin) { cut(); return }
+    const timer = setTimeout(cut, STDIN_GRACE_MS)
+    timer.unref()
+    src.once('end', () => clearTimeout(timer))
+  }
   src.on('error', (err) => out.destroy(readError(name, err)))
-  if (signal?.aborted === true) { stop(); return out }
+  if (signal?.aborted === true) { cut(); return out }
   signal?.addEventListener('abort', stop, { once: true })
   out.on('close', () => signal?.removeEventListener('abort', stop))
   src.pipe(out)
