@@ -74,6 +74,7 @@ export class EsReader extends Readable {
   private ready: ReadyPage[] = []
   private remaining: number
   private started = false
+  private demand = false
   private ending = false
   private reached = false
   private resumedPit = false
@@ -137,6 +138,7 @@ export class EsReader extends Readable {
   }
 
   override _read (): void {
+    this.demand = true
     if (!this.started) {
       this.started = true
       this.start().then(() => this.pump(), (err: unknown) => this.fail(err))
@@ -197,17 +199,22 @@ export class EsReader extends Readable {
     })
   }
 
+  /**
+   * Moves pages along. `_read` is the only demand signal (Node calls it before taking a chunk
+   * out of the buffer, so the buffer's length says nothing then): pages are pushed, and new
+   * ones requested, only while the last push left room.
+   */
   private pump (): void {
     if (this.ending || !this.started || this.destroyed) return
-    while (this.ready.length > 0 && this.readableLength < this.readableHighWaterMark && !this.ending) {
-      this.deliver(this.ready.shift() as ReadyPage)
+    while (this.ready.length > 0 && this.demand && !this.ending) {
+      this.demand = this.deliver(this.ready.shift() as ReadyPage)
     }
     if (this.ending) return
     if (this.remaining <= 0 || (this.pagers.every((p) => p.done) && this.busy.size === 0 && this.ready.length === 0)) {
       this.finish()
       return
     }
-    if (this.readableLength >= this.readableHighWaterMark || this.recovering !== undefined) return
+    if (!this.demand || this.recovering !== undefined) return
     for (const pager of this.pagers) {
       if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager)) continue
       this.fetch(pager)
@@ -235,20 +242,23 @@ export class EsReader extends Readable {
     })
   }
 
-  private deliver ({ pager, page }: ReadyPage): void {
+  /** Hands one page downstream; returns whether the stream wants more. */
+  private deliver ({ pager, page }: ReadyPage): boolean {
     const n = Math.min(page.lines.length, this.remaining)
     this.ctx.stats.add('pages')
     this.ctx.stats.add('read', page.lines.length)
     if (page.lines.length === 0) {
       pager.accept(page, 0)
       this.checkpoint?.handed(pager.slice, 0, undefined, true)
-      return
+      return true
     }
-    for (let i = 0; i < n; i++) this.push(page.lines[i])
+    let more = true
+    for (let i = 0; i < n; i++) more = this.push(page.lines[i])
     this.remaining -= n
     this.ctx.stats.add('emitted', n)
     pager.accept(page, n)
     this.checkpoint?.handed(pager.slice, n, pager instanceof PitPager ? pager.after : undefined, false)
+    return more
   }
 
   /** A checkpoint outlived its PIT: open a new one when the sort makes resuming exact, else stop. */
