@@ -51,13 +51,14 @@ export function saveCheckpoint (file: string, state: CheckpointState): void {
   }
 }
 
-interface Handed { endLine: number, slice: number, after?: string, done: boolean }
+interface Handed { startLine: number, endLine: number, slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean }
 
 /**
- * Decides when a page's cursor may be saved. A page counts as done only once its lines are out
- * of the process: when the output is wrapped with `output()`, after the write of its last line
- * returned; otherwise as soon as it is handed downstream. So a kill -9 can at worst repeat the
- * lines written since the last save, never lose any.
+ * Decides when a cursor may be saved. A line counts as done only once it is out of the process:
+ * when the output is wrapped with `output()`, after the write that carried it returned;
+ * otherwise as soon as it is handed downstream. The cursor saved is the sort values of the
+ * last line written (not of the last whole page), so a kill -9 mid-page repeats at most the
+ * lines written between that write and the save, and loses none.
  */
 export class CheckpointTracker {
   private readonly queue: Handed[] = []
@@ -73,10 +74,11 @@ export class CheckpointTracker {
   get complete (): boolean { return this.state.complete }
   get cursors (): readonly SliceCursor[] { return this.state.slices }
 
-  /** A page (or the end of a slice, with 0 lines) was handed downstream. */
-  handed (slice: number, lines: number, after: string | undefined, done: boolean): void {
-    this.handedLines += lines
-    this.queue.push({ endLine: this.handedLines, slice, after, done })
+  /** A page's lines (their sort values), or the end of a slice (none, `done`), went downstream. */
+  handed (slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean): void {
+    const startLine = this.handedLines
+    this.handedLines += sorts.length
+    this.queue.push({ startLine, endLine: this.handedLines, slice, sorts, done })
     if (!this.tracking) this.commit(Infinity)
   }
 
@@ -104,20 +106,28 @@ export class CheckpointTracker {
   }
 
   private commit (upTo: number): void {
+    const from = this.committedLines
     let changed = false
-    while (this.queue.length > 0 && this.queue[0].endLine <= upTo) {
-      const h = this.queue.shift() as Handed
+    while (this.queue.length > 0 && (this.queue[0].startLine < upTo || this.queue[0].endLine <= upTo)) {
+      const h = this.queue[0]
       const cur = this.state.slices.find((s) => s.id === h.slice)
-      if (cur === undefined) continue
-      if (h.after !== undefined) cur.after = h.after
-      if (h.done) cur.done = true
+      const written = Math.min(upTo, h.endLine) - h.startLine
+      const after = written > 0 ? h.sorts[written - 1] : undefined
+      if (cur !== undefined && after !== undefined) cur.after = after
       changed = true
+      if (h.endLine > upTo) {
+        // Part of this page is out: the cursor moves to its last written line.
+        this.queue[0] = { ...h, startLine: upTo, sorts: h.sorts.slice(written) }
+        this.committedLines = upTo
+        break
+      }
+      if (cur !== undefined && h.done) cur.done = true
+      this.committedLines = h.endLine
+      this.queue.shift()
     }
-    if (changed) {
-      this.state.emitted += Math.min(upTo, this.handedLines) - this.committedLines
-      this.committedLines = Math.min(upTo, this.handedLines)
-      this.save()
-    }
+    if (!changed) return
+    this.state.emitted += this.committedLines - from
+    this.save()
   }
 
   save (): void {

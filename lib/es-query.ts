@@ -38,7 +38,7 @@ export function parseQueryOption (text: string): JsonObject {
   try {
     value = JSON.parse(source)
   } catch (err) {
-    throw new UsageError(`invalid value for --query: ${from === '--query' ? '' : from + ' '}is not JSON (${(err as Error).message})`)
+    throw new UsageError(`invalid value for --query: ${from === '--query' ? 'not JSON' : from + ' is not JSON'} (${(err as Error).message})`)
   }
   if (!isJsonObject(value)) throw new UsageError('invalid value for --query: a query DSL object is expected, e.g. \'{"term":{"status":500}}\'')
   // A whole search body pasted by habit: take its query.

@@ -191,7 +191,7 @@ export class EsReader extends Readable {
     return await withRetry(async () => await fn(this.stop.signal), this.retry, {
       signal: this.stop.signal,
       // A host never reached is a configuration error: fail at once rather than back off.
-      retryable: (err) => err instanceof EsRequestError && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
+      retryable: (err) => err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
       onRetry: (err, attempt, wait) => {
         this.ctx.stats.add('retries')
         this.ctx.logger.warn(`${(err as Error).message}; retry ${attempt}/${this.retry.retries} in ${(wait / 1000).toFixed(1)} s`)
@@ -249,7 +249,7 @@ export class EsReader extends Readable {
     this.ctx.stats.add('read', page.lines.length)
     if (page.lines.length === 0) {
       pager.accept(page, 0)
-      this.checkpoint?.handed(pager.slice, 0, undefined, true)
+      this.checkpoint?.handed(pager.slice, [], true)
       return true
     }
     let more = true
@@ -257,7 +257,7 @@ export class EsReader extends Readable {
     this.remaining -= n
     this.ctx.stats.add('emitted', n)
     pager.accept(page, n)
-    this.checkpoint?.handed(pager.slice, n, pager instanceof PitPager ? pager.after : undefined, false)
+    this.checkpoint?.handed(pager.slice, n === page.sorts.length ? page.sorts : page.sorts.slice(0, n), false)
     return more
   }
 
