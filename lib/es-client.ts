@@ -1,4 +1,4 @@
-import { Client } from '@elastic/elasticsearch'
+import { Client, HttpConnection } from '@elastic/elasticsearch'
 import type { ClientOptions } from '@elastic/elasticsearch'
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
@@ -71,7 +71,10 @@ export class EsConnection {
       maxRetries: 0,
       requestTimeout: opts.requestTimeoutMs ?? 120_000,
       // Reading one index needs one node: sniffing would send requests we never asked for.
-      sniffOnStart: false
+      sniffOnStart: false,
+      // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
+      // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
+      Connection: HttpConnection
     }
     if (opts.cloudId !== undefined) {
       options.cloud = { id: opts.cloudId }
@@ -134,18 +137,31 @@ export class EsConnection {
       }
       throw transportError(err, where, what)
     }
+    const encoding = String(headers['content-encoding'] ?? '')
+    const compressed = encoding.includes('gzip') || encoding.includes('deflate')
+    // Decoded as it arrives: a page is then one string, without an extra Buffer copy of it.
+    if (!compressed) stream.setEncoding('utf8')
+    let text = ''
     const chunks: Buffer[] = []
+    // The transport stops watching the signal once headers are in: a body still streaming
+    // must stop too when the read is aborted.
+    const abort = (): void => { stream.destroy(new Error('Request aborted')) }
+    signal?.addEventListener('abort', abort, { once: true })
     try {
-      for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer)
+      for await (const chunk of stream) {
+        if (compressed) chunks.push(chunk as Buffer)
+        else text += chunk as string
+      }
     } catch (err) {
       if (signal?.aborted === true) throw err
       throw transportError(err, where, what, true)
+    } finally {
+      signal?.removeEventListener('abort', abort)
     }
-    let bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-    const encoding = String(headers['content-encoding'] ?? '')
-    if (encoding.includes('gzip')) bytes = gunzipSync(bytes)
-    else if (encoding.includes('deflate')) bytes = inflateSync(bytes)
-    const text = bytes.toString('utf8')
+    if (compressed) {
+      const bytes = Buffer.concat(chunks)
+      text = (encoding.includes('gzip') ? gunzipSync(bytes) : inflateSync(bytes)).toString('utf8')
+    }
     if (status >= 400) throw responseError(status, text, where, what)
     return { status, text }
   }

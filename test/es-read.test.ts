@@ -211,11 +211,15 @@ t.test('backpressure: a consumer that stops reading holds the reader at a few pa
 t.test('an abort (SIGINT) ends the stream cleanly and closes the PIT', async (t) => {
   const ac = new AbortController()
   server.faults.latencyMs = 20
-  const p = read(server, { size: 100, signal: ac.signal })
-  setTimeout(() => ac.abort(), 150)
-  const run = await p
-  t.ok(run.ids.length > 0 && run.ids.length < N, `ended early after ${run.ids.length}`)
-  t.equal(new Set(run.ids).size, run.ids.length)
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }), signal: ac.signal })
+  const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, context: ctx })
+  const ids: string[] = []
+  for await (const line of reader) {
+    if (ids.push((JSON.parse(line as string) as { _id: string })._id) === 150) ac.abort()
+  }
+  await ctx.cleanup()
+  t.ok(ids.length >= 150 && ids.length < N, `ended early after ${ids.length}`)
+  t.equal(new Set(ids).size, ids.length)
 })
 
 t.test('errors name what failed', async (t) => {
