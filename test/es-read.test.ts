@@ -235,4 +235,13 @@ t.test('errors name what failed', async (t) => {
   const ok = await read(secured, { connection: { url: secured.url, username: 'elastic', password: 's3cret-pw' } })
   t.equal(ok.ids.length, 10, 'the right password reads')
   t.equal(secured.openPits(), 0)
+  const keyed = await startEsServer({ auth: { apiKey: { id: 'kid', key: 'k3y-value' } } })
+  t.teardown(async () => await keyed.close())
+  keyed.addDocs('docs', docs(5))
+  for (const apiKey of ['kid:k3y-value', Buffer.from('kid:k3y-value').toString('base64')]) {
+    t.equal((await read(keyed, { connection: { url: keyed.url, apiKey } })).ids.length, 5, `--api-key ${apiKey.includes(':') ? 'id:key' : 'base64'}`)
+  }
+  const denied = await read(keyed, { connection: { url: keyed.url, apiKey: 'kid:wrong-key' } }).catch((e: Error) => e)
+  t.match(denied, { code: 'security_exception', message: /^authentication failed/ })
+  t.notMatch((denied as Error).message, /wrong-key/)
 })
