@@ -1,0 +1,72 @@
+// es-read against elasticdump: the same documents from the same test server, same page size,
+// to /dev/null and behind a slow consumer. Docs/s (wall clock, process start to exit) and peak
+// RSS (of the exporting process only, from /usr/bin/time), median of RUNS runs.
+//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000]
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' } } })
+const DOCS = Number(values.docs)
+const RUNS = Number(values.runs)
+const SIZE = values.size
+const root = join(import.meta.dirname, '..')
+const tmp = mkdtempSync(join(tmpdir(), 'es-read-bench-'))
+
+async function startServer (): Promise<{ url: string, stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/es-server/main.ts'), '--docs', String(DOCS), '--index', 'bench'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+  while (!err.includes('seeded') && !(DOCS === 0 && out.includes('\n'))) {
+    if (child.exitCode !== null) throw new Error(`server died: ${err}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
+}
+
+interface Sample { seconds: number, rssMb: number, lines?: number }
+
+/** Runs `cmd` (an exporter) under /usr/bin/time, its stdout to /dev/null or into the slow consumer. */
+function once (cmd: string, slow: boolean): Sample {
+  const timeFile = join(tmp, 'time')
+  const sink = slow ? `| node ${join(import.meta.dirname, 'es-read-slow-consumer.mjs')} ${values.rate}` : '> /dev/null'
+  const stdout = execFileSync('bash', ['-c', `/usr/bin/time -f '%e %M' -o ${timeFile} ${cmd} ${sink}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+  const [secs, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [NaN, NaN]
+  return { seconds: secs, rssMb: kb / 1024, lines: slow ? Number(stdout.trim()) : undefined }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const server = await startServer()
+const tools: Array<[string, string]> = [
+  ['es-read', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
+  ['es-read --slices 2', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],
+  ['elasticdump', `node_modules/.bin/elasticdump --quiet --input=${server.url}/bench --output=$ --limit=${SIZE}`]
+]
+const rows: string[] = []
+try {
+  for (const slow of [false, true]) {
+    for (const [name, cmd] of tools) {
+      const samples: Sample[] = []
+      for (let r = 0; r < RUNS; r++) {
+        const s = once(cmd, slow)
+        if (slow && s.lines !== DOCS) console.error(`${name}: the consumer got ${s.lines} lines, not ${DOCS}`)
+        samples.push(s)
+        console.error(`${name}${slow ? ' (slow consumer)' : ''} run ${r + 1}: ${s.seconds.toFixed(2)} s, ${s.rssMb.toFixed(0)} MB${s.lines !== undefined ? `, ${s.lines} lines` : ''}`)
+      }
+      const secs = median(samples.map((s) => s.seconds))
+      rows.push(`| ${name} | ${slow ? `slow consumer (${Number(values.rate) / 1e6} MB/s)` : '/dev/null'} | ${Math.round(DOCS / secs).toLocaleString('en-US')} | ${median(samples.map((s) => s.rssMb)).toFixed(0)} MB |`)
+    }
+  }
+} finally {
+  server.stop()
+  rmSync(tmp, { recursive: true, force: true })
+}
+console.log(`${DOCS} documents, --size ${SIZE}, median of ${RUNS} runs, node ${process.version}`)
+console.log('| exporter | output | docs/s | peak RSS |')
+console.log('|---|---|---:|---:|')
+for (const r of rows) console.log(r)

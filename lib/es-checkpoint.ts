@@ -1,0 +1,168 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
+import { EspipeError } from './errors.js'
+
+export interface SliceCursor {
+  id: number
+  /** Raw search_after of the last hit written out; none before the first page. */
+  after?: string
+  done: boolean
+}
+
+/** What `--checkpoint FILE` holds: enough to continue the same read where it stopped. */
+export interface CheckpointState {
+  version: 1
+  /** The read this cursor belongs to (index, query, sort, slicing); a rerun must match it. */
+  read: string
+  pitId: string
+  keepAlive: string
+  slices: SliceCursor[]
+  /** Hits written out so far, over all runs. */
+  emitted: number
+  complete: boolean
+  updated: string
+}
+
+export function loadCheckpoint (file: string): CheckpointState | undefined {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
+  }
+  try {
+    const state = JSON.parse(text) as CheckpointState
+    if (state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') throw new Error('not an es-read checkpoint')
+    return state
+  } catch (err) {
+    throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (${(err as Error).message}); delete it to start over`, { context: { file } })
+  }
+}
+
+/** Written to a temporary file and renamed over the old one, so a kill never leaves half a file. */
+export function saveCheckpoint (file: string, state: CheckpointState): void {
+  const tmp = `${file}.tmp-${process.pid}`
+  try {
+    writeFileSync(tmp, JSON.stringify({ ...state, updated: new Date().toISOString() }) + '\n')
+    renameSync(tmp, file)
+  } catch (err) {
+    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
+  }
+}
+
+interface Handed { startLine: number, endLine: number, slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean }
+
+/**
+ * Decides when a cursor may be saved. A line counts as done only once it is out of the process:
+ * when the output is wrapped with `output()`, after the write that carried it returned;
+ * otherwise as soon as it is handed downstream. The cursor saved is the sort values of the
+ * last line written (not of the last whole page), so a kill -9 mid-page repeats at most the
+ * lines written between that write and the save, and loses none.
+ */
+export class CheckpointTracker {
+  private readonly queue: Handed[] = []
+  private handedLines = 0
+  private writtenLines = 0
+  private tracking = false
+  private committedLines = 0
+  /** Nothing is saved before a state was loaded or made: a file must always name a real PIT. */
+  private active = false
+
+  constructor (readonly file: string, private state: CheckpointState, private readonly currentPit: () => string) {}
+
+  get complete (): boolean { return this.state.complete }
+  get cursors (): readonly SliceCursor[] { return this.state.slices }
+
+  /** A page's lines (their sort values), or the end of a slice (none, `done`), went downstream. */
+  handed (slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean): void {
+    const startLine = this.handedLines
+    this.handedLines += sorts.length
+    this.queue.push({ startLine, endLine: this.handedLines, slice, sorts, done })
+    if (!this.tracking) this.commit(Infinity)
+  }
+
+  /** Starts from a loaded (or fresh) state; saves it so the file names the PIT at once. */
+  reset (state: CheckpointState): void {
+    this.state = state
+    this.active = true
+    this.save()
+  }
+
+  /** The PIT was replaced: the saved cursor must name the new one even before the next page. */
+  pitChanged (): void {
+    this.save()
+  }
+
+  /** The stream ended: without an output to watch, everything handed is taken as written. */
+  finish (): void {
+    if (!this.tracking) this.close()
+  }
+
+  private close (): void {
+    this.commit(Infinity)
+    this.state.complete = this.state.slices.every((s) => s.done)
+    this.save()
+  }
+
+  private commit (upTo: number): void {
+    const from = this.committedLines
+    let changed = false
+    while (this.queue.length > 0 && (this.queue[0].startLine < upTo || this.queue[0].endLine <= upTo)) {
+      const h = this.queue[0]
+      const cur = this.state.slices.find((s) => s.id === h.slice)
+      const written = Math.min(upTo, h.endLine) - h.startLine
+      const after = written > 0 ? h.sorts[written - 1] : undefined
+      if (cur !== undefined && after !== undefined) cur.after = after
+      changed = true
+      if (h.endLine > upTo) {
+        // Part of this page is out: the cursor moves to its last written line.
+        this.queue[0] = { ...h, startLine: upTo, sorts: h.sorts.slice(written) }
+        this.committedLines = upTo
+        break
+      }
+      if (cur !== undefined && h.done) cur.done = true
+      this.committedLines = h.endLine
+      this.queue.shift()
+    }
+    if (!changed) return
+    this.state.emitted += this.committedLines - from
+    this.save()
+  }
+
+  save (): void {
+    if (!this.active) return
+    this.state.pitId = this.currentPit()
+    saveCheckpoint(this.file, this.state)
+  }
+
+  /** Wraps the final output (stdout): counts the lines actually written and commits their pages. */
+  output (out: NodeJS.WritableStream): Writable {
+    this.tracking = true
+    return new Writable({
+      write: (chunk: Buffer | string, _enc, done) => {
+        out.write(chunk, (err?: Error | null) => {
+          if (err != null) return done(err)
+          const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1')
+          let n = 0
+          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++
+          this.writtenLines += n
+          try {
+            this.commit(this.writtenLines)
+          } catch (e) {
+            return done(e as Error)
+          }
+          done()
+        })
+      },
+      final: (done) => {
+        try {
+          this.close()
+          done()
+        } catch (e) {
+          done(e as Error)
+        }
+      }
+    })
+  }
+}
