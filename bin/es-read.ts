@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli } from '../lib/cli.js'
+import { runCli, stdout } from '../lib/cli.js'
 import { UsageError } from '../lib/errors.js'
 import { splitSearchUrl } from '../lib/es-client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es-read.js'
@@ -145,5 +145,5 @@ await runCli({
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })
-  return [reader, toNdjson(), reader.checkpoint?.output(process.stdout) ?? process.stdout]
+  return [reader, toNdjson(), reader.checkpoint?.output(stdout()) ?? stdout()]
 })
