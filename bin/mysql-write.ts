@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from '../lib/cli.js'
+import { failSource } from '../lib/context.js'
 import { UsageError } from '../lib/errors.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
 import type { SslMode } from '../lib/mysql-connection.js'
@@ -151,6 +152,6 @@ await runCli({
       context: ctx
     })
   })()
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], ctx.signal)
+  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
   return [input, writer]
 })

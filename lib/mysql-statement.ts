@@ -22,6 +22,7 @@ export class BatchStatement {
   private readonly tail: string
   private readonly group: string
   private readonly cache = new Map<number, string>()
+  private readonly existingHead: string
 
   constructor (table: string, columns: readonly string[], idColumn: string, mode: WriteMode) {
     this.mode = mode
@@ -29,6 +30,7 @@ export class BatchStatement {
     const cols = columns.map(quoteIdentifier).join(', ')
     this.head = `${mode === 'replace' ? 'REPLACE' : 'INSERT'} INTO ${table} (${cols}) VALUES `
     this.group = '(' + columns.map(() => '?').join(', ') + ')'
+    this.existingHead = `SELECT ${quoteIdentifier(idColumn)} AS id FROM ${table} WHERE ${quoteIdentifier(idColumn)} IN `
     const others = columns.filter((c) => c !== idColumn)
     if (mode === 'ignore') this.tail = ` ON DUPLICATE KEY UPDATE ${quoteIdentifier(idColumn)} = ${quoteIdentifier(idColumn)}`
     else if (mode === 'upsert') {
@@ -45,6 +47,29 @@ export class BatchStatement {
       if (this.cache.size < 8) this.cache.set(rows, s)
     }
     return s
+  }
+
+  /**
+   * REPLACE of a row by an identical one reports 1 affected row and no duplicate, exactly like
+   * an insert, so replace mode asks which ids exist first (in the same transaction, locked).
+   */
+  get needsExisting (): boolean {
+    return this.mode === 'replace'
+  }
+
+  existingSql (rows: number): string {
+    return this.existingHead + '(' + new Array<string>(rows).fill('?').join(', ') + ') FOR UPDATE'
+  }
+
+  /** Replace mode: a row replaces when its key existed before or came earlier in the batch. */
+  countReplace (keys: readonly string[], existing: Iterable<string>): RowCounts {
+    const seen = new Set(existing)
+    let updated = 0
+    for (const k of keys) {
+      if (seen.has(k)) updated++
+      else seen.add(k)
+    }
+    return { inserted: keys.length - updated, updated, skipped: 0 }
   }
 
   /**
@@ -67,10 +92,8 @@ export class BatchStatement {
         const inserted = dups === undefined ? (rows === 1 && affected === 1 ? 1 : 0) : affected - 2 * dups
         return { inserted, updated: rows - inserted, skipped: 0 }
       }
-      case 'replace': {
-        const updated = dups === undefined ? (rows === 1 && affected === 1 ? 0 : rows) : dups
-        return { inserted: rows - updated, updated, skipped: 0 }
-      }
+      case 'replace':
+        throw new Error('replace mode counts with countReplace')
     }
   }
 }

@@ -161,6 +161,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     statement,
     batchSize,
     retryForMs: (opts.retryFor ?? 60) * 1000,
+    keyOf: info.keyOf,
     context,
     committed: (c: RowCounts) => {
       committedRows += c.inserted + c.updated + c.skipped
