@@ -48,6 +48,8 @@ await runCli({
       -q, --quiet            print only errors on stderr
       --log-format FMT       text (default) or json: stderr lines as NDJSON events
       --progress             draw a progress line even when stderr is not a terminal
+      --metrics-port [HOST:]PORT
+                             serve Prometheus metrics at http://HOST:PORT/metrics
       --help, --version
 
     Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.

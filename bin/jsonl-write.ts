@@ -45,6 +45,8 @@ await runCli({
       -q, --quiet            print only errors on stderr
       --log-format FMT       text (default) or json: stderr lines as NDJSON events
       --progress             draw a progress line even when stderr is not a terminal
+      --metrics-port [HOST:]PORT
+                             serve Prometheus metrics at http://HOST:PORT/metrics
       --help, --version
 
     Alias of the original tool: --output_file.
@@ -69,7 +71,7 @@ await runCli({
   await checkInputs(files)
   const sink = output === undefined || output === '-'
     ? process.stdout
-    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, commit: () => ctx.fatal === undefined })
   const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
   return [input, writer, sink]
 })

@@ -7,6 +7,7 @@ import { UsageError, errorCode } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { SecretMasker } from './mask.js'
+import { parseListen, startMetrics } from './metrics.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -27,7 +28,8 @@ export const commonFlags: FlagSpecs = {
   logFormat: { type: 'string', default: 'text', aliases: ['log_format'] },
   progress: { type: 'boolean' },
   errors: { type: 'string' },
-  maxErrors: { type: 'string', aliases: ['max_errors'] }
+  maxErrors: { type: 'string', aliases: ['max_errors'] },
+  metricsPort: { type: 'string', aliases: ['metrics_port'] }
 }
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
@@ -176,6 +178,13 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       signal: abort.signal,
       endOnFatal: true
     })
+    const metricsPort = opts.string('metricsPort')
+    if (metricsPort !== undefined) {
+      const server = await startMetrics(tool, ctx.stats, metricsPort)
+      ctx.metrics = server.metrics
+      ctx.onCleanup(server.close)
+      logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
+    }
     const streams = await build({ opts, ctx })
     ctx.logger.startProgress(ctx.stats)
     await pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>)

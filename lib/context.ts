@@ -2,6 +2,8 @@ import { Failures } from './dead-letter.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { Stats } from './stats.js'
+import type { StageMetrics } from './metrics.js'
+import { noMetrics } from './metrics.js'
 
 /** What every stage shares for one run: where it logs, what it counts, where bad records go. */
 export interface StageContext {
@@ -9,6 +11,8 @@ export interface StageContext {
   logger: Logger
   stats: Stats
   failures: Failures
+  /** Latency, retries and in-flight work for --metrics-port (no-ops without it). */
+  metrics: StageMetrics
   /** Aborted on SIGINT/SIGTERM: sources stop reading and every stage flushes what it has. */
   signal: AbortSignal
   /** Work that must finish before the process exits (closing a PIT, a pool). */
@@ -46,6 +50,7 @@ export function createContext (opts: ContextOptions): StageContext {
     logger,
     stats,
     failures,
+    metrics: noMetrics,
     signal: opts.signal ?? new AbortController().signal,
     endOnFatal: opts.endOnFatal ?? false,
     onCleanup: (fn) => { cleanups.push(fn) },

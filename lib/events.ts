@@ -109,7 +109,7 @@ export class Logger {
   }
 
   private progress (stats: Stats): void {
-    const line = stats.describe()
+    const line = stats.describeProgress()
     if (this.format === 'json') {
       this.event('info', 'progress', line, { counts: stats.toJSON() })
     } else if (this.stream.isTTY === true) {

@@ -11,6 +11,8 @@ export interface FileSinkOptions {
   append?: boolean
   /** Gzip the output; the default is on when the name ends in `.gz`. */
   gzip?: boolean
+  /** Asked at the end: false discards the output (the run failed upstream after ending cleanly). */
+  commit?: () => boolean
 }
 
 function fileError (err: unknown, path: string): EspipeError {
@@ -47,7 +49,9 @@ export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
       head.end()
       finished(file).then(async () => {
         if (failure !== undefined) throw failure
-        if (target !== path) await rename(target, path)
+        if (target === path) return
+        if (opts.commit?.() === false) await unlink(target)
+        else await rename(target, path)
       }).then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
     },
     destroy (err, done) {

@@ -33,7 +33,8 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
   const map: LineMapper = (chunk) => {
     const parsed = chunk instanceof ParsedLine ? chunk : undefined
     const value = parsed?.value ?? chunk
-    ctx.stats.add('read')
+    // Parsed lines were counted by the parser; objects handed in by code are counted here.
+    if (parsed === undefined) ctx.stats.add('read')
     const fail = (code: string, message: string): undefined => {
       ctx.failures.fail({ record: parsed?.text ?? value, line: parsed?.line, code, message, context: { file: parsed?.file } })
       return undefined

@@ -18,6 +18,7 @@ export class ParsedLine {
 /**
  * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
  * record error (counted, dead-lettered) and the stream goes on. Blank lines are ignored.
+ * Every other line counts as `read`.
  */
 export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): Transform {
   let line = 0
@@ -26,6 +27,7 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
     line++
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
     if (text.trim() === '') return undefined
+    ctx.stats.add('read')
     let value: unknown
     try {
       value = JSON.parse(text)

@@ -4,6 +4,8 @@
  */
 export class Stats {
   readonly startedAt = Date.now()
+  /** How many records the run expects (es-read knows it from _count): progress then shows an ETA. */
+  expected: number | undefined
   private readonly counts = new Map<string, number>()
   private readonly notes = new Map<string, string>()
 
@@ -30,6 +32,17 @@ export class Stats {
 
   toJSON (): Record<string, number> {
     return { ...Object.fromEntries(this.counts), seconds: Number(this.elapsedSeconds().toFixed(3)) }
+  }
+
+  /** The progress line: the summary, plus how far and how long to go when the total is known. */
+  describeProgress (): string {
+    const line = this.describe()
+    const done = this.counts.values().next().value ?? 0
+    if (this.expected === undefined || this.expected <= 0) return line
+    const secs = this.elapsedSeconds()
+    const pct = Math.min(100, (done / this.expected) * 100)
+    const eta = done > 0 ? Math.max(0, (this.expected - done) * secs / done) : undefined
+    return `${line}, ${pct.toFixed(1)}% of ${this.expected}${eta === undefined ? '' : `, ETA ${eta.toFixed(0)} s`}`
   }
 
   /** `1000 read, 990 inserted, 10 skipped (duplicate id), 0 failed in 1.2 s (830/s)` */

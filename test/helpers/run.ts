@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -23,20 +23,36 @@ export async function runTool (tool: string, args: string[], opts: RunOptions = 
   return await collect(spawn(process.execPath, [binPath(tool), ...args], { ...opts, stdio: 'pipe' }), opts.input)
 }
 
+let binDir: string | undefined
+
+/** A directory with our binaries under their installed names, as `npm install -g` would give. */
+export function installedBinDir (): string {
+  if (binDir !== undefined) return binDir
+  const dir = join(tmpdir(), `espipe-bin-${process.pid}`)
+  mkdirSync(dir, { recursive: true })
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
+  for (const [name, target] of Object.entries(pkg.bin)) {
+    if (!existsSync(join(dir, name))) symlinkSync(join(ROOT, target), join(dir, name))
+  }
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  binDir = dir
+  return dir
+}
+
 /** Runs a real shell pipeline (bash, pipefail) with our binaries on the PATH. */
 export async function runShell (script: string, opts: RunOptions = {}): Promise<RunResult> {
-  const env = { ...process.env, ...opts.env, PATH: `${join(ROOT, 'dist', 'bin')}:${process.env.PATH ?? ''}` }
+  const env = { ...process.env, ...opts.env, PATH: `${installedBinDir()}:${process.env.PATH ?? ''}` }
   return await collect(spawn('bash', ['-o', 'pipefail', '-c', script], { ...opts, env, stdio: 'pipe' }), opts.input)
 }
 
-export async function collect (child: ChildProcess, input?: string | Buffer): Promise<RunResult> {
+/** Collects a child's output; `input` is written to stdin and closes it (null leaves stdin open). */
+export async function collect (child: ChildProcess, input?: string | Buffer | null): Promise<RunResult> {
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (d: string) => { stdout += d })
   child.stderr?.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   child.stdin?.on('error', () => {})
-  if (input !== undefined) child.stdin?.end(input)
-  else child.stdin?.end()
+  if (input !== null) child.stdin?.end(input)
   return await new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))

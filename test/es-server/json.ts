@@ -1,0 +1,116 @@
+// JSON that keeps 64-bit integers exact. Elasticsearch writes Long.MIN/MAX sort sentinels as
+// integer literals beyond 2^53; JSON.parse would round them, and search_after must get them back
+// verbatim, so request bodies are parsed here and responses written here.
+
+/** Already-serialized JSON, spliced into output as is (pre-serialized `_source`). */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json }
+
+export class JsonSyntaxError extends Error {
+  constructor(message: string, readonly position: number) {
+    super(message)
+  }
+}
+
+/** Parses JSON; integer literals outside the safe range come back as bigint. */
+export function parseJson(text: string): Json {
+  let i = 0
+  const ws = (): void => {
+    while (i < text.length) {
+      const c = text.charCodeAt(i)
+      if (c === 32 || c === 9 || c === 10 || c === 13) i++
+      else break
+    }
+  }
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(`${what} at position ${i}`, i)
+  }
+  const value = (): Json => {
+    ws()
+    const c = text[i]
+    if (c === '{') {
+      i++
+      const obj: { [k: string]: Json } = {}
+      ws()
+      if (text[i] === '}') { i++; return obj }
+      for (;;) {
+        ws()
+        if (text[i] !== '"') fail('expected a field name')
+        const key = str()
+        ws()
+        if (text[i] !== ':') fail("expected ':'")
+        i++
+        obj[key] = value()
+        ws()
+        if (text[i] === ',') { i++; continue }
+        if (text[i] === '}') { i++; return obj }
+        fail("expected ',' or '}'")
+      }
+    }
+    if (c === '[') {
+      i++
+      const arr: Json[] = []
+      ws()
+      if (text[i] === ']') { i++; return arr }
+      for (;;) {
+        arr.push(value())
+        ws()
+        if (text[i] === ',') { i++; continue }
+        if (text[i] === ']') { i++; return arr }
+        fail("expected ',' or ']'")
+      }
+    }
+    if (c === '"') return str()
+    if (text.startsWith('true', i)) { i += 4; return true }
+    if (text.startsWith('false', i)) { i += 5; return false }
+    if (text.startsWith('null', i)) { i += 4; return null }
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400))
+    if (m === null) return fail('unexpected character')
+    i += m[0].length
+    if (m[1] === undefined && m[2] === undefined) {
+      const n = Number(m[0])
+      return Number.isSafeInteger(n) ? n : BigInt(m[0])
+    }
+    return Number(m[0])
+  }
+  const str = (): string => {
+    // Let JSON.parse decode escapes: find the closing quote, skipping escaped characters.
+    const start = i
+    i++
+    for (;;) {
+      const j = text.indexOf('"', i)
+      if (j < 0) fail('unterminated string')
+      let backslashes = 0
+      for (let k = j - 1; text[k] === '\\'; k--) backslashes++
+      i = j + 1
+      if (backslashes % 2 === 0) break
+    }
+    return JSON.parse(text.slice(start, i)) as string
+  }
+  const result = value()
+  ws()
+  if (i < text.length) fail('unexpected trailing content')
+  return result
+}
+
+export type Out = Json | RawJson | undefined | Out[] | { [k: string]: Out }
+
+/** Serializes like JSON.stringify, but bigint as exact literals and RawJson verbatim. */
+export function stringify(v: Out): string {
+  if (v instanceof RawJson) return v.json
+  if (typeof v === 'bigint') return v.toString()
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
+  if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : stringify(x))).join(',') + ']'
+  const parts: string[] = []
+  for (const [k, x] of Object.entries(v)) {
+    if (x !== undefined) parts.push(JSON.stringify(k) + ':' + stringify(x))
+  }
+  return '{' + parts.join(',') + '}'
+}
+
+export function isObject(v: unknown): v is { [k: string]: Json } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson)
+}

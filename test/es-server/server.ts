@@ -1,0 +1,398 @@
+// An Elasticsearch-compatible HTTP server for espipe's tests and benchmarks (never shipped).
+// It answers the REST subset es-read relies on as ES 8.19 does, refuses the rest with ES's own
+// 400s, and injects faults on demand (see faults.ts).
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Contexts } from './contexts.js'
+import { Documents } from './documents.js'
+import { EsError, methodNotAllowed, noHandler, injectedError, searchContextMissing, unauthenticated, xContentParse } from './errors.js'
+import { Faults, type FaultAction, type FaultControl } from './faults.js'
+import { isObject, JsonSyntaxError, parseJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { SearchService, type Effects, type Params, type SearchResponse } from './search.js'
+import { Store } from './store.js'
+
+export type { FaultControl } from './faults.js'
+
+export interface EsServerOptions {
+  auth?: { basic?: { username: string; password: string }; apiKey?: { id: string; key: string } }
+  /** Reported by `GET /`; its major decides which `compatible-with` versions are accepted. Default '8.19.0'. */
+  version?: string
+  /** Port to listen on; default 0 (a free port). */
+  port?: number
+}
+
+export interface RequestRecord {
+  method: string
+  path: string
+  query: Record<string, string>
+  body?: unknown
+  status: number
+}
+
+export interface EsTestServer {
+  url: string
+  port: number
+  close(): Promise<void>
+  addDocs(index: string, docs: Array<{ _id?: string; _source: Record<string, unknown> }>): void
+  faults: FaultControl
+  /** Every request answered; `status` is 0 when the connection was reset. Bodies kept when < 64 KB. */
+  requests: RequestRecord[]
+  openPits(): number
+  openScrolls(): number
+  expireAllContexts(): void
+}
+
+const MAX_LOGGED_BODY = 64 * 1024
+
+interface Req {
+  method: string
+  segments: string[]
+  rawPath: string
+  rawUrl: string
+  params: Params
+  raw: string
+  body: Json | undefined
+}
+
+interface Reply {
+  status: number
+  body?: Out
+  headers?: Record<string, string>
+}
+
+type Handler = (req: Req, fx: Effects) => Reply | Promise<Reply>
+
+interface Route {
+  pattern: string[]
+  methods: Record<string, Handler>
+}
+
+function match(pattern: string[], segments: string[]): Record<string, string> | undefined {
+  if (pattern.length !== segments.length) return undefined
+  const vars: Record<string, string> = {}
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string
+    const s = segments[i] as string
+    if (p.startsWith(':')) {
+      // Variables never swallow API names: `/_search` is not an index called `_search`.
+      if (s.startsWith('_') && p === ':index' && i === 0 && pattern.length > 1) return undefined
+      vars[p.slice(1)] = s
+    } else if (p !== s) return undefined
+  }
+  return vars
+}
+
+function acceptedCompat(version: string): number[] {
+  const major = Number(version.split('.')[0])
+  return [major - 1, major]
+}
+
+export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestServer> {
+  const version = opts.version ?? '8.19.0'
+  const store = new Store()
+  const contexts = new Contexts()
+  const search = new SearchService(store, contexts)
+  const docs = new Documents(store)
+  const faults = new Faults()
+  const requests: RequestRecord[] = []
+  const ok = (body: Out): Reply => ({ status: 200, body })
+  const idx = (r: Req, n = 0): string => r.segments[n] as string
+  const routes: Route[] = [
+    {
+      pattern: [],
+      methods: {
+        GET: () => ok(info(version)),
+        HEAD: () => ({ status: 200 }),
+      },
+    },
+    { pattern: ['_bulk'], methods: { POST: (r) => ok(docs.bulk(undefined, r.raw)), PUT: (r) => ok(docs.bulk(undefined, r.raw)) } },
+    {
+      pattern: ['_search'],
+      methods: {
+        GET: (r, fx) => ok(search.search(undefined, r.params, r.body, fx)),
+        POST: (r, fx) => ok(search.search(undefined, r.params, r.body, fx)),
+      },
+    },
+    {
+      pattern: ['_search', 'scroll'],
+      methods: {
+        GET: (r, fx) => ok(search.scroll(r.params, r.body, fx)),
+        POST: (r, fx) => ok(search.scroll(r.params, r.body, fx)),
+        DELETE: (r) => search.clearScroll(r.params, r.body, undefined),
+      },
+    },
+    {
+      pattern: ['_search', 'scroll', ':id'],
+      methods: {
+        GET: (r, fx) => ok(search.scroll({ ...r.params, scroll_id: idx(r, 2) }, r.body, fx)),
+        POST: (r, fx) => ok(search.scroll({ ...r.params, scroll_id: idx(r, 2) }, r.body, fx)),
+        DELETE: (r) => search.clearScroll(r.params, r.body, idx(r, 2)),
+      },
+    },
+    { pattern: ['_pit'], methods: { DELETE: (r) => search.closePit(r.body) } },
+    {
+      pattern: ['_count'],
+      methods: { GET: (r) => ok(search.count(undefined, r.params, r.body)), POST: (r) => ok(search.count(undefined, r.params, r.body)) },
+    },
+    { pattern: ['_refresh'], methods: { POST: () => ok(refreshed(store.indices.size)), GET: () => ok(refreshed(store.indices.size)) } },
+    {
+      pattern: ['_cluster', 'health'],
+      methods: { GET: () => ok({ cluster_name: 'espipe-test', status: 'green', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1 }) },
+    },
+    {
+      pattern: [':index'],
+      methods: {
+        PUT: (r) => ok(docs.createIndex(idx(r), r.body)),
+        DELETE: (r) => ok(docs.deleteIndex(idx(r))),
+        GET: (r) => ok(docs.getIndex(idx(r))),
+        HEAD: (r) => ({ status: store.resolve(idx(r), true).length > 0 && !missingConcrete(store, idx(r)) ? 200 : 404 }),
+      },
+    },
+    { pattern: [':index', '_doc'], methods: { POST: (r) => docs.indexDoc(idx(r), undefined, r.raw, false) } },
+    {
+      pattern: [':index', '_doc', ':id'],
+      methods: {
+        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
+        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
+        GET: (r) => docs.getDoc(idx(r), idx(r, 2)),
+        HEAD: (r) => ({ status: docs.getDoc(idx(r), idx(r, 2)).status }),
+        DELETE: (r) => docs.deleteDoc(idx(r), idx(r, 2)),
+      },
+    },
+    {
+      pattern: [':index', '_create', ':id'],
+      methods: {
+        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true),
+        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true),
+      },
+    },
+    { pattern: [':index', '_bulk'], methods: { POST: (r) => ok(docs.bulk(idx(r), r.raw)), PUT: (r) => ok(docs.bulk(idx(r), r.raw)) } },
+    {
+      pattern: [':index', '_search'],
+      methods: {
+        GET: (r, fx) => ok(search.search(idx(r), r.params, r.body, fx)),
+        POST: (r, fx) => ok(search.search(idx(r), r.params, r.body, fx)),
+      },
+    },
+    { pattern: [':index', '_pit'], methods: { POST: (r) => ok(search.openPit(idx(r), r.params)) } },
+    {
+      pattern: [':index', '_count'],
+      methods: { GET: (r) => ok(search.count(idx(r), r.params, r.body)), POST: (r) => ok(search.count(idx(r), r.params, r.body)) },
+    },
+    {
+      pattern: [':index', '_refresh'],
+      methods: {
+        POST: (r) => ok(refreshed(store.resolve(idx(r)).length)),
+        GET: (r) => ok(refreshed(store.resolve(idx(r)).length)),
+      },
+    },
+    { pattern: [':index', '_mapping'], methods: { GET: (r) => ok(docs.getMapping(idx(r))) } },
+  ]
+
+  function route(req: Req): { handler: Handler } {
+    const allowed = new Set<string>()
+    for (const r of routes) {
+      if (match(r.pattern, req.segments) === undefined) continue
+      const h = r.methods[req.method]
+      if (h !== undefined) return { handler: h }
+      for (const m of Object.keys(r.methods)) allowed.add(m)
+    }
+    if (allowed.size > 0) throw methodNotAllowed(req.method, req.rawPath, [...allowed])
+    throw noHandler(req.method, req.rawPath)
+  }
+
+  function checkAuth(header: string | undefined, rawUrl: string): void {
+    const auth = opts.auth
+    if (auth === undefined || (auth.basic === undefined && auth.apiKey === undefined)) return
+    if (header === undefined) throw unauthenticated(`missing authentication credentials for REST request [${rawUrl}]`)
+    const [scheme, value = ''] = header.split(' ', 2)
+    const decoded = Buffer.from(value, 'base64').toString()
+    const colon = decoded.indexOf(':')
+    const [user, secret] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)]
+    if (scheme === 'Basic') {
+      if (auth.basic !== undefined && user === auth.basic.username && secret === auth.basic.password) return
+      throw unauthenticated(`unable to authenticate user [${user}] for REST request [${rawUrl}]`)
+    }
+    if (scheme === 'ApiKey' && auth.apiKey !== undefined && user === auth.apiKey.id && secret === auth.apiKey.key) return
+    throw unauthenticated('unable to authenticate with provided credentials and anonymous access is not allowed for this request')
+  }
+
+  function checkMediaTypes(req: IncomingMessage): void {
+    const accepted = acceptedCompat(version)
+    for (const name of ['accept', 'content-type'] as const) {
+      const m = /compatible-with=(\d+)/.exec(req.headers[name] ?? '')
+      if (m !== null && !accepted.includes(Number(m[1]))) {
+        const reason = 'Invalid media-type value on headers [Accept, Content-Type]'
+        throw new EsError(400, {
+          type: 'media_type_header_exception',
+          reason,
+          caused_by: {
+            type: 'status_exception',
+            reason: `A compatible version is required on both Content-Type and Accept headers if either one has requested a compatible version and the compatible versions must match. Content-Type=${req.headers['content-type'] ?? 'null'}, Accept=${req.headers.accept ?? 'null'}`,
+          },
+        })
+      }
+    }
+  }
+
+  function parseBody(req: IncomingMessage, raw: string, segments: string[]): Json | undefined {
+    if (raw === '') return undefined
+    const type = req.headers['content-type'] ?? ''
+    const isBulk = segments[segments.length - 1] === '_bulk'
+    if (isBulk && /ndjson|json/.test(type)) return undefined
+    if (!type.includes('application/json') && !type.includes('application/vnd.elasticsearch+json')) {
+      throw new EsError(406, { type: 'content_type', reason: `Content-Type header [${type}] is not supported` }, undefined, {}, true)
+    }
+    try {
+      return parseJson(raw)
+    } catch (e) {
+      if (e instanceof JsonSyntaxError) throw xContentParse(`Unexpected character: ${e.message}`)
+      throw e
+    }
+  }
+
+  function namedContext(segments: string[], body: Json | undefined, params: Params): unknown {
+    if (isObject(body) && isObject(body.pit)) return body.pit.id
+    if (segments[0] === '_search' && segments[1] === 'scroll') {
+      return (isObject(body) ? body.scroll_id : undefined) ?? segments[2] ?? params.scroll_id
+    }
+    return undefined
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    for await (const c of req) chunks.push(c as Buffer)
+    const raw = Buffer.concat(chunks).toString('utf8')
+    const rawUrl = req.url ?? '/'
+    const url = new URL(rawUrl, 'http://localhost')
+    const params: Params = Object.fromEntries(url.searchParams)
+    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: params, status: 0 }
+    if (raw.length > 0 && raw.length < MAX_LOGGED_BODY) record.body = raw
+    requests.push(record)
+    const compat = /compatible-with=(\d+)/.exec(req.headers.accept ?? '')
+    const contentType = compat !== null ? `application/vnd.elasticsearch+json;compatible-with=${compat[1]}` : 'application/json'
+    const send = async (reply: Reply, cut: boolean): Promise<void> => {
+      if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs))
+      const text = reply.body === undefined || req.method === 'HEAD' ? '' : stringify(reply.body)
+      record.status = cut ? 0 : reply.status
+      res.writeHead(reply.status, {
+        'x-elastic-product': 'Elasticsearch',
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(text),
+        ...reply.headers,
+      })
+      if (cut) {
+        // Headers and part of the body reach the client, then the connection drops.
+        res.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))), () => res.socket?.destroy())
+        return
+      }
+      res.end(text)
+    }
+    let fault: FaultAction | undefined
+    try {
+      const segments = url.pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s))
+      checkAuth(req.headers.authorization, rawUrl)
+      checkMediaTypes(req)
+      const body = parseBody(req, raw, segments)
+      if (body !== undefined && raw.length < MAX_LOGGED_BODY) record.body = body
+      const context = namedContext(segments, body, params)
+      fault = faults.take({ path: url.pathname, isSearch: segments.includes('_search'), namesContext: context !== undefined })
+      if (fault?.kind === 'fail') throw injectedError(fault.status, fault.type)
+      if (fault?.kind === 'reset' && !fault.midBody) {
+        if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs))
+        req.socket.destroy()
+        return
+      }
+      if (fault?.kind === 'expire') {
+        const n = contexts.expire(context)
+        throw searchContextMissing(n ?? 0)
+      }
+      const { handler } = route({ method: req.method ?? 'GET', segments, rawPath: url.pathname, rawUrl, params, raw, body })
+      const fx: Effects = { advance: fault === undefined, register: fault?.kind !== 'reset' }
+      const reply = await handler({ method: req.method ?? 'GET', segments, rawPath: url.pathname, rawUrl, params, raw, body }, fx)
+      if (fault?.kind === 'shardFailure' && reply.status === 200) failOneShard(reply.body as unknown as SearchResponse)
+      await send(reply, fault?.kind === 'reset')
+    } catch (e) {
+      const err = e instanceof EsError ? e : new EsError(500, { type: 'exception', reason: (e as Error).message ?? String(e) })
+      await send({ status: err.status, body: err.body(), headers: err.headers }, fault?.kind === 'reset')
+    }
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      res.destroy(e instanceof Error ? e : new Error(String(e)))
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    faults,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+    addDocs: (index, list) => docs.addDocs(index, list),
+    openPits: () => contexts.openPits(),
+    openScrolls: () => contexts.openScrolls(),
+    expireAllContexts: () => contexts.expireAll(),
+  }
+}
+
+function missingConcrete(store: Store, expr: string): boolean {
+  return expr.split(',').some((n) => !n.includes('*') && n !== '_all' && !store.indices.has(n))
+}
+
+function refreshed(n: number): Out {
+  return { _shards: { total: n * 2, successful: n, failed: 0 } }
+}
+
+function info(version: string): Out {
+  const major = Number(version.split('.')[0])
+  return {
+    name: 'espipe-test-node',
+    cluster_name: 'espipe-test',
+    cluster_uuid: 'espipe-test-cluster-uuid0',
+    version: {
+      number: version,
+      build_flavor: 'default',
+      build_type: 'tar',
+      build_hash: '0000000000000000000000000000000000000000',
+      build_date: '2025-01-01T00:00:00.000Z',
+      build_snapshot: false,
+      lucene_version: major >= 9 ? '10.2.2' : '9.12.2',
+      minimum_wire_compatibility_version: major >= 9 ? '8.19.0' : '7.17.0',
+      minimum_index_compatibility_version: major >= 9 ? '8.0.0' : '7.0.0',
+    },
+    tagline: 'You Know, for Search',
+  }
+}
+
+/** Turns a search page into ES's partial-failure shape: one of two shards failed, its hits lost. */
+function failOneShard(res: SearchResponse): void {
+  const first = res.hits.hits[0]
+  const m = first instanceof RawJson ? /^\{"_index":("(?:[^"\\]|\\.)*")/.exec(first.json) : null
+  const index = m === null ? null : (JSON.parse(m[1] as string) as string)
+  res._shards = {
+    total: 2,
+    successful: 1,
+    skipped: 0,
+    failed: 1,
+    failures: [
+      {
+        shard: 1,
+        index,
+        node: 'espipe-test-node',
+        reason: { type: 'node_not_connected_exception', reason: '[espipe-test-node][127.0.0.1:9300] Node not connected' },
+      },
+    ],
+  }
+  res.hits.hits = res.hits.hits.filter((_h, i) => i % 2 === 0)
+}

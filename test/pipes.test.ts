@@ -1,0 +1,32 @@
+import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { lines, runShell, scratchDir } from './helpers/run.js'
+
+t.test('csv-read | jq | jsonl-write in a real shell pipe', async (t) => {
+  const dir = scratchDir(t)
+  const csv = join(dir, 'people.csv')
+  writeFileSync(csv, 'id,name,age\n1,Ann,34\n2,Bob,19\n3,Cy,52\n')
+  const out = join(dir, 'adults.jsonl.gz')
+  const r = await runShell(`csv-read --cast ${csv} | jq -c 'select(._source.age > 30)' | jsonl-write --shape flat -o ${out}`)
+  t.equal(r.code, 0, r.stderr)
+  t.same(lines(gunzipSync(readFileSync(out)).toString()).map((l) => JSON.parse(l)), [
+    { id: '1', name: 'Ann', age: 34 },
+    { id: '3', name: 'Cy', age: 52 }
+  ])
+  t.match(r.stderr, /csv-read: 3 read, 3 emitted, 0 failed/)
+  t.match(r.stderr, /jsonl-write: 2 read, 2 written, 0 skipped, 0 failed/)
+})
+
+t.test('a failing stage fails the pipe under pipefail, and the dead-letter file replays', async (t) => {
+  const dir = scratchDir(t)
+  const csv = join(dir, 'ragged.csv')
+  writeFileSync(csv, 'id,a\n1,x\n2,x,extra\n3,z\n')
+  const errs = join(dir, 'errors.ndjson')
+  const r = await runShell(`csv-read --errors ${errs} ${csv} | jsonl-write`)
+  t.equal(r.code, 1)
+  t.same(lines(r.stdout).map((l) => JSON.parse(l)._id), ['1', '3'])
+  const replay = await runShell(`jq -r .record ${errs}`)
+  t.equal(replay.stdout, '2,x,extra\n')
+})
