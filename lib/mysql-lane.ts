@@ -3,6 +3,7 @@ import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ErrorContext } from './errors.js'
 import { EspipeError } from './errors.js'
+import type { StageMetrics } from './metrics.js'
 import type { MysqlTarget } from './mysql-connection.js'
 import { classifySqlError, errorRow, sqlCode, sqlErrno } from './mysql-errors.js'
 import type { BatchStatement, RowCounts } from './mysql-statement.js'
@@ -36,6 +37,7 @@ export interface LaneShared {
   committed: (counts: RowCounts) => void
   rowFailed: (row: Row, err: unknown) => void
   warn: (message: string, details: Record<string, unknown>) => void
+  metrics: StageMetrics
   /** Set by the first fatal error: every lane stops sending. */
   error?: unknown
   signalError: (err: unknown) => void
@@ -82,11 +84,18 @@ export class Lane {
     this.current = []
     this.currentBytes = 0
     this.pending++
+    this.shared.metrics.inFlight(1)
     this.tail = this.tail
-      .then(async () => { if (this.shared.error === undefined) await this.writeRows(batch) })
+      .then(async () => {
+        if (this.shared.error !== undefined) return
+        const started = performance.now()
+        await this.writeRows(batch)
+        this.shared.metrics.observeBatch((performance.now() - started) / 1000)
+      })
       .catch((err: unknown) => { this.shared.signalError(err) })
       .finally(() => {
         this.pending--
+        this.shared.metrics.inFlight(-1)
         for (const w of this.waiters.splice(0)) w()
       })
   }
@@ -185,6 +194,7 @@ export class Lane {
         const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() / 2)
         // Deadlocks and lock waits are routine under concurrency; a lost server is worth a line.
         if (attempt === 0 && errno !== 1213 && errno !== 1205) this.shared.warn(`${code}: ${(err as Error).message} — retrying the batch of ${rows.length} rows for up to ${Math.round(retryForMs / 1000)} s`, { code, context: this.shared.context })
+        this.shared.metrics.retried()
         await sleep(delay)
         if (this.shared.error !== undefined) throw this.shared.error
       }

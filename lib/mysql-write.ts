@@ -173,6 +173,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       ctx.failures.fail({ record: recordOf(row), line: row.line, code: sqlCode(err), message: errorMessage(err), context: rowContext(row) })
     },
     warn: (message, details) => ctx.logger.warn(message, details),
+    metrics: ctx.metrics,
     signalError: (err: unknown) => {
       if (shared.error !== undefined) return
       if (err instanceof EspipeError) { shared.error = err; return }
@@ -238,7 +239,8 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       if (shared.error !== undefined) { done(shared.error as Error); return }
       let row: Row | undefined
       try {
-        ctx.stats.add('read')
+        // Parsed lines were counted by the parser; objects handed in by code are counted here.
+        if (!(chunk instanceof ParsedLine)) ctx.stats.add('read')
         row = toRow(chunk)
       } catch (err) {
         done(err as Error)
