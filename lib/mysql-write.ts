@@ -16,6 +16,7 @@ import { BatchStatement } from './mysql-statement.js'
 import type { TableInfo } from './mysql-table.js'
 import { prepareTable } from './mysql-table.js'
 import { ParsedLine } from './ndjson.js'
+import { rawMember } from './mysql-raw-json.js'
 import type { JsonObject, PathGetter } from './record.js'
 import { compilePath, idToString, isJsonObject } from './record.js'
 
@@ -54,7 +55,10 @@ export interface MysqlWriteOptions {
 interface Layout {
   columns: string[]
   idColumn: string
-  values: (content: unknown) => SqlValue[] | 'RECORD_MISSING_CONTENT' | 'RECORD_CONTENT_NOT_OBJECT'
+  /** `raw`: the content's JSON text as it came, when it could be cut from the line. */
+  values: (content: unknown, raw: string | undefined) => SqlValue[] | 'RECORD_MISSING_CONTENT' | 'RECORD_CONTENT_NOT_OBJECT'
+  /** The layout stores the content as JSON text, so the raw text can stand in for it. */
+  wantsRaw: boolean
 }
 
 function columnValue (v: unknown): SqlValue {
@@ -77,7 +81,8 @@ function buildLayout (opts: MysqlWriteOptions): Layout {
     return {
       idColumn,
       columns: [idColumn, contentColumn],
-      values: (content) => content === undefined ? 'RECORD_MISSING_CONTENT' : [JSON.stringify(content)]
+      values: (content, raw) => content === undefined ? 'RECORD_MISSING_CONTENT' : [raw ?? JSON.stringify(content)],
+      wantsRaw: true
     }
   }
   if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
@@ -91,7 +96,8 @@ function buildLayout (opts: MysqlWriteOptions): Layout {
   return {
     idColumn,
     columns: [idColumn, ...mapped.map(([c]) => c)],
-    values: (content) => isJsonObject(content) ? getters.map((g) => columnValue(g(content))) : 'RECORD_CONTENT_NOT_OBJECT'
+    values: (content) => isJsonObject(content) ? getters.map((g) => columnValue(g(content))) : 'RECORD_CONTENT_NOT_OBJECT',
+    wantsRaw: false
   }
 }
 
@@ -108,8 +114,10 @@ function fnv1a (s: string): number {
   return h >>> 0
 }
 
+/** An upper bound of a value's bytes on the wire; exact (and slower) only for large strings. */
 function valueBytes (v: unknown): number {
-  return typeof v === 'string' ? Buffer.byteLength(v) + 9 : 9
+  if (typeof v !== 'string') return 9
+  return v.length <= 21_000 ? v.length * 3 + 9 : Buffer.byteLength(v) + 9
 }
 
 /**
@@ -128,6 +136,9 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const concurrency = Math.max(1, opts.concurrency ?? 4)
   const getId = compilePath(opts.idField ?? '_id')
   const getContent = compilePath(opts.contentField ?? '_source')
+  // A top-level content field can be cut from the line as it came (see rawMember).
+  const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
+  const rawKey = layout.wantsRaw && contentField !== '' && !contentField.includes('.') ? contentField : undefined
 
   let first: Connection
   let info: TableInfo
@@ -195,7 +206,9 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
     const id = idToString(getId(value))
     if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
-    const values = layout.values(getContent(value))
+    const content = getContent(value)
+    const raw = rawKey !== undefined && parsed !== undefined && content !== undefined ? rawMember(parsed.text, value, rawKey) : undefined
+    const values = layout.values(content, raw)
     if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
     if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)
     values.unshift(id)
