@@ -94,6 +94,8 @@ await runCli({
       -q, --quiet            print only errors on stderr
       --log-format FMT       text (default) or json: stderr lines as NDJSON events
       --progress             draw a progress line even when stderr is not a terminal
+      --metrics-port [HOST:]PORT
+                             serve Prometheus metrics at http://HOST:PORT/metrics
       --help, --version
 
     Aliases of the original tool: --db_host, --db_user, --db_pass, --db_name, --db_table,
