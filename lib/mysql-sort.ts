@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -27,7 +27,7 @@ export class IdSorter {
   private dir: string | undefined
   private runs: string[] = []
 
-  constructor (private readonly runBytes = 32 * 1024 * 1024, private readonly baseDir = tmpdir()) {}
+  constructor (private readonly runBytes = 8 * 1024 * 1024, private readonly baseDir = tmpdir()) {}
 
   get spilled (): number {
     return this.runs.length
@@ -46,9 +46,19 @@ export class IdSorter {
     this.bytes = 0
     this.dir ??= await mkdtemp(join(this.baseDir, 'mysql-write-'))
     const file = join(this.dir, `run-${this.runs.length}.txt`)
-    // The header is JSON, so it holds no raw tab; the line after the tab is the record as it came.
-    const lines = entries.map((e) => JSON.stringify([e.key, e.line ?? null, e.file ?? null]) + '\t' + e.text)
-    await writeFile(file, lines.join('\n') + '\n')
+    const out = await open(file, 'w')
+    try {
+      // In pieces of about 1 MiB: one string of the whole run would double the run's memory.
+      let piece = ''
+      for (const e of entries) {
+        // The header is JSON, so it holds no raw tab; after the tab is the record as it came.
+        piece += JSON.stringify([e.key, e.line ?? null, e.file ?? null]) + '\t' + e.text + '\n'
+        if (piece.length >= 1 << 20) { await out.write(piece); piece = '' }
+      }
+      if (piece !== '') await out.write(piece)
+    } finally {
+      await out.close()
+    }
     this.runs.push(file)
   }
 
@@ -61,7 +71,7 @@ export class IdSorter {
       return
     }
     if (this.entries.length > 0) await this.spill()
-    const readers = this.runs.map((f) => createInterface({ input: createReadStream(f, { highWaterMark: 256 * 1024 }), crlfDelay: Infinity })[Symbol.asyncIterator]())
+    const readers = this.runs.map((f) => createInterface({ input: createReadStream(f, { highWaterMark: 64 * 1024 }), crlfDelay: Infinity })[Symbol.asyncIterator]())
     const heads: Array<SortEntry | undefined> = []
     const next = async (i: number): Promise<void> => {
       const r = await readers[i].next()

@@ -46,7 +46,7 @@ export interface MysqlWriteOptions {
   sortIds?: SortIds
   /** Where sort runs are spilled (default: the OS temporary directory). */
   tmpdir?: string
-  /** Bytes of records per sort run (default 32 MiB). */
+  /** Bytes of records per sort run (default 8 MiB). */
   sortRunBytes?: number
   context?: StageContext
 }
