@@ -8,7 +8,7 @@
  * espipe_bench is created and dropped.
  */
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, existsSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import { BIN, ROOT, fmt, machine, median, row, runPipeline } from './measure.js'
@@ -92,7 +92,7 @@ const cases: Array<[string, string, string[]]> = [
   ['mw-shuf-nosort', 'mysql-write --sort-ids never, shuffled ids', [mw('--sort-ids never ' + file('shuffled.ndjson'))]],
   ['csv-seq', 'csv-read \\| mysql-write, CSV form, sequential ids', [`node ${BIN}/csv-read.js -q ${file('seq.csv')}`, mw('')]]
 ]
-console.log(`${fmt(rows)} records (~${Math.round(Number(sql('SELECT 1') !== '' ? 400 : 0))} B), median of ${runs}, ${machine()}, ${sql('SELECT VERSION()')}, innodb_buffer_pool_size ${fmt(Number(sql('SELECT @@innodb_buffer_pool_size')) / 2 ** 20)} MB\n`)
+console.log(`${fmt(rows)} records (~${fmt(statSync(file('seq.ndjson')).size / rows)} B each as NDJSON), median of ${runs}, ${machine()}, ${sql('SELECT VERSION()')}, innodb_buffer_pool_size ${fmt(Number(sql('SELECT @@innodb_buffer_pool_size')) / 2 ** 20)} MB\n`)
 console.log(row(['case', 'rows/s', 'seconds (runs)', 'peak RSS MB per stage']))
 console.log(row(['---', '---:', '---', '---']))
 for (const [key, name, stages] of cases) {

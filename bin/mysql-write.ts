@@ -60,7 +60,7 @@ await runCli({
       -h, --host HOST        server host (default 127.0.0.1)           (MYSQL_HOST)
       -P, --port N           server port (default 3306)                 (MYSQL_TCP_PORT)
       -u, --user USER        user (default root)                        (MYSQL_USER)
-      -p, --password PASS    password; prefer MYSQL_PWD, which ps can't show (MYSQL_PWD)
+      -p, --password PASS    password; MYSQL_PWD keeps it out of ps      (MYSQL_PWD)
       -D, --database DB      database, unless --table says db.table     (MYSQL_DATABASE)
       -S, --socket PATH      Unix socket instead of host and port       (MYSQL_UNIX_PORT)
       --ssl-ca FILE          CA certificate to verify the server with

@@ -6,7 +6,7 @@ import type { ErrorContext } from './errors.js'
 import { EspipeError, UsageError, errorMessage } from './errors.js'
 import type { MysqlConnectionSettings, MysqlTarget } from './mysql-connection.js'
 import { describeTarget, resolveConnection, targetContext } from './mysql-connection.js'
-import { classifySqlError, sqlCode } from './mysql-errors.js'
+import { sqlCode } from './mysql-errors.js'
 import { checkIdentifier, parseTableName, quoteTable } from './mysql-identifiers.js'
 import type { LaneShared, Row, SqlValue } from './mysql-lane.js'
 import { Lane, openConnection } from './mysql-lane.js'
@@ -138,7 +138,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const getContent = compilePath(opts.contentField ?? '_source')
   // A top-level content field can be cut from the line as it came (see rawMember).
   const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
-  const rawKey = layout.wantsRaw && contentField !== '' && !contentField.includes('.') ? contentField : undefined
+  const rawKey = layout.wantsRaw && !contentField.includes('.') ? contentField : undefined
 
   let first: Connection
   let info: TableInfo
@@ -188,8 +188,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     signalError: (err: unknown) => {
       if (shared.error !== undefined) return
       if (err instanceof EspipeError) { shared.error = err; return }
-      const kind = classifySqlError(err)
-      shared.error = new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel}${kind === 'fatal' ? '' : ''}; ${committedRows} rows committed)`, { context, cause: err })
+      shared.error = new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel}; ${committedRows} rows committed)`, { context, cause: err })
     },
     committedRows: () => committedRows
   }
@@ -207,7 +206,9 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     const id = idToString(getId(value))
     if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
     const content = getContent(value)
-    const raw = rawKey !== undefined && parsed !== undefined && content !== undefined ? rawMember(parsed.text, value, rawKey) : undefined
+    const raw = rawKey === undefined || parsed === undefined || content === undefined
+      ? undefined
+      : rawKey === '' ? parsed.text : rawMember(parsed.text, value, rawKey)
     const values = layout.values(content, raw)
     if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
     if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)

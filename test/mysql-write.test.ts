@@ -129,3 +129,15 @@ t.test('--id-field/--content-field . and renamed columns', async (t) => {
   t.same(table.get('u2'), { uid: 'u2', name: 'Bob' })
   t.equal(table.size, 2)
 })
+
+t.test('as a library: mysqlWrite() in a pipeline with plain objects', async (t) => {
+  const { mysqlWrite, createContext, MYSQL_WRITE_COUNTERS } = await import('../lib/index.js')
+  const { pipeline } = await import('node:stream/promises')
+  const { Readable } = await import('node:stream')
+  const ctx = createContext({ tool: 'lib-test', counters: MYSQL_WRITE_COUNTERS, quiet: true })
+  const writer = await mysqlWrite({ connection: { url: db.url }, table: 'lib', create: true, mode: 'upsert', concurrency: 2, context: ctx })
+  await pipeline(Readable.from([...makeRecords(300), { _id: 'doc-000000001', _source: { again: true } }]), writer)
+  t.same([ctx.stats.get('read'), ctx.stats.get('inserted'), ctx.stats.get('updated'), ctx.stats.get('failed')], [301, 300, 1, 0])
+  const table = await db.table('lib')
+  t.same(table.get('doc-000000001'), { again: true })
+})
