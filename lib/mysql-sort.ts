@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
+import { StringDecoder } from 'node:string_decoder'
 
 /** A record held for sorting: its key, where it came from, and its original line. */
 export interface SortEntry {
@@ -71,16 +71,24 @@ export class IdSorter {
       return
     }
     if (this.entries.length > 0) await this.spill()
-    const readers = this.runs.map((f) => createInterface({ input: createReadStream(f, { highWaterMark: 64 * 1024 }), crlfDelay: Infinity })[Symbol.asyncIterator]())
+    const readers = await Promise.all(this.runs.map(async (f) => new RunReader(await open(f, 'r'))))
     const heads: Array<SortEntry | undefined> = []
     const next = async (i: number): Promise<void> => {
-      const r = await readers[i].next()
-      if (r.done === true) { heads[i] = undefined; return }
-      const tab = r.value.indexOf('\t')
-      const [key, line, file] = JSON.parse(r.value.slice(0, tab)) as [string, number | null, string | null]
-      heads[i] = { key, line: line ?? undefined, file: file ?? undefined, text: r.value.slice(tab + 1) }
+      const text = await readers[i].next()
+      if (text === undefined) { heads[i] = undefined; return }
+      const tab = text.indexOf('\t')
+      const [key, line, file] = JSON.parse(text.slice(0, tab)) as [string, number | null, string | null]
+      heads[i] = { key, line: line ?? undefined, file: file ?? undefined, text: text.slice(tab + 1) }
     }
-    for (let i = 0; i < readers.length; i++) await next(i)
+    try {
+      for (let i = 0; i < readers.length; i++) await next(i)
+      yield * this.merge(heads, next)
+    } finally {
+      await Promise.all(readers.map(async (r) => await r.close()))
+    }
+  }
+
+  private async * merge (heads: Array<SortEntry | undefined>, next: (i: number) => Promise<void>): AsyncGenerator<SortEntry> {
     for (;;) {
       // Ties go to the earlier run, which holds the earlier records: the merge is stable.
       let min = -1
@@ -99,5 +107,39 @@ export class IdSorter {
     this.entries = []
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true })
     this.dir = undefined
+  }
+}
+
+/**
+ * Lines of one run file, read 32 KiB at a time. (readline's iterator queues up to 1024 lines
+ * per file ahead of the reader: with dozens of runs open that was tens of MB.)
+ */
+class RunReader {
+  private buf = ''
+  private pos = 0
+  private eof = false
+  private readonly chunk = Buffer.allocUnsafe(32 * 1024)
+  private readonly decoder = new StringDecoder('utf8')
+
+  constructor (private readonly fh: FileHandle) {}
+
+  async next (): Promise<string | undefined> {
+    for (;;) {
+      const nl = this.buf.indexOf('\n', this.pos)
+      if (nl >= 0) {
+        const line = this.buf.slice(this.pos, nl)
+        this.pos = nl + 1
+        return line
+      }
+      if (this.eof) return undefined
+      const { bytesRead } = await this.fh.read(this.chunk, 0, this.chunk.length, null)
+      if (bytesRead === 0) this.eof = true
+      this.buf = this.buf.slice(this.pos) + this.decoder.write(this.chunk.subarray(0, bytesRead))
+      this.pos = 0
+    }
+  }
+
+  async close (): Promise<void> {
+    await this.fh.close()
   }
 }
