@@ -22,6 +22,8 @@ export interface Row {
   file?: string
   /** The original line, kept instead of the parsed record to dead-letter it if it fails. */
   text?: string
+  /** Where the content's JSON text is in `text`, when it was stored as it came. */
+  range?: [number, number]
   record?: unknown
 }
 

@@ -1,11 +1,11 @@
 /**
- * The raw JSON text of a top-level member of a line, so a document can go into a JSON column
+ * Where the raw JSON text of a top-level member is in a line ([start, end)), so a document can go into a JSON column
  * as it came instead of being serialised again (JSON.stringify was a third of the writer's
  * CPU time). Only used when it is provably the same member: the line parsed as JSON, the key
  * appears literally, and every member before it is a primitive (so no nested key can come
  * first). Otherwise it returns undefined and the caller serialises the parsed value.
  */
-export function rawMember (text: string, parsed: Record<string, unknown>, key: string): string | undefined {
+export function rawMemberRange (text: string, parsed: Record<string, unknown>, key: string): [number, number] | undefined {
   let last = true
   let found = false
   for (const k in parsed) {
@@ -24,7 +24,7 @@ export function rawMember (text: string, parsed: Record<string, unknown>, key: s
   while (i < text.length && isSpace(text.charCodeAt(i))) i++
   // The last member ends where the line's object does: no need to scan the document.
   const end = last ? lastBrace(text) : valueEnd(text, i)
-  return end === undefined ? undefined : text.slice(i, end)
+  return end === undefined ? undefined : [i, end]
 }
 
 function lastBrace (text: string): number | undefined {

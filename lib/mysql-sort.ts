@@ -10,6 +10,9 @@ export interface SortEntry {
   line?: number
   file?: string
   text: string
+  /** With `range`: the row can be rebuilt from the line without parsing it again. */
+  id?: string
+  range?: [number, number]
 }
 
 const byKey = (a: SortEntry, b: SortEntry): number => a.key < b.key ? -1 : a.key > b.key ? 1 : 0
@@ -52,7 +55,8 @@ export class IdSorter {
       let piece = ''
       for (const e of entries) {
         // The header is JSON, so it holds no raw tab; after the tab is the record as it came.
-        piece += JSON.stringify([e.key, e.line ?? null, e.file ?? null]) + '\t' + e.text + '\n'
+        const head = e.range === undefined ? [e.key, e.line ?? null, e.file ?? null] : [e.key, e.line ?? null, e.file ?? null, e.id, e.range[0], e.range[1]]
+        piece += JSON.stringify(head) + '\t' + e.text + '\n'
         if (piece.length >= 1 << 20) { await out.write(piece); piece = '' }
       }
       if (piece !== '') await out.write(piece)
@@ -77,8 +81,8 @@ export class IdSorter {
       const text = await readers[i].next()
       if (text === undefined) { heads[i] = undefined; return }
       const tab = text.indexOf('\t')
-      const [key, line, file] = JSON.parse(text.slice(0, tab)) as [string, number | null, string | null]
-      heads[i] = { key, line: line ?? undefined, file: file ?? undefined, text: text.slice(tab + 1) }
+      const [key, line, file, id, start, end] = JSON.parse(text.slice(0, tab)) as [string, number | null, string | null, string?, number?, number?]
+      heads[i] = { key, line: line ?? undefined, file: file ?? undefined, text: text.slice(tab + 1), id, range: start === undefined || end === undefined ? undefined : [start, end] }
     }
     try {
       for (let i = 0; i < readers.length; i++) await next(i)
@@ -88,17 +92,37 @@ export class IdSorter {
     }
   }
 
+  /** A k-way merge over a binary heap of run indexes. */
   private async * merge (heads: Array<SortEntry | undefined>, next: (i: number) => Promise<void>): AsyncGenerator<SortEntry> {
-    for (;;) {
-      // Ties go to the earlier run, which holds the earlier records: the merge is stable.
-      let min = -1
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i]
-        if (h !== undefined && (min < 0 || h.key < (heads[min] as SortEntry).key)) min = i
+    // Ties go to the earlier run, which holds the earlier records: the merge is stable.
+    const less = (a: number, b: number): boolean => {
+      const ka = (heads[a] as SortEntry).key
+      const kb = (heads[b] as SortEntry).key
+      return ka < kb || (ka === kb && a < b)
+    }
+    const heap = heads.map((_h, i) => i).filter((i) => heads[i] !== undefined)
+    const down = (at: number): void => {
+      for (;;) {
+        const l = 2 * at + 1
+        const r = l + 1
+        let m = at
+        if (l < heap.length && less(heap[l], heap[m])) m = l
+        if (r < heap.length && less(heap[r], heap[m])) m = r
+        if (m === at) return
+        const t = heap[at]; heap[at] = heap[m]; heap[m] = t
+        at = m
       }
-      if (min < 0) break
-      const e = heads[min] as SortEntry
-      await next(min)
+    }
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i)
+    while (heap.length > 0) {
+      const top = heap[0]
+      const e = heads[top] as SortEntry
+      await next(top)
+      if (heads[top] === undefined) {
+        const last = heap.pop() as number
+        if (heap.length > 0 && last !== top) heap[0] = last
+      }
+      down(0)
       yield e
     }
   }

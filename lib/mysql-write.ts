@@ -16,7 +16,7 @@ import { BatchStatement } from './mysql-statement.js'
 import type { TableInfo } from './mysql-table.js'
 import { prepareTable } from './mysql-table.js'
 import { ParsedLine } from './ndjson.js'
-import { rawMember } from './mysql-raw-json.js'
+import { rawMemberRange } from './mysql-raw-json.js'
 import type { JsonObject, PathGetter } from './record.js'
 import { compilePath, idToString, isJsonObject } from './record.js'
 
@@ -136,7 +136,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const concurrency = Math.max(1, opts.concurrency ?? 4)
   const getId = compilePath(opts.idField ?? '_id')
   const getContent = compilePath(opts.contentField ?? '_source')
-  // A top-level content field can be cut from the line as it came (see rawMember).
+  // A top-level content field can be cut from the line as it came (see rawMemberRange).
   const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
   const rawKey = layout.wantsRaw && !contentField.includes('.') ? contentField : undefined
 
@@ -206,10 +206,10 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     const id = idToString(getId(value))
     if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
     const content = getContent(value)
-    const raw = rawKey === undefined || parsed === undefined || content === undefined
+    const range: [number, number] | undefined = rawKey === undefined || parsed === undefined || content === undefined
       ? undefined
-      : rawKey === '' ? parsed.text : rawMember(parsed.text, value, rawKey)
-    const values = layout.values(content, raw)
+      : rawKey === '' ? [0, parsed.text.length] : rawMemberRange(parsed.text, value, rawKey)
+    const values = layout.values(content, range === undefined ? undefined : (parsed as ParsedLine).text.slice(range[0], range[1]))
     if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
     if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)
     values.unshift(id)
@@ -218,7 +218,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     if (bytes > maxBatchBytes) {
       return fail('ER_NET_PACKET_TOO_LARGE', `record is ${bytes} bytes, more than fits in the server's max_allowed_packet (${info.maxPacket} bytes); raise max_allowed_packet on the server to load it`, id)
     }
-    return { id, key: info.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined }
+    return { id, key: info.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, range }
   }
 
   const route = async (row: Row): Promise<void> => {
@@ -272,7 +272,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         }
       }
       if (sorter !== undefined) {
-        const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? JSON.stringify(row.record) })
+        const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? JSON.stringify(row.record), id: row.id, range: row.text === undefined ? undefined : row.range })
         if (spilling === undefined) done()
         else spilling.then(() => { done() }, (err: unknown) => { done(err as Error) })
         return
@@ -284,6 +284,12 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         await drainLanes()
         if (sorter !== undefined) {
           for await (const e of sorter.drain()) {
+            if (e.range !== undefined && e.id !== undefined) {
+              // Checked on the way in: the row is the id and the content's text, no parse needed.
+              const values: SqlValue[] = [e.id, e.text.slice(e.range[0], e.range[1])]
+              await route({ id: e.id, key: e.key, values, bytes: valueBytes(values[0]) + valueBytes(values[1]), line: e.line, file: e.file, text: e.text })
+              continue
+            }
             const parsed = JSON.parse(e.text) as JsonObject
             const row = toRow(new ParsedLine(parsed, e.text, e.line ?? 0, e.file))
             if (row !== undefined) await route({ ...row, line: e.line })
