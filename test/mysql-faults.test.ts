@@ -1,0 +1,106 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RowDataPacket } from 'mysql2/promise'
+import { binPath, collect, lines, runTool, scratchDir } from './helpers/run.js'
+import { testDatabase, urlFor } from './helpers/mysql.js'
+import { TcpProxy } from './helpers/tcp-proxy.js'
+import { makeRecords, ndjson } from './helpers/records.js'
+
+const db = await testDatabase(t, 'mw_faults')
+const dir = scratchDir(t)
+const N = 50_000
+const records = makeRecords(N)
+const file = join(dir, 'input.ndjson')
+writeFileSync(file, ndjson(records))
+
+const count = async (table: string): Promise<number> => {
+  const [r] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${table}\``)
+  return Number(r.n)
+}
+const summaryCounts = (stderr: string): Record<string, number> => {
+  const line = lines(stderr).find((l) => / read, /.test(l)) ?? ''
+  return Object.fromEntries([...line.matchAll(/(\d+) (read|inserted|updated|skipped|failed)/g)].map((m) => [m[2], Number(m[1])]))
+}
+const exactTable = async (t: Tap.Test, table: string): Promise<void> => {
+  const got = await db.table(table)
+  t.equal(got.size, N, 'every record is in the table once')
+  t.ok(records.every((r) => JSON.stringify(got.get(r._id)) === JSON.stringify(r._source)), 'each with its content')
+}
+
+t.test('a proxy that cuts every connection mid-batch: batches are retried, the table is exact', async (t) => {
+  const proxy = new TcpProxy(db.host, db.port)
+  await proxy.start()
+  t.teardown(async () => await proxy.close())
+  // Cut twice while the load runs, each time in the middle of the batches being sent.
+  proxy.cutAfter(3_000_000, () => proxy.cutAfter(5_000_000))
+  const r = await runTool('mysql-write', ['--url', urlFor(db.name, { host: '127.0.0.1', port: proxy.port }), '-t', 'cut', '--create', '--retry-for', '20', file])
+  t.equal(r.code, 0, 'exit 0')
+  t.match(r.stderr, /warning: (PROTOCOL_CONNECTION_LOST|ECONNRESET|EPIPE).*retrying the batch/)
+  t.ok(proxy.connections > 5, 'connections were re-opened')
+  const c = summaryCounts(r.stderr)
+  // A batch committed just before its connection was cut is found again on retry: skipped.
+  t.equal(c.inserted + c.skipped, N)
+  t.equal(c.failed, 0)
+  await exactTable(t, 'cut')
+})
+
+t.test('a server gone longer than --retry-for: exit 1 with the committed count; a rerun completes the table', async (t) => {
+  const proxy = new TcpProxy(db.host, db.port)
+  await proxy.start()
+  t.teardown(async () => await proxy.close())
+  proxy.cutAfter(4_000_000, () => proxy.setDown(true))
+  const url = urlFor(db.name, { host: '127.0.0.1', port: proxy.port })
+  const r = await runTool('mysql-write', ['--url', url, '-t', 'down', '--create', '--retry-for', '2', file])
+  t.equal(r.code, 1)
+  const out = lines(r.stderr)
+  const fatal = out.find((l) => l.includes('error ['))
+  t.match(fatal, /gave up after \d+ s of retries \(--retry-for\): .*; (\d+) rows were committed — rerun the same input to complete the table \(host=127\.0\.0\.1, port=\d+, database=espipe_mw_faults_\d+, table=down\)/)
+  const committed = Number(/; (\d+) rows were committed/.exec(fatal ?? '')?.[1])
+  const c = summaryCounts(r.stderr)
+  t.equal(committed, c.inserted, 'the message and the summary agree')
+  t.ok(committed > 0 && committed < N)
+  const inTable = await count('down')
+  t.ok(inTable >= committed, 'what was reported committed is in the table')
+  proxy.setDown(false)
+  const again = await runTool('mysql-write', ['--url', url, '-t', 'down', file])
+  t.equal(again.code, 0)
+  const c2 = summaryCounts(again.stderr)
+  t.equal(c2.inserted, N - inTable, 'the rerun inserts exactly what was missing')
+  t.equal(c2.skipped, inTable)
+  await exactTable(t, 'down')
+})
+
+t.test('kill -9 in the middle of a load, then the same input again: the exact table', async (t) => {
+  const child = spawn(process.execPath, [binPath('mysql-write'), '--url', db.url, '-t', 'killed', '--create', '--batch-size', '500', '--sort-ids', 'never', file], { stdio: 'pipe' })
+  const done = collect(child, null)
+  await db.conn.query('CREATE TABLE IF NOT EXISTS killed (id VARCHAR(255) COLLATE utf8mb4_bin PRIMARY KEY, content JSON)')
+  while (await count('killed') < 5000) await sleep(20)
+  child.kill('SIGKILL')
+  const r = await done
+  t.equal(r.signal, 'SIGKILL')
+  await sleep(300)
+  const before = await count('killed')
+  t.ok(before < N, `killed part way (${before} rows)`)
+  const again = await runTool('mysql-write', ['--url', db.url, '-t', 'killed', file])
+  t.equal(again.code, 0)
+  const c = summaryCounts(again.stderr)
+  t.equal(c.inserted, N - before)
+  t.equal(c.skipped, before)
+  await exactTable(t, 'killed')
+})
+
+t.test('SIGTERM: the batches in flight and the partial ones are committed, summary, exit 143', async (t) => {
+  const child = spawn(process.execPath, [binPath('mysql-write'), '--url', db.url, '-t', 'term', '--create', '--batch-size', '100', '-c', '2'], { stdio: 'pipe' })
+  const done = collect(child, null)
+  child.stdin.write(ndjson(records.slice(0, 2550)))
+  await db.conn.query('CREATE TABLE IF NOT EXISTS term (id VARCHAR(255) COLLATE utf8mb4_bin PRIMARY KEY, content JSON)')
+  while (await count("term") < 2000) await sleep(20)
+  child.kill('SIGTERM')
+  const r = await done
+  t.equal(r.code, 143)
+  t.match(r.stderr, /2550 read, 2550 inserted, 0 updated, 0 skipped, 0 failed in .* — interrupted by SIGTERM/)
+  t.equal(await count('term'), 2550)
+})
