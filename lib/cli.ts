@@ -27,7 +27,10 @@ export const commonFlags: FlagSpecs = {
   logFormat: { type: 'string', default: 'text', aliases: ['log_format'] },
   progress: { type: 'boolean' },
   errors: { type: 'string' },
-  maxErrors: { type: 'string', aliases: ['max_errors'] }
+  maxErrors: { type: 'string', aliases: ['max_errors'] },
+  // The original tool's flags: explain this run's own failure on stderr at exit.
+  aiErrors: { type: 'boolean', aliases: ['ai_errors'] },
+  simpleErrors: { type: 'boolean', aliases: ['simple_errors'] }
 }
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
@@ -149,6 +152,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   let status = 0
   const masker = new SecretMasker()
   const fallbackLogger = new Logger({ tool, masker })
+  let explainer: { run: import('./explain-errors.js').RunExplainer, ai: boolean } | undefined
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted !== undefined) process.exit(sig === 'SIGINT' ? 130 : 143)
@@ -167,6 +171,11 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     const { opts } = parse(spec)
     const logFormat = opts.string('logFormat', { choices: ['text', 'json'] }) as LogFormat
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
+    if (opts.bool('aiErrors') || opts.bool('simpleErrors')) {
+      const { RunExplainer } = await import('./explain-errors.js')
+      explainer = { run: new RunExplainer(tool), ai: opts.bool('aiErrors') }
+      logger.observe((event, code, message, context) => explainer?.run.add(event === 'error' ? 'fatal' : 'record', code, masker.mask(message), context))
+    }
     ctx = createContext({
       tool,
       counters: spec.counters,
@@ -197,5 +206,6 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra)
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
+  if (status !== 0 && explainer !== undefined) await explainer.run.print(process.stderr, { ai: explainer.ai })
   process.exit(status)
 }
