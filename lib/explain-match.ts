@@ -4,13 +4,15 @@ import { serviceOf } from './explain-finding.js'
 import type { Rule } from './explain-rules.js'
 import { RULES, UNKNOWN_RULE } from './explain-rules.js'
 
-/** The first rule of the catalogue whose codes or message patterns match. */
+/**
+ * The rule for a finding: the first whose codes include its code (the driver's code is the
+ * surest sign), else the first whose message patterns match (generic codes such as
+ * ResponseError, or raw messages).
+ */
 export function matchRule (f: Finding, rules: readonly Rule[] = RULES): Rule {
-  for (const rule of rules) {
-    if (rule.codes?.includes(f.code) === true) return rule
-    if (rule.messages?.some((re) => re.test(f.message)) === true) return rule
-  }
-  return UNKNOWN_RULE
+  return rules.find((r) => r.codes?.includes(f.code) === true) ??
+    rules.find((r) => r.messages?.some((re) => re.test(f.message)) === true) ??
+    UNKNOWN_RULE
 }
 
 /** One example of a grouped failure: where it was, which record. */

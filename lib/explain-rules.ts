@@ -315,7 +315,7 @@ export const RULES: Rule[] = [
     id: 'es-forbidden',
     title: 'Elasticsearch denied the action (403)',
     severity: 5,
-    messages: [/is unauthorized for (user|API key)|\b403\b.*security_exception|security_exception.*\b403\b/],
+    messages: [/is unauthorized for (user|API key)|(status(Code)?[=: ]+403|\b403 Forbidden)\b/i],
     codes: ['ES_FORBIDDEN'],
     extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /on indices \[(?<index>[^\]]+)\]/],
     what: "Elasticsearch at {esUrl} authenticated user '{user}' but refused action {action} on index {index}.",
@@ -333,7 +333,7 @@ export const RULES: Rule[] = [
     title: 'Elasticsearch refused the credentials (401)',
     severity: 5,
     codes: ['security_exception', 'ES_UNAUTHORIZED'],
-    messages: [/unable to authenticate|missing authentication (credentials|token)|\b401\b/],
+    messages: [/unable to authenticate|missing authentication (credentials|token)|(status(Code)?[=: ]+401|\b401 Unauthorized)\b/i],
     extract: [/authenticate user \[(?<user>[^\]]+)\]/],
     what: "Elasticsearch at {esUrl} did not accept the credentials (user '{user}').",
     causes: [
@@ -386,7 +386,7 @@ export const RULES: Rule[] = [
     title: 'Elasticsearch is overloaded (429)',
     severity: 3,
     codes: ['es_rejected_execution_exception', 'ES_TOO_MANY_REQUESTS'],
-    messages: [/es_rejected_execution_exception|rejected execution|Too Many Requests|\b429\b/],
+    messages: [/es_rejected_execution_exception|rejected execution|Too Many Requests|status(Code)?[=: ]+429\b/i],
     what: 'Elasticsearch at {esUrl} rejected requests: its thread pool queue is full.',
     causes: [
       'the cluster is busy with other searches or indexing',
