@@ -10,8 +10,10 @@ import { RULES, UNKNOWN_RULE } from './explain-rules.js'
  * ResponseError, or raw messages).
  */
 export function matchRule (f: Finding, rules: readonly Rule[] = RULES): Rule {
-  return rules.find((r) => r.codes?.includes(f.code) === true) ??
-    rules.find((r) => r.messages?.some((re) => re.test(f.message)) === true) ??
+  const service = serviceOf(f)
+  const usable = rules.filter((r) => r.services === undefined || service === undefined || r.services.includes(service))
+  return usable.find((r) => r.codes?.includes(f.code) === true) ??
+    usable.find((r) => r.messages?.some((re) => re.test(f.message)) === true) ??
     UNKNOWN_RULE
 }
 

@@ -17,6 +17,8 @@ export interface Rule {
   severity: 1 | 2 | 3 | 4 | 5
   codes?: string[]
   messages?: RegExp[]
+  /** The rule applies only to failures of these sides (when the side is known). */
+  services?: Service[]
   extract?: RegExp[]
   /**
    * Template names that tell one problem from another of the same rule (a column, a key):
@@ -260,7 +262,9 @@ export const RULES: Rule[] = [
     id: 'mysql-gone-away',
     title: 'The MySQL server closed the connection',
     severity: 4,
-    codes: ['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_GONE_ERROR', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST', 'ER_SERVER_LOST'],
+    // mysql2 reports a write on a connection the server killed as EPIPE, a dropped one as ECONNRESET.
+    codes: ['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_GONE_ERROR', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST', 'ER_SERVER_LOST', 'EPIPE', 'ECONNRESET'],
+    services: ['mysql'],
     messages: [/server has gone away|Connection lost: The server closed the connection|Lost connection to (MySQL|MariaDB) server/i],
     what: 'MySQL at {hostport} closed the connection in the middle of the run.',
     causes: [
