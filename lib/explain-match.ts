@@ -51,6 +51,12 @@ function bareUrl (url: string): string {
   return url.replace(/\/\/[^/@\s]*@/, '//').replace(/\/$/, '')
 }
 
+/** The side a rule is about, by its name (mysql-…, es-…), for a bare message that names no tool. */
+function ruleService (rule: Rule): Service | undefined {
+  if (rule.services?.length === 1) return rule.services[0]
+  return rule.id.startsWith('mysql-') ? 'mysql' : rule.id.startsWith('es-') ? 'elasticsearch' : undefined
+}
+
 /** The values a rule's templates can name, from the context first, then from the message. */
 export function templateVars (f: Finding, rule: Rule): Record<string, string> {
   const vars: Record<string, string> = {}
@@ -64,7 +70,7 @@ export function templateVars (f: Finding, rule: Rule): Record<string, string> {
     if (v !== undefined && v !== '') vars[k] = String(v)
   }
   if (vars.database === undefined && vars.db !== undefined) vars.database = vars.db
-  const service = serviceOf(f)
+  const service = serviceOf(f) ?? ruleService(rule)
   const url = vars.url ?? vars.node ?? vars.esUrl
   if (url !== undefined) {
     try {

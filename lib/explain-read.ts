@@ -59,14 +59,15 @@ export function findingFromMessage (message: string, at?: Finding['at']): Findin
   return { kind: 'fatal', source: 'message', code: codeInText(text), message: text, context, at }
 }
 
-type JsonLine = { finding: Finding } | { summary: RunSummary } | undefined
+type JsonLine = { finding: Finding } | { summary: RunSummary } | { other: true } | undefined
 
 /** A JSON event (DESIGN.md §3) or a dead-letter entry (§4); anything else is not ours. */
 function fromJson (obj: Record<string, unknown>, at: Finding['at']): JsonLine {
   if (typeof obj.event === 'string' && typeof obj.message === 'string') {
     const tool = typeof obj.tool === 'string' ? obj.tool : undefined
     if (obj.event === 'summary') return tool === undefined ? undefined : { summary: { tool, message: obj.message } }
-    if (obj.event !== 'error' && obj.event !== 'record-error') return undefined
+    // Our own start, info and progress events: read, and nothing to explain.
+    if (obj.event !== 'error' && obj.event !== 'record-error') return { other: true }
     return {
       finding: {
         kind: obj.event === 'error' ? 'fatal' : 'record',
@@ -137,7 +138,8 @@ export class FindingReader {
       if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
         const r = fromJson(obj as Record<string, unknown>, at)
         if (r !== undefined && 'finding' in r) { out.push(r.finding); this.found++; return out }
-        if (r !== undefined) { this.summaries.push(r.summary); return out }
+        if (r !== undefined && 'summary' in r) { this.summaries.push(r.summary); return out }
+        if (r !== undefined) return out
       }
     }
     const m = TEXT_ERROR.exec(text)
