@@ -207,5 +207,8 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
   if (status !== 0 && explainer !== undefined) await explainer.run.print(process.stderr, { ai: explainer.ai })
+  // A pipe that is full queues writes; process.exit would drop them (10,000 record-error lines
+  // to a slow reader lost their tail). An empty write calls back once all before it are out.
+  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))
   process.exit(status)
 }
