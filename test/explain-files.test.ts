@@ -27,16 +27,18 @@ const at = (f: string): string => join(dir, f)
 for (const format of ['text', 'json']) {
   t.test(`real csv-read and jsonl-write failures, ${format} stderr`, async (t) => {
     const log = ['--log-format', format]
-    const [quote, width, latin1, missing, lines, unwritable, full] = await Promise.all([
+    const [quote, width, latin1, missing, lines, unwritable, full, noId, maxErrors] = await Promise.all([
       run('csv-read', [...log, at('quote.csv')]),
       run('csv-read', [...log, at('width.csv')]),
       run('csv-read', [...log, at('latin1.csv')]),
       run('csv-read', [...log, at('nope.csv')]),
       run('jsonl-write', [...log, '-o', at(`out-${format}.jsonl`), at('lines.ndjson')]),
       run('jsonl-write', [...log, '-o', '/sys/kernel/espipe-test.jsonl'], { input: '{"_id":"1"}\n' }),
-      run('jsonl-write', [...log, '--append', '-o', '/dev/full'], { input: '{"_id":"1"}\n' })
+      run('jsonl-write', [...log, '--append', '-o', '/dev/full'], { input: '{"_id":"1"}\n' }),
+      run('csv-read', [...log, '--id-column', 'code', at('width.csv')]),
+      run('csv-read', [...log, '--max-errors', '0', at('width.csv')])
     ])
-    for (const r of [quote, width, latin1, missing, lines, unwritable, full]) t.equal(r.code, 1, 'the producer failed')
+    for (const r of [quote, width, latin1, missing, lines, unwritable, full, noId, maxErrors]) t.equal(r.code, 1, 'the producer failed')
 
     const q = await explainText(quote.stderr)
     t.equal(q.problems.length, 1)
@@ -68,6 +70,14 @@ for (const format of ['text', 'json']) {
     const u = (await explainText(unwritable.stderr)).problems[0]
     t.equal(u.rule, 'permission-denied')
     t.equal(u.what, 'Not allowed to write /sys/kernel/espipe-test.jsonl.')
+
+    const n = (await explainText(noId.stderr)).problems[0]
+    t.equal(n.rule, 'csv-missing-id')
+    t.match(n.option, '--id-column')
+
+    const x = await explainText(maxErrors.stderr)
+    t.same(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
+    t.match(x.problems[0].option, '--max-errors')
 
     const f = (await explainText(full.stderr)).problems[0]
     t.equal(f.rule, 'disk-full')
