@@ -168,3 +168,12 @@ t.test('--simple-errors explains the run\'s own failure on stderr at exit', asyn
   t.equal(clean.code, 0)
   t.notMatch(clean.stderr, 'problem', 'nothing to explain after a good run')
 })
+
+t.test('every option in --help is in the man page', async (t) => {
+  const help = await run('explain-errors', ['--help'])
+  t.equal(help.code, 0)
+  const man = readFileSync(new URL('../man/explain-errors.1', import.meta.url), 'utf8').replace(/\\-/g, '-')
+  const options = new Set(help.stdout.match(/--[a-z][a-z-]+/g))
+  t.ok(options.size >= 12)
+  for (const o of options) t.match(man, new RegExp(`${o}\\b`), o)
+})
