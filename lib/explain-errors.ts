@@ -11,6 +11,7 @@ import { FindingReader as Reader, findingFromMessage } from './explain-read.js'
 import type { ExplainFormat, Report } from './explain-render.js'
 import { renderReport } from './explain-render.js'
 import { UNKNOWN_RULE } from './explain-rules.js'
+import { maskSecrets } from './explain-scrub.js'
 
 export interface ExplainOptions {
   format?: ExplainFormat
@@ -62,7 +63,7 @@ export function explainSink (opts: ExplainOptions & { output: NodeJS.WritableStr
       if (grouper.total === 0) return done(new NothingToExplain())
       buildReport(grouper, opts.runs ?? [], opts).then((report) => {
         opts.onReport?.(report)
-        const ok = opts.output.write(renderReport(report, opts.format))
+        const ok = opts.output.write(maskSecrets(renderReport(report, opts.format)))
         if (ok) done()
         else opts.output.once('drain', () => done())
       }, done)
@@ -100,6 +101,6 @@ export class RunExplainer {
   async print (output: NodeJS.WritableStream, opts: ExplainOptions = {}): Promise<void> {
     if (this.grouper.total === 0) return
     const report = await buildReport(this.grouper, [], opts)
-    await new Promise<void>((resolve) => { output.write('\n' + renderReport(report, opts.format ?? 'text'), () => resolve()) })
+    await new Promise<void>((resolve) => { output.write('\n' + maskSecrets(renderReport(report, opts.format ?? 'text')), () => resolve()) })
   }
 }

@@ -7,8 +7,10 @@ const MASK = '*****'
 const SECRET_ASSIGNMENT = /([A-Za-z_-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z_-]*)(["']?\s*[:=]\s*["']?)(?!(?:YES|NO)\b)([^\s"',;&)}\]]+)/gi
 const AUTH_HEADER = /\b(authorization\s*:\s*(?:basic|bearer|apikey)\s+)[^\s"',]+/gi
 const ANTHROPIC_KEY = /\bsk-ant-[A-Za-z0-9_-]+/g
-// Long opaque strings (base64 credentials, tokens): never needed to explain a failure.
+// Long opaque strings (base64 credentials, tokens): never needed to explain a failure. Mixed
+// case and digits tell them from long words and paths.
 const OPAQUE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])/g
+const isOpaque = (s: string): boolean => /[a-z]/.test(s) && /[A-Z]/.test(s) && /\d/.test(s)
 
 /** The secrets this process knows from its environment (DESIGN.md §2), to remove wherever they appear. */
 export function environmentSecrets (env: NodeJS.ProcessEnv = process.env): string[] {
@@ -34,11 +36,18 @@ export function environmentSecrets (env: NodeJS.ProcessEnv = process.env): strin
  * long opaque tokens, and the secret values of this process's environment.
  */
 export function scrubSecrets (text: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string {
+  return maskSecrets(text, extra, env).replace(OPAQUE, (s) => isOpaque(s) ? MASK : s)
+}
+
+/**
+ * The lighter scrub for what explain-errors prints: the same, except long opaque strings
+ * (a PIT id, a record's id) which the user may need to find the failure.
+ */
+export function maskSecrets (text: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): string {
   const masker = new SecretMasker()
   masker.add(...environmentSecrets(env), ...extra)
   return masker.mask(text)
     .replace(AUTH_HEADER, `$1${MASK}`)
     .replace(ANTHROPIC_KEY, MASK)
     .replace(SECRET_ASSIGNMENT, `$1$2${MASK}`)
-    .replace(OPAQUE, MASK)
 }

@@ -57,6 +57,7 @@ t.test('the request: endpoint, headers, model, content, and no secret', async (t
   t.match(r.stdout, /^Claude \(claude-[\w.-]+\):\n\nClaude says: start MariaDB on 10\.1\.2\.3\.\n/)
   t.match(r.stdout, '--- rule-based explanation ---')
   t.match(r.stdout, 'Nothing accepted a connection at 10.1.2.3:3306.')
+  for (const [name, s] of Object.entries(secrets)) t.notMatch(r.stdout, s, `${name} is not printed either`)
 })
 
 t.test('--model and ANTHROPIC_MODEL choose the model', async (t) => {
@@ -125,7 +126,8 @@ t.test('scrubSecrets', async (t) => {
     ['key sk-ant-api03-abcDEF_12-x here', 'key ***** here'],
     ["Access denied for user 'root'@'localhost' (using password: YES)", "Access denied for user 'root'@'localhost' (using password: YES)"],
     ['sent url/pass and ZXNfa2V5X3ZhbHVl', 'sent ***** and *****'],
-    ['token ' + 'A'.repeat(48), 'token *****']
+    ['token ' + 'Ab1'.repeat(16), 'token *****'],
+    ['/data/exports/customers_final_version_of_the_export_2024', '/data/exports/customers_final_version_of_the_export_2024']
   ]
   for (const [input, want] of cases) t.equal(scrubSecrets(input, [], env), want, input)
 })
