@@ -11,7 +11,10 @@ import { RULES, UNKNOWN_RULE } from './explain-rules.js'
  */
 export function matchRule (f: Finding, rules: readonly Rule[] = RULES): Rule {
   const service = serviceOf(f)
-  const usable = rules.filter((r) => r.services === undefined || service === undefined || r.services.includes(service))
+  const status = Number(f.context.status)
+  const usable = rules.filter((r) =>
+    (r.services === undefined || service === undefined || r.services.includes(service)) &&
+    (r.statuses === undefined || !Number.isInteger(status) || status === 0 || r.statuses.includes(status)))
   return usable.find((r) => r.codes?.includes(f.code) === true) ??
     usable.find((r) => r.messages?.some((re) => re.test(f.message)) === true) ??
     UNKNOWN_RULE
@@ -70,7 +73,12 @@ export function templateVars (f: Finding, rule: Rule): Record<string, string> {
     if (v !== undefined && v !== '') vars[k] = String(v)
   }
   if (vars.database === undefined && vars.db !== undefined) vars.database = vars.db
+  // mysql-write names a table as database.table when --table says so.
+  const dotted = /^([^.`]+)\.([^.`]+)$/.exec(vars.table ?? '')
+  if (dotted !== null) { vars.database ??= dotted[1]; vars.table = dotted[2] }
   const service = serviceOf(f) ?? ruleService(rule)
+  // es-read's context names the node as host=URL.
+  if (vars.host !== undefined && /^https?:\/\//.test(vars.host)) { vars.url ??= vars.host; delete vars.host }
   const url = vars.url ?? vars.node ?? vars.esUrl
   if (url !== undefined) {
     try {

@@ -19,6 +19,8 @@ export interface Rule {
   messages?: RegExp[]
   /** The rule applies only to failures of these sides (when the side is known). */
   services?: Service[]
+  /** The rule applies only to these HTTP statuses (when the context has a `status`): 401 and 403 share a code. */
+  statuses?: number[]
   extract?: RegExp[]
   /**
    * Template names that tell one problem from another of the same rule (a column, a key):
@@ -58,7 +60,7 @@ export const RULES: Rule[] = [
       "mariadb -u root -e \"select user, host, plugin from mysql.user where user = '{user}'\"",
       "mariadb -u root -e \"ALTER USER '{user}'@'{client}' IDENTIFIED BY 'NEW_PASSWORD'\""
     ],
-    option: 'pass the password through MYSQL_PWD or MYSQL_URL (mysql://user:pass@host:port/db) rather than on the command line'
+    option: 'mysql-write --user (MYSQL_USER) with the password in MYSQL_PWD, or --url mysql://user:pass@host:port/db (MYSQL_URL)'
   },
   {
     id: 'mysql-no-privilege',
@@ -97,6 +99,21 @@ export const RULES: Rule[] = [
     ]
   },
   {
+    id: 'mysql-no-database',
+    title: 'No MySQL database was named',
+    severity: 4,
+    codes: ['ER_NO_DB_ERROR'],
+    messages: [/No database selected|no database selected/],
+    what: 'The run named no database on {hostport}, so table {table} cannot be found.',
+    causes: [
+      'neither --database (MYSQL_DATABASE), a path in --url, nor --table database.table was given'
+    ],
+    commands: [
+      "{mysql} -e 'show databases'"
+    ],
+    option: 'mysql-write --database DB, --url mysql://user@host:port/DB, or --table DB.TABLE'
+  },
+  {
     id: 'mysql-missing-table',
     title: 'The MySQL table does not exist',
     severity: 4,
@@ -131,7 +148,7 @@ export const RULES: Rule[] = [
       "{mysql} {database} -e 'SHOW CREATE TABLE `{table}`\\G'",
       "{mysql} {database} -e 'ALTER TABLE `{table}` ADD COLUMN `{column}` TEXT'"
     ],
-    option: 'choose what is written with --id-field / --content-field'
+    option: 'mysql-write --columns / --map choose the columns written; --create makes a table with id and content columns'
   },
   {
     id: 'mysql-data-too-long',
@@ -157,7 +174,7 @@ export const RULES: Rule[] = [
     title: 'MySQL rejected a value as invalid JSON',
     severity: 2,
     groupBy: ['column'],
-    codes: ['ER_INVALID_JSON_TEXT', 'ER_INVALID_JSON_TEXT_IN_PARAM', 'ER_INVALID_JSON_CHARSET', 'ER_INVALID_JSON_VALUE_FOR_CAST'],
+    codes: ['ER_INVALID_JSON_TEXT', 'ER_INVALID_JSON_TEXT_IN_PARAM', 'ER_INVALID_JSON_CHARSET', 'ER_INVALID_JSON_VALUE_FOR_CAST', 'ER_CONSTRAINT_FAILED'],
     messages: [/Invalid JSON text|CONSTRAINT `[^`]+` failed/],
     extract: [/CONSTRAINT `(?:(?<table>[^`.]+)\.)?(?<column>[^`]+)` failed/, /column '(?<column>[^']+)'/],
     what: "A value for JSON column '{column}' of table '{table}' is not valid JSON.",
@@ -199,14 +216,14 @@ export const RULES: Rule[] = [
     messages: [/max_allowed_packet|packet bigger than/i],
     what: "MySQL at {hostport} refused a statement larger than its max_allowed_packet.",
     causes: [
-      'a batch of records (one multi-row INSERT) exceeds max_allowed_packet',
-      'one record alone is larger than max_allowed_packet'
+      'one record alone is larger than max_allowed_packet',
+      'a batch of records (one multi-row INSERT) exceeds max_allowed_packet'
     ],
     commands: [
       "{mysql} -e 'SELECT @@global.max_allowed_packet'",
       "{mysql} -e 'SET GLOBAL max_allowed_packet=268435456'"
     ],
-    option: 'a smaller --batch-size makes each INSERT smaller'
+    option: 'mysql-write keeps each batch under max_allowed_packet by itself (--batch-size sets the most rows); a larger single record needs the server setting raised'
   },
   {
     id: 'mysql-deadlock',
@@ -222,7 +239,7 @@ export const RULES: Rule[] = [
     commands: [
       "{mysql} -e 'SHOW ENGINE INNODB STATUS\\G' | sed -n '/LATEST DETECTED DEADLOCK/,/TRANSACTIONS/p'"
     ],
-    option: 'a smaller --batch-size shortens transactions; the batch can be replayed (writes are idempotent by _id)'
+    option: 'mysql-write retries the batch for --retry-for SECONDS (default 60); a smaller --batch-size or -c/--concurrency shortens and spreads the locks'
   },
   {
     id: 'mysql-lock-wait-timeout',
@@ -239,7 +256,7 @@ export const RULES: Rule[] = [
       "{mysql} -e 'SELECT * FROM information_schema.innodb_trx\\G'",
       "{mysql} -e 'SELECT @@innodb_lock_wait_timeout'"
     ],
-    option: 'a smaller --batch-size holds locks for less time'
+    option: 'mysql-write retries the batch for --retry-for SECONDS (default 60); a smaller --batch-size holds locks for less time'
   },
   {
     id: 'mysql-too-many-connections',
@@ -256,7 +273,8 @@ export const RULES: Rule[] = [
       "{mysql} -e 'SHOW PROCESSLIST'",
       "{mysql} -e \"SHOW VARIABLES LIKE 'max_connections'; SHOW STATUS LIKE 'Threads_connected'\"",
       "{mysql} -e 'SET GLOBAL max_connections=500'"
-    ]
+    ],
+    option: 'mysql-write -c/--concurrency N opens N connections (default 4)'
   },
   {
     id: 'mysql-gone-away',
@@ -276,7 +294,7 @@ export const RULES: Rule[] = [
       "{mysql} -e \"SELECT @@global.max_allowed_packet, @@wait_timeout; SHOW GLOBAL STATUS LIKE 'Uptime'\"",
       'journalctl -u mariadb --since "-1 hour"'
     ],
-    option: 'a smaller --batch-size; rerun the pipe: writes are idempotent by _id'
+    option: 'mysql-write retries for --retry-for SECONDS (default 60); rerunning the same input is safe (writes are idempotent by id)'
   },
   {
     id: 'mysql-duplicate-key',
@@ -294,7 +312,7 @@ export const RULES: Rule[] = [
     commands: [
       "{mysql} {database} -e 'SHOW INDEX FROM `{table}`'"
     ],
-    option: '--id-field names the field used as the primary key'
+    option: 'mysql-write --mode: a duplicate id is skipped (ignore, the default) or updated (upsert, replace); a clash on another unique key needs the data or the key fixed'
   },
 
   // ---- Elasticsearch
@@ -302,8 +320,8 @@ export const RULES: Rule[] = [
     id: 'es-not-elasticsearch',
     title: 'The server is not Elasticsearch',
     severity: 5,
-    codes: ['ProductNotSupportedError'],
-    messages: [/server is not Elasticsearch|unknown product/],
+    codes: ['ProductNotSupportedError', 'ES_NOT_ELASTICSEARCH'],
+    messages: [/server is not Elasticsearch|unknown product|did not answer as Elasticsearch/],
     what: 'The server at {esUrl} answered, but not as Elasticsearch (no X-Elastic-Product header).',
     causes: [
       'the URL points at another service: a wrong port (5601 is Kibana, 9300 the transport port), a proxy or a web server',
@@ -313,31 +331,15 @@ export const RULES: Rule[] = [
     commands: [
       'curl -s -i {esUrl}/ | head -20'
     ],
-    option: 'ES_URL must name the Elasticsearch HTTP endpoint, usually port 9200'
-  },
-  {
-    id: 'es-forbidden',
-    title: 'Elasticsearch denied the action (403)',
-    severity: 5,
-    messages: [/is unauthorized for (user|API key)|(status(Code)?[=: ]+403|\b403 Forbidden)\b/i],
-    codes: ['ES_FORBIDDEN'],
-    extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /on indices \[(?<index>[^\]]+)\]/],
-    what: "Elasticsearch at {esUrl} authenticated user '{user}' but refused action {action} on index {index}.",
-    causes: [
-      "the user's roles grant no 'read' (and 'view_index_metadata') privilege on that index pattern",
-      'an API key created with limited role descriptors'
-    ],
-    commands: [
-      'curl -u {user} {esUrl}/_security/_authenticate?pretty',
-      "curl -u {user} -H 'content-type: application/json' {esUrl}/_security/user/_has_privileges -d '{\"index\":[{\"names\":[\"{index}\"],\"privileges\":[\"read\",\"view_index_metadata\"]}]}'"
-    ]
+    option: 'es-read --url (ES_URL) must name the Elasticsearch HTTP endpoint, usually port 9200'
   },
   {
     id: 'es-unauthorized',
     title: 'Elasticsearch refused the credentials (401)',
     severity: 5,
-    codes: ['security_exception', 'ES_UNAUTHORIZED'],
-    messages: [/unable to authenticate|missing authentication (credentials|token)|(status(Code)?[=: ]+401|\b401 Unauthorized)\b/i],
+    statuses: [401],
+    codes: ['security_exception'],
+    messages: [/unable to authenticate|missing authentication (credentials|token)|authentication failed at|\b401 (Unauthorized|security_exception)\b/i],
     extract: [/authenticate user \[(?<user>[^\]]+)\]/],
     what: "Elasticsearch at {esUrl} did not accept the credentials (user '{user}').",
     causes: [
@@ -348,7 +350,25 @@ export const RULES: Rule[] = [
     commands: [
       'curl -u {user} {esUrl}/_security/_authenticate?pretty'
     ],
-    option: 'es-read reads the credentials from ES_USERNAME/ES_PASSWORD or ES_API_KEY'
+    option: 'es-read --username with ES_PASSWORD (or --password), or --api-key (ES_API_KEY)'
+  },
+  {
+    id: 'es-forbidden',
+    title: 'Elasticsearch denied the action (403)',
+    severity: 5,
+    statuses: [403],
+    codes: ['security_exception'],
+    messages: [/is unauthorized for (user|API key)|authorization failed|\b403 security_exception|\b403 Forbidden\b/i],
+    extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /on indices \[(?<index>[^\]]+)\]/],
+    what: "Elasticsearch at {esUrl} authenticated user '{user}' but refused action {action} on index {index}.",
+    causes: [
+      "the user's roles grant no 'read' (and 'view_index_metadata') privilege on that index pattern",
+      'an API key created with limited role descriptors'
+    ],
+    commands: [
+      'curl -u {user} {esUrl}/_security/_authenticate?pretty',
+      "curl -u {user} -H 'content-type: application/json' {esUrl}/_security/user/_has_privileges -d '{\"index\":[{\"names\":[\"{index}\"],\"privileges\":[\"read\",\"view_index_metadata\"]}]}'"
+    ]
   },
   {
     id: 'es-index-not-found',
@@ -383,7 +403,7 @@ export const RULES: Rule[] = [
     commands: [
       "curl -u {user} '{esUrl}/_nodes/stats/indices/search?filter_path=**.open_contexts&pretty'"
     ],
-    option: 'a longer keep-alive for es-read, or a faster consumer; rerun: nothing is half-written'
+    option: 'es-read --keep-alive (default 5m) keeps the point in time longer between two pages; --checkpoint FILE lets a rerun resume'
   },
   {
     id: 'es-rejected',
@@ -399,7 +419,7 @@ export const RULES: Rule[] = [
     commands: [
       "curl -u {user} '{esUrl}/_cat/thread_pool/search?v&h=node_name,active,queue,rejected'"
     ],
-    option: 'fewer slices and a smaller page size for es-read; it retries 429 with backoff'
+    option: 'es-read retries 429 with backoff (--retries, --retry-max-wait); fewer --slices and a smaller --size lighten the load'
   },
   {
     id: 'es-circuit-breaker',
@@ -415,7 +435,7 @@ export const RULES: Rule[] = [
     commands: [
       "curl -u {user} '{esUrl}/_nodes/stats/breaker?pretty'"
     ],
-    option: 'a smaller page size for es-read'
+    option: 'a smaller es-read --size (hits per request)'
   },
   {
     id: 'es-shard-failure',
@@ -455,7 +475,7 @@ export const RULES: Rule[] = [
       { service: 'elasticsearch', run: 'curl -u {user} {esUrl}/' },
       'ss -ltnp | grep {port}'
     ],
-    option: 'the host and port come from MYSQL_URL/MYSQL_HOST (mysql-write) or ES_URL (es-read)'
+    option: 'mysql-write --host/--port or --url (MYSQL_URL); es-read --url (ES_URL)'
   },
   {
     id: 'dns-failure',
@@ -491,7 +511,7 @@ export const RULES: Rule[] = [
       'openssl s_client -connect {hostport} -servername {host} </dev/null | openssl x509 -noout -subject -issuer -dates',
       { service: 'elasticsearch', run: 'curl --cacert CA.pem -u {user} {esUrl}/' }
     ],
-    option: 'give es-read the CA certificate through ES_CA_CERT'
+    option: 'es-read --ca-cert FILE (ES_CA_CERT); mysql-write --ssl-ca FILE'
   },
   {
     id: 'timeout',
@@ -619,6 +639,26 @@ export const RULES: Rule[] = [
       "jq -c . {file} > /dev/null"
     ],
     option: "jq -c '.[]' turns a JSON array into NDJSON; --errors FILE keeps the bad lines"
+  },
+
+  {
+    id: 'record-shape',
+    title: 'A record has no id or no content where the writer looks',
+    severity: 2,
+    groupBy: ['code'],
+    codes: ['RECORD_MISSING_ID', 'RECORD_NOT_OBJECT', 'RECORD_MISSING_CONTENT', 'RECORD_CONTENT_NOT_OBJECT'],
+    messages: [/record has no (id|content) at|is not an object, so columns|record is not a JSON object/],
+    extract: [/at '(?<path>[^']+)'/],
+    defaults: { path: '_id' },
+    what: "Records reaching {tool} have nothing at '{path}' (line {line} first).",
+    causes: [
+      'the records are plain JSON Lines, not the {"_id", "_source"} shape es-read and csv-read write',
+      'the id or the content is under another field name'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | jq ."
+    ],
+    option: "--id-field PATH and --content-field PATH (. is the whole record) say where to look"
   },
 
   // ---- Files and pipes
