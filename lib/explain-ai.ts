@@ -9,6 +9,8 @@ export const ANTHROPIC_VERSION = '2023-06-01'
 const MAX_TOKENS = 2048
 /** Longest message or record excerpt sent per problem. */
 const MAX_TEXT = 600
+/** Problems sent, most severe first: enough to see the pattern, a bounded request. */
+const MAX_PROBLEMS = 40
 
 export interface AiOptions {
   apiKey?: string
@@ -35,7 +37,7 @@ function clip (s: string): string {
 
 /** The user message: the problems and what the rules said, scrubbed of secrets. */
 export function buildPrompt (explanations: readonly Explanation[], summaries: readonly RunSummary[], secrets: string[] = []): string {
-  const problems = explanations.map((e) => ({
+  const problems = explanations.slice(0, MAX_PROBLEMS).map((e) => ({
     tool: e.tool,
     kind: e.kind === 'fatal' ? 'fatal error (the run stopped)' : 'record error (the record was skipped)',
     code: e.code,
@@ -45,7 +47,8 @@ export function buildPrompt (explanations: readonly Explanation[], summaries: re
     examples: e.examples.map((x) => ({ line: x.line, id: x.id, file: x.file, record: x.record === undefined ? undefined : clip(x.record) })),
     ruleBased: { title: e.title, what: e.what, causes: e.causes, commands: e.commands, option: e.option }
   }))
-  const text = JSON.stringify({ runs: summaries, problems }, null, 2)
+  const left = explanations.length - problems.length
+  const text = JSON.stringify({ runs: summaries, problems, ...(left > 0 ? { moreProblemsNotShown: left } : {}) }, null, 2)
   return scrubSecrets(`Explain these espipe failures.\n\n${text}`, secrets)
 }
 
