@@ -115,7 +115,11 @@ export interface Cli {
 export type StageStreams = Array<Readable | Writable | Duplex | NodeJS.WritableStream>
 
 function parse (spec: CliSpec): { opts: Options, help: string } {
-  const flags: FlagSpecs = { ...commonFlags, ...spec.flags }
+  // A binary's own option may claim a letter a common option uses as its short flag
+  // (es-read's --q): the binary's meaning wins and the common option keeps its long name.
+  const claimed = new Set(Object.entries(spec.flags).flatMap(([n, f]) => [n, ...(f.aliases ?? []).map(camel)]))
+  const common = Object.fromEntries(Object.entries(commonFlags).map(([n, f]) => [n, f.shortFlag !== undefined && claimed.has(f.shortFlag) ? { ...f, shortFlag: undefined } : f]))
+  const flags: FlagSpecs = { ...common, ...spec.flags }
   const meowFlags: Record<string, { type: 'string' | 'boolean', shortFlag?: string, aliases?: string[], isMultiple?: boolean }> = {}
   const known = new Set<string>(['help', 'version'])
   for (const [name, f] of Object.entries(flags)) {

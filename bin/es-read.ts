@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+import { runCli } from '../lib/cli.js'
+import { UsageError } from '../lib/errors.js'
+import { splitSearchUrl } from '../lib/es-client.js'
+import { ES_READ_COUNTERS, esRead } from '../lib/es-read.js'
+import { parseDuration } from '../lib/es-retry.js'
+import { toNdjson } from '../lib/ndjson.js'
+
+await runCli({
+  tool: 'es-read',
+  importMeta: import.meta,
+  counters: ES_READ_COUNTERS,
+  flags: {
+    url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
+    username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
+    password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'] },
+    apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
+    caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
+    insecure: { type: 'boolean' },
+    cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] },
+    index: { type: 'string', shortFlag: 'i' },
+    query: { type: 'string' },
+    q: { type: 'string' },
+    timeField: { type: 'string', default: '@timestamp', aliases: ['time_field'] },
+    gte: { type: 'string' },
+    lte: { type: 'string' },
+    matchAll: { type: 'boolean', aliases: ['match_all'] },
+    sourceIncludes: { type: 'string', isMultiple: true, aliases: ['source_includes'] },
+    sourceExcludes: { type: 'string', isMultiple: true, aliases: ['source_excludes'] },
+    fields: { type: 'string', isMultiple: true },
+    sort: { type: 'string', isMultiple: true },
+    size: { type: 'string', default: '1000', aliases: ['batch_size'] },
+    limit: { type: 'string' },
+    keepAlive: { type: 'string', default: '5m', aliases: ['keep_alive'] },
+    slices: { type: 'string' },
+    slice: { type: 'string' },
+    scroll: { type: 'boolean' },
+    checkpoint: { type: 'string' },
+    retries: { type: 'string', default: '8' },
+    retryMaxWait: { type: 'string', default: '30s', aliases: ['retry_max_wait'] }
+  },
+  help: `
+    Usage
+      $ es-read --index NAME [options]
+
+    Streams every hit of an Elasticsearch index (or comma list, wildcard, alias) to stdout as
+    NDJSON, one line per document: {"_index":…,"_id":…,"_source":{…}} (plus "fields" with
+    --fields). Pages with a point in time and search_after; every document exactly once, in
+    flat memory, closing the point in time on every exit.
+
+    Connection
+      --url URL              node URL (env ES_URL; default http://localhost:9200); a search URL
+                             such as http://host:9200/logs/_search also names the index
+      --username NAME        basic auth user (env ES_USERNAME)
+      --password PASS        basic auth password (env ES_PASSWORD; prefer the variable)
+      --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
+      --ca-cert FILE         PEM CA certificate to trust (env ES_CA_CERT)
+      --insecure             do not check the server's TLS certificate (warned)
+      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)
+
+    What to read
+      -i, --index NAME       index, comma list, wildcard or alias (required unless in --url)
+      --query JSON|@FILE     query DSL object, e.g. '{"term":{"status":500}}'
+      --q TEXT               Lucene query string, e.g. 'status:500 AND host:web*' (-q here
+                             is this option; use --quiet for quiet)
+      --time-field F         field for --gte/--lte (default @timestamp)
+      --gte TIME, --lte TIME range on the time field (dates or date math: now-1d/d)
+      --match-all            every document (the default when no query is given)
+      --source-includes F,…  only these _source fields (wildcards allowed)
+      --source-excludes F,…  drop these _source fields
+      --fields F,…           also return these fields (doc values, runtime) under "fields"
+      --sort F[:asc|desc],…  order by these fields (default: index order, the fastest)
+
+    How
+      --size N               hits per request (default 1000, at most 10000)
+      --limit N              stop after N documents
+      --keep-alive T         how long the server keeps the point in time (or scroll) between
+                             two pages (default 5m)
+      --slices N             read N slices of one point in time in parallel
+      --slice I/N            read only slice I (0 to N-1) of N: run N processes to split a read
+      --scroll               page with the scroll API (clusters or aliases without point in time)
+      --checkpoint FILE      save the cursor after every page written; rerun to resume
+      --retries N            retries of a failed request (429, 5xx, reset) (default 8)
+      --retry-max-wait T     longest wait between two retries (default 30s)
+
+    Common
+      -q, --quiet            (es-read: use --quiet; -q is --q)
+      --log-format FMT       text (default) or json: stderr lines as NDJSON events
+      --progress             draw a progress line even when stderr is not a terminal
+      --errors FILE, --max-errors N   accepted for symmetry; es-read has no record errors
+      --help, --version
+
+    Aliases of the original tool: --es_url (with the index in its path), --es_user, --es_pass,
+    --api_key, --batch_size.
+
+    Exit status: 0 every document written (or stdout closed early, as by head); 1 a failure
+    (connection, authentication, unknown index, shard failures, expired point in time);
+    2 bad usage (including a bad --query); 130/143 after SIGINT/SIGTERM.
+
+    Examples
+      $ es-read --index logs-2024 --gte now-1d | jq -c 'select(._source.status >= 500)'
+      $ ES_PASSWORD=… es-read --url https://es:9200 --username elastic --index logs --slices 4 > logs.ndjson
+      $ es-read --index logs --checkpoint logs.ckpt | jsonl-write -o logs.jsonl.gz
+      $ es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100
+`
+}, async ({ opts, ctx }) => {
+  const { node, index: urlIndex } = splitSearchUrl(opts.string('url') as string)
+  const index = opts.string('index') ?? urlIndex
+  if (index === undefined) throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
+  let slice: { id: number, max: number } | undefined
+  const sliceText = opts.string('slice')
+  if (sliceText !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(sliceText)
+    if (m === null) throw new UsageError(`invalid value for --slice: '${sliceText}' (use I/N, e.g. 0/4)`)
+    slice = { id: Number(m[1]), max: Number(m[2]) }
+  }
+  const reader = esRead({
+    index,
+    connection: {
+      url: node,
+      username: opts.string('username'),
+      password: opts.string('password'),
+      apiKey: opts.string('apiKey'),
+      caCert: opts.string('caCert'),
+      insecure: opts.bool('insecure'),
+      cloudId: opts.string('cloudId')
+    },
+    query: opts.string('query'),
+    q: opts.string('q'),
+    timeField: opts.string('timeField'),
+    gte: opts.string('gte'),
+    lte: opts.string('lte'),
+    matchAll: opts.bool('matchAll'),
+    sourceIncludes: opts.strings('sourceIncludes'),
+    sourceExcludes: opts.strings('sourceExcludes'),
+    fields: opts.strings('fields'),
+    sort: opts.strings('sort'),
+    size: opts.int('size', { min: 1 }),
+    limit: opts.int('limit', { min: 0 }),
+    keepAlive: opts.string('keepAlive'),
+    slices: opts.int('slices', { min: 1 }),
+    slice,
+    scroll: opts.bool('scroll'),
+    checkpoint: opts.string('checkpoint'),
+    retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
+    context: ctx
+  })
+  return [reader, toNdjson(), reader.checkpoint?.output(process.stdout) ?? process.stdout]
+})

@@ -1,0 +1,95 @@
+import { EspipeError } from './errors.js'
+
+/** Where a request went: printed in every error so the user knows what failed. */
+export interface EsWhere {
+  /** The node's URL with any password masked. */
+  host: string
+  index?: string
+}
+
+/** When a failed request could have changed state on the server (a scroll cursor). */
+export type FailureStage = 'not-sent' | 'rejected' | 'ambiguous' | 'final'
+
+/**
+ * A failed Elasticsearch request, with what es-read needs to decide: the HTTP status, the ES
+ * error type, and `stage`: `not-sent` (no connection), `rejected` (429: refused before any
+ * work), `ambiguous` (5xx, reset, timeout, shard failure: work may have been done), `final`
+ * (a 4xx answer that a retry would only repeat).
+ */
+export class EsRequestError extends EspipeError {
+  readonly status?: number
+  readonly type?: string
+  readonly stage: FailureStage
+
+  constructor (code: string, message: string, opts: { status?: number, type?: string, stage: FailureStage, where: EsWhere, cause?: unknown }) {
+    super(code, message, { context: { host: opts.where.host, index: opts.where.index, status: opts.status }, cause: opts.cause })
+    this.name = 'EsRequestError'
+    this.status = opts.status
+    this.type = opts.type
+    this.stage = opts.stage
+  }
+}
+
+interface EsErrorBody {
+  error?: string | { type?: string, reason?: string, root_cause?: Array<{ type?: string, reason?: string }>, caused_by?: { type?: string, reason?: string } }
+  status?: number
+}
+
+/** The error type and reason of an ES error body; the root cause says more when it differs. */
+function describeBody (text: string): { type?: string, reason?: string, rootType?: string } {
+  let body: EsErrorBody
+  try {
+    body = JSON.parse(text) as EsErrorBody
+  } catch {
+    const t = text.trim()
+    return { reason: t === '' ? undefined : t.slice(0, 200) }
+  }
+  const e = body.error
+  if (typeof e === 'string') return { reason: e }
+  if (e === undefined) return {}
+  const root = e.root_cause?.[0]
+  let reason = e.reason ?? e.caused_by?.reason
+  if (root?.reason !== undefined && root.reason !== reason) reason = reason === undefined ? root.reason : `${reason}: ${root.reason}`
+  return { type: e.type, reason, rootType: root?.type }
+}
+
+/** Turns an error status and body into a message that names host, index, status, type and reason. */
+export function responseError (status: number, text: string, where: EsWhere, what: string): EsRequestError {
+  const { type, reason, rootType } = describeBody(text)
+  const at = `${where.host}${where.index !== undefined ? ` index ${where.index}` : ''}`
+  const detail = `${status}${type !== undefined ? ` ${type}` : ''}${reason !== undefined ? `: ${reason}` : ''}`
+  const code = rootType === 'search_context_missing_exception' ? rootType : type ?? `HTTP_${status}`
+  let message: string
+  if (status === 401) message = `authentication failed at ${where.host} (${detail}); check --username/--password or --api-key`
+  else if (status === 403) message = `authorization failed: the user may not ${what} on ${at} (${detail})`
+  else if (type === 'index_not_found_exception') message = `index not found at ${where.host}: ${reason ?? where.index ?? ''} (${status} ${type})`
+  else message = `${what} failed at ${at}: ${detail}`
+  const stage: FailureStage = status === 429 ? 'rejected' : status >= 500 ? 'ambiguous' : 'final'
+  return new EsRequestError(code, message, { status, type: rootType === 'search_context_missing_exception' ? rootType : type, stage, where })
+}
+
+/** Client-side failures: no connection, a reset (also mid-body), a timeout. */
+export function transportError (err: unknown, where: EsWhere, what: string, midBody = false): EsRequestError {
+  const e = err as { name?: string, message?: string, code?: string }
+  const msg = e.message ?? String(err)
+  const errno = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(msg)?.[1] ?? e.code
+  if (e.name === 'TimeoutError') {
+    return new EsRequestError('ETIMEDOUT', `${what} timed out at ${where.host}`, { stage: 'ambiguous', where, cause: err })
+  }
+  const notSent = !midBody && (errno === 'ECONNREFUSED' || errno === 'ENOTFOUND' || errno === 'EAI_AGAIN' || errno === 'EHOSTUNREACH')
+  const how = errno === 'ECONNREFUSED'
+    ? 'connection refused'
+    : errno === 'ENOTFOUND' ? 'host not found' : midBody ? `connection lost while reading the response (${msg})` : msg
+  return new EsRequestError(errno ?? 'ECONNECTION', `cannot ${what} at ${where.host}: ${how}`, { stage: notSent ? 'not-sent' : 'ambiguous', where, cause: err })
+}
+
+/** A response whose shards did not all answer: a page with holes must never be passed on. */
+export function shardFailureError (shards: { total: number, failed: number, failures?: Array<{ reason?: { type?: string, reason?: string } }> }, where: EsWhere, what: string): EsRequestError {
+  const first = shards.failures?.[0]?.reason
+  const why = first !== undefined ? `: ${first.type ?? ''}${first.reason !== undefined ? ` ${first.reason}` : ''}` : ''
+  return new EsRequestError(first?.type ?? 'shard_failure', `${what} at ${where.host} index ${where.index ?? ''}: ${shards.failed} of ${shards.total} shards failed${why}`, { stage: 'ambiguous', where })
+}
+
+export function isContextMissing (err: unknown): boolean {
+  return err instanceof EsRequestError && err.type === 'search_context_missing_exception'
+}

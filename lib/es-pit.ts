@@ -1,0 +1,110 @@
+import type { EsConnection } from './es-client.js'
+import type { EsWhere } from './es-errors.js'
+import { EsRequestError, shardFailureError } from './es-errors.js'
+import type { Pager } from './es-pager.js'
+import type { SearchPage } from './es-response.js'
+import { parseSearchPage, rawElements } from './es-response.js'
+import type { JsonObject } from './record.js'
+
+/** Largest long: as a `_shard_doc` tiebreaker in search_after it skips every hit tied on the sort. */
+const LONG_MAX = '9223372036854775807'
+
+/** One point in time shared by all slices of a read. Each response may renew its id. */
+export class PitSession {
+  id: string
+  private closed = false
+
+  constructor (private readonly conn: EsConnection, private readonly where: EsWhere, id: string, readonly keepAlive: string) {
+    this.id = id
+  }
+
+  static async open (conn: EsConnection, where: EsWhere, index: string, keepAlive: string, signal?: AbortSignal): Promise<PitSession> {
+    const path = `/${encodeURIComponent(index)}/_pit`
+    const res = await conn.request({ method: 'POST', path, querystring: { keep_alive: keepAlive } }, where, 'open a point in time', signal)
+    const body = JSON.parse(res.text) as { id?: string, _shards?: { total: number, failed: number } }
+    if (typeof body.id !== 'string') throw new EsRequestError('ES_BAD_RESPONSE', `opening a point in time at ${where.host} returned no id`, { stage: 'final', where })
+    const session = new PitSession(conn, where, body.id, keepAlive)
+    if (body._shards !== undefined && body._shards.failed > 0) {
+      await session.close()
+      throw shardFailureError(body._shards, where, 'opening a point in time')
+    }
+    return session
+  }
+
+  /** Frees the PIT on the server; safe to call twice. A PIT already gone (404) is not an error. */
+  async close (): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      await this.conn.request({ method: 'DELETE', path: '/_pit', body: JSON.stringify({ id: this.id }) }, this.where, 'close the point in time', AbortSignal.timeout(10_000))
+    } catch (err) {
+      if (err instanceof EsRequestError && err.status === 404) return
+      throw err
+    }
+  }
+}
+
+export interface PitPagerOptions {
+  /** The parts of the body that stay the same: query, _source, fields. */
+  body: JsonObject
+  /** Explicit sort; none means `_shard_doc`, the cheapest order a PIT offers. */
+  sort: JsonObject[]
+  slice?: { id: number, max: number }
+  /** Raw search_after to start from (a checkpoint). */
+  after?: string
+  fields?: boolean
+}
+
+/** One slice of a point in time, paged with search_after. */
+export class PitPager implements Pager {
+  readonly slice: number
+  done = false
+  after: string | undefined
+  private readonly prefix: string
+
+  constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
+    this.slice = o.slice?.id ?? 0
+    this.after = o.after
+    const fixed: JsonObject = { ...o.body, sort: o.sort.length > 0 ? o.sort : ['_shard_doc'], track_total_hits: false }
+    if (o.slice !== undefined && o.slice.max > 1) fixed.slice = o.slice
+    // The body is built as text so search_after goes back byte for byte as the server sent it.
+    this.prefix = JSON.stringify(fixed).slice(0, -1)
+  }
+
+  async fetch (size: number, signal: AbortSignal): Promise<SearchPage> {
+    let body = `${this.prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
+    if (this.after !== undefined) body += `,"search_after":${this.after}`
+    body += '}'
+    const res = await this.conn.request({ method: 'POST', path: '/_search', body }, this.where, 'search', signal)
+    const page = parseSearchPage(res.text, { fields: this.o.fields })
+    if (page.pitId !== undefined) this.session.id = page.pitId
+    if (page.shards !== undefined && page.shards.failed > 0) throw shardFailureError(page.shards, this.where, 'search')
+    if (page.timedOut) throw new EsRequestError('ES_TIMED_OUT', `search at ${this.where.host} index ${this.where.index ?? ''} timed out on the server (partial page)`, { stage: 'ambiguous', where: this.where })
+    return page
+  }
+
+  accept (page: SearchPage, count: number): void {
+    if (page.lines.length === 0) { this.done = true; return }
+    const sort = page.sorts[count - 1]
+    if (sort === undefined) throw new EsRequestError('ES_BAD_RESPONSE', `search at ${this.where.host} returned hits without sort values`, { stage: 'final', where: this.where })
+    this.after = sort
+  }
+
+  mayRetry (err: EsRequestError): boolean {
+    return err.stage !== 'final'
+  }
+
+  async release (): Promise<void> {}
+
+  /**
+   * After the PIT was replaced (a checkpoint outlived its PIT), the old `_shard_doc` tiebreaker
+   * means nothing: skip every hit tied on the sort values instead, which is exact when the
+   * sort is on a unique field.
+   */
+  rebase (): void {
+    if (this.after === undefined) return
+    const values = rawElements(this.after)
+    values[values.length - 1] = LONG_MAX
+    this.after = `[${values.join(',')}]`
+  }
+}

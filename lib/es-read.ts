@@ -1,0 +1,342 @@
+import { Readable } from 'node:stream'
+import type { StageContext } from './context.js'
+import { createContext } from './context.js'
+import { EspipeError, UsageError } from './errors.js'
+import type { CheckpointState } from './es-checkpoint.js'
+import { CheckpointTracker, loadCheckpoint } from './es-checkpoint.js'
+import type { EsConnectionOptions } from './es-client.js'
+import { EsConnection } from './es-client.js'
+import type { EsWhere } from './es-errors.js'
+import { EsRequestError, isContextMissing } from './es-errors.js'
+import type { Pager } from './es-pager.js'
+import { PitPager, PitSession } from './es-pit.js'
+import type { EsQueryOptions } from './es-query.js'
+import { buildSearchBody, buildSort } from './es-query.js'
+import type { SearchPage } from './es-response.js'
+import type { RetryPolicy } from './es-retry.js'
+import { DEFAULT_RETRY, withRetry } from './es-retry.js'
+import { ScrollPager } from './es-scroll.js'
+import type { JsonObject } from './record.js'
+
+export const ES_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
+
+export interface EsReadOptions extends EsQueryOptions {
+  /** Index, comma list, wildcard or alias. */
+  index: string
+  /** How to connect, or an open connection to share. */
+  connection?: EsConnectionOptions | EsConnection
+  /** Hits per request (default 1000). */
+  size?: number
+  /** Stop after this many hits. */
+  limit?: number
+  /** How long the server keeps the PIT or scroll between two requests (default 5m). */
+  keepAlive?: string
+  /** Read N slices of the PIT in parallel in this process. */
+  slices?: number
+  /** Read only slice `id` of `max` (spread one read over processes). */
+  slice?: { id: number, max: number }
+  /** Page with the scroll API instead of point in time + search_after. */
+  scroll?: boolean
+  /** Cursor file: saved after every page, resumed from when it exists. */
+  checkpoint?: string
+  retry?: RetryPolicy
+  context?: StageContext
+}
+
+const KEEP_ALIVE = /^\d+(d|h|m|s|ms|micros|nanos)$/
+
+interface ReadyPage { pager: Pager, page: SearchPage, size: number }
+
+/**
+ * An index as a stream of NDJSON lines, one per hit (`_index`, `_id`, `_source`, `fields`),
+ * each the hit's own bytes. Pages are requested only while the stream's buffer is below one
+ * page, one request at a time per slice: memory stays at a few pages whatever the index size
+ * and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
+ * it is destroyed or its context's signal aborts.
+ */
+export class EsReader extends Readable {
+  readonly checkpoint: CheckpointTracker | undefined
+  private readonly ctx: StageContext
+  private readonly conn: EsConnection
+  private readonly ownConnection: boolean
+  private readonly where: EsWhere
+  private readonly o: EsReadOptions
+  private readonly size: number
+  private readonly keepAlive: string
+  private readonly retry: RetryPolicy
+  private readonly sort: JsonObject[]
+  private readonly body: JsonObject
+  private readonly slices: Array<{ id: number, max: number } | undefined>
+  private readonly stop = new AbortController()
+  private pagers: Pager[] = []
+  private session: PitSession | undefined
+  private readonly busy = new Set<Pager>()
+  private ready: ReadyPage[] = []
+  private remaining: number
+  private started = false
+  private demand = false
+  private ending = false
+  private reached = false
+  private resumedPit = false
+  private recovering: Promise<void> | undefined
+  private releasing: Promise<void> | undefined
+  private checkpointFile: string | undefined
+
+  constructor (opts: EsReadOptions) {
+    const size = opts.size ?? 1000
+    super({ objectMode: true, highWaterMark: size })
+    this.o = opts
+    this.ctx = opts.context ?? createContext({ tool: 'es-read', counters: ES_READ_COUNTERS })
+    if (opts.index === '') throw new UsageError('missing required option --index')
+    if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new UsageError(`invalid value for --size: ${size} (1 to 10000)`)
+    this.size = size
+    this.keepAlive = opts.keepAlive ?? '5m'
+    if (!KEEP_ALIVE.test(this.keepAlive)) throw new UsageError(`invalid value for --keep-alive: '${this.keepAlive}' (use an Elasticsearch time unit, e.g. 30s, 5m, 1h)`)
+    this.retry = opts.retry ?? DEFAULT_RETRY
+    this.remaining = opts.limit ?? Infinity
+    if (opts.slices !== undefined && opts.slice !== undefined) throw new UsageError('--slices and --slice cannot be combined')
+    const n = opts.slices ?? 1
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`invalid value for --slices: ${n}`)
+    if (opts.slice !== undefined) {
+      const { id, max } = opts.slice
+      if (!Number.isInteger(id) || !Number.isInteger(max) || max < 1 || id < 0 || id >= max) throw new UsageError(`invalid value for --slice: ${id}/${max} (I/N with 0 <= I < N)`)
+      this.slices = [max > 1 ? opts.slice : undefined]
+    } else {
+      this.slices = n > 1 ? Array.from({ length: n }, (_v, id) => ({ id, max: n })) : [undefined]
+    }
+    if (opts.scroll === true && opts.checkpoint !== undefined) throw new UsageError('--checkpoint needs point-in-time paging: a scroll cannot be resumed exactly (drop --scroll)')
+    this.sort = buildSort(opts.sort ?? [])
+    this.body = buildSearchBody(opts)
+    this.ownConnection = !(opts.connection instanceof EsConnection)
+    this.conn = opts.connection instanceof EsConnection ? opts.connection : new EsConnection(opts.connection ?? {}, this.ctx)
+    this.where = { host: this.conn.host, index: opts.index }
+    this.checkpointFile = opts.checkpoint
+    if (opts.checkpoint !== undefined) {
+      this.checkpoint = new CheckpointTracker(opts.checkpoint, this.freshState(''), () => this.session?.id ?? '')
+    }
+    this.ctx.onCleanup(async () => await this.release())
+    if (this.ctx.signal.aborted) this.finish()
+    else this.ctx.signal.addEventListener('abort', () => this.finish(), { once: true })
+  }
+
+  /** What makes two runs the same read, for checking a checkpoint against the options. */
+  private readKey (): string {
+    return JSON.stringify({ index: this.o.index, body: this.body, sort: this.sort, slices: this.slices })
+  }
+
+  private freshState (pitId: string): CheckpointState {
+    return {
+      version: 1,
+      read: this.readKey(),
+      pitId,
+      keepAlive: this.keepAlive,
+      slices: this.slices.map((s) => ({ id: s?.id ?? 0, done: false })),
+      emitted: 0,
+      complete: false,
+      updated: ''
+    }
+  }
+
+  override _read (): void {
+    this.demand = true
+    if (!this.started) {
+      this.started = true
+      this.start().then(() => this.pump(), (err: unknown) => this.fail(err))
+      return
+    }
+    this.pump()
+  }
+
+  private async start (): Promise<void> {
+    this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host}${this.o.scroll === true ? ' (scroll)' : ''}`, { host: this.conn.host, index: this.o.index })
+    if (this.remaining <= 0) return this.finish()
+    const fields = (this.o.fields?.length ?? 0) > 0
+    if (this.o.scroll === true) {
+      this.pagers = this.slices.map((slice) => new ScrollPager(this.conn, this.where, { index: this.o.index, body: this.body, sort: this.sort, keepAlive: this.keepAlive, slice, fields }))
+      return
+    }
+    let state: CheckpointState | undefined
+    if (this.checkpointFile !== undefined) {
+      state = loadCheckpoint(this.checkpointFile)
+      if (state !== undefined && state.read !== this.readKey()) {
+        throw new EspipeError('ECHECKPOINT', `checkpoint ${this.checkpointFile} belongs to a different read (index, query, sort or slicing differ); use another file or delete it`, { context: { file: this.checkpointFile } })
+      }
+      if (state?.complete === true) {
+        this.ctx.logger.info(`checkpoint ${this.checkpointFile} says this read is complete (${state.emitted} hits); nothing to do (delete it to read again)`)
+        this.checkpoint?.reset(state)
+        return this.finish()
+      }
+    }
+    if (state !== undefined) {
+      this.session = new PitSession(this.conn, this.where, state.pitId, this.keepAlive)
+      this.resumedPit = true
+      this.ctx.logger.info(`resuming from checkpoint ${this.checkpointFile} (${state.emitted} hits written before)`)
+    } else {
+      this.session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, signal), () => true)
+      this.reached = true
+      state = this.freshState(this.session.id)
+    }
+    const session = this.session
+    this.pagers = this.slices.map((slice, i) => {
+      const cur = state?.slices[i]
+      const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, slice, after: cur?.after, fields })
+      if (cur?.done === true) pager.done = true
+      return pager
+    })
+    this.checkpoint?.reset(state)
+  }
+
+  /** One request with the retry policy; `mayRetry` adds what the pager knows about its cursor. */
+  private async call<T>(fn: (signal: AbortSignal) => Promise<T>, mayRetry: (err: EsRequestError) => boolean): Promise<T> {
+    return await withRetry(async () => await fn(this.stop.signal), this.retry, {
+      signal: this.stop.signal,
+      // A host never reached is a configuration error: fail at once rather than back off.
+      retryable: (err) => err instanceof EsRequestError && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
+      onRetry: (err, attempt, wait) => {
+        this.ctx.stats.add('retries')
+        this.ctx.logger.warn(`${(err as Error).message}; retry ${attempt}/${this.retry.retries} in ${(wait / 1000).toFixed(1)} s`)
+      }
+    })
+  }
+
+  /**
+   * Moves pages along. `_read` is the only demand signal (Node calls it before taking a chunk
+   * out of the buffer, so the buffer's length says nothing then): pages are pushed, and new
+   * ones requested, only while the last push left room.
+   */
+  private pump (): void {
+    if (this.ending || !this.started || this.destroyed) return
+    while (this.ready.length > 0 && this.demand && !this.ending) {
+      this.demand = this.deliver(this.ready.shift() as ReadyPage)
+    }
+    if (this.ending) return
+    if (this.remaining <= 0 || (this.pagers.every((p) => p.done) && this.busy.size === 0 && this.ready.length === 0)) {
+      this.finish()
+      return
+    }
+    if (!this.demand || this.recovering !== undefined) return
+    for (const pager of this.pagers) {
+      if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager)) continue
+      this.fetch(pager)
+    }
+  }
+
+  private fetch (pager: Pager): void {
+    this.busy.add(pager)
+    const size = this.o.scroll === true ? this.size : Math.min(this.size, this.remaining)
+    this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err)).then((page) => {
+      this.reached = true
+      this.resumedPit = false
+      this.busy.delete(pager)
+      this.ready.push({ pager, page, size })
+      this.pump()
+    }, (err: unknown) => {
+      this.busy.delete(pager)
+      if (this.stop.signal.aborted) return
+      if (isContextMissing(err) && this.resumedPit) return this.recoverPit(err)
+      if (isContextMissing(err)) return this.fail(this.expired(err))
+      if (err instanceof EsRequestError && err.stage === 'ambiguous' && this.o.scroll === true && !pager.mayRetry(err)) {
+        return this.fail(new EsRequestError(err.code, `${err.message}; the scroll may have moved past a page the failure lost, so es-read stops rather than skip it (point-in-time paging, the default, resumes exactly)`, { status: err.status, type: err.type, stage: 'final', where: this.where }))
+      }
+      this.fail(err)
+    })
+  }
+
+  /** Hands one page downstream; returns whether the stream wants more. */
+  private deliver ({ pager, page }: ReadyPage): boolean {
+    const n = Math.min(page.lines.length, this.remaining)
+    this.ctx.stats.add('pages')
+    this.ctx.stats.add('read', page.lines.length)
+    if (page.lines.length === 0) {
+      pager.accept(page, 0)
+      this.checkpoint?.handed(pager.slice, 0, undefined, true)
+      return true
+    }
+    let more = true
+    for (let i = 0; i < n; i++) more = this.push(page.lines[i])
+    this.remaining -= n
+    this.ctx.stats.add('emitted', n)
+    pager.accept(page, n)
+    this.checkpoint?.handed(pager.slice, n, pager instanceof PitPager ? pager.after : undefined, false)
+    return more
+  }
+
+  /** A checkpoint outlived its PIT: open a new one when the sort makes resuming exact, else stop. */
+  private recoverPit (err: unknown): void {
+    const exact = this.sort.length > 0 && this.slices.length === 1 && this.slices[0] === undefined
+    if (!exact) {
+      return this.fail(new EspipeError('search_context_missing_exception', `checkpoint ${this.checkpointFile ?? ''}: its point in time has expired at ${this.conn.host}, and without --sort on a unique field (and without slicing) es-read cannot resume exactly; delete the checkpoint to start over, or raise --keep-alive next time`, { context: { host: this.conn.host, index: this.o.index, file: this.checkpointFile }, cause: err }))
+    }
+    if (this.recovering !== undefined) return
+    this.recovering = (async () => {
+      this.ctx.logger.warn(`checkpoint's point in time has expired; opening a new one and continuing after the last ${this.sort.map((s) => Object.keys(s)[0]).join(',')} value written (exact if that sort is unique)`)
+      const session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, signal), () => true)
+      this.session = session
+      const fields = (this.o.fields?.length ?? 0) > 0
+      this.pagers = this.pagers.map((old) => {
+        const p = old as PitPager
+        const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, after: p.after, fields })
+        pager.done = p.done
+        pager.rebase()
+        return pager
+      })
+      this.resumedPit = false
+      this.checkpoint?.pitChanged()
+    })()
+    this.recovering.then(() => { this.recovering = undefined; this.pump() }, (e: unknown) => this.fail(e))
+  }
+
+  private expired (err: unknown): EspipeError {
+    const what = this.o.scroll === true ? 'scroll' : 'point in time'
+    return new EspipeError('search_context_missing_exception', `the ${what} expired at ${this.conn.host} index ${this.o.index} before the next page was asked for; raise --keep-alive (now ${this.keepAlive}) above the longest pause of the consumer`, { context: { host: this.conn.host, index: this.o.index }, cause: err })
+  }
+
+  private fail (err: unknown): void {
+    if (this.ending) return
+    this.ending = true
+    this.stop.abort()
+    this.destroy(err as Error)
+  }
+
+  /** Ends the stream cleanly (done, --limit, or the context's signal): close first, then end. */
+  private finish (): void {
+    if (this.ending) return
+    this.ending = true
+    this.stop.abort()
+    this.ready = []
+    this.checkpoint?.finish()
+    this.release().finally(() => this.push(null))
+  }
+
+  override _destroy (err: Error | null, cb: (err?: Error | null) => void): void {
+    this.ending = true
+    this.stop.abort()
+    this.release().finally(() => cb(err))
+  }
+
+  /**
+   * Frees the server's contexts, once. A PIT is kept when a checkpoint still needs it to resume
+   * (it then expires after --keep-alive); everything else is always closed.
+   */
+  async release (): Promise<void> {
+    this.releasing ??= (async () => {
+      const complete = this.pagers.length > 0 && this.pagers.every((p) => p.done)
+      const keep = this.checkpoint !== undefined && !complete && this.session !== undefined
+      const results = await Promise.allSettled([
+        ...this.pagers.map(async (p) => await p.release()),
+        keep ? Promise.resolve() : this.session?.close()
+      ])
+      for (const r of results) {
+        if (r.status === 'rejected') this.ctx.logger.warn(`could not free the server's search context: ${(r.reason as Error).message}`)
+      }
+      if (keep) this.ctx.logger.info(`point in time kept open for resuming from ${this.checkpoint?.file ?? ''} (it expires ${this.keepAlive} after the last page)`)
+      if (this.ownConnection) await this.conn.close().catch(() => undefined)
+    })()
+    await this.releasing
+  }
+}
+
+/** A readable stream of the index's hits as NDJSON lines (strings); see EsReader. */
+export function esRead (opts: EsReadOptions): EsReader {
+  return new EsReader(opts)
+}

@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { UsageError } from './errors.js'
+
+export interface RetryPolicy {
+  /** Attempts after the first one. */
+  retries: number
+  /** Cap on one wait, in milliseconds. */
+  maxWaitMs: number
+  /** First wait, doubled on each attempt (before jitter). */
+  baseWaitMs?: number
+}
+
+export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 8, maxWaitMs: 30_000, baseWaitMs: 250 }
+
+/** `500ms`, `2s`, `1m`, `1h`, or a plain number of seconds → milliseconds. */
+export function parseDuration (text: string, option: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim())
+  if (m === null) throw new UsageError(`invalid value for --${option}: '${text}' (use e.g. 500ms, 30s, 2m)`)
+  const n = Number(m[1])
+  const unit = m[2] ?? 's'
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000))
+}
+
+/**
+ * Exponential backoff with "equal jitter": half the capped exponential wait, plus a random
+ * share of the other half, so concurrent slices that failed together do not retry together.
+ */
+export function backoffMs (attempt: number, policy: RetryPolicy): number {
+  const base = Math.min(policy.baseWaitMs ?? DEFAULT_RETRY.baseWaitMs, policy.maxWaitMs)
+  const cap = Math.min(policy.maxWaitMs, base * 2 ** attempt)
+  return cap / 2 + Math.random() * cap / 2
+}
+
+export interface RetryHooks {
+  /** Whether this failure may be retried; anything else is rethrown at once. */
+  retryable: (err: unknown) => boolean
+  /** Called before each wait (log it, count it). */
+  onRetry?: (err: unknown, attempt: number, waitMs: number) => void
+  signal?: AbortSignal
+}
+
+/**
+ * Runs `fn` until it succeeds, a failure is not retryable, or the retries are spent (the last
+ * error is thrown). The single place where es-read decides to try again: the client itself is
+ * configured not to retry, so a request is never repeated behind our back.
+ */
+export async function withRetry<T> (fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
+  const aborted = (): boolean => hooks.signal?.aborted === true
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt)
+    } catch (err) {
+      if (attempt >= policy.retries || aborted() || !hooks.retryable(err)) throw err
+      const wait = backoffMs(attempt, policy)
+      hooks.onRetry?.(err, attempt + 1, wait)
+      await sleep(wait, undefined, { signal: hooks.signal }).catch(() => undefined)
+      if (aborted()) throw err
+    }
+  }
+}
