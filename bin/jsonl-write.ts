@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCli } from '../lib/cli.js'
+import { failSource } from '../lib/context.js'
 import { fileSink } from '../lib/file-sink.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
 import type { JsonlShape } from '../lib/jsonl-write.js'
@@ -69,6 +70,6 @@ await runCli({
   const sink = output === undefined || output === '-'
     ? process.stdout
     : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], ctx.signal)
+  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
   return [input, writer, sink]
 })

@@ -186,11 +186,13 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       logger,
       errorsFile: opts.string('errors'),
       maxErrors: opts.int('maxErrors', { min: 0 }),
-      signal: abort.signal
+      signal: abort.signal,
+      endOnFatal: true
     })
     const streams = await build({ opts, ctx })
     ctx.logger.startProgress(ctx.stats)
     await pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>)
+    if (ctx.fatal !== undefined) throw ctx.fatal
     if (ctx.failures.count > 0) status = 1
   } catch (err) {
     if (err instanceof UsageError) {

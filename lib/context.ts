@@ -14,6 +14,13 @@ export interface StageContext {
   /** Work that must finish before the process exits (closing a PIT, a pool). */
   onCleanup: (fn: () => Promise<void>) => void
   cleanup: () => Promise<void>
+  /**
+   * How a source reports a fatal error. With `endOnFatal` (what the binaries use) the source
+   * ends its output cleanly so downstream stages flush and commit what they already have, and
+   * the error is kept in `fatal` for the runner; otherwise the stream is destroyed with it.
+   */
+  endOnFatal: boolean
+  fatal?: unknown
 }
 
 export interface ContextOptions {
@@ -26,6 +33,7 @@ export interface ContextOptions {
   maxErrors?: number
   signal?: AbortSignal
   logger?: Logger
+  endOnFatal?: boolean
 }
 
 export function createContext (opts: ContextOptions): StageContext {
@@ -39,6 +47,7 @@ export function createContext (opts: ContextOptions): StageContext {
     stats,
     failures,
     signal: opts.signal ?? new AbortController().signal,
+    endOnFatal: opts.endOnFatal ?? false,
     onCleanup: (fn) => { cleanups.push(fn) },
     cleanup: async () => {
       const fns = cleanups.splice(0)
@@ -46,4 +55,12 @@ export function createContext (opts: ContextOptions): StageContext {
       failures.close()
     }
   }
+}
+
+/** Ends `stream` with `err` as DESIGN.md wants for a source: downstream flushes, then the run fails. */
+export function failSource (ctx: StageContext, stream: NodeJS.ReadableStream & { destroy: (err?: Error) => unknown, end?: () => unknown, push?: (chunk: unknown) => boolean }, err: unknown): void {
+  if (!ctx.endOnFatal) { stream.destroy(err as Error); return }
+  ctx.fatal ??= err
+  if (typeof stream.end === 'function') stream.end()
+  else stream.push?.(null)
 }

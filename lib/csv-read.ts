@@ -3,7 +3,7 @@ import { parse } from 'csv-parse'
 import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
 import type { StageContext } from './context.js'
-import { createContext } from './context.js'
+import { createContext, failSource } from './context.js'
 import { EspipeError } from './errors.js'
 import { concatInputs } from './input.js'
 import type { JsonObject } from './record.js'
@@ -88,6 +88,7 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
           setColumns(o.columns ?? header)
           return done()
         }
+        if (quota.limit <= 0) return done()
         ctx.stats.add('read')
         const fail = (code: string, message: string): void => {
           ctx.failures.fail({ record: raw.replace(/\r?\n$/, ''), line, code, message, context: { file } })
@@ -106,7 +107,6 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
           return done()
         }
         if (quota.skip > 0) { quota.skip--; return done() }
-        if (quota.limit <= 0) return done()
         let source = contentIndex >= 0 ? parseContent(record[contentIndex]) : undefined
         if (source === undefined) {
           const row: JsonObject = {}
@@ -151,11 +151,11 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     info: true,
     raw: true
   }
-  return concatInputs(opts.files ?? ['-'], (name) => [parse(csvOptions), rowsToRecords(name, o, ctx, quota)], signal, (name, err) => {
+  return concatInputs(opts.files ?? ['-'], (name) => [parse(csvOptions), rowsToRecords(name, o, ctx, quota)], { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
     // csv-parse's own errors (a broken quote) are fatal: name the file and line.
     const e = err as Error & { code?: string, lines?: number }
     if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err
     const file = name === '-' ? undefined : name
     return new EspipeError(e.code, `${file ?? 'stdin'} line ${e.lines ?? '?'}: ${e.message}`, { context: { file, line: e.lines } })
-  })
+  } })
 }

@@ -3,24 +3,28 @@ import { access, constants } from 'node:fs/promises'
 import type { Duplex, Readable } from 'node:stream'
 import { PassThrough } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { EspipeError } from './errors.js'
+import { EspipeError, UsageError } from './errors.js'
 
 /** Positional inputs: none or `-` means stdin. */
 export function inputNames (input: readonly string[]): string[] {
   return input.length === 0 ? ['-'] : [...input]
 }
 
+function readError (name: string, err: unknown): EspipeError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message
+  return new EspipeError(code, `cannot read ${name === '-' ? 'stdin' : name}: ${why}`, { context: { file: name === '-' ? undefined : name }, cause: err })
+}
+
 /** Checks every input file up front, so a typo fails before any work is done. */
 export async function checkInputs (names: readonly string[]): Promise<void> {
-  if (names.filter((n) => n === '-').length > 1) throw new EspipeError('EUSAGE', 'stdin (-) can be read only once', { exitCode: 2 })
+  if (names.filter((n) => n === '-').length > 1) throw new UsageError('stdin (-) can be read only once')
   for (const name of names) {
     if (name === '-') continue
     try {
       await access(name, constants.R_OK)
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-      throw new EspipeError(code, `cannot read ${name}: ${why}`, { context: { file: name } })
+      throw readError(name, err)
     }
   }
 }
@@ -31,20 +35,19 @@ export async function checkInputs (names: readonly string[]): Promise<void> {
  */
 export function openInput (name: string, signal?: AbortSignal): Readable {
   const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024 })
-  if (signal === undefined) return src
-  const out = new PassThrough()
+  const out = new PassThrough({ highWaterMark: 256 * 1024 })
   const stop = (): void => {
     src.unpipe(out)
     out.end()
-    // Stop reading the file or stdin, but leave stdin itself open for the parent shell.
+    // Stop reading the file, but leave stdin itself open for the parent shell.
     if (src !== process.stdin) src.destroy()
     else src.pause()
   }
-  if (signal.aborted) { stop(); return out }
-  signal.addEventListener('abort', stop, { once: true })
-  src.on('error', (err) => out.destroy(err))
+  src.on('error', (err) => out.destroy(readError(name, err)))
+  if (signal?.aborted === true) { stop(); return out }
+  signal?.addEventListener('abort', stop, { once: true })
+  out.on('close', () => signal?.removeEventListener('abort', stop))
   src.pipe(out)
-  out.on('close', () => signal.removeEventListener('abort', stop))
   return out
 }
 
@@ -52,7 +55,16 @@ export function openInput (name: string, signal?: AbortSignal): Readable {
  * Reads the inputs one after another, each through its own parser (so line numbers and CSV
  * headers are per file), into one object stream with backpressure throughout.
  */
-export function concatInputs (names: readonly string[], parserFor: (name: string) => Duplex[], signal?: AbortSignal, mapError: (name: string, err: unknown) => unknown = (_n, e) => e): Readable {
+export interface ConcatOptions {
+  signal?: AbortSignal
+  /** Turns a parser's error into one that names the input. */
+  mapError?: (name: string, err: unknown) => unknown
+  /** Fatal errors go through here (see failSource); without it the output is destroyed. */
+  onFatal?: (out: PassThrough, err: unknown) => void
+}
+
+export function concatInputs (names: readonly string[], parserFor: (name: string) => Duplex[], opts: ConcatOptions = {}): Readable {
+  const { signal, mapError = (_n: string, e: unknown) => e, onFatal = (o: PassThrough, e: unknown) => o.destroy(e as Error) } = opts
   const out = new PassThrough({ objectMode: true, highWaterMark: 64 })
   void (async () => {
     for (const name of names) {
@@ -64,6 +76,9 @@ export function concatInputs (names: readonly string[], parserFor: (name: string
       }
     }
     out.end()
-  })().catch((err: unknown) => out.destroy(err as Error))
+  })().catch((err: unknown) => {
+    // Our own output was destroyed downstream (EPIPE): nothing left to report here.
+    if (!out.destroyed) onFatal(out, err)
+  })
   return out
 }

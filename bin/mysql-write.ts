@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+import { runCli } from '../lib/cli.js'
+import { failSource } from '../lib/context.js'
+import { UsageError } from '../lib/errors.js'
+import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
+import type { SslMode } from '../lib/mysql-connection.js'
+import { SSL_MODES } from '../lib/mysql-connection.js'
+import type { WriteMode } from '../lib/mysql-statement.js'
+import { WRITE_MODES } from '../lib/mysql-statement.js'
+import type { SortIds } from '../lib/mysql-write.js'
+import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from '../lib/mysql-write.js'
+import { parseNdjson } from '../lib/ndjson.js'
+
+await runCli({
+  tool: 'mysql-write',
+  importMeta: import.meta,
+  counters: MYSQL_WRITE_COUNTERS,
+  flags: {
+    table: { type: 'string', shortFlag: 't', aliases: ['db_table'] },
+    url: { type: 'string', env: 'MYSQL_URL' },
+    host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
+    port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
+    user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
+    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD' },
+    database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
+    socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
+    sslCa: { type: 'string', aliases: ['ssl_ca'] },
+    sslMode: { type: 'string', aliases: ['ssl_mode'] },
+    idField: { type: 'string', default: '_id', aliases: ['id_field'] },
+    contentField: { type: 'string', default: '_source', aliases: ['content_field'] },
+    idColumn: { type: 'string', default: 'id', aliases: ['id_column'] },
+    contentColumn: { type: 'string', default: 'content', aliases: ['content_column'] },
+    columns: { type: 'string', isMultiple: true },
+    map: { type: 'string', isMultiple: true },
+    create: { type: 'boolean' },
+    mode: { type: 'string', default: 'ignore' },
+    batchSize: { type: 'string', default: '1000', aliases: ['batch_size'] },
+    concurrency: { type: 'string', shortFlag: 'c', default: '4', aliases: ['threads'] },
+    retryFor: { type: 'string', default: '60', aliases: ['retry_for'] },
+    sortIds: { type: 'string', default: 'auto', aliases: ['sort_ids'] },
+    tmpdir: { type: 'string' }
+  },
+  help: `
+    Usage
+      $ mysql-write --table NAME [options] [FILE...]
+
+    Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default
+    the record's _id into the id column and its _source, as JSON, into the content column.
+    Rows go in multi-row batches over several connections; a row MySQL refuses is
+    dead-lettered and the rest of its batch lands. Rerunning the same input is safe.
+
+    Connection (flags win over the environment)
+      --url URL              mysql://user:password@host:port/database   (MYSQL_URL)
+      -h, --host HOST        server host (default 127.0.0.1)           (MYSQL_HOST)
+      -P, --port N           server port (default 3306)                 (MYSQL_TCP_PORT)
+      -u, --user USER        user (default root)                        (MYSQL_USER)
+      -p, --password PASS    password; prefer MYSQL_PWD, which ps can't show (MYSQL_PWD)
+      -D, --database DB      database, unless --table says db.table     (MYSQL_DATABASE)
+      -S, --socket PATH      Unix socket instead of host and port       (MYSQL_UNIX_PORT)
+      --ssl-ca FILE          CA certificate to verify the server with
+      --ssl-mode MODE        disabled (default), required (TLS, unverified),
+                             verify-ca, verify-identity (default with --ssl-ca);
+                             preferred is taken as disabled
+
+    Table
+      -t, --table NAME       table (or database.table) to write to; required
+      --create               create the table if missing: id VARCHAR(255) (utf8mb4_bin,
+                             case-sensitive like Elasticsearch ids) PRIMARY KEY, content JSON
+      --id-column NAME       column for the id (default: id)
+      --content-column NAME  column for the content as JSON (default: content)
+      --columns a,b,c        write these content fields into columns of the same name
+                             instead of one JSON column (the id still goes to --id-column)
+      --map col=path,...     write the content field at path into column col
+      --id-field PATH        where the id is in the record (default: _id)
+      --content-field PATH   where the content is (default: _source; . is the whole record)
+
+    Writing
+      --mode MODE            ignore (default): a duplicate id is skipped, the first wins;
+                             upsert: the last one wins (counted as updated);
+                             replace: REPLACE INTO (delete and insert, the last one wins);
+                             insert: a duplicate id is a failed record
+      --batch-size N         rows per INSERT (default 1000), also kept under the server's
+                             max_allowed_packet and 65,535 placeholders
+      -c, --concurrency N    connections writing in parallel (default 4); rows with the same
+                             id always go through the same connection, in input order
+      --sort-ids WHEN        auto (default): once ids prove to arrive unordered, sort them
+                             through temporary files and write in id order at the end of
+                             input; always; never (write as records arrive)
+      --tmpdir DIR           where sorting spills (default: the system temporary directory)
+      --retry-for SECONDS    keep retrying a batch through lost connections, deadlocks and
+                             lock wait timeouts this long (default 60), then exit 1
+      --errors FILE          write failed records with MySQL's code and message to FILE
+      --max-errors N         stop (exit 1) once more than N records have failed
+      -q, --quiet            print only errors on stderr
+      --log-format FMT       text (default) or json: stderr lines as NDJSON events
+      --progress             draw a progress line even when stderr is not a terminal
+      --help, --version
+
+    Aliases of the original tool: --db_host, --db_user, --db_pass, --db_name, --db_table,
+    --threads, --batch_size.
+
+    Exit status: 0 all records written or skipped; 1 a record failed or a fatal error
+    (the summary says how many rows were committed); 2 bad usage; 130/143 after
+    SIGINT/SIGTERM, once the batches in flight are committed.
+
+    Examples
+      $ es-read --index logs | mysql-write --table logs --create
+      $ csv-read people.csv | mysql-write -t people --columns name,age --mode upsert
+      $ MYSQL_PWD=secret mysql-write --url mysql://app@db:3306/shop -t orders --errors bad.ndjson orders.ndjson
+      $ jq -c .record bad.ndjson | mysql-write -t orders --url mysql://app@db/shop
+`
+}, async ({ opts, ctx }) => {
+  const table = opts.string('table', { required: true }) as string
+  const urlFromFlag = opts.has('url')
+  // An explicit --url outranks the discrete environment variables; explicit flags outrank both.
+  const setting = (name: string): string | undefined => opts.has(name) || !urlFromFlag ? opts.string(name) : undefined
+  const map = opts.strings('map').map((m) => {
+    const eq = m.indexOf('=')
+    if (eq <= 0 || eq === m.length - 1) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
+    return [m.slice(0, eq), m.slice(eq + 1)] as const
+  })
+  const port = opts.has('port') || !urlFromFlag ? opts.int('port', { min: 1 }) : undefined
+  const files = inputNames(opts.input)
+  const writer = await (async () => {
+    await checkInputs(files)
+    return await mysqlWrite({
+      connection: {
+        url: opts.string('url'),
+        host: setting('host'),
+        port,
+        user: setting('user'),
+        password: setting('password'),
+        database: setting('database'),
+        socket: setting('socket'),
+        sslCa: opts.string('sslCa'),
+        sslMode: opts.string('sslMode', { choices: SSL_MODES }) as SslMode | undefined
+      },
+      table,
+      mode: opts.string('mode', { choices: WRITE_MODES }) as WriteMode,
+      idField: opts.string('idField'),
+      contentField: opts.string('contentField'),
+      idColumn: opts.string('idColumn'),
+      contentColumn: opts.string('contentColumn'),
+      columns: opts.strings('columns'),
+      map,
+      create: opts.bool('create'),
+      batchSize: opts.int('batchSize', { min: 1 }),
+      concurrency: opts.int('concurrency', { min: 1 }),
+      retryFor: opts.int('retryFor', { min: 0 }),
+      sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
+      tmpdir: opts.string('tmpdir'),
+      context: ctx
+    })
+  })()
+  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
+  return [input, writer]
+})

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'mysql2/promise'
+import type { ErrorContext } from './errors.js'
+import { EspipeError, UsageError } from './errors.js'
+import { checkIdentifier } from './mysql-identifiers.js'
+
+export type SslMode = 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
+export const SSL_MODES: readonly SslMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
+
+/** Connection settings as a user gives them; `url` is filled in by the discrete ones. */
+export interface MysqlConnectionSettings {
+  url?: string
+  host?: string
+  port?: number
+  user?: string
+  password?: string
+  database?: string
+  socket?: string
+  sslCa?: string
+  sslMode?: SslMode
+}
+
+/** Where we write: everything an error message may name (never the password). */
+export interface MysqlTarget {
+  options: ConnectionOptions
+  host: string
+  port: number
+  socket?: string
+  user: string
+  database?: string
+  password?: string
+}
+
+function fromUrl (url: string): MysqlConnectionSettings {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    throw new UsageError('invalid --url: expected mysql://user:password@host:port/database')
+  }
+  if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:') throw new UsageError(`invalid --url: scheme must be mysql:// (got ${u.protocol}//)`)
+  const db = decodeURIComponent(u.pathname.replace(/^\//, ''))
+  return {
+    host: u.hostname === '' ? undefined : u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port === '' ? undefined : Number(u.port),
+    user: u.username === '' ? undefined : decodeURIComponent(u.username),
+    password: u.password === '' ? undefined : decodeURIComponent(u.password),
+    database: db === '' ? undefined : db,
+    socket: u.searchParams.get('socket') ?? undefined
+  }
+}
+
+/**
+ * Explicit settings win over the URL's parts. The result is what mysql2 needs plus the
+ * host/port/database every fatal message names.
+ */
+export function resolveConnection (s: MysqlConnectionSettings): MysqlTarget {
+  const fromU = s.url === undefined ? {} : fromUrl(s.url)
+  const host = s.host ?? fromU.host ?? '127.0.0.1'
+  const port = s.port ?? fromU.port ?? 3306
+  const user = s.user ?? fromU.user ?? 'root'
+  const password = s.password ?? fromU.password
+  const database = s.database ?? fromU.database
+  const socket = s.socket ?? fromU.socket
+  if (database !== undefined) checkIdentifier(database, 'database')
+  const options: ConnectionOptions = {
+    host,
+    port,
+    user,
+    password,
+    database,
+    socketPath: socket,
+    charset: 'utf8mb4',
+    // Without FOUND_ROWS an unchanged duplicate counts 0 affected rows, which is how the
+    // summary tells inserted from updated from skipped (see mysql-statement.ts).
+    flags: ['-FOUND_ROWS'],
+    supportBigNumbers: true,
+    connectTimeout: 10_000,
+    multipleStatements: false
+  }
+  const mode = s.sslMode ?? (s.sslCa !== undefined ? 'verify-identity' : 'disabled')
+  if (mode === 'verify-ca' || mode === 'verify-identity' || mode === 'required') {
+    let ca: string | undefined
+    if (s.sslCa !== undefined) {
+      try {
+        ca = readFileSync(s.sslCa, 'utf8')
+      } catch (err) {
+        throw new EspipeError('ENOENT', `cannot read --ssl-ca ${s.sslCa}: ${(err as Error).message}`, { context: { file: s.sslCa } })
+      }
+    }
+    options.ssl = mode === 'required'
+      ? { rejectUnauthorized: false }
+      : { ca, rejectUnauthorized: true, ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) }
+  }
+  return { options, host, port, socket, user, database, password }
+}
+
+export function targetContext (t: MysqlTarget, table?: string): ErrorContext {
+  return { host: t.socket ?? t.host, port: t.socket === undefined ? t.port : undefined, database: t.database, table }
+}
+
+export function describeTarget (t: MysqlTarget): string {
+  return t.socket !== undefined ? `${t.socket}` : `${t.host}:${t.port}`
+}

@@ -1,0 +1,283 @@
+import type { Connection } from 'mysql2/promise'
+import { Writable } from 'node:stream'
+import type { StageContext } from './context.js'
+import { createContext } from './context.js'
+import type { ErrorContext } from './errors.js'
+import { EspipeError, UsageError, errorMessage } from './errors.js'
+import type { MysqlConnectionSettings, MysqlTarget } from './mysql-connection.js'
+import { describeTarget, resolveConnection, targetContext } from './mysql-connection.js'
+import { classifySqlError, sqlCode } from './mysql-errors.js'
+import { checkIdentifier, parseTableName, quoteTable } from './mysql-identifiers.js'
+import type { LaneShared, Row, SqlValue } from './mysql-lane.js'
+import { Lane, openConnection } from './mysql-lane.js'
+import { IdSorter } from './mysql-sort.js'
+import type { RowCounts, WriteMode } from './mysql-statement.js'
+import { BatchStatement } from './mysql-statement.js'
+import type { TableInfo } from './mysql-table.js'
+import { prepareTable } from './mysql-table.js'
+import { ParsedLine } from './ndjson.js'
+import type { JsonObject, PathGetter } from './record.js'
+import { compilePath, idToString, isJsonObject } from './record.js'
+
+export type SortIds = 'auto' | 'always' | 'never'
+export const SORT_IDS: readonly SortIds[] = ['auto', 'always', 'never']
+export const MYSQL_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'inserted', 'updated', ['skipped', 'duplicate id']]
+
+export interface MysqlWriteOptions {
+  connection: MysqlConnectionSettings
+  /** `table` or `database.table`. */
+  table: string
+  mode?: WriteMode
+  idField?: string
+  contentField?: string
+  idColumn?: string
+  contentColumn?: string
+  /** Real columns, each filled from the content field of the same name. */
+  columns?: readonly string[]
+  /** Real columns filled from paths inside the content: [column, path]. */
+  map?: ReadonlyArray<readonly [string, string]>
+  create?: boolean
+  batchSize?: number
+  concurrency?: number
+  /** Seconds to keep retrying a batch while the server is unreachable. */
+  retryFor?: number
+  /** Write rows in id order (see IdSorter); auto does so once the input proves unordered. */
+  sortIds?: SortIds
+  /** Where sort runs are spilled (default: the OS temporary directory). */
+  tmpdir?: string
+  /** Bytes of records per sort run (default 32 MiB). */
+  sortRunBytes?: number
+  context?: StageContext
+}
+
+/** Column list and how to make a record's row values, checked before connecting. */
+interface Layout {
+  columns: string[]
+  idColumn: string
+  values: (content: unknown) => SqlValue[] | 'RECORD_MISSING_CONTENT' | 'RECORD_CONTENT_NOT_OBJECT'
+}
+
+function columnValue (v: unknown): SqlValue {
+  if (v === undefined || v === null) return null
+  if (typeof v === 'boolean') return v ? 1 : 0
+  if (typeof v === 'object') return JSON.stringify(v)
+  if (typeof v === 'bigint') return v.toString()
+  return typeof v === 'number' || typeof v === 'string' ? v : String(v)
+}
+
+function buildLayout (opts: MysqlWriteOptions): Layout {
+  const idColumn = checkIdentifier(opts.idColumn ?? 'id', 'column')
+  const mapped: Array<readonly [string, string]> = [
+    ...(opts.columns ?? []).map((c) => [c, c] as const),
+    ...(opts.map ?? [])
+  ]
+  if (mapped.length === 0) {
+    const contentColumn = checkIdentifier(opts.contentColumn ?? 'content', 'column')
+    if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
+    return {
+      idColumn,
+      columns: [idColumn, contentColumn],
+      values: (content) => content === undefined ? 'RECORD_MISSING_CONTENT' : [JSON.stringify(content)]
+    }
+  }
+  if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
+  const seen = new Set([idColumn.toLowerCase()])
+  for (const [col] of mapped) {
+    checkIdentifier(col, 'column')
+    if (seen.has(col.toLowerCase())) throw new UsageError(`column ${col} is given twice (the id column is filled from --id-field)`)
+    seen.add(col.toLowerCase())
+  }
+  const getters: PathGetter[] = mapped.map(([, path]) => compilePath(path))
+  return {
+    idColumn,
+    columns: [idColumn, ...mapped.map(([c]) => c)],
+    values: (content) => isJsonObject(content) ? getters.map((g) => columnValue(g(content))) : 'RECORD_CONTENT_NOT_OBJECT'
+  }
+}
+
+// Statement text, the VALUES groups' parentheses and commas, and the packet header.
+const STATEMENT_OVERHEAD = 64 * 1024
+const MAX_PLACEHOLDERS = 65_535
+
+function fnv1a (s: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
+}
+
+function valueBytes (v: unknown): number {
+  return typeof v === 'string' ? Buffer.byteLength(v) + 9 : 9
+}
+
+/**
+ * Records in, rows in a MySQL/MariaDB table. Connects and checks the table before it
+ * returns, so a wrong password or a missing table fails before any input is read.
+ */
+export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
+  const ctx = opts.context ?? createContext({ tool: 'mysql-write', counters: MYSQL_WRITE_COUNTERS })
+  const table = parseTableName(opts.table)
+  const layout = buildLayout(opts)
+  const target = resolveConnection(opts.connection)
+  ctx.logger.masker.add(target.password)
+  const tableLabel = table.database === undefined ? table.table : `${table.database}.${table.table}`
+  const context: ErrorContext = targetContext(target, tableLabel)
+  const mode = opts.mode ?? 'ignore'
+  const concurrency = Math.max(1, opts.concurrency ?? 4)
+  const getId = compilePath(opts.idField ?? '_id')
+  const getContent = compilePath(opts.contentField ?? '_source')
+
+  let first: Connection
+  let info: TableInfo
+  try {
+    first = await openConnection(target)
+  } catch (err) {
+    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${errorMessage(err)}`, { context, cause: err })
+  }
+  try {
+    info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns }, context)
+  } catch (err) {
+    first.destroy()
+    if (err instanceof EspipeError) throw err
+    throw new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel})`, { context, cause: err })
+  }
+  await first.end().catch(() => first.destroy())
+
+  const maxBatchBytes = Math.max(1024, Math.min(info.maxPacket - STATEMENT_OVERHEAD, 16 * 1024 * 1024))
+  const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1000, Math.floor(MAX_PLACEHOLDERS / layout.columns.length)))
+  const statement = new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, mode)
+  let committedRows = 0
+
+  const recordOf = (row: { text?: string, record?: unknown }): unknown => {
+    if (row.record !== undefined) return row.record
+    try { return JSON.parse(row.text ?? 'null') } catch { return row.text }
+  }
+  const rowContext = (row: { id?: string, line?: number, file?: string }): ErrorContext => ({ ...context, file: row.file, _id: row.id })
+
+  const shared: LaneShared = {
+    target,
+    statement,
+    batchSize,
+    retryForMs: (opts.retryFor ?? 60) * 1000,
+    keyOf: info.keyOf,
+    context,
+    committed: (c: RowCounts) => {
+      committedRows += c.inserted + c.updated + c.skipped
+      if (c.inserted > 0) ctx.stats.add('inserted', c.inserted)
+      if (c.updated > 0) ctx.stats.add('updated', c.updated)
+      if (c.skipped > 0) ctx.stats.add('skipped', c.skipped)
+    },
+    rowFailed: (row: Row, err: unknown) => {
+      ctx.failures.fail({ record: recordOf(row), line: row.line, code: sqlCode(err), message: errorMessage(err), context: rowContext(row) })
+    },
+    warn: (message, details) => ctx.logger.warn(message, details),
+    signalError: (err: unknown) => {
+      if (shared.error !== undefined) return
+      if (err instanceof EspipeError) { shared.error = err; return }
+      const kind = classifySqlError(err)
+      shared.error = new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel}${kind === 'fatal' ? '' : ''}; ${committedRows} rows committed)`, { context, cause: err })
+    },
+    committedRows: () => committedRows
+  }
+  const lanes = Array.from({ length: concurrency }, () => new Lane(shared, batchSize, maxBatchBytes))
+
+  /** A record → its row, or undefined after counting it as failed. */
+  const toRow = (chunk: unknown): Row | undefined => {
+    const parsed = chunk instanceof ParsedLine ? chunk : undefined
+    const value = parsed?.value ?? chunk
+    const fail = (code: string, message: string, id?: string): undefined => {
+      ctx.failures.fail({ record: value, line: parsed?.line, code, message, context: rowContext({ id, file: parsed?.file }) })
+      return undefined
+    }
+    if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
+    const id = idToString(getId(value))
+    if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
+    const values = layout.values(getContent(value))
+    if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
+    if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)
+    values.unshift(id)
+    let bytes = 0
+    for (const v of values) bytes += valueBytes(v)
+    if (bytes > maxBatchBytes) {
+      return fail('ER_NET_PACKET_TOO_LARGE', `record is ${bytes} bytes, more than fits in the server's max_allowed_packet (${info.maxPacket} bytes); raise max_allowed_packet on the server to load it`, id)
+    }
+    return { id, key: info.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined }
+  }
+
+  const route = async (row: Row): Promise<void> => {
+    const lane = lanes[concurrency === 1 ? 0 : fnv1a(row.key) % concurrency]
+    lane.add(row)
+    // Backpressure: at most one batch waiting behind the one being written, per lane.
+    if (lane.pending > 1) await lane.below(1)
+    if (shared.error !== undefined) throw shared.error
+  }
+  const drainLanes = async (): Promise<void> => {
+    for (const lane of lanes) lane.flush()
+    await Promise.all(lanes.map(async (l) => await l.idle()))
+    if (shared.error !== undefined) throw shared.error
+  }
+
+  const sortIds = opts.sortIds ?? 'auto'
+  let sorter: IdSorter | undefined = sortIds === 'always' ? new IdSorter(opts.sortRunBytes, opts.tmpdir) : undefined
+  let lastKey: string | undefined
+  let seen = 0
+  let descents = 0
+  const sortSample = 2000
+
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(lanes.map(async (l) => await l.close()))
+    await sorter?.dispose()
+  }
+
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 64,
+    write (chunk: unknown, _enc, done) {
+      if (shared.error !== undefined) { done(shared.error as Error); return }
+      let row: Row | undefined
+      try {
+        ctx.stats.add('read')
+        row = toRow(chunk)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      if (row === undefined) { done(); return }
+      if (sorter === undefined && sortIds === 'auto' && seen < sortSample) {
+        // Ids that arrive in order append to the index; ids in random order need sorting
+        // first, or every row costs a random page read once the table outgrows the buffer pool.
+        if (lastKey !== undefined && row.key < lastKey) descents++
+        lastKey = row.key
+        if (++seen === sortSample && descents > sortSample / 10) {
+          sorter = new IdSorter(opts.sortRunBytes, opts.tmpdir)
+          ctx.logger.info(`ids arrive in random order: sorting them by id before writing (temporary files in ${opts.tmpdir ?? 'the temporary directory'})`)
+        }
+      }
+      if (sorter !== undefined) {
+        const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? JSON.stringify(row.record) })
+        if (spilling === undefined) done()
+        else spilling.then(() => { done() }, (err: unknown) => { done(err as Error) })
+        return
+      }
+      route(row).then(() => { done() }, (err: unknown) => { done(err as Error) })
+    },
+    final (done) {
+      void (async () => {
+        await drainLanes()
+        if (sorter !== undefined) {
+          for await (const e of sorter.drain()) {
+            const parsed = JSON.parse(e.text) as JsonObject
+            const row = toRow(new ParsedLine(parsed, e.text, e.line ?? 0, e.file))
+            if (row !== undefined) await route({ ...row, line: e.line })
+          }
+          await drainLanes()
+        }
+      })().then(async () => { await closeAll(); done() }, async (err: unknown) => { await closeAll(); done(err as Error) })
+    },
+    destroy (err, done) {
+      closeAll().then(() => { done(err) }, () => { done(err) })
+    }
+  })
+}

@@ -1,0 +1,139 @@
+import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { RowDataPacket } from 'mysql2/promise'
+import { lines, runTool, scratchDir } from './helpers/run.js'
+import { testDatabase, urlFor } from './helpers/mysql.js'
+import { makeRecords, ndjson } from './helpers/records.js'
+
+const db = await testDatabase(t, 'mw_errors')
+const dir = scratchDir(t)
+
+interface Dead { record: { _id: string }, line: number, error: { code: string, message: string }, context: Record<string, unknown> }
+const readDead = (file: string): Dead[] => lines(readFileSync(file, 'utf8')).map((l) => JSON.parse(l) as Dead)
+
+t.test('column mapping: values land in typed columns; a value that does not fit is a record error, not a truncation', async (t) => {
+  await db.conn.query(`CREATE TABLE people (id VARCHAR(20) PRIMARY KEY, name VARCHAR(10) NOT NULL, age TINYINT UNSIGNED,
+    born DATE, active BOOLEAN, meta JSON)`)
+  const recs = [
+    { _id: 'p1', _source: { name: 'Ann', age: 31, born: '1993-04-01', active: true, profile: { tags: ['x'] } } },
+    { _id: 'p2', _source: { name: 'A name far too long', age: 20 } },
+    { _id: 'p3', _source: { name: 'Bob', age: 'abc' } },
+    { _id: 'p4', _source: { name: 'Cy', age: 300 } },
+    { _id: 'p5', _source: { age: 40 } },
+    { _id: 'p6', _source: { name: 'Di', born: 'yesterday' } },
+    { _id: 'p7', _source: { name: 'Ed', profile: 'not json {' } },
+    { _id: 'p8', _source: { name: 'Flo', age: 0, active: false } }
+  ]
+  const errors = join(dir, 'people.errors')
+  const r = await runTool('mysql-write', ['--url', db.url, '-t', 'people', '--columns', 'name,age,born', '--map', 'active=active,meta=profile', '--errors', errors], { input: ndjson(recs) })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /8 read, 2 inserted, 0 updated, 0 skipped, 6 failed/)
+  const rows = await db.rows<RowDataPacket>('SELECT id, name, age, DATE_FORMAT(born, "%Y-%m-%d") AS born, active, meta FROM people ORDER BY id')
+  t.same(rows.map((x) => ({ ...x })), [
+    { id: 'p1', name: 'Ann', age: 31, born: '1993-04-01', active: 1, meta: { tags: ['x'] } },
+    { id: 'p8', name: 'Flo', age: 0, born: null, active: 0, meta: null }
+  ])
+  const dead = readDead(errors).sort((a, b) => a.line - b.line)
+  t.same(dead.map((d) => [d.record._id, d.line, d.error.code]), [
+    ['p2', 2, 'ER_DATA_TOO_LONG'],
+    ['p3', 3, 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD'],
+    ['p4', 4, 'ER_WARN_DATA_OUT_OF_RANGE'],
+    ['p5', 5, 'ER_BAD_NULL_ERROR'],
+    ['p6', 6, 'ER_TRUNCATED_WRONG_VALUE'],
+    ['p7', 7, 'ER_CONSTRAINT_FAILED']
+  ])
+  t.match(dead[0].error.message, /Data too long for column 'name'/)
+  t.equal(dead[0].context._id, 'p2')
+  t.equal(dead[0].context.table, 'people')
+})
+
+t.test('bad rows are isolated from their batch: the good ones land, each bad one is dead-lettered once', async (t) => {
+  const recs: Array<{ _id: string, _source: unknown }> = makeRecords(5000)
+  const bad = [3, 999, 1000, 2500, 4001, 4002, 4999]
+  for (const i of bad) recs[i] = { _id: 'x'.repeat(256) + String(i), _source: { i } }
+  const file = join(dir, 'isolate.ndjson')
+  writeFileSync(file, ndjson(recs))
+  const errors = join(dir, 'isolate.errors')
+  const r = await runTool('mysql-write', ['--url', db.url, '-t', 'isolate', '--create', '--sort-ids', 'never', '--errors', errors, file])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /5000 read, 4993 inserted, 0 updated, 0 skipped, 7 failed in .* — failed records in /)
+  const [n] = await db.rows<RowDataPacket>('SELECT COUNT(*) AS n FROM isolate')
+  t.equal(Number(n.n), 4993)
+  const dead = readDead(errors)
+  t.same(dead.map((d) => d.line).sort((a, b) => a - b), bad.map((i) => i + 1))
+  t.ok(dead.every((d) => d.error.code === 'ER_DATA_TOO_LONG'))
+  // The dead-letter file replays once fixed.
+  const fixed = dead.map((d) => JSON.stringify({ ...d.record, _id: d.record._id.slice(250) })).join('\n') + '\n'
+  const again = await runTool('mysql-write', ['--url', db.url, '-t', 'isolate'], { input: fixed })
+  t.equal(again.code, 0)
+  t.match(again.stderr, /7 read, 7 inserted/)
+})
+
+t.test('--max-errors stops the run; --log-format json record errors carry code and context', async (t) => {
+  const recs = [...makeRecords(3), { _id: 'y'.repeat(300), _source: {} }, { _id: 'z'.repeat(300), _source: {} }, ...makeRecords(3, { start: 3 })]
+  const r = await runTool('mysql-write', ['--url', db.url, '-t', 'maxerr', '--create', '--max-errors', '1', '--batch-size', '1', '--log-format', 'json', '-c', '1'], { input: ndjson(recs) })
+  t.equal(r.code, 1)
+  const events = lines(r.stderr).map((l) => JSON.parse(l) as { event: string, code?: string, context?: Record<string, unknown>, counts?: Record<string, number> })
+  const recErr = events.filter((e) => e.event === 'record-error')
+  t.equal(recErr.length, 2)
+  t.equal(recErr[0].code, 'ER_DATA_TOO_LONG')
+  t.equal(recErr[0].context?.line, 4)
+  t.equal(recErr[0].context?.table, 'maxerr')
+  const fatal = events.find((e) => e.event === 'error')
+  t.equal(fatal?.code, 'EMAXERRORS')
+  t.equal(events.at(-1)?.event, 'summary')
+})
+
+t.test('hostile table and column names are refused with exit 2 before connecting', async (t) => {
+  // Port 1: nothing listens there, so reaching the server would be ECONNREFUSED and exit 1.
+  const url = urlFor(db.name, { port: 1 })
+  const cases: Array<[string[], RegExp]> = [
+    [['-t', 'x; DROP TABLE people'], /invalid table name 'x; DROP TABLE people'/],
+    [['-t', 'a`b'], /invalid table name/],
+    [['-t', 'a.b.c'], /invalid table name 'a.b.c'/],
+    [['-t', 'db`.t'], /invalid database name/],
+    [['-t', 'ok', '--id-column', 'id` = 1; --'], /invalid column name/],
+    [['-t', 'ok', '--content-column', 'con tent'], /invalid column name 'con tent'/],
+    [['-t', 'ok', '--columns', 'name,age)'], /invalid column name 'age\)'/],
+    [['-t', 'ok', '--map', "x'=a"], /invalid column name/],
+    [['-t', 'ok', '--map', 'noequals'], /invalid value for --map/],
+    [['-t', 'ok', '--mode', 'merge'], /invalid value for --mode: 'merge'/],
+    [['-t', 'ok', '--batch-size', '0'], /--batch-size: 0 \(must be at least 1\)/],
+    [['--create'], /missing required option --table/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await runTool('mysql-write', ['--url', url, ...args], { input: '' })
+    t.equal(r.code, 2, args.join(' '))
+    t.equal(lines(r.stderr).length, 1, 'one line')
+    t.match(r.stderr, message)
+  }
+  const [n] = await db.rows<RowDataPacket>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db.name, 'people'])
+  t.equal(Number(n.n), 1, 'the table is still there')
+})
+
+t.test('wrong password, unknown database, missing table, nothing listening: one clear line each, no secret', async (t) => {
+  const u = new URL(db.url)
+  u.password = 'sekret-pw-42'
+  const cases: Array<[string[], RegExp]> = [
+    [['--url', u.toString(), '-t', 'people'], /^mysql-write: error \[ER_ACCESS_DENIED_ERROR\] cannot connect to MySQL at [\d.]+:\d+: Access denied for user .*\(host=.*, port=\d+, database=espipe_mw_errors_\d+, table=people\)$/],
+    [['--url', urlFor('espipe_no_such_db'), '-t', 'people'], /^mysql-write: error \[ER_BAD_DB_ERROR\] cannot connect to MySQL at .*Unknown database 'espipe_no_such_db'.*database=espipe_no_such_db/],
+    [['--url', db.url, '-t', 'nope'], /^mysql-write: error \[ER_NO_SUCH_TABLE\] table espipe_mw_errors_\d+\.nope does not exist \(add --create to make it\).*table=nope/],
+    [['--url', db.url, '-t', 'people', '--columns', 'shoe_size'], /^mysql-write: error \[ER_BAD_FIELD_ERROR\] table .*\.people has no column shoe_size/],
+    [['--url', urlFor(db.name, { port: 1 }), '-t', 'people'], /^mysql-write: error \[ECONNREFUSED\] cannot connect to MySQL at 127\.0\.0\.1:1/]
+  ]
+  for (const [args, message] of cases) {
+    const r = await runTool('mysql-write', args, { input: ndjson(makeRecords(2)) })
+    t.equal(r.code, 1, args.join(' '))
+    const out = lines(r.stderr)
+    t.equal(out.length, 2, 'the error line, then the summary')
+    t.match(out[0], message)
+    t.match(out[1], /^mysql-write: 0 read, 0 inserted/)
+    t.notMatch(r.stderr, /sekret/)
+  }
+  // The password given by flag is masked too, wherever the driver might echo it.
+  const r = await runTool('mysql-write', ['--host', u.hostname, '--port', u.port, '--user', 'root', '--db_pass', 'sekret-pw-42', '--database', db.name, '--db_table', 'people'], { input: '' })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /ER_ACCESS_DENIED_ERROR/)
+  t.notMatch(r.stderr, /sekret/)
+})
