@@ -86,6 +86,6 @@ await runCli({
     onLine: () => ctx.stats.add('read'),
     onSummary: (s) => runs.push(s),
     onRaw: rawFindings
-  }), ctx.signal)
+  }), { signal: ctx.signal })
   return [input, sink]
 })
