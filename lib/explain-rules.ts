@@ -283,7 +283,7 @@ export const RULES: Rule[] = [
     // mysql2 reports a write on a connection the server killed as EPIPE, a dropped one as ECONNRESET.
     codes: ['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_GONE_ERROR', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST', 'ER_SERVER_LOST', 'EPIPE', 'ECONNRESET'],
     services: ['mysql'],
-    messages: [/server has gone away|Connection lost: The server closed the connection|Lost connection to (MySQL|MariaDB) server/i],
+    messages: [/server has gone away|Connection lost: The server closed the connection|Lost connection to (MySQL|MariaDB) server|connection is in closed state/i],
     what: 'MySQL at {hostport} closed the connection in the middle of the run.',
     causes: [
       'a statement was larger than max_allowed_packet (the server drops the connection)',

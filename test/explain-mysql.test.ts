@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import mysql from 'mysql2/promise'
 import t from 'tap'
 import type { ErrorContext } from '../lib/errors.js'
+import { errorCode } from '../lib/errors.js'
 import { explainText } from '../lib/explain-errors.js'
 import { loggedError, loggedRecordError, run } from './helpers/explain-run.js'
 
@@ -172,15 +173,15 @@ const cases: Case[] = [
 
 for (const c of cases) {
   for (const format of ['text', 'json'] as const) {
-    t.test(`${c.name} (${c.err.code}), ${format}`, async (t) => {
+    t.test(`${c.name} (${errorCode(c.err)}), ${format}`, async (t) => {
       const line = c.kind === 'fatal'
         ? loggedError('mysql-write', format, c.err, c.context)
-        : loggedRecordError('mysql-write', format, c.err.code, c.err.message, c.context)
+        : loggedRecordError('mysql-write', format, errorCode(c.err), c.err.message, c.context)
       const r = await explainText(line)
       t.equal(r.problems.length, 1)
       const p = r.problems[0]
       t.equal(p.rule, c.rule)
-      t.equal(p.code, c.err.code)
+      t.equal(p.code, errorCode(c.err))
       t.equal(p.kind, c.kind)
       t.match(p.what, c.what)
       if (c.command !== undefined) t.ok(p.commands.some((x) => x.includes(c.command ?? '')), `suggests ${c.command}`)
