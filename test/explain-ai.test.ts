@@ -1,10 +1,8 @@
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { ANTHROPIC_VERSION, DEFAULT_MODEL } from '../lib/explain-ai.js'
 import { scrubSecrets } from '../lib/explain-scrub.js'
 import { startAnthropicStub } from './helpers/anthropic-stub.js'
-import { loggedError, loggedRecordError, run } from './helpers/explain-run.js'
+import { closedPort, loggedError, loggedRecordError, run } from './helpers/explain-run.js'
 
 // The --ai path against a loopback stand-in for the Messages API: what is sent, that no
 // secret is, and the fallback to the rule-based explanation whenever Claude cannot answer.
@@ -67,14 +65,6 @@ t.test('--model and ANTHROPIC_MODEL choose the model', async (t) => {
   await run('explain-errors', ['--ai'], { input: log, env: { ...env, ANTHROPIC_BASE_URL: stub.url, ANTHROPIC_MODEL: 'claude-opus-4-1' } })
   t.equal(stub.requests[stub.requests.length - 1].body.model, 'claude-opus-4-1')
 })
-
-async function closedPort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 t.test('fallback to the rules, with one line saying why', async (t) => {
   const refused = `http://127.0.0.1:${await closedPort()}`

@@ -4,18 +4,10 @@ import type { AddressInfo } from 'node:net'
 import mysql from 'mysql2/promise'
 import t from 'tap'
 import { explainText } from '../lib/explain-errors.js'
-import { run } from './helpers/explain-run.js'
+import { closedPort, run } from './helpers/explain-run.js'
 
 // The real es-read and mysql-write binaries failing for real, their stderr (text and JSON)
 // and dead-letter files fed to explain-errors.
-
-async function closedPort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 // ---- es-read against a server that answers with Elasticsearch's error bodies
 type EsMode = '401' | '404' | '429' | 'expired-pit'

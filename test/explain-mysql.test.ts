@@ -1,11 +1,9 @@
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import mysql from 'mysql2/promise'
 import t from 'tap'
 import type { ErrorContext } from '../lib/errors.js'
 import { errorCode } from '../lib/errors.js'
 import { explainText } from '../lib/explain-errors.js'
-import { loggedError, loggedRecordError, run } from './helpers/explain-run.js'
+import { closedPort, loggedError, loggedRecordError, run } from './helpers/explain-run.js'
 
 // Real failures of the real mysql2 driver against the real MariaDB, written to stderr the way
 // our Logger writes them (text lines and JSON events), then explained.
@@ -21,14 +19,6 @@ async function failure (fn: () => Promise<unknown>): Promise<Error & { code: str
     return err as Error & { code: string }
   }
   throw new Error('expected a failure')
-}
-
-async function closedPort (): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as AddressInfo).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
 }
 
 interface Case { name: string, err: Error & { code: string }, kind: 'fatal' | 'record', context: ErrorContext, rule: string, what: string, command?: string }

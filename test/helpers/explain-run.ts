@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { ErrorContext } from '../../lib/errors.js'
@@ -39,4 +41,13 @@ export function loggedError (tool: string, format: LogFormat, err: unknown, cont
 /** What our Logger writes for a record error. */
 export function loggedRecordError (tool: string, format: LogFormat, code: string, message: string, context: ErrorContext): string {
   return capture(tool, format, (l) => l.recordError(code, message, context))
+}
+
+/** A loopback port nothing listens on (bound, then released): connecting to it is refused. */
+export async function closedPort (): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  const port = (s.address() as AddressInfo).port
+  await new Promise<void>((resolve) => s.close(() => resolve()))
+  return port
 }
