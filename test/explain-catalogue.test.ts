@@ -90,3 +90,14 @@ t.test('different columns are different problems; different values of one key ar
     ['mysql-data-too-long', 1, ['4']]
   ])
 })
+
+t.test("es-read's security_exception: the status tells 401 from 403", async (t) => {
+  const at = '(host=https://es.internal:9200, index=logs, status=STATUS)'
+  const denied = `es-read: error [security_exception] authorization failed: the user may not search on https://es.internal:9200 index logs (403 security_exception: action [indices:data/read/search] is unauthorized for user [reader] with effective roles [viewer] on indices [logs]) ${at.replace('STATUS', '403')}\n`
+  const unauth = `es-read: error [security_exception] authentication failed at https://es.internal:9200 (401 security_exception: unable to authenticate user [reader] for REST request [/logs/_pit]) ${at.replace('STATUS', '401')}\n`
+  const r = await explainText(denied + unauth)
+  t.same(r.problems.map((p) => p.rule).sort(), ['es-forbidden', 'es-unauthorized'])
+  const forbidden = r.problems.find((p) => p.rule === 'es-forbidden')
+  t.equal(forbidden?.what, "Elasticsearch at https://es.internal:9200 authenticated user 'reader' but refused action indices:data/read/search on index logs.")
+  t.ok(forbidden?.commands.includes('curl -u reader https://es.internal:9200/_security/_authenticate?pretty'))
+})
