@@ -29,7 +29,10 @@ export const commonFlags: FlagSpecs = {
   progress: { type: 'boolean' },
   errors: { type: 'string' },
   maxErrors: { type: 'string', aliases: ['max_errors'] },
-  metricsPort: { type: 'string', aliases: ['metrics_port'] }
+  metricsPort: { type: 'string', aliases: ['metrics_port'] },
+  // The original tool's flags: explain this run's own failure on stderr at exit.
+  aiErrors: { type: 'boolean', aliases: ['ai_errors'] },
+  simpleErrors: { type: 'boolean', aliases: ['simple_errors'] }
 }
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
@@ -188,6 +191,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   let status = 0
   const masker = new SecretMasker()
   const fallbackLogger = new Logger({ tool, masker })
+  let explainer: { run: import('./explain-errors.js').RunExplainer, ai: boolean } | undefined
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted !== undefined) process.exit(sig === 'SIGINT' ? 130 : 143)
@@ -203,6 +207,11 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     const { opts } = parse(spec)
     const logFormat = opts.string('logFormat', { choices: ['text', 'json'] }) as LogFormat
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
+    if (opts.bool('aiErrors') || opts.bool('simpleErrors')) {
+      const { RunExplainer } = await import('./explain-errors.js')
+      explainer = { run: new RunExplainer(tool), ai: opts.bool('aiErrors') }
+      logger.observe((event, code, message, context) => explainer?.run.add(event === 'error' ? 'fatal' : 'record', code, masker.mask(message), context))
+    }
     ctx = createContext({
       tool,
       counters: spec.counters,
@@ -243,5 +252,9 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra)
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
+  if (status !== 0 && explainer !== undefined) await explainer.run.print(process.stderr, { ai: explainer.ai })
+  // A pipe that is full queues writes; process.exit would drop them (10,000 record-error lines
+  // to a slow reader lost their tail). An empty write calls back once all before it are out.
+  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))
   process.exit(status)
 }

@@ -59,6 +59,7 @@ export class Failures {
       const entry = { record: f.record, line: f.line, error: { code: f.code, message: f.message }, context }
       writeSync(this.fd, logger.masker.mask(JSON.stringify(entry)) + '\n')
       if (logger.format === 'json') logger.recordError(f.code, f.message, context)
+      else logger.notify('record-error', f.code, f.message, context)
     } else {
       logger.recordError(f.code, f.message, context)
     }

@@ -7,6 +7,9 @@ export type LogFormat = 'text' | 'json'
 export type Level = 'info' | 'warn' | 'error'
 export type EventName = 'start' | 'info' | 'progress' | 'record-error' | 'error' | 'summary'
 
+/** Sees every fatal and record error the run reports (--ai-errors / --simple-errors collect them). */
+export type ErrorObserver = (event: 'error' | 'record-error', code: string, message: string, context: ErrorContext) => void
+
 export interface LoggerOptions {
   tool: string
   format?: LogFormat
@@ -36,6 +39,7 @@ export class Logger {
   private readonly drawProgress: boolean
   private progressTimer: NodeJS.Timeout | undefined
   private progressShown = false
+  private readonly observers: ErrorObserver[] = []
 
   constructor (opts: LoggerOptions) {
     this.tool = opts.tool
@@ -70,11 +74,21 @@ export class Logger {
     this.event('warn', 'info', message, details)
   }
 
+  observe (fn: ErrorObserver): void {
+    this.observers.push(fn)
+  }
+
+  /** Tells the observers of an error that is reported elsewhere (a record in the dead-letter file). */
+  notify (event: 'error' | 'record-error', code: string, message: string, context: ErrorContext): void {
+    for (const fn of this.observers) fn(event, code, message, context)
+  }
+
   /** A fatal error: the one line that says what failed and where. */
   error (err: unknown, extraContext: ErrorContext = {}): void {
     const code = errorCode(err)
     const context = { ...errorContext(err), ...extraContext }
     const message = errorMessage(err)
+    this.notify('error', code, message, context)
     if (this.format === 'json') {
       this.event('error', 'error', message, { code, context })
     } else {
@@ -83,6 +97,7 @@ export class Logger {
   }
 
   recordError (code: string, message: string, context: ErrorContext): void {
+    this.notify('record-error', code, message, context)
     if (this.format === 'json') {
       this.event('error', 'record-error', message, { code, context })
     } else {

@@ -1,0 +1,753 @@
+import type { Service } from './explain-finding.js'
+
+/** A command to check or fix; `service` limits it to failures of that side (network rules). */
+export type RuleCommand = string | { service: Service, run: string }
+
+/**
+ * One entry of the catalogue. A finding matches when its code is one of `codes` or its
+ * message matches one of `messages`; the first matching rule (catalogue order) wins, so
+ * specific rules come before general ones. Texts are templates: `{name}` is filled from the
+ * finding's context, then from the named groups of `extract` run on the message (see
+ * explain-match.ts for the derived names such as {mysql}, {esUrl}, {hostport}).
+ */
+export interface Rule {
+  id: string
+  title: string
+  /** 5 stops everything (unreachable, refused) … 1 a detail. Orders the report. */
+  severity: 1 | 2 | 3 | 4 | 5
+  codes?: string[]
+  messages?: RegExp[]
+  /** The rule applies only to failures of these sides (when the side is known). */
+  services?: Service[]
+  /** The rule applies only to these HTTP statuses (when the context has a `status`): 401 and 403 share a code. */
+  statuses?: number[]
+  extract?: RegExp[]
+  /**
+   * Template names that tell one problem from another of the same rule (a column, a key):
+   * quoted values are otherwise blanked when grouping, so "Duplicate entry 'x'" groups whatever x is.
+   */
+  groupBy?: string[]
+  /** Values used when neither the context nor the message gives one. */
+  defaults?: Record<string, string>
+  what: string
+  /** Likely causes, most likely first. */
+  causes: string[]
+  commands: RuleCommand[]
+  /** The espipe option that helps, if one does. */
+  option?: string
+}
+
+const HOST_PORT = /(?:connect|to|at) (?:E[A-Z]+ )?\[?(?<host>[\w.-]+|[\d:a-f]+)\]?:(?<port>\d+)/i
+
+export const RULES: Rule[] = [
+  // ---- MySQL / MariaDB (before the network rules: "Lock wait timeout" is not a network timeout)
+  {
+    id: 'mysql-access-denied',
+    title: 'MySQL refused the login',
+    severity: 5,
+    groupBy: ['user', 'client'],
+    codes: ['ER_ACCESS_DENIED_ERROR', 'ER_NOT_SUPPORTED_AUTH_MODE', 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR'],
+    messages: [/Access denied for user '[^']*'@'[^']*' \(using password/],
+    extract: [/user '(?<user>[^']*)'@'(?<client>[^']*)'(?: \(using password: (?<usingPassword>YES|NO)\))?/],
+    what: "MySQL at {hostport} refused the login of user '{user}' (connecting from '{client}', password given: {usingPassword}).",
+    causes: [
+      'the password is wrong or not set (MYSQL_PWD, or the password in MYSQL_URL)',
+      "the account '{user}'@'{client}' does not exist: MySQL accounts are per client host, and 'localhost' (socket) differs from '127.0.0.1' (TCP)",
+      'the account uses an authentication plugin the client does not support'
+    ],
+    commands: [
+      "{mysql} -e 'select current_user()'",
+      "mariadb -u root -e \"select user, host, plugin from mysql.user where user = '{user}'\"",
+      "mariadb -u root -e \"ALTER USER '{user}'@'{client}' IDENTIFIED BY 'NEW_PASSWORD'\""
+    ],
+    option: 'mysql-write --user (MYSQL_USER) with the password in MYSQL_PWD, or --url mysql://user:pass@host:port/db (MYSQL_URL)'
+  },
+  {
+    id: 'mysql-no-privilege',
+    title: 'The MySQL user lacks a privilege',
+    severity: 5,
+    groupBy: ['user', 'database', 'table'],
+    codes: ['ER_DBACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_COLUMNACCESS_DENIED_ERROR'],
+    messages: [/command denied to user|Access denied for user '[^']*'@'[^']*' to database/],
+    extract: [/user '(?<user>[^']*)'@'(?<client>[^']*)'(?: to database '(?<database>[^']+)')?/, /for table [`']?(?<table>[^`'\s]+)/],
+    what: "MySQL user '{user}'@'{client}' may not do this on database '{database}' (table {table}).",
+    causes: [
+      'the account has no INSERT/UPDATE/CREATE privilege on that database',
+      'the run needs CREATE (mysql-write --create) but the account may only write rows'
+    ],
+    commands: [
+      "mariadb -u root -e \"SHOW GRANTS FOR '{user}'@'{client}'\"",
+      "mariadb -u root -e \"GRANT SELECT, INSERT, UPDATE, CREATE ON {database}.* TO '{user}'@'{client}'\""
+    ]
+  },
+  {
+    id: 'mysql-unknown-database',
+    title: 'The MySQL database does not exist',
+    severity: 4,
+    groupBy: ['database'],
+    codes: ['ER_BAD_DB_ERROR'],
+    messages: [/Unknown database '/],
+    extract: [/Unknown database '(?<database>[^']+)'/],
+    what: "MySQL at {hostport} has no database '{database}'.",
+    causes: [
+      'the database name is misspelt (MYSQL_DATABASE, or the path of MYSQL_URL)',
+      'the database was never created on this server (or this is another server than intended)'
+    ],
+    commands: [
+      "{mysql} -e 'show databases'",
+      "{mysql} -e 'CREATE DATABASE `{database}` CHARACTER SET utf8mb4'"
+    ]
+  },
+  {
+    id: 'mysql-no-database',
+    title: 'No MySQL database was named',
+    severity: 4,
+    codes: ['ER_NO_DB_ERROR'],
+    messages: [/No database selected|no database selected/],
+    what: 'The run named no database on {hostport}, so table {table} cannot be found.',
+    causes: [
+      'neither --database (MYSQL_DATABASE), a path in --url, nor --table database.table was given'
+    ],
+    commands: [
+      "{mysql} -e 'show databases'"
+    ],
+    option: 'mysql-write --database DB, --url mysql://user@host:port/DB, or --table DB.TABLE'
+  },
+  {
+    id: 'mysql-missing-table',
+    title: 'The MySQL table does not exist',
+    severity: 4,
+    groupBy: ['database', 'table'],
+    codes: ['ER_NO_SUCH_TABLE'],
+    messages: [/Table '[^']+' doesn't exist/],
+    extract: [/Table '(?:(?<database>[^'.]+)\.)?(?<table>[^']+)' doesn't exist/],
+    what: "Table '{table}' does not exist in database '{database}' on {hostport}.",
+    causes: [
+      'the table was never created: mysql-write creates it only with --create',
+      'the table name is misspelt, or the run points at another database'
+    ],
+    commands: [
+      "{mysql} {database} -e 'show tables'"
+    ],
+    option: 'mysql-write --create creates the table from the records'
+  },
+  {
+    id: 'mysql-unknown-column',
+    title: 'A column does not exist in the MySQL table',
+    severity: 3,
+    groupBy: ['column'],
+    codes: ['ER_BAD_FIELD_ERROR'],
+    messages: [/Unknown column '/],
+    extract: [/Unknown column '(?<column>[^']+)'/],
+    what: "Table '{table}' has no column '{column}'.",
+    causes: [
+      'the records carry a field the table was not created with',
+      'the table was created by hand (or by an older run) with other column names'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW CREATE TABLE `{table}`\\G'",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` ADD COLUMN `{column}` TEXT'"
+    ],
+    option: 'mysql-write --columns / --map choose the columns written; --create makes a table with id and content columns'
+  },
+  {
+    id: 'mysql-data-too-long',
+    title: 'A value is longer than its MySQL column',
+    severity: 2,
+    groupBy: ['column'],
+    codes: ['ER_DATA_TOO_LONG'],
+    messages: [/Data too long for column/],
+    extract: [/column '(?<column>[^']+)'/],
+    what: "A value is longer than column '{column}' of table '{table}' allows.",
+    causes: [
+      'the column type is too small for the data (VARCHAR(n), TEXT is 64 KiB)',
+      'the data holds something unexpected there (a whole document instead of a field)'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}` LIKE \"{column}\"'",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT'"
+    ],
+    option: '--errors FILE keeps the rejected records to replay after the fix'
+  },
+  {
+    id: 'mysql-invalid-json',
+    title: 'MySQL rejected a value as invalid JSON',
+    severity: 2,
+    groupBy: ['column'],
+    codes: ['ER_INVALID_JSON_TEXT', 'ER_INVALID_JSON_TEXT_IN_PARAM', 'ER_INVALID_JSON_CHARSET', 'ER_INVALID_JSON_VALUE_FOR_CAST', 'ER_CONSTRAINT_FAILED'],
+    messages: [/Invalid JSON text|CONSTRAINT `[^`]+` failed/],
+    extract: [/CONSTRAINT `(?:(?<table>[^`.]+)\.)?(?<column>[^`]+)` failed/, /column '(?<column>[^']+)'/],
+    what: "A value for JSON column '{column}' of table '{table}' is not valid JSON.",
+    causes: [
+      'a string that only looks like JSON (truncated, single quotes) was written to a JSON column',
+      "MariaDB's JSON type is LONGTEXT with a json_valid() CHECK: the CONSTRAINT failure is that check"
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW CREATE TABLE `{table}`\\G'"
+    ],
+    option: '--errors FILE keeps the rejected records; inspect them with jq'
+  },
+  {
+    id: 'mysql-incorrect-value',
+    title: 'MySQL rejected a value for its column type',
+    severity: 2,
+    groupBy: ['type', 'column'],
+    codes: ['ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WARN_DATA_OUT_OF_RANGE', 'ER_BAD_NULL_ERROR', 'ER_WRONG_VALUE', 'ER_WARN_DATA_TRUNCATED', 'ER_WRONG_VALUE_FOR_TYPE'],
+    messages: [/Incorrect \w+ value|Out of range value|cannot be null|Data truncated for column/],
+    extract: [/Incorrect (?<type>\w+) value: '(?<value>[^']*)'/, /column (?:`[^`]*`\.)*[`']?(?<column>[^`'\s]+)[`']? at row/, /Column '(?<column>[^']+)' cannot be null/],
+    defaults: { type: 'typed' },
+    what: "A value does not fit the {type} column '{column}' of table '{table}'.",
+    causes: [
+      'the field holds text where the column wants a number or a date (or an empty string)',
+      'a NOT NULL column got no value',
+      'strict SQL mode (STRICT_TRANS_TABLES) turns what would be a warning into an error'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'",
+      "{mysql} -e 'SELECT @@sql_mode'"
+    ],
+    option: '--errors FILE keeps the rejected records to fix and replay'
+  },
+  {
+    id: 'mysql-packet-too-large',
+    title: "A batch is larger than MySQL's max_allowed_packet",
+    severity: 4,
+    codes: ['ER_NET_PACKET_TOO_LARGE', 'ER_PACKET_TOO_LARGE', 'ER_TOO_LONG_STRING'],
+    messages: [/max_allowed_packet|packet bigger than/i],
+    what: "MySQL at {hostport} refused a statement larger than its max_allowed_packet.",
+    causes: [
+      'one record alone is larger than max_allowed_packet',
+      'a batch of records (one multi-row INSERT) exceeds max_allowed_packet'
+    ],
+    commands: [
+      "{mysql} -e 'SELECT @@global.max_allowed_packet'",
+      "{mysql} -e 'SET GLOBAL max_allowed_packet=268435456'"
+    ],
+    option: 'mysql-write keeps each batch under max_allowed_packet by itself (--batch-size sets the most rows); a larger single record needs the server setting raised'
+  },
+  {
+    id: 'mysql-deadlock',
+    title: 'MySQL chose this transaction as a deadlock victim',
+    severity: 3,
+    codes: ['ER_LOCK_DEADLOCK'],
+    messages: [/Deadlock found when trying to get lock/],
+    what: "Two writers locked rows of table '{table}' in opposite orders and MySQL rolled this one back.",
+    causes: [
+      'several writers (parallel mysql-write runs, or another application) update the same rows at once',
+      'large batches hold many row locks for long'
+    ],
+    commands: [
+      "{mysql} -e 'SHOW ENGINE INNODB STATUS\\G' | sed -n '/LATEST DETECTED DEADLOCK/,/TRANSACTIONS/p'"
+    ],
+    option: 'mysql-write retries the batch for --retry-for SECONDS (default 60); a smaller --batch-size or -c/--concurrency shortens and spreads the locks'
+  },
+  {
+    id: 'mysql-lock-wait-timeout',
+    title: 'A MySQL lock wait timed out',
+    severity: 3,
+    codes: ['ER_LOCK_WAIT_TIMEOUT'],
+    messages: [/Lock wait timeout exceeded/],
+    what: "A write to table '{table}' waited longer than innodb_lock_wait_timeout for a row lock.",
+    causes: [
+      'another transaction holds locks on the same rows (a long-running job, an open client session)',
+      'batches too large for the lock wait timeout'
+    ],
+    commands: [
+      "{mysql} -e 'SELECT * FROM information_schema.innodb_trx\\G'",
+      "{mysql} -e 'SELECT @@innodb_lock_wait_timeout'"
+    ],
+    option: 'mysql-write retries the batch for --retry-for SECONDS (default 60); a smaller --batch-size holds locks for less time'
+  },
+  {
+    id: 'mysql-too-many-connections',
+    title: 'MySQL has no connection slot left',
+    severity: 4,
+    codes: ['ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS'],
+    messages: [/Too many connections|has exceeded the 'max_user_connections'/],
+    what: "MySQL at {hostport} refused a new connection: max_connections is reached.",
+    causes: [
+      'other clients hold the connections (connection leaks, many parallel jobs)',
+      'max_connections (or max_user_connections) is set low for the load'
+    ],
+    commands: [
+      "{mysql} -e 'SHOW PROCESSLIST'",
+      "{mysql} -e \"SHOW VARIABLES LIKE 'max_connections'; SHOW STATUS LIKE 'Threads_connected'\"",
+      "{mysql} -e 'SET GLOBAL max_connections=500'"
+    ],
+    option: 'mysql-write -c/--concurrency N opens N connections (default 4)'
+  },
+  {
+    id: 'mysql-gone-away',
+    title: 'The MySQL server closed the connection',
+    severity: 4,
+    // mysql2 reports a write on a connection the server killed as EPIPE, a dropped one as ECONNRESET.
+    codes: ['PROTOCOL_CONNECTION_LOST', 'ER_SERVER_GONE_ERROR', 'CR_SERVER_GONE_ERROR', 'CR_SERVER_LOST', 'ER_SERVER_LOST', 'EPIPE', 'ECONNRESET'],
+    services: ['mysql'],
+    messages: [/server has gone away|Connection lost: The server closed the connection|Lost connection to (MySQL|MariaDB) server|connection is in closed state/i],
+    what: 'MySQL at {hostport} closed the connection in the middle of the run.',
+    causes: [
+      'a statement was larger than max_allowed_packet (the server drops the connection)',
+      'the server restarted or was killed (out of memory)',
+      'the connection sat idle longer than wait_timeout'
+    ],
+    commands: [
+      "{mysql} -e \"SELECT @@global.max_allowed_packet, @@wait_timeout; SHOW GLOBAL STATUS LIKE 'Uptime'\"",
+      'journalctl -u mariadb --since "-1 hour"'
+    ],
+    option: 'mysql-write retries for --retry-for SECONDS (default 60); rerunning the same input is safe (writes are idempotent by id)'
+  },
+  {
+    id: 'mysql-duplicate-key',
+    title: 'A record collides with a unique key',
+    severity: 2,
+    groupBy: ['key'],
+    codes: ['ER_DUP_ENTRY', 'ER_DUP_KEY', 'ER_DUP_ENTRY_WITH_KEY_NAME'],
+    messages: [/Duplicate entry '/],
+    extract: [/Duplicate entry '(?<value>.*)' for key '(?<key>[^']+)'/],
+    what: "Value '{value}' already exists under unique key '{key}' of table '{table}'.",
+    causes: [
+      'a unique key other than the id column: two records with different _id share that value',
+      'the id column is not the primary key, so mysql-write cannot upsert by _id'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW INDEX FROM `{table}`'"
+    ],
+    option: 'mysql-write --mode: a duplicate id is skipped (ignore, the default) or updated (upsert, replace); a clash on another unique key needs the data or the key fixed'
+  },
+
+  // ---- Elasticsearch
+  {
+    id: 'es-not-elasticsearch',
+    title: 'The server is not Elasticsearch',
+    severity: 5,
+    codes: ['ProductNotSupportedError', 'ES_NOT_ELASTICSEARCH'],
+    messages: [/server is not Elasticsearch|unknown product|did not answer as Elasticsearch/],
+    what: 'The server at {esUrl} answered, but not as Elasticsearch (no X-Elastic-Product header).',
+    causes: [
+      'the URL points at another service: a wrong port (5601 is Kibana, 9300 the transport port), a proxy or a web server',
+      'OpenSearch or another fork, which the Elasticsearch client refuses',
+      'an Elasticsearch older than 7.14, which does not send the product header'
+    ],
+    commands: [
+      'curl -s -i {esUrl}/ | head -20'
+    ],
+    option: 'es-read --url (ES_URL) must name the Elasticsearch HTTP endpoint, usually port 9200'
+  },
+  {
+    id: 'es-unauthorized',
+    title: 'Elasticsearch refused the credentials (401)',
+    severity: 5,
+    statuses: [401],
+    codes: ['security_exception'],
+    messages: [/unable to authenticate|missing authentication (credentials|token)|authentication failed at|\b401 (Unauthorized|security_exception)\b/i],
+    extract: [/authenticate user \[(?<user>[^\]]+)\]/],
+    what: "Elasticsearch at {esUrl} did not accept the credentials (user '{user}').",
+    causes: [
+      'the password (ES_PASSWORD) or API key (ES_API_KEY) is wrong or expired',
+      'no credentials were sent at all to a cluster with security on',
+      'the user exists in another realm or cluster than this URL'
+    ],
+    commands: [
+      'curl -u {user} {esUrl}/_security/_authenticate?pretty'
+    ],
+    option: 'es-read --username with ES_PASSWORD (or --password), or --api-key (ES_API_KEY)'
+  },
+  {
+    id: 'es-forbidden',
+    title: 'Elasticsearch denied the action (403)',
+    severity: 5,
+    statuses: [403],
+    codes: ['security_exception'],
+    messages: [/is unauthorized for (user|API key)|authorization failed|\b403 security_exception|\b403 Forbidden\b/i],
+    extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /on indices \[(?<index>[^\]]+)\]/],
+    what: "Elasticsearch at {esUrl} authenticated user '{user}' but refused action {action} on index {index}.",
+    causes: [
+      "the user's roles grant no 'read' (and 'view_index_metadata') privilege on that index pattern",
+      'an API key created with limited role descriptors'
+    ],
+    commands: [
+      'curl -u {user} {esUrl}/_security/_authenticate?pretty',
+      "curl -u {user} -H 'content-type: application/json' {esUrl}/_security/user/_has_privileges -d '{\"index\":[{\"names\":[\"{index}\"],\"privileges\":[\"read\",\"view_index_metadata\"]}]}'"
+    ]
+  },
+  {
+    id: 'es-index-not-found',
+    title: 'The Elasticsearch index does not exist',
+    severity: 4,
+    groupBy: ['index'],
+    codes: ['index_not_found_exception'],
+    messages: [/index_not_found_exception|no such index/],
+    extract: [/no such index \[(?<index>[^\]]+)\]/],
+    what: "Elasticsearch at {esUrl} has no index '{index}'.",
+    causes: [
+      'the index name is misspelt, or it is an alias/data stream name on another cluster',
+      'a wildcard or date pattern matched nothing'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_cat/indices?v&s=index'",
+      "curl -u {user} '{esUrl}/_cat/aliases?v'"
+    ],
+    option: 'es-read --index takes comma lists and wildcards (logs-*)'
+  },
+  {
+    id: 'es-search-context-missing',
+    title: 'The point in time (or scroll) expired',
+    severity: 4,
+    codes: ['search_context_missing_exception'],
+    messages: [/search_context_missing_exception|No search context found/],
+    what: 'Elasticsearch at {esUrl} no longer knows the point in time (or scroll) the read was paging through on index {index}.',
+    causes: [
+      'a page took longer to consume than the keep-alive (a slow consumer downstream of es-read)',
+      'the node holding the context restarted, or the context was closed by someone else'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_nodes/stats/indices/search?filter_path=**.open_contexts&pretty'"
+    ],
+    option: 'es-read --keep-alive (default 5m) keeps the point in time longer between two pages; --checkpoint FILE lets a rerun resume'
+  },
+  {
+    id: 'es-rejected',
+    title: 'Elasticsearch is overloaded (429)',
+    severity: 3,
+    codes: ['es_rejected_execution_exception', 'ES_TOO_MANY_REQUESTS'],
+    messages: [/es_rejected_execution_exception|rejected execution|Too Many Requests|status(Code)?[=: ]+429\b/i],
+    what: 'Elasticsearch at {esUrl} rejected requests: its thread pool queue is full.',
+    causes: [
+      'the cluster is busy with other searches or indexing',
+      'too many parallel requests (slices) or too large pages from this run'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_cat/thread_pool/search?v&h=node_name,active,queue,rejected'"
+    ],
+    option: 'es-read retries 429 with backoff (--retries, --retry-max-wait); fewer --slices and a smaller --size lighten the load'
+  },
+  {
+    id: 'es-circuit-breaker',
+    title: 'An Elasticsearch circuit breaker tripped',
+    severity: 3,
+    codes: ['circuit_breaking_exception'],
+    messages: [/circuit_breaking_exception|\[parent\] Data too large/],
+    what: 'Elasticsearch at {esUrl} refused a request that would use more heap than its circuit breaker allows.',
+    causes: [
+      'pages too large (many or big documents per request)',
+      'the nodes are short of heap because of other load'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_nodes/stats/breaker?pretty'"
+    ],
+    option: 'a smaller es-read --size (hits per request)'
+  },
+  {
+    id: 'es-shard-failure',
+    title: 'Elasticsearch shards failed',
+    severity: 3,
+    codes: ['search_phase_execution_exception', 'ES_SHARD_FAILURE'],
+    messages: [/search_phase_execution_exception|all shards failed|shard failures?/i],
+    what: 'The search on index {index} at {esUrl} failed on its shards.',
+    causes: [
+      'the query or sort is invalid for the mapping (sorting on a text field, a bad date format)',
+      'shards are unassigned (cluster red)'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_cluster/health?pretty'",
+      "curl -u {user} '{esUrl}/_cat/shards/{index}?v'"
+    ]
+  },
+
+  // ---- Network (after the specific rules)
+  {
+    id: 'connection-refused',
+    title: 'Connection refused',
+    severity: 5,
+    groupBy: ['host', 'port'],
+    codes: ['ECONNREFUSED'],
+    messages: [/ECONNREFUSED|connection refused/i],
+    extract: [HOST_PORT],
+    what: 'Nothing accepted a connection at {hostport}.',
+    causes: [
+      'the server is not running there',
+      'a wrong host or port (MySQL listens on 3306, Elasticsearch on 9200)',
+      "the server listens only on another interface (bind-address) or a firewall rejects the port"
+    ],
+    commands: [
+      { service: 'mysql', run: "{mysql} -e 'select version()'" },
+      { service: 'mysql', run: 'systemctl status mariadb' },
+      { service: 'elasticsearch', run: 'curl -u {user} {esUrl}/' },
+      'ss -ltnp | grep {port}'
+    ],
+    option: 'mysql-write --host/--port or --url (MYSQL_URL); es-read --url (ES_URL)'
+  },
+  {
+    id: 'dns-failure',
+    title: 'The host name does not resolve',
+    severity: 5,
+    groupBy: ['host'],
+    codes: ['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME'],
+    messages: [/getaddrinfo (ENOTFOUND|EAI_AGAIN)/],
+    extract: [/getaddrinfo \w+ (?<host>\S+)/],
+    what: "The host name '{host}' could not be resolved to an address.",
+    causes: [
+      'the host name is misspelt',
+      'no DNS (EAI_AGAIN: the resolver did not answer), or a name only known inside another network/VPN/container'
+    ],
+    commands: [
+      'getent hosts {host}',
+      'cat /etc/resolv.conf'
+    ]
+  },
+  {
+    id: 'tls-error',
+    title: 'The TLS handshake or certificate check failed',
+    severity: 5,
+    codes: ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'HANDSHAKE_SSL_ERROR', 'EPROTO', 'HANDSHAKE_NO_SSL_SUPPORT'],
+    messages: [/certificate|self[- ]signed|SSL routines|wrong version number|TLS/i],
+    what: 'The secure connection to {hostport} could not be set up.',
+    causes: [
+      'the server certificate is signed by a private CA the client does not trust (self-signed Elasticsearch)',
+      'the certificate expired, or does not name this host',
+      'https:// against a plain-HTTP port (or the reverse): "wrong version number"'
+    ],
+    commands: [
+      'openssl s_client -connect {hostport} -servername {host} </dev/null | openssl x509 -noout -subject -issuer -dates',
+      { service: 'elasticsearch', run: 'curl --cacert CA.pem -u {user} {esUrl}/' }
+    ],
+    option: 'es-read --ca-cert FILE (ES_CA_CERT); mysql-write --ssl-ca FILE'
+  },
+  {
+    id: 'timeout',
+    title: 'The connection or request timed out',
+    severity: 4,
+    codes: ['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ETIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'],
+    messages: [/timed? ?out/i],
+    extract: [HOST_PORT],
+    what: 'No answer from {hostport} in time.',
+    causes: [
+      'a firewall drops the packets (no refusal, just silence)',
+      'the server is overloaded or stuck (long GC pause, a full disk)',
+      'the request is too big for the timeout (a huge page or batch)'
+    ],
+    commands: [
+      'nc -vz -w 5 {host} {port}',
+      { service: 'elasticsearch', run: "curl -u {user} -m 10 '{esUrl}/_cluster/health?pretty'" },
+      { service: 'mysql', run: "{mysql} --connect-timeout=5 -e 'SHOW PROCESSLIST'" }
+    ]
+  },
+  {
+    id: 'connection-reset',
+    title: 'The connection was reset',
+    severity: 4,
+    codes: ['ECONNRESET', 'UND_ERR_SOCKET'],
+    messages: [/ECONNRESET|socket hang up|other side closed/i],
+    extract: [HOST_PORT],
+    what: 'The server at {hostport} dropped the connection while talking.',
+    causes: [
+      'the server restarted or killed the connection',
+      'a proxy or load balancer cut an idle or long request'
+    ],
+    commands: [
+      'nc -vz {host} {port}'
+    ],
+    option: 'rerun the pipe: writes are idempotent by _id'
+  },
+
+  // ---- CSV and NDJSON input
+  {
+    id: 'csv-broken-quote',
+    title: 'A CSV field has a broken quote',
+    severity: 3,
+    codes: ['CSV_INVALID_CLOSING_QUOTE', 'CSV_QUOTE_NOT_CLOSED', 'CSV_INVALID_OPENING_QUOTE', 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE'],
+    messages: [/Invalid (Closing|Opening) Quote|Quote Not Closed/i],
+    what: '{file} line {line}: a quoted field is not closed properly, so the CSV parser cannot go on.',
+    causes: [
+      'a quote inside a field is not doubled ("" is how CSV writes a quote in a quoted field)',
+      'an unterminated quote: the field runs to the end of the file',
+      'the file uses another quote character or none (\' or no quoting at all)'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | cat -A",
+      "awk -F'\"' 'NF % 2 == 0 { print FILENAME \":\" NR }' {file} | head"
+    ],
+    option: 'csv-read --quote CHAR sets the quote character'
+  },
+  {
+    id: 'csv-row-width',
+    title: 'A CSV row has the wrong number of fields',
+    severity: 2,
+    codes: ['CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', 'CSV_RECORD_DONT_MATCH_COLUMNS_LENGTH', 'CSV_RECORD_INCONSISTENT_COLUMNS'],
+    messages: [/has \d+ fields, the header has \d+/],
+    extract: [/has (?<fields>\d+) fields, the header has (?<columns>\d+)/],
+    what: '{file} line {line} has {fields} fields where the header has {columns}.',
+    causes: [
+      'an unquoted delimiter inside a value (a comma in a name or an amount)',
+      'the file uses another delimiter (; or a tab) than the one given',
+      'a truncated or hand-edited line'
+    ],
+    commands: [
+      "sed -n '{line}p' {file}",
+      "awk -F, '{ print NF }' {file} | sort | uniq -c"
+    ],
+    option: 'csv-read --delimiter (-d) sets the delimiter; --errors FILE keeps the bad rows'
+  },
+  {
+    id: 'csv-bad-encoding',
+    title: 'A CSV line is not valid UTF-8',
+    severity: 2,
+    codes: ['CSV_INVALID_ENCODING'],
+    messages: [/not valid UTF-8/],
+    what: '{file} line {line} holds bytes that are not UTF-8.',
+    causes: [
+      'the file is Latin-1 / Windows-1252 (exported from Excel or an old system)',
+      'a file of mixed encodings'
+    ],
+    commands: [
+      'file -i {file}',
+      "grep -naxv '.*' {file} | head",
+      'iconv -f WINDOWS-1252 -t UTF-8 {file} > {file}.utf8.csv'
+    ],
+    option: 'csv-read --encoding latin1'
+  },
+  {
+    id: 'csv-missing-id',
+    title: 'CSV rows have no id',
+    severity: 3,
+    codes: ['CSV_MISSING_ID', 'CSV_MISSING_ID_COLUMN'],
+    messages: [/has no column '[^']+'.*--id-column|has an empty '/],
+    what: 'Rows of {file} have no value in the id column.',
+    causes: [
+      'the id column has another name in this file',
+      'rows with an empty id'
+    ],
+    commands: [
+      'head -1 {file}'
+    ],
+    option: 'csv-read --id-column NAME'
+  },
+  {
+    id: 'ndjson-not-json',
+    title: 'An input line is not a JSON object',
+    severity: 2,
+    codes: ['NDJSON_INVALID_JSON', 'NDJSON_NOT_OBJECT'],
+    messages: [/is not JSON|is JSON but not an object/],
+    what: 'Line {line} of {file} is not one JSON object, so it cannot be a record.',
+    causes: [
+      'something other than NDJSON on the pipe (pretty-printed JSON across lines, a log line, a header)',
+      'a JSON array or value instead of an object per line',
+      'a truncated line (the producer was killed mid-write)'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | cut -c1-200",
+      "jq -c . {file} > /dev/null"
+    ],
+    option: "jq -c '.[]' turns a JSON array into NDJSON; --errors FILE keeps the bad lines"
+  },
+
+  {
+    id: 'record-shape',
+    title: 'A record has no id or no content where the writer looks',
+    severity: 2,
+    groupBy: ['code'],
+    codes: ['RECORD_MISSING_ID', 'RECORD_NOT_OBJECT', 'RECORD_MISSING_CONTENT', 'RECORD_CONTENT_NOT_OBJECT'],
+    messages: [/record has no (id|content) at|is not an object, so columns|record is not a JSON object/],
+    extract: [/at '(?<path>[^']+)'/],
+    defaults: { path: '_id' },
+    what: "Records reaching {tool} have nothing at '{path}' (line {line} first).",
+    causes: [
+      'the records are plain JSON Lines, not the {"_id", "_source"} shape es-read and csv-read write',
+      'the id or the content is under another field name'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | jq ."
+    ],
+    option: "--id-field PATH and --content-field PATH (. is the whole record) say where to look"
+  },
+
+  // ---- Files and pipes
+  {
+    id: 'file-not-found',
+    title: 'No such file or directory',
+    severity: 5,
+    codes: ['ENOENT'],
+    messages: [/ENOENT|no such file/i],
+    extract: [/cannot (?<op>read|write) (?<file>\S+)/],
+    defaults: { op: 'open' },
+    what: 'Could not {op} {file}: it (or its directory) does not exist.',
+    causes: [
+      'a typo in the path, or a path relative to another working directory',
+      'the output directory does not exist (writers create the file, not the directory)'
+    ],
+    commands: [
+      'ls -ld {file} "$(dirname {file})"'
+    ]
+  },
+  {
+    id: 'permission-denied',
+    title: 'Permission denied',
+    severity: 5,
+    codes: ['EACCES', 'EPERM', 'EROFS'],
+    messages: [/EACCES|permission denied|read-only file system/i],
+    extract: [/cannot (?<op>read|write) (?<file>\S+)/],
+    defaults: { op: 'open' },
+    what: 'Not allowed to {op} {file}.',
+    causes: [
+      'the file or its directory belongs to another user',
+      'a read-only file system or mount'
+    ],
+    commands: [
+      'ls -ld {file} "$(dirname {file})"',
+      'id'
+    ]
+  },
+  {
+    id: 'disk-full',
+    title: 'The disk is full',
+    severity: 5,
+    codes: ['ENOSPC', 'EDQUOT'],
+    messages: [/ENOSPC|no space left on device|quota exceeded/i],
+    what: 'Writing {file} failed: no space left on the device (or the quota is used up).',
+    causes: [
+      'the output is larger than the free space',
+      'temporary files or logs filled the disk'
+    ],
+    commands: [
+      'df -h "$(dirname {file})"',
+      'du -sh "$(dirname {file})"/* | sort -h | tail'
+    ],
+    option: 'jsonl-write --gzip (or -o FILE.gz) writes far fewer bytes'
+  },
+  {
+    id: 'broken-pipe',
+    title: 'The next command in the pipe went away',
+    severity: 4,
+    codes: ['EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED'],
+    messages: [/EPIPE|broken pipe/i],
+    what: '{tool} wrote to a pipe whose reader had already exited.',
+    causes: [
+      'the command after it in the pipe failed first: its own error is the real cause (look for it above)',
+      'the reader was killed or stopped early on purpose (head)'
+    ],
+    commands: [
+      'set -o pipefail; echo "${PIPESTATUS[@]}"'
+    ]
+  },
+  {
+    id: 'max-errors',
+    title: 'The run stopped after too many failed records',
+    severity: 1,
+    codes: ['EMAXERRORS'],
+    messages: [/stopped: more than \d+ records failed/],
+    what: '{tool} gave up after more record errors than --max-errors allows; the record errors above say why.',
+    causes: ['the record errors listed above'],
+    commands: [],
+    option: '--max-errors N (raise it, or fix the cause); --errors FILE keeps the failed records'
+  }
+]
+
+/** What a finding gets when no rule knows its code or message. */
+export const UNKNOWN_RULE: Rule = {
+  id: 'unknown',
+  title: 'An error the catalogue does not know',
+  severity: 3,
+  what: '{tool} failed with {code}: {message}',
+  causes: ['the message above is all that is known; --ai asks Claude about it'],
+  commands: []
+}
