@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli, stdout } from '../lib/cli.js'
+import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { csvRead } from '../lib/csv-read.js'
 import type { CsvEncoding } from '../lib/csv-read.js'
 import { checkInputs, inputNames } from '../lib/input.js'
@@ -43,14 +43,7 @@ await runCli({
       --skip N               skip the first N records
       --encoding ENC         utf8 (default), latin1 or utf16le
       --cast                 numbers, true/false and null (or empty) become JSON values
-      --errors FILE          write failed rows with their reason to FILE (NDJSON)
-      --max-errors N         stop (exit 1) once more than N rows have failed
-      -q, --quiet            print only errors on stderr
-      --log-format FMT       text (default) or json: stderr lines as NDJSON events
-      --progress             draw a progress line even when stderr is not a terminal
-      --metrics-port [HOST:]PORT
-                             serve Prometheus metrics at http://HOST:PORT/metrics
-      --help, --version
+${commonHelp()}
 
     Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli, stdout } from '../lib/cli.js'
+import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { UsageError } from '../lib/errors.js'
 import { splitSearchUrl } from '../lib/es-client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es-read.js'
@@ -84,11 +84,7 @@ await runCli({
       --retry-max-wait T     longest wait between two retries (default 30s)
 
     Common
-      -q, --quiet            (es-read: use --quiet; -q is --q)
-      --log-format FMT       text (default) or json: stderr lines as NDJSON events
-      --progress             draw a progress line even when stderr is not a terminal
-      --errors FILE, --max-errors N   accepted for symmetry; es-read has no record errors
-      --help, --version
+${commonHelp({ quietShort: false })}
 
     Aliases of the original tool: --es_url (with the index in its path), --es_user, --es_pass,
     --api_key, --batch_size.

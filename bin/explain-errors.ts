@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
-import { runCli } from '../lib/cli.js'
+import { runCli, stdout } from '../lib/cli.js'
 import { DEFAULT_MODEL } from '../lib/explain-ai.js'
 import type { RunSummary } from '../lib/explain-finding.js'
 import { explainSink, rawFindings } from '../lib/explain-errors.js'
@@ -41,7 +41,8 @@ await runCli({
       --timeout SECONDS      how long to wait for Claude (default: 60)
       -q, --quiet            no summary line on stderr
       --log-format FMT       text (default) or json: stderr lines as NDJSON events
-      --progress, --errors FILE, --max-errors N, --ai-errors, --simple-errors
+      --progress, --errors FILE, --max-errors N, --ai-errors, --simple-errors,
+      --metrics-port [HOST:]PORT
                              accepted as by every espipe binary; they change nothing here
       --help, --version
 
@@ -66,7 +67,7 @@ await runCli({
     format,
     ai: opts.bool('ai'),
     aiOptions: { model: opts.string('model'), timeoutMs: timeoutSeconds * 1000 },
-    output: process.stdout,
+    output: stdout(),
     runs,
     onReport: (r) => { ctx.stats.add('errors', r.errors); ctx.stats.add('problems', r.problems.length) }
   })

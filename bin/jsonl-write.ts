@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runCli, stdout } from '../lib/cli.js'
+import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { failSource } from '../lib/context.js'
 import { fileSink } from '../lib/file-sink.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
@@ -40,14 +40,7 @@ await runCli({
       --content-field PATH   where the content is (default: _source; . is the whole record)
       --dedupe               skip a record whose id was already written (the first wins);
                              keeps every id in memory (about 100 bytes per record)
-      --errors FILE          write failed records with their reason to FILE (NDJSON)
-      --max-errors N         stop (exit 1) once more than N records have failed
-      -q, --quiet            print only errors on stderr
-      --log-format FMT       text (default) or json: stderr lines as NDJSON events
-      --progress             draw a progress line even when stderr is not a terminal
-      --metrics-port [HOST:]PORT
-                             serve Prometheus metrics at http://HOST:PORT/metrics
-      --help, --version
+${commonHelp()}
 
     Alias of the original tool: --output_file.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8'
-import { runCli } from '../lib/cli.js'
+import { commonHelp, runCli } from '../lib/cli.js'
 import { failSource } from '../lib/context.js'
 import { UsageError } from '../lib/errors.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
@@ -95,14 +95,7 @@ await runCli({
       --tmpdir DIR           where sorting spills (default: the system temporary directory)
       --retry-for SECONDS    keep retrying a batch through lost connections, deadlocks and
                              lock wait timeouts this long (default 60), then exit 1
-      --errors FILE          write failed records with MySQL's code and message to FILE
-      --max-errors N         stop (exit 1) once more than N records have failed
-      -q, --quiet            print only errors on stderr
-      --log-format FMT       text (default) or json: stderr lines as NDJSON events
-      --progress             draw a progress line even when stderr is not a terminal
-      --metrics-port [HOST:]PORT
-                             serve Prometheus metrics at http://HOST:PORT/metrics
-      --help, --version
+${commonHelp()}
 
     Aliases of the original tool: --db_host, --db_user, --db_pass, --db_name, --db_table,
     --threads, --batch_size.

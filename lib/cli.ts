@@ -35,6 +35,25 @@ export const commonFlags: FlagSpecs = {
   simpleErrors: { type: 'boolean', aliases: ['simple_errors'] }
 }
 
+/**
+ * The help lines for the options every binary takes, so each --help lists them the same way.
+ * `quietShort: false` for a binary whose own option has the letter q.
+ */
+export function commonHelp (opts: { quietShort?: boolean } = {}): string {
+  return [
+    '--errors FILE          write each failed record with its reason to FILE (NDJSON)',
+    '--max-errors N         stop (exit 1) once more than N records have failed',
+    opts.quietShort === false ? '--quiet                print only errors on stderr' : '-q, --quiet            print only errors on stderr',
+    '--log-format FMT       text (default) or json: stderr lines as NDJSON events',
+    '--progress             draw a progress line even when stderr is not a terminal',
+    '--metrics-port [HOST:]PORT',
+    '                       serve Prometheus metrics at http://HOST:PORT/metrics',
+    '--simple-errors        after a failed run, explain its errors (rule-based, offline)',
+    '--ai-errors            the same, asking Claude first (ANTHROPIC_API_KEY)',
+    '--help, --version'
+  ].map((l) => '      ' + l).join('\n')
+}
+
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
 const camel = (s: string): string => s.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
 
