@@ -1,28 +1,15 @@
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { fileURLToPath } from 'node:url'
+import { runTool } from './run.js'
+import type { RunResult } from './run.js'
 import type { ErrorContext } from '../../lib/errors.js'
 import { Logger } from '../../lib/events.js'
 import type { LogFormat } from '../../lib/events.js'
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const bin = (tool: string): string => `${ROOT}dist/bin/${tool}.js`
-
-export interface RunResult { code: number | null, stdout: string, stderr: string }
-
-/** Runs a built binary (`npm run build` first) with optional stdin and environment. */
+/** Runs a built binary (`npm run build` first) with optional stdin and extra environment. */
 export async function run (tool: string, args: string[], opts: { input?: string, env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<RunResult> {
-  const child = spawn(process.execPath, [bin(tool), ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  child.stdin.on('error', () => {})
-  child.stdin.end(opts.input ?? '')
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
+  return await runTool(tool, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, input: opts.input ?? '' })
 }
 
 /** A Logger writing into a string, so tests get exactly the lines our binaries write. */

@@ -1,0 +1,149 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { startEsServer } from './es-server/server.js'
+import type { EsTestServer } from './es-server/server.js'
+import { generateDocs } from './es-server/seed.js'
+import { testDatabase } from './helpers/mysql.js'
+import type { TestDatabase } from './helpers/mysql.js'
+import { collect, installedBinDir, lines, runShell, scratchDir } from './helpers/run.js'
+
+const DOCS = 6000
+const docs = generateDocs(DOCS)
+const allIds = docs.map((d) => d._id).sort()
+
+async function idsIn (db: TestDatabase, table: string): Promise<string[]> {
+  const rows = await db.rows<{ id: string }>(`SELECT id FROM \`${table}\` ORDER BY id`)
+  return rows.map((r) => r.id)
+}
+
+async function countIn (db: TestDatabase, table: string): Promise<number> {
+  const rows = await db.rows<{ n: number }>(`SELECT COUNT(*) AS n FROM \`${table}\``).catch(() => [{ n: 0 }])
+  return Number(rows[0].n)
+}
+
+async function until (what: string, check: () => Promise<boolean>, tries = 300): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
+
+let es: EsTestServer
+let db: TestDatabase
+t.before(async () => {
+  es = await startEsServer()
+  es.addDocs('logs', docs)
+  db = await testDatabase(t, 'e2e')
+})
+t.teardown(async () => { await es.close() })
+
+t.beforeEach(async (t) => {
+  es.faults.reset()
+  es.faults.latencyMs = 0
+  t.context.env = { ...process.env, ES_URL: es.url, MYSQL_URL: db.url }
+})
+
+t.test('es-read | jq select | mysql-write: exactly the selected documents', async (t) => {
+  const r = await runShell(`es-read --index logs --size 500 | jq -c 'select(._source.level == "error")' | mysql-write --table errors --create`, { env: t.context.env })
+  t.equal(r.code, 0, r.stderr)
+  const expected = docs.filter((d) => d._source.level === 'error').map((d) => d._id).sort()
+  t.same(await idsIn(db, 'errors'), expected)
+  const table = await db.table('errors')
+  t.same(table.get(expected[0]), docs.find((d) => d._id === expected[0])?._source, 'the document, as JSON')
+  t.match(r.stderr, new RegExp(`mysql-write: ${expected.length} read, ${expected.length} inserted`))
+  t.equal(es.openPits(), 0, 'the point in time was closed')
+})
+
+t.test('csv-read | mysql-write', async (t) => {
+  const dir = scratchDir(t)
+  const csv = join(dir, 'people.csv')
+  writeFileSync(csv, 'id,name\n' + Array.from({ length: 2500 }, (_, i) => `p${i},Name ${i}`).join('\n') + '\n')
+  const r = await runShell(`csv-read ${csv} | mysql-write --table people --create`, { env: t.context.env })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(await countIn(db, 'people'), 2500)
+  t.same((await db.table('people')).get('p42'), { id: 'p42', name: 'Name 42' })
+})
+
+t.test('es-read | tee >(jsonl-write -o copy.jsonl.gz) | mysql-write: both copies complete', async (t) => {
+  const dir = scratchDir(t)
+  const copy = join(dir, 'copy.jsonl.gz')
+  const r = await runShell(`es-read --index logs | tee >(jsonl-write -o ${copy}) | mysql-write --table teed --create; s=$?; wait $!; exit $s`, { env: t.context.env })
+  t.equal(r.code, 0, r.stderr)
+  t.same(await idsIn(db, 'teed'), allIds)
+  const copied = lines(gunzipSync(readFileSync(copy)).toString()).map((l) => (JSON.parse(l) as { _id: string })._id).sort()
+  t.same(copied, allIds)
+})
+
+t.test('mysql-write … 2>&1 >/dev/null | explain-errors: the cause and the table', async (t) => {
+  const r = await runShell(`es-read --index logs --limit 10 | mysql-write --table no_such_table 2>&1 >/dev/null | explain-errors`, { env: t.context.env })
+  t.equal(r.code, 1, 'pipefail: the load failed')
+  t.match(r.stdout, /no_such_table/)
+  t.match(r.stdout, /--create/, 'names the option that helps')
+})
+
+t.test('kill -9 es-read mid-run: the pipe fails, mysql-write commits what it got; rerun with --checkpoint: exact table', async (t) => {
+  const dir = scratchDir(t)
+  const ckpt = join(dir, 'logs.ckpt')
+  es.faults.latencyMs = 30
+  const script = `( echo $BASHPID > ${dir}/es.pid; exec es-read --index logs --size 100 --checkpoint ${ckpt} ) | mysql-write --table killed_reader --create --batch-size 100`
+  const child = spawn('bash', ['-o', 'pipefail', '-c', script], { env: { ...t.context.env, PATH: `${installedBinDir()}:${process.env.PATH ?? ''}` } })
+  const done = collect(child, null)
+  await until('some rows', async () => await countIn(db, 'killed_reader') >= 500)
+  process.kill(Number(readFileSync(join(dir, 'es.pid'), 'utf8')), 'SIGKILL')
+  const r = await done
+  t.not(r.code, 0, 'pipefail reports the killed reader')
+  t.match(r.stderr, /mysql-write: \d+ read, \d+ inserted, .*0 failed/, 'mysql-write ended cleanly with a summary')
+  const partial = await countIn(db, 'killed_reader')
+  t.ok(partial > 0 && partial < DOCS, `part of the index landed (${partial})`)
+  es.faults.latencyMs = 0
+  const again = await runShell(`es-read --index logs --size 100 --checkpoint ${ckpt} | mysql-write --table killed_reader --batch-size 100`, { env: t.context.env })
+  t.equal(again.code, 0, again.stderr)
+  t.same(await idsIn(db, 'killed_reader'), allIds, 'every document once')
+})
+
+t.test('kill -9 mysql-write mid-run: es-read ends quietly on the closed pipe and closes its PIT; rerun: exact table', async (t) => {
+  const dir = scratchDir(t)
+  es.faults.latencyMs = 30
+  const script = `es-read --index logs --size 100 | ( echo $BASHPID > ${dir}/mw.pid; exec mysql-write --table killed_writer --create --batch-size 100 ); echo "status=\${PIPESTATUS[*]}" >&2`
+  const child = spawn('bash', ['-o', 'pipefail', '-c', script], { env: { ...t.context.env, PATH: `${installedBinDir()}:${process.env.PATH ?? ''}` } })
+  const done = collect(child, null)
+  await until('some rows', async () => await countIn(db, 'killed_writer') >= 500)
+  process.kill(Number(readFileSync(join(dir, 'mw.pid'), 'utf8')), 'SIGKILL')
+  const r = await done
+  t.match(r.stderr, /status=0 137/, 'es-read exits 0 on the closed pipe; mysql-write was killed')
+  t.notMatch(r.stderr, /EPIPE|\n\s+at /, 'no stack trace')
+  await until('the PIT to be closed', async () => es.openPits() === 0, 50)
+  t.equal(es.openPits(), 0)
+  es.faults.latencyMs = 0
+  const again = await runShell('es-read --index logs | mysql-write --table killed_writer', { env: t.context.env })
+  t.equal(again.code, 0, again.stderr)
+  t.same(await idsIn(db, 'killed_writer'), allIds)
+})
+
+t.test('SIGINT to the whole pipe group: every stage flushes and exits 130, nothing half-written', async (t) => {
+  es.faults.latencyMs = 30
+  const script = 'es-read --index logs --size 100 | mysql-write --table interrupted --create --batch-size 100; echo "status=${PIPESTATUS[*]}" >&2'
+  const child = spawn('bash', ['-c', script], { detached: true, env: { ...t.context.env, PATH: `${installedBinDir()}:${process.env.PATH ?? ''}` } })
+  const done = collect(child, null)
+  await until('some rows', async () => await countIn(db, 'interrupted') >= 300)
+  process.kill(-(child.pid ?? 0), 'SIGINT')
+  const r = await done
+  t.match(r.stderr, /status=130 130/)
+  const emitted = Number(/es-read: \d+ read, (\d+) emitted/.exec(r.stderr)?.[1] ?? NaN)
+  t.equal(await countIn(db, 'interrupted'), emitted, 'every record es-read wrote is in the table')
+  t.match(r.stderr, new RegExp(`mysql-write: ${emitted} read, ${emitted} inserted`))
+  await until('the PIT to be closed', async () => es.openPits() === 0, 50)
+})
+
+t.test('scaling out: 4 slices with GNU parallel, one table, exact', async (t) => {
+  const r = await runShell(`mysql-write --table sliced --create < /dev/null && parallel -j4 --halt now,fail=1 'es-read --index logs --slice {}/4 | mysql-write --table sliced' ::: 0 1 2 3`, { env: t.context.env })
+  t.equal(r.code, 0, r.stderr)
+  t.same(await idsIn(db, 'sliced'), allIds)
+  const perSlice = [...r.stderr.matchAll(/es-read: \d+ read, (\d+) emitted/g)].map((m) => Number(m[1]))
+  t.equal(perSlice.length, 4)
+  t.ok(perSlice.every((n) => n > 0 && n < DOCS), `each slice read a part (${perSlice.join(', ')})`)
+})
