@@ -2,7 +2,8 @@
 // to /dev/null and behind a slow consumer. Docs/s (wall clock, process start to exit) and peak
 // RSS (of the exporting process only, from /usr/bin/time), median of RUNS runs.
 //   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000]
-import { spawn, execFileSync } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
+import { startEsServerProcess } from './measure.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,19 +15,6 @@ const RUNS = Number(values.runs)
 const SIZE = values.size
 const root = join(import.meta.dirname, '..')
 const tmp = mkdtempSync(join(tmpdir(), 'es-read-bench-'))
-
-async function startServer (): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/es-server/main.ts'), '--docs', String(DOCS), '--index', 'bench'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  let err = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
-  while (!err.includes('seeded') && !(DOCS === 0 && out.includes('\n'))) {
-    if (child.exitCode !== null) throw new Error(`server died: ${err}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
-}
 
 interface Sample { seconds: number, rssMb: number, lines?: number }
 
@@ -41,7 +29,7 @@ function once (cmd: string, slow: boolean): Sample {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-const server = await startServer()
+const server = await startEsServerProcess(DOCS, 'bench')
 const tools: Array<[string, string]> = [
   ['es-read', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
   ['es-read --slices 2', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],

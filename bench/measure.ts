@@ -2,7 +2,7 @@
  * Shared bench helpers: run a shell pipeline several times, wall time by the clock, peak RSS of
  * every stage by GNU time, and report the median run.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -49,3 +49,32 @@ export function row (cells: Array<string | number>): string {
 }
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
+
+/** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
+export async function startEsServerProcess (docs: number, index: string): Promise<{ url: string, stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/es-server/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
+  while (!err.includes('seeded') && !(docs === 0 && out.includes('\n'))) {
+    if (child.exitCode !== null) throw new Error(`server died: ${err}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
+}
+
+/** A mariadb client command line for MYSQL_URL (default root@127.0.0.1:3306), and the env it needs. */
+export function mariadbClient (): { args: string[], env: NodeJS.ProcessEnv, url: (db: string) => string, sql: (stmt: string, db?: string) => string } {
+  const base = new URL(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test')
+  const port = base.port === '' ? '3306' : base.port
+  const user = decodeURIComponent(base.username === '' ? 'root' : base.username)
+  const args = ['mariadb', '-h', base.hostname, '-P', port, '-u', user]
+  const env = base.password === '' ? {} : { MYSQL_PWD: decodeURIComponent(base.password) }
+  const sql = (stmt: string, db?: string): string => {
+    const r = spawnSync(args[0], [...args.slice(1), ...(db === undefined ? [] : [db]), '-N', '-e', stmt], { env: { ...process.env, ...env } })
+    if (r.status !== 0) throw new Error(`${stmt}: ${r.stderr.toString()}`)
+    return r.stdout.toString().trim()
+  }
+  return { args, env, sql, url: (db) => `mysql://${base.username === '' ? 'root' : base.username}${base.password === '' ? '' : ':' + base.password}@${base.hostname}:${port}/${db}` }
+}

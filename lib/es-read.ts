@@ -177,6 +177,7 @@ export class EsReader extends Readable {
       state = this.freshState(this.session.id)
     }
     const session = this.session
+    if (this.ctx.logger.showsProgress) await this.countExpected()
     this.pagers = this.slices.map((slice, i) => {
       const cur = state?.slices[i]
       const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, slice, after: cur?.after, fields })
@@ -184,6 +185,17 @@ export class EsReader extends Readable {
       return pager
     })
     this.checkpoint?.reset(state)
+  }
+
+  /** The total for the progress line's percentage and ETA; progress simply goes without it if this fails. */
+  private async countExpected (): Promise<void> {
+    try {
+      const res = await this.conn.request({ method: 'POST', path: `/${encodeURIComponent(this.o.index)}/_count`, body: JSON.stringify({ query: this.body.query }) }, this.where, 'count', this.stop.signal)
+      const count = (JSON.parse(res.text) as { count?: number }).count
+      if (typeof count !== 'number') return
+      const share = this.o.slice !== undefined ? Math.ceil(count / this.o.slice.max) : count
+      this.ctx.stats.expected = Math.min(share, this.remaining)
+    } catch {}
   }
 
   /** One request with the retry policy; `mayRetry` adds what the pager knows about its cursor. */
@@ -194,6 +206,7 @@ export class EsReader extends Readable {
       retryable: (err) => err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
       onRetry: (err, attempt, wait) => {
         this.ctx.stats.add('retries')
+        this.ctx.metrics.retried()
         this.ctx.logger.warn(`${(err as Error).message}; retry ${attempt}/${this.retry.retries} in ${(wait / 1000).toFixed(1)} s`)
       }
     })
@@ -224,10 +237,13 @@ export class EsReader extends Readable {
   private fetch (pager: Pager): void {
     this.busy.add(pager)
     const size = this.o.scroll === true ? this.size : Math.min(this.size, this.remaining)
+    const started = performance.now()
     this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err)).then((page) => {
       this.reached = true
       this.resumedPit = false
       this.busy.delete(pager)
+      this.ctx.metrics.observeBatch((performance.now() - started) / 1000)
+      this.ctx.metrics.inFlight(1)
       this.ready.push({ pager, page, size })
       this.pump()
     }, (err: unknown) => {
@@ -245,6 +261,7 @@ export class EsReader extends Readable {
   /** Hands one page downstream; returns whether the stream wants more. */
   private deliver ({ pager, page }: ReadyPage): boolean {
     const n = Math.min(page.lines.length, this.remaining)
+    this.ctx.metrics.inFlight(-1)
     this.ctx.stats.add('pages')
     this.ctx.stats.add('read', page.lines.length)
     if (page.lines.length === 0) {

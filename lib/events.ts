@@ -50,6 +50,11 @@ export class Logger {
     this.drawProgress = !this.quiet && (opts.progress ?? this.stream.isTTY === true)
   }
 
+  /** Whether progress lines will be drawn: worth a request to learn the total, then. */
+  get showsProgress (): boolean {
+    return this.drawProgress
+  }
+
   event (level: Level, event: EventName, message: string, details: Record<string, unknown> = {}): void {
     if (this.quiet && level !== 'error') return
     this.clearProgress()
