@@ -7,7 +7,6 @@ import { UsageError, errorCode } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { SecretMasker } from './mask.js'
-import { parseListen, startMetrics } from './metrics.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -242,6 +241,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     })
     const metricsPort = opts.string('metricsPort')
     if (metricsPort !== undefined) {
+      const { parseListen, startMetrics } = await import('./metrics.js')
       const server = await startMetrics(tool, ctx.stats, metricsPort)
       ctx.metrics = server.metrics
       ctx.onCleanup(server.close)

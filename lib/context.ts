@@ -2,8 +2,8 @@ import { Failures } from './dead-letter.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { Stats } from './stats.js'
-import type { StageMetrics } from './metrics.js'
-import { noMetrics } from './metrics.js'
+import type { StageMetrics } from './stage-metrics.js'
+import { noMetrics } from './stage-metrics.js'
 
 /** What every stage shares for one run: where it logs, what it counts, where bad records go. */
 export interface StageContext {

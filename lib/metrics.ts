@@ -4,17 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { EspipeError, UsageError } from './errors.js'
 import type { Stats } from './stats.js'
-
-/** What a stage reports beyond its counters. Without --metrics-port every call is a no-op. */
-export interface StageMetrics {
-  /** One page fetched or one batch written, and how long it took. */
-  observeBatch: (seconds: number) => void
-  retried: () => void
-  /** Pages or batches currently held or in flight. */
-  inFlight: (delta: number) => void
-}
-
-export const noMetrics: StageMetrics = { observeBatch: () => {}, retried: () => {}, inFlight: () => {} }
+import type { StageMetrics } from './stage-metrics.js'
 
 export interface MetricsServer { metrics: StageMetrics, port: number, close: () => Promise<void> }
 
