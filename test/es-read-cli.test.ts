@@ -1,5 +1,6 @@
 // es-read as a program: real child processes, real shell pipes, the ES test server in this process.
 import t from 'tap'
+import type { Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -26,7 +27,7 @@ function run (args: string[], env: Record<string, string> = {}, command = proces
 
 const ids = (stdout: string): string[] => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { _id: string })._id)
 
-function expectAll (t: Tap.Test, got: string[], n = N): void {
+function expectAll (t: Test, got: string[], n = N): void {
   t.equal(got.length, n, `${n} documents`)
   t.equal(new Set(got).size, got.length, 'no document twice')
 }

@@ -1,5 +1,6 @@
 // es-read as a library: the real client over real HTTP against the project's ES test server.
 import t from 'tap'
+import type { Test } from 'tap'
 import { Writable } from 'node:stream'
 import { createContext } from '../lib/context.js'
 import { Logger } from '../lib/events.js'
@@ -36,7 +37,7 @@ async function read (server: EsTestServer, opts: Partial<EsReadOptions> & { sign
   return { ids, lines, log, stats: ctx.stats.toJSON() }
 }
 
-function expectAll (t: Tap.Test, ids: string[], n = N): void {
+function expectAll (t: Test, ids: string[], n = N): void {
   t.equal(ids.length, n, `${n} lines`)
   t.equal(new Set(ids).size, n, 'no id twice')
   t.same([...ids].sort(), docs(n).map((d) => d._id).sort(), 'every id')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,7 +25,7 @@ const summaryCounts = (stderr: string): Record<string, number> => {
   const line = lines(stderr).find((l) => / read, /.test(l)) ?? ''
   return Object.fromEntries([...line.matchAll(/(\d+) (read|inserted|updated|skipped|failed)/g)].map((m) => [m[2], Number(m[1])]))
 }
-const exactTable = async (t: Tap.Test, table: string): Promise<void> => {
+const exactTable = async (t: Test, table: string): Promise<void> => {
   const got = await db.table(table)
   t.equal(got.size, N, 'every record is in the table once')
   t.ok(records.every((r) => JSON.stringify(got.get(r._id)) === JSON.stringify(r._source)), 'each with its content')

@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** How the stand-in answers the next requests. */
-export type StubMode = { status: 200, text: string } | { status: 429 | 500 } | { status: 'hang' }
+export type StubMode = { status: 200, text: string } | { status: 429 } | { status: 500 } | { status: 'hang' }
 
 export interface RecordedRequest {
   method: string
