@@ -74,6 +74,7 @@ ${commonHelp()}
     skip: opts.int('skip', { min: 0 }),
     encoding,
     cast: opts.bool('cast'),
+    serialize: true,
     context: ctx
   })
   await checkInputs(files)

@@ -27,6 +27,11 @@ export interface CsvReadOptions {
   encoding?: CsvEncoding
   /** Numbers, booleans and null instead of strings in `_source` (ids stay strings). */
   cast?: boolean
+  /**
+   * Emit each record already serialised as its NDJSON line (a string) instead of an object:
+   * the same bytes JSON.stringify would give, built without the intermediate object.
+   */
+  serialize?: boolean
   context?: StageContext
 }
 
@@ -63,13 +68,17 @@ function parseContent (text: string | undefined): JsonObject | undefined {
  * names the columns; a row of the wrong width or with no id is a record error and the rest
  * flows on.
  */
-function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }): Transform {
+function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }): Transform {
   const file = name === '-' ? undefined : name
   let columns = o.noHeader ? o.columns : undefined
   let idIndex = columns?.indexOf(o.idColumn) ?? -1
   let contentIndex = columns?.indexOf(o.contentColumn) ?? -1
+  // For `serialize`: each column's `"name":` prefix, escaped once per file. Duplicate names
+  // collapse in an object, so such a header takes the object path to give the same bytes.
+  let keyPrefixes: string[] | undefined
   const setColumns = (cols: string[]): void => {
     columns = cols
+    keyPrefixes = o.serialize && new Set(cols).size === cols.length ? cols.map((c) => JSON.stringify(c) + ':') : undefined
     idIndex = cols.indexOf(o.idColumn)
     contentIndex = cols.indexOf(o.contentColumn)
     if (idIndex < 0) {
@@ -114,6 +123,17 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
         }
         if (quota.skip > 0) { quota.skip--; return done() }
         let source = contentIndex >= 0 ? parseContent(record[contentIndex]) : undefined
+        if (source === undefined && keyPrefixes !== undefined) {
+          let line = '{"_id":' + JSON.stringify(id) + ',"_source":{'
+          for (let i = 0; i < keyPrefixes.length; i++) {
+            line += (i === 0 ? '' : ',') + keyPrefixes[i] + JSON.stringify(o.cast ? castValue(record[i]) : record[i])
+          }
+          quota.limit--
+          ctx.stats.add('emitted')
+          this.push(line + '}}')
+          if (quota.limit <= 0) quota.onLimit()
+          return done()
+        }
         if (source === undefined) {
           const row: JsonObject = {}
           for (let i = 0; i < columns.length; i++) row[columns[i]] = o.cast ? castValue(record[i]) : record[i]
@@ -121,7 +141,7 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
         }
         quota.limit--
         ctx.stats.add('emitted')
-        this.push({ _id: id, _source: source })
+        this.push(o.serialize ? JSON.stringify({ _id: id, _source: source }) : { _id: id, _source: source })
         if (quota.limit <= 0) quota.onLimit()
         done()
       } catch (err) {
@@ -143,6 +163,7 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     idColumn: opts.idColumn ?? 'id',
     contentColumn: opts.contentColumn ?? 'content',
     cast: opts.cast ?? false,
+    serialize: opts.serialize ?? false,
     noHeader: opts.noHeader ?? false,
     columns: opts.columns,
     encoding

@@ -201,3 +201,25 @@ t.test('as a library: csvRead() is a readable stream of records with backpressur
   t.equal(got.length, 5000)
   t.equal(ctx.stats.get('emitted'), 5000)
 })
+
+t.test('serialize: the lines are the bytes JSON.stringify gives for the records, also with duplicate column names', async (t) => {
+  const dir = scratchDir(t)
+  const collect = async (opts: Parameters<typeof csvRead>[0]): Promise<unknown[]> => {
+    const out: unknown[] = []
+    await pipeline(csvRead({ ...opts, context: createContext({ tool: 'test', counters: ['read', 'emitted'], quiet: true }) }), new Writable({ objectMode: true, write (c, _e, done) { out.push(c); done() } }))
+    return out
+  }
+  for (const [name, text] of [
+    ['plain.csv', 'id,name,note,n\n1,"Zoë ""Z""","line\nbreak\\ \t",007\n2,\u2028x,"{""not"":""content""}",1e3\n'],
+    ['dupes.csv', 'id,a,a\n1,x,y\n'],
+    ['content.csv', 'id,content\n1,"{ ""a"" : [1, 2] }"\n']
+  ]) {
+    const f = join(dir, name)
+    writeFileSync(f, text)
+    for (const cast of [false, true]) {
+      const objects = await collect({ files: [f], cast })
+      const lines = await collect({ files: [f], cast, serialize: true })
+      t.same(lines, objects.map((o) => JSON.stringify(o)), `${name}${cast ? ' --cast' : ''}`)
+    }
+  }
+})
