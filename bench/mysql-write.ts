@@ -7,29 +7,23 @@
  * MYSQL_URL picks the server (default mysql://root@127.0.0.1:3306); the database
  * espipe_bench is created and dropped.
  */
-import { spawnSync } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs'
 import { once } from 'node:events'
 import { join } from 'node:path'
-import { BIN, ROOT, fmt, machine, median, row, runPipeline } from './measure.js'
+import { BIN, ROOT, fmt, machine, mariadbClient, median, row, runPipeline } from './measure.js'
 
 const rows = Number(process.argv[2] ?? 1_000_000)
 const runs = Number(process.argv[3] ?? 3)
 const only = process.argv[4] === undefined || process.argv[4] === 'all' ? undefined : process.argv[4].split(',')
-const base = new URL(process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test')
 const DB = 'espipe_bench'
 const out = join(ROOT, 'bench', 'out')
 mkdirSync(out, { recursive: true })
 const file = (name: string): string => join(out, `mysql-${rows}-${name}`)
 
-const client = ['mariadb', '-h', base.hostname, '-P', base.port === '' ? '3306' : base.port, '-u', decodeURIComponent(base.username || 'root')]
-const env = base.password === '' ? {} : { MYSQL_PWD: decodeURIComponent(base.password) }
-function sql (stmt: string, db?: string): string {
-  const r = spawnSync(client[0], [...client.slice(1), ...(db === undefined ? [] : [db]), '-N', '-e', stmt], { env: { ...process.env, ...env } })
-  if (r.status !== 0) throw new Error(`${stmt}: ${r.stderr.toString()}`)
-  return r.stdout.toString().trim()
-}
-const url = `mysql://${base.username || 'root'}${base.password === '' ? '' : ':' + base.password}@${base.hostname}:${base.port === '' ? '3306' : base.port}/${DB}`
+const my = mariadbClient()
+const { sql } = my
+const client = my.args
+const url = my.url(DB)
 
 function rng (seed: number): () => number {
   let s = seed >>> 0
@@ -97,7 +91,7 @@ console.log(row(['case', 'rows/s', 'seconds (runs)', 'peak RSS MB per stage']))
 console.log(row(['---', '---:', '---', '---']))
 for (const [key, name, stages] of cases) {
   if (only !== undefined && !only.includes(key)) continue
-  const m = median(runs, () => runPipeline(stages), freshTable)
+  const m = median(runs, () => runPipeline(stages, { env: my.env }), freshTable)
   const n = Number(sql('SELECT COUNT(*) FROM t', DB))
   if (n !== rows) throw new Error(`${name}: ${n} rows in the table, expected ${rows}`)
   console.log(row([name, fmt(rows / m.seconds), `${m.seconds.toFixed(2)} (${m.all.join(', ')})`, m.rssMb.map((r) => r.toFixed(0)).join(' / ')]))

@@ -1,5 +1,4 @@
 import http from 'node:http'
-import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import mysql from 'mysql2/promise'
 import t from 'tap'
