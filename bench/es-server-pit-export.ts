@@ -1,8 +1,8 @@
 // Times a full PIT + search_after export through the test server with the real client.
 //   node --import tsx bench/es-server-pit-export.ts [docs=500000] [size=1000]
 import { Client } from '@elastic/elasticsearch'
-import { startEsServer } from '../test/es-server/server.js'
-import { generateDocs } from '../test/es-server/seed.js'
+import { startEsServer } from '../test/servers/es/server.js'
+import { generateDocs } from '../test/servers/es/seed.js'
 
 const n = Number(process.argv[2] ?? 500000)
 const size = Number(process.argv[3] ?? 1000)

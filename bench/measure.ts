@@ -52,7 +52,7 @@ export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 /** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
 export async function startEsServerProcess (docs: number, index: string): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/es-server/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })

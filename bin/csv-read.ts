@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
-import { csvRead } from '../lib/csv-read.js'
-import type { CsvEncoding } from '../lib/csv-read.js'
-import { checkInputs, inputNames } from '../lib/input.js'
-import { toNdjson } from '../lib/ndjson.js'
-import { UsageError } from '../lib/errors.js'
+import { csvRead } from '../lib/csv/read.js'
+import type { CsvEncoding } from '../lib/csv/read.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
+import { toNdjson } from '../lib/core/ndjson.js'
+import { UsageError } from '../lib/core/errors.js'
 
 await runCli({
   tool: 'csv-read',

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
-import { UsageError } from '../lib/errors.js'
-import { splitSearchUrl } from '../lib/es-client.js'
-import { ES_READ_COUNTERS, esRead } from '../lib/es-read.js'
-import { parseDuration } from '../lib/es-retry.js'
-import { toNdjson } from '../lib/ndjson.js'
+import { UsageError } from '../lib/core/errors.js'
+import { splitSearchUrl } from '../lib/es/client.js'
+import { ES_READ_COUNTERS, esRead } from '../lib/es/read.js'
+import { parseDuration } from '../lib/core/retry.js'
+import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'es-read',

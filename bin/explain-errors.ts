@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { runCli, stdout } from '../lib/cli.js'
-import { DEFAULT_MODEL } from '../lib/explain-ai.js'
-import type { RunSummary } from '../lib/explain-finding.js'
-import { explainSink, rawFindings } from '../lib/explain-errors.js'
-import { findingFromMessage, readFindings } from '../lib/explain-read.js'
-import type { ExplainFormat } from '../lib/explain-render.js'
-import { EXPLAIN_FORMATS } from '../lib/explain-render.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
+import { DEFAULT_MODEL } from '../lib/explain/ai.js'
+import type { RunSummary } from '../lib/explain/finding.js'
+import { explainSink, rawFindings } from '../lib/explain/explain.js'
+import { findingFromMessage, readFindings } from '../lib/explain/read.js'
+import type { ExplainFormat } from '../lib/explain/render.js'
+import { EXPLAIN_FORMATS } from '../lib/explain/render.js'
+import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
 
 await runCli({
   tool: 'explain-errors',

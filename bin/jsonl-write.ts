@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
-import { failSource } from '../lib/context.js'
-import { fileSink } from '../lib/file-sink.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/input.js'
-import type { JsonlShape } from '../lib/jsonl-write.js'
-import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl-write.js'
-import { parseNdjson } from '../lib/ndjson.js'
+import { failSource } from '../lib/core/context.js'
+import { fileSink } from '../lib/core/file-sink.js'
+import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import type { JsonlShape } from '../lib/jsonl/write.js'
+import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl/write.js'
+import { parseNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mysql from 'mysql2/promise'
-import { maskUrl } from '../lib/mask.js'
-import { startEsServer } from '../test/es-server/server.js'
+import { maskUrl } from '../lib/core/mask.js'
+import { startEsServer } from '../test/servers/es/server.js'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const say = (line: string): void => { process.stdout.write(`demo: ${line}\n`) }

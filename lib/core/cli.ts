@@ -3,6 +3,7 @@ import type { Readable, Writable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { StageContext } from './context.js'
 import { createContext } from './context.js'
+import type { ErrorContext } from './errors.js'
 import { UsageError, errorCode } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
@@ -116,8 +117,20 @@ export class Options {
   }
 }
 
+/** Collects a run's errors and explains them at exit (--simple-errors, --ai-errors). */
+export interface ExitExplainer {
+  add: (kind: 'fatal' | 'record', code: string, message: string, context: ErrorContext) => void
+  /** Writes the explanation; nothing when the run reported no error. */
+  print: (output: NodeJS.WritableStream, opts: { ai: boolean }) => Promise<void>
+}
+
 export interface CliSpec {
   tool: string
+  /**
+   * Loads the explainer behind --simple-errors and --ai-errors. Core knows no connector, so the
+   * binaries' entry (lib/cli.ts) supplies explain-errors here.
+   */
+  explainer?: (tool: string) => Promise<ExitExplainer>
   /** Help text after the description: usage, options, examples. */
   help: string
   flags: FlagSpecs
@@ -209,7 +222,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   let status = 0
   const masker = new SecretMasker()
   const fallbackLogger = new Logger({ tool, masker })
-  let explainer: { run: import('./explain-errors.js').RunExplainer, ai: boolean } | undefined
+  let explainer: { run: ExitExplainer, ai: boolean } | undefined
 
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted !== undefined) process.exit(sig === 'SIGINT' ? 130 : 143)
@@ -225,9 +238,8 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     const { opts } = parse(spec)
     const logFormat = opts.string('logFormat', { choices: ['text', 'json'] }) as LogFormat
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
-    if (opts.bool('aiErrors') || opts.bool('simpleErrors')) {
-      const { RunExplainer } = await import('./explain-errors.js')
-      explainer = { run: new RunExplainer(tool), ai: opts.bool('aiErrors') }
+    if ((opts.bool('aiErrors') || opts.bool('simpleErrors')) && spec.explainer !== undefined) {
+      explainer = { run: await spec.explainer(tool), ai: opts.bool('aiErrors') }
       logger.observe((event, code, message, context) => explainer?.run.add(event === 'error' ? 'fatal' : 'record', code, masker.mask(message), context))
     }
     ctx = createContext({

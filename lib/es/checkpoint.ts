@@ -1,6 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
-import { EspipeError } from './errors.js'
+import { EspipeError } from '../core/errors.js'
 
 export interface SliceCursor {
   id: number

@@ -3,11 +3,11 @@ import type { ClientOptions } from '@elastic/elasticsearch'
 import { readFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { gunzipSync, inflateSync } from 'node:zlib'
-import type { StageContext } from './context.js'
-import { EspipeError, UsageError } from './errors.js'
-import type { EsWhere } from './es-errors.js'
-import { responseError, transportError } from './es-errors.js'
-import { maskUrl } from './mask.js'
+import type { StageContext } from '../core/context.js'
+import { EspipeError, UsageError } from '../core/errors.js'
+import type { EsWhere } from './errors.js'
+import { responseError, transportError } from './errors.js'
+import { maskUrl } from '../core/mask.js'
 
 /** How to reach and authenticate to a cluster (flags and ES_* environment variables). */
 export interface EsConnectionOptions {
@@ -56,7 +56,7 @@ export interface RawResponse { status: number, text: string }
 
 /**
  * One cluster connection: the real client with its own retries switched off (es-read decides
- * retries in one place, lib/es-retry.ts) and a request helper that returns the raw body text.
+ * retries in one place, lib/core/retry.ts) and a request helper that returns the raw body text.
  */
 export class EsConnection {
   readonly client: Client

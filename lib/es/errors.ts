@@ -1,4 +1,4 @@
-import { EspipeError } from './errors.js'
+import { EspipeError } from '../core/errors.js'
 
 /** Where a request went: printed in every error so the user knows what failed. */
 export interface EsWhere {

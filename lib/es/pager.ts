@@ -1,5 +1,5 @@
-import type { EsRequestError } from './es-errors.js'
-import type { SearchPage } from './es-response.js'
+import type { EsRequestError } from './errors.js'
+import type { SearchPage } from './response.js'
 
 /** One slice's cursor through the results: point in time + search_after, or a scroll. */
 export interface Pager {

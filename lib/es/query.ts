@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
-import { UsageError } from './errors.js'
-import type { JsonObject } from './record.js'
-import { isJsonObject } from './record.js'
+import { UsageError } from '../core/errors.js'
+import type { JsonObject } from '../core/record.js'
+import { isJsonObject } from '../core/record.js'
 
 /** What to read, as the options say it. */
 export interface EsQueryOptions {

@@ -1,4 +1,4 @@
-import { EspipeError } from './errors.js'
+import { EspipeError } from '../core/errors.js'
 
 /**
  * Reads a search response from its raw text without building objects for the hits: each hit is

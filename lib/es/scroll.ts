@@ -1,10 +1,10 @@
-import type { EsConnection } from './es-client.js'
-import type { EsWhere } from './es-errors.js'
-import { EsRequestError, shardFailureError } from './es-errors.js'
-import type { Pager } from './es-pager.js'
-import type { SearchPage } from './es-response.js'
-import { parseSearchPage } from './es-response.js'
-import type { JsonObject } from './record.js'
+import type { EsConnection } from './client.js'
+import type { EsWhere } from './errors.js'
+import { EsRequestError, shardFailureError } from './errors.js'
+import type { Pager } from './pager.js'
+import type { SearchPage } from './response.js'
+import { parseSearchPage } from './response.js'
+import type { JsonObject } from '../core/record.js'
 
 export interface ScrollPagerOptions {
   index: string

@@ -1,6 +1,6 @@
-import type { RunSummary } from './explain-finding.js'
-import type { Explanation } from './explain-match.js'
-import { scrubSecrets } from './explain-scrub.js'
+import type { RunSummary } from './finding.js'
+import type { Explanation } from './match.js'
+import { scrubSecrets } from './scrub.js'
 
 /** A current model that is good at reading logs; --model / ANTHROPIC_MODEL override it. */
 export const DEFAULT_MODEL = 'claude-sonnet-4-6'

@@ -1,4 +1,4 @@
-import type { ErrorContext } from './errors.js'
+import type { ErrorContext } from '../core/errors.js'
 
 /** A fatal error ends a run; a record error costs one record and the run goes on. */
 export type FindingKind = 'fatal' | 'record'

@@ -1,7 +1,7 @@
-import type { Finding } from './explain-finding.js'
-import type { Explanation } from './explain-match.js'
-import { explainFinding, matchRule, stableContext, templateVars } from './explain-match.js'
-import type { Rule } from './explain-rules.js'
+import type { Finding } from './finding.js'
+import type { Explanation } from './match.js'
+import { explainFinding, matchRule, stableContext, templateVars } from './match.js'
+import type { Rule } from './rules.js'
 
 /** Examples kept per group: enough to find the lines, not the whole input again. */
 export const EXAMPLES_PER_GROUP = 3

@@ -1,8 +1,8 @@
-import type { ErrorContext } from './errors.js'
-import type { Finding, FindingKind, Service } from './explain-finding.js'
-import { serviceOf } from './explain-finding.js'
-import type { Rule } from './explain-rules.js'
-import { RULES, UNKNOWN_RULE } from './explain-rules.js'
+import type { ErrorContext } from '../core/errors.js'
+import type { Finding, FindingKind, Service } from './finding.js'
+import { serviceOf } from './finding.js'
+import type { Rule } from './rules.js'
+import { RULES, UNKNOWN_RULE } from './rules.js'
 
 /**
  * The rule for a finding: the first whose codes include its code (the driver's code is the

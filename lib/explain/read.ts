@@ -1,15 +1,15 @@
 import type { Duplex } from 'node:stream'
 import { Transform } from 'node:stream'
 import split2 from 'split2'
-import type { ErrorContext } from './errors.js'
-import type { Finding, RunSummary } from './explain-finding.js'
+import type { ErrorContext } from '../core/errors.js'
+import type { Finding, RunSummary } from './finding.js'
 
 /** Longest excerpt of a failed record kept as an example. */
 const RECORD_EXCERPT = 200
 /** Lines kept from an input that held no event: they may be one raw error message. */
 const RAW_LINES = 200
 
-// `TOOL: error [CODE] MESSAGE (k=v, …)` and `TOOL: record error [CODE] MESSAGE (k=v, …)` (lib/events.ts)
+// `TOOL: error [CODE] MESSAGE (k=v, …)` and `TOOL: record error [CODE] MESSAGE (k=v, …)` (lib/core/events.ts)
 const TEXT_ERROR = /^([a-z][a-z0-9-]*): (record )?error \[([^\]]+)\] ([\s\S]*)$/
 // `TOOL: 10 read, 3 inserted, 1 failed in 0.2 s (50/s)`
 const TEXT_SUMMARY = /^([a-z][a-z0-9-]*): (\d+ [a-z]+(?: \([^)]*\))?(?:, \d+ [a-z]+(?: \([^)]*\))?)* in [\d.]+ s \([\d,]+\/s\).*)$/
@@ -20,7 +20,7 @@ function scalar (v: string): string | number {
   return /^\d{1,15}$/.test(v) ? Number(v) : v
 }
 
-/** Splits `message (k=v, k=v)` as lib/events.ts writes it into the message and its context. */
+/** Splits `message (k=v, k=v)` as lib/core/events.ts writes it into the message and its context. */
 export function splitTextContext (text: string): { message: string, context: ErrorContext } {
   const m = TEXT_CONTEXT.exec(text)
   if (m === null) return { message: text, context: {} }

@@ -1,7 +1,7 @@
-import type { ErrorContext } from './errors.js'
-import type { AiResult } from './explain-ai.js'
-import type { RunSummary } from './explain-finding.js'
-import type { Example, Explanation } from './explain-match.js'
+import type { ErrorContext } from '../core/errors.js'
+import type { AiResult } from './ai.js'
+import type { RunSummary } from './finding.js'
+import type { Example, Explanation } from './match.js'
 
 export const EXPLAIN_FORMATS = ['text', 'markdown', 'json'] as const
 export type ExplainFormat = typeof EXPLAIN_FORMATS[number]

@@ -1,4 +1,4 @@
-import type { Service } from './explain-finding.js'
+import type { Service } from './finding.js'
 
 /** A command to check or fix; `service` limits it to failures of that side (network rules). */
 export type RuleCommand = string | { service: Service, run: string }
@@ -8,7 +8,7 @@ export type RuleCommand = string | { service: Service, run: string }
  * message matches one of `messages`; the first matching rule (catalogue order) wins, so
  * specific rules come before general ones. Texts are templates: `{name}` is filled from the
  * finding's context, then from the named groups of `extract` run on the message (see
- * explain-match.ts for the derived names such as {mysql}, {esUrl}, {hostport}).
+ * match.ts for the derived names such as {mysql}, {esUrl}, {hostport}).
  */
 export interface Rule {
   id: string

@@ -1,4 +1,4 @@
-import { SecretMasker } from './mask.js'
+import { SecretMasker } from '../core/mask.js'
 
 const MASK = '*****'
 

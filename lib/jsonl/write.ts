@@ -1,9 +1,9 @@
 import type { Transform } from 'node:stream'
-import type { StageContext } from './context.js'
-import { createContext } from './context.js'
-import type { LineMapper } from './ndjson.js'
-import { ParsedLine, toNdjson } from './ndjson.js'
-import { compilePath, idToString, isJsonObject } from './record.js'
+import type { StageContext } from '../core/context.js'
+import { createContext } from '../core/context.js'
+import type { LineMapper } from '../core/ndjson.js'
+import { ParsedLine, toNdjson } from '../core/ndjson.js'
+import { compilePath, idToString, isJsonObject } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
 export const JSONL_SHAPES: readonly JsonlShape[] = ['raw', 'envelope', 'flat']

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'mysql2/promise'
-import type { ErrorContext } from './errors.js'
-import { EspipeError, UsageError } from './errors.js'
-import { checkIdentifier } from './mysql-identifiers.js'
+import type { ErrorContext } from '../core/errors.js'
+import { EspipeError, UsageError } from '../core/errors.js'
+import { checkIdentifier } from './identifiers.js'
 
 export type SslMode = 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
 export const SSL_MODES: readonly SslMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
@@ -72,7 +72,7 @@ export function resolveConnection (s: MysqlConnectionSettings): MysqlTarget {
     socketPath: socket,
     charset: 'utf8mb4',
     // Without FOUND_ROWS an unchanged duplicate counts 0 affected rows, which is how the
-    // summary tells inserted from updated from skipped (see mysql-statement.ts).
+    // summary tells inserted from updated from skipped (see statement.ts).
     flags: ['-FOUND_ROWS'],
     supportBigNumbers: true,
     connectTimeout: 10_000,

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js'
+import { UsageError } from '../core/errors.js'
 
 /**
  * Only plain identifiers are accepted: names are refused before any connection rather than

@@ -1,12 +1,12 @@
 import mysql from 'mysql2/promise'
 import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ErrorContext } from './errors.js'
-import { EspipeError } from './errors.js'
-import type { StageMetrics } from './stage-metrics.js'
-import type { MysqlTarget } from './mysql-connection.js'
-import { classifySqlError, errorRow, sqlCode, sqlErrno } from './mysql-errors.js'
-import type { BatchStatement, RowCounts } from './mysql-statement.js'
+import type { ErrorContext } from '../core/errors.js'
+import { EspipeError } from '../core/errors.js'
+import type { StageMetrics } from '../core/stage-metrics.js'
+import type { MysqlTarget } from './connection.js'
+import { classifySqlError, errorRow, sqlCode, sqlErrno } from './errors.js'
+import type { BatchStatement, RowCounts } from './statement.js'
 
 /** What a column gets: mysql2 sends strings and numbers as they are, null as NULL. */
 export type SqlValue = string | number | null

@@ -1,5 +1,5 @@
 import type { ResultSetHeader } from 'mysql2/promise'
-import { quoteIdentifier } from './mysql-identifiers.js'
+import { quoteIdentifier } from './identifiers.js'
 
 export type WriteMode = 'ignore' | 'upsert' | 'replace' | 'insert'
 export const WRITE_MODES: readonly WriteMode[] = ['ignore', 'upsert', 'replace', 'insert']

@@ -1,8 +1,8 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise'
-import type { ErrorContext } from './errors.js'
-import { EspipeError } from './errors.js'
-import type { TableName } from './mysql-identifiers.js'
-import { quoteIdentifier, quoteTable } from './mysql-identifiers.js'
+import type { ErrorContext } from '../core/errors.js'
+import { EspipeError } from '../core/errors.js'
+import type { TableName } from './identifiers.js'
+import { quoteIdentifier, quoteTable } from './identifiers.js'
 
 export interface TableInfo {
   /** The server's max_allowed_packet: no statement may be larger. */

@@ -2,9 +2,9 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { binPath, collect, lines, runShell, runTool, scratchDir } from './helpers/run.js'
+import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
 for (const tool of ['csv-read', 'jsonl-write']) {
   t.test(`${tool}: --help teaches, --version answers, both exit 0`, async (t) => {
@@ -96,7 +96,7 @@ for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
 
 t.test('environment variables are a fallback, and flags win', async (t) => {
   // Connection variables are exercised by es-read and mysql-write; here the mechanism itself.
-  const { Options } = await import('../lib/cli.js')
+  const { Options } = await import('../../lib/core/cli.js')
   const specs = { url: { type: 'string' as const, env: 'TEST_URL' }, on: { type: 'boolean' as const, env: 'TEST_ON' } }
   const fromEnv = new Options({}, [], specs, { TEST_URL: 'http://env', TEST_ON: 'yes' })
   t.equal(fromEnv.string('url'), 'http://env')

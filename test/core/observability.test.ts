@@ -1,8 +1,8 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { startEsServer } from './es-server/server.js'
-import { generateDocs } from './es-server/seed.js'
-import { binPath, collect } from './helpers/run.js'
+import { startEsServer } from '../servers/es/server.js'
+import { generateDocs } from '../servers/es/seed.js'
+import { binPath, collect } from '../helpers/run.js'
 
 t.test('es-read: progress shows percent and ETA from _count; metrics count pages, retries and latency', async (t) => {
   const es = await startEsServer()

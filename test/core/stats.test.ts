@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Stats } from '../lib/stats.js'
+import { Stats } from '../../lib/core/stats.js'
 
 t.test('the progress line adds percent and ETA once the total is known', async (t) => {
   const stats = new Stats(['read', 'written'])

@@ -2,9 +2,9 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { closedPort } from './helpers/explain-run.js'
-import { testDatabase } from './helpers/mysql.js'
-import { ROOT, collect, lines } from './helpers/run.js'
+import { closedPort } from '../helpers/explain-run.js'
+import { testDatabase } from '../helpers/mysql.js'
+import { ROOT, collect, lines } from '../helpers/run.js'
 
 const demo = async (env: NodeJS.ProcessEnv): Promise<{ code: number | null, stdout: string, stderr: string }> =>
   await collect(spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'demo', 'run.ts')], { cwd: ROOT, env: { ...process.env, ...env } }), '')

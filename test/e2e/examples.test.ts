@@ -2,7 +2,7 @@ import t from 'tap'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { ROOT, runShell } from './helpers/run.js'
+import { ROOT, runShell } from '../helpers/run.js'
 
 t.test('README "Writing your own stage": the webhook sink example receives every record', async (t) => {
   const batches: Array<Array<{ _id: string }>> = []

@@ -2,13 +2,13 @@ import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ROOT, scratchDir } from './helpers/run.js'
+import { ROOT, scratchDir } from '../helpers/run.js'
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
 
 t.test('npm pack, then npm install -g of the tarball into a clean prefix, gives every binary and its man page', async (t) => {
   const dir = scratchDir(t)
-  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop() ?? ''
+  const packed = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop() ?? ''
   const tarball = join(dir, packed)
   t.match(packed, /^espipe-.*\.tgz$/)
   const prefix = join(dir, 'prefix')

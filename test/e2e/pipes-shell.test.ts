@@ -3,12 +3,12 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { startEsServer } from './es-server/server.js'
-import type { EsTestServer } from './es-server/server.js'
-import { generateDocs } from './es-server/seed.js'
-import { testDatabase } from './helpers/mysql.js'
-import type { TestDatabase } from './helpers/mysql.js'
-import { collect, installedBinDir, lines, runShell, scratchDir } from './helpers/run.js'
+import { startEsServer } from '../servers/es/server.js'
+import type { EsTestServer } from '../servers/es/server.js'
+import { generateDocs } from '../servers/es/seed.js'
+import { testDatabase } from '../helpers/mysql.js'
+import type { TestDatabase } from '../helpers/mysql.js'
+import { collect, installedBinDir, lines, runShell, scratchDir } from '../helpers/run.js'
 
 const DOCS = 6000
 const docs = generateDocs(DOCS)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { lines, runShell, scratchDir } from './helpers/run.js'
+import { lines, runShell, scratchDir } from '../helpers/run.js'
 
 t.test('csv-read | jq | jsonl-write in a real shell pipe', async (t) => {
   const dir = scratchDir(t)

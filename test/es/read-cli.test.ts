@@ -5,10 +5,11 @@ import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startEsServer } from './es-server/server.js'
-import type { EsTestServer } from './es-server/server.js'
+import { startEsServer } from '../servers/es/server.js'
+import type { EsTestServer } from '../servers/es/server.js'
+import { ROOT, binPath } from '../helpers/run.js'
 
-const BIN = join(import.meta.dirname, '..', 'dist', 'bin', 'es-read.js')
+const BIN = binPath('es-read')
 const N = 20_000
 
 interface Result { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
@@ -47,7 +48,6 @@ async function settled (server: EsTestServer, quietMs = 400): Promise<void> {
 let server: EsTestServer
 let dir: string
 t.before(async () => {
-  spawnSync('npm', ['run', 'build'], { cwd: join(import.meta.dirname, '..'), stdio: 'ignore' })
   server = await startEsServer()
   server.addDocs('docs', Array.from({ length: N }, (_v, i) => ({ _id: `d${i}`, _source: { n: i, text: `document number ${i}` } })))
   dir = mkdtempSync(join(tmpdir(), 'es-read-'))
@@ -221,7 +221,7 @@ t.test('--checkpoint after the PIT expired: exact with --sort on a unique field,
 
 t.test('every option in --help is in the man page', async (t) => {
   const help = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' }).stdout
-  const man = readFileSync(join(import.meta.dirname, '..', 'man', 'es-read.1'), 'utf8').replace(/\\-/g, '-')
+  const man = readFileSync(join(ROOT, 'man', 'es-read.1'), 'utf8').replace(/\\-/g, '-')
   const options = [...new Set(help.match(/--[a-z][a-z_-]+/g) ?? [])]
   t.ok(options.length > 30)
   for (const o of options) t.ok(man.includes(o), `${o} in man page`)

@@ -2,13 +2,13 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
-import { createContext } from '../lib/context.js'
-import { Logger } from '../lib/events.js'
-import { ES_READ_COUNTERS, esRead } from '../lib/es-read.js'
-import type { EsReadOptions } from '../lib/es-read.js'
-import { parseSearchPage } from '../lib/es-response.js'
-import { startEsServer } from './es-server/server.js'
-import type { EsTestServer } from './es-server/server.js'
+import { createContext } from '../../lib/core/context.js'
+import { Logger } from '../../lib/core/events.js'
+import { ES_READ_COUNTERS, esRead } from '../../lib/es/read.js'
+import type { EsReadOptions } from '../../lib/es/read.js'
+import { parseSearchPage } from '../../lib/es/response.js'
+import { startEsServer } from '../servers/es/server.js'
+import type { EsTestServer } from '../servers/es/server.js'
 
 const N = 2345
 

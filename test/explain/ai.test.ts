@@ -1,8 +1,8 @@
 import t from 'tap'
-import { ANTHROPIC_VERSION, DEFAULT_MODEL } from '../lib/explain-ai.js'
-import { scrubSecrets } from '../lib/explain-scrub.js'
-import { startAnthropicStub } from './helpers/anthropic-stub.js'
-import { closedPort, loggedError, loggedRecordError, run } from './helpers/explain-run.js'
+import { ANTHROPIC_VERSION, DEFAULT_MODEL } from '../../lib/explain/ai.js'
+import { scrubSecrets } from '../../lib/explain/scrub.js'
+import { startAnthropicStub } from '../servers/anthropic-stub.js'
+import { closedPort, loggedError, loggedRecordError, run } from '../helpers/explain-run.js'
 
 // The --ai path against a loopback stand-in for the Messages API: what is sent, that no
 // secret is, and the fallback to the rule-based explanation whenever Claude cannot answer.

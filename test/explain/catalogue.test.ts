@@ -1,8 +1,8 @@
 import t from 'tap'
-import { explainText } from '../lib/explain-errors.js'
-import { FindingReader, findingFromMessage } from '../lib/explain-read.js'
-import { matchRule } from '../lib/explain-match.js'
-import { RULES } from '../lib/explain-rules.js'
+import { explainText } from '../../lib/explain/explain.js'
+import { FindingReader, findingFromMessage } from '../../lib/explain/read.js'
+import { matchRule } from '../../lib/explain/match.js'
+import { RULES } from '../../lib/explain/rules.js'
 
 // Failures that cannot be produced on this machine (a server out of connections, a packet
 // limit, a real certificate), given as the servers and drivers word them, plus the parts of

@@ -2,8 +2,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import mysql from 'mysql2/promise'
 import t from 'tap'
-import { explainText } from '../lib/explain-errors.js'
-import { closedPort, run } from './helpers/explain-run.js'
+import { explainText } from '../../lib/explain/explain.js'
+import { closedPort, run } from '../helpers/explain-run.js'
 
 // The real es-read and mysql-write binaries failing for real, their stderr (text and JSON)
 // and dead-letter files fed to explain-errors.

@@ -3,8 +3,8 @@ import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { Client } from '@elastic/elasticsearch'
 import t from 'tap'
-import { explainText } from '../lib/explain-errors.js'
-import { loggedError } from './helpers/explain-run.js'
+import { explainText } from '../../lib/explain/explain.js'
+import { loggedError } from '../helpers/explain-run.js'
 
 // Real failures of the real @elastic/elasticsearch client, against a tiny HTTP server that
 // answers with Elasticsearch's error bodies (ES-NOTES.md "Errors"), written to stderr the way

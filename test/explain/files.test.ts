@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { explainText } from '../lib/explain-errors.js'
-import { run } from './helpers/explain-run.js'
+import { explainText } from '../../lib/explain/explain.js'
+import { run } from '../helpers/explain-run.js'
 
 // Real failures of csv-read and jsonl-write, fed to explain-errors as the user would:
 // the stderr text, the --log-format json events, and the --errors dead-letter file.
@@ -172,7 +172,7 @@ t.test('--simple-errors explains the run\'s own failure on stderr at exit', asyn
 t.test('every option in --help is in the man page', async (t) => {
   const help = await run('explain-errors', ['--help'])
   t.equal(help.code, 0)
-  const man = readFileSync(new URL('../man/explain-errors.1', import.meta.url), 'utf8').replace(/\\-/g, '-')
+  const man = readFileSync(new URL('../../man/explain-errors.1', import.meta.url), 'utf8').replace(/\\-/g, '-')
   const options = new Set(help.stdout.match(/--[a-z][a-z-]+/g))
   t.ok(options.size >= 12)
   for (const o of options) t.match(man, new RegExp(`${o}\\b`), o)

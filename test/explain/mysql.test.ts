@@ -1,9 +1,9 @@
 import mysql from 'mysql2/promise'
 import t from 'tap'
-import type { ErrorContext } from '../lib/errors.js'
-import { errorCode } from '../lib/errors.js'
-import { explainText } from '../lib/explain-errors.js'
-import { closedPort, loggedError, loggedRecordError, run } from './helpers/explain-run.js'
+import type { ErrorContext } from '../../lib/core/errors.js'
+import { errorCode } from '../../lib/core/errors.js'
+import { explainText } from '../../lib/explain/explain.js'
+import { closedPort, loggedError, loggedRecordError, run } from '../helpers/explain-run.js'
 
 // Real failures of the real mysql2 driver against the real MariaDB, written to stderr the way
 // our Logger writes them (text lines and JSON events), then explained.

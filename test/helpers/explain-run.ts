@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { runTool } from './run.js'
 import type { RunResult } from './run.js'
-import type { ErrorContext } from '../../lib/errors.js'
-import { Logger } from '../../lib/events.js'
-import type { LogFormat } from '../../lib/events.js'
+import type { ErrorContext } from '../../lib/core/errors.js'
+import { Logger } from '../../lib/core/events.js'
+import type { LogFormat } from '../../lib/core/events.js'
 
 /** Runs a built binary (`npm run build` first) with optional stdin and extra environment. */
 export async function run (tool: string, args: string[], opts: { input?: string, env?: NodeJS.ProcessEnv, cwd?: string } = {}): Promise<RunResult> {

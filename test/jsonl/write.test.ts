@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { createContext, fileSink, jsonlWrite } from '../lib/index.js'
-import { lines, runTool, scratchDir } from './helpers/run.js'
+import { createContext, fileSink, jsonlWrite } from '../../lib/index.js'
+import { lines, runTool, scratchDir } from '../helpers/run.js'
 
 const input = [
   '{"_index":"logs","_id":"a","_source":{"n":1,"big":12345678901234567890}}',

@@ -2,9 +2,9 @@ import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
-import { lines, runTool, scratchDir } from './helpers/run.js'
-import { testDatabase, urlFor } from './helpers/mysql.js'
-import { makeRecords, ndjson } from './helpers/records.js'
+import { lines, runTool, scratchDir } from '../helpers/run.js'
+import { testDatabase, urlFor } from '../helpers/mysql.js'
+import { makeRecords, ndjson } from '../helpers/records.js'
 
 const db = await testDatabase(t, 'mw_errors')
 const dir = scratchDir(t)

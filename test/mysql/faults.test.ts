@@ -5,10 +5,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RowDataPacket } from 'mysql2/promise'
-import { binPath, collect, lines, runTool, scratchDir } from './helpers/run.js'
-import { testDatabase, urlFor } from './helpers/mysql.js'
-import { TcpProxy } from './helpers/tcp-proxy.js'
-import { makeRecords, ndjson } from './helpers/records.js'
+import { binPath, collect, lines, runTool, scratchDir } from '../helpers/run.js'
+import { testDatabase, urlFor } from '../helpers/mysql.js'
+import { TcpProxy } from '../servers/tcp-proxy.js'
+import { makeRecords, ndjson } from '../helpers/records.js'
 
 const db = await testDatabase(t, 'mw_faults')
 const dir = scratchDir(t)

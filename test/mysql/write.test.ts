@@ -2,9 +2,9 @@ import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
-import { lines, runTool, scratchDir } from './helpers/run.js'
-import { testDatabase } from './helpers/mysql.js'
-import { makeRecords, ndjson } from './helpers/records.js'
+import { lines, runTool, scratchDir } from '../helpers/run.js'
+import { testDatabase } from '../helpers/mysql.js'
+import { makeRecords, ndjson } from '../helpers/records.js'
 
 const db = await testDatabase(t, 'mw_main')
 const dir = scratchDir(t)
@@ -131,7 +131,7 @@ t.test('--id-field/--content-field . and renamed columns', async (t) => {
 })
 
 t.test('as a library: mysqlWrite() in a pipeline with plain objects', async (t) => {
-  const { mysqlWrite, createContext, MYSQL_WRITE_COUNTERS } = await import('../lib/index.js')
+  const { mysqlWrite, createContext, MYSQL_WRITE_COUNTERS } = await import('../../lib/index.js')
   const { pipeline } = await import('node:stream/promises')
   const { Readable } = await import('node:stream')
   const ctx = createContext({ tool: 'lib-test', counters: MYSQL_WRITE_COUNTERS, quiet: true })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Client, errors } from '@elastic/elasticsearch'
-import { docs, errorOf, raw, serverFor, failure } from './es-server/testing.js'
+import { docs, errorOf, raw, serverFor, failure } from './es/testing.js'
 
 t.test('GET / reports what elasticdump and clients read', async (t) => {
   const { client, server } = await serverFor(t)

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { serverFor } from './es-server/testing.js'
+import { serverFor } from './es/testing.js'
 
 t.test('elasticdump exports every document through the server', async (t) => {
   const { server } = await serverFor(t)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Client, errors } from '@elastic/elasticsearch'
-import { docs, errorOf, raw, serverFor, failure } from './es-server/testing.js'
+import { docs, errorOf, raw, serverFor, failure } from './es/testing.js'
 
 t.test('failNth: the nth matching request gets a 429, which the client does not retry', async (t) => {
   const { server, client } = await serverFor(t)

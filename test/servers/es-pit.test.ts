@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Client } from '@elastic/elasticsearch'
-import { docs, errorOf, raw, serverFor, failure } from './es-server/testing.js'
+import { docs, errorOf, raw, serverFor, failure } from './es/testing.js'
 
 type Sort = Array<string | number>
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { docs, errorOf, raw, serverFor } from './es-server/testing.js'
+import { docs, errorOf, raw, serverFor } from './es/testing.js'
 
 t.test('scroll to the end, then clear: 200 with num_freed, then 404', async (t) => {
   const { server, client } = await serverFor(t)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { docs, errorOf, raw, serverFor } from './es-server/testing.js'
+import { docs, errorOf, raw, serverFor } from './es/testing.js'
 
 t.test('hit shape, hits.total capped at 10000 by default, exact with true, absent with false', async (t) => {
   const { server, client } = await serverFor(t)

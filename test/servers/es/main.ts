@@ -1,5 +1,5 @@
 // Runs the test server as a process, for benchmarks and demos:
-//   node --import tsx test/es-server/main.ts --port 9200 [--docs N --index NAME] [--load FILE]
+//   node --import tsx test/servers/es/main.ts --port 9200 [--docs N --index NAME] [--load FILE]
 // --load reads records in es-read's shape ({"_index","_id","_source"} per line) into their index.
 // Prints its URL as the first line of stdout and runs until SIGTERM/SIGINT.
 
