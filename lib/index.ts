@@ -56,3 +56,4 @@ export type { MysqlConnectionSettings, MysqlTarget, SslMode } from './mysql/conn
 export { classifySqlError, sqlCode } from './mysql/errors.js'
 export type { ErrorKind } from './mysql/errors.js'
 export { IdSorter } from './mysql/sort.js'
+export { parseExact, stringifyExact, numberText, numbersSurviveJsonParse, hasExactNumbers, LosslessNumber, isLosslessNumber } from './core/json.js'
