@@ -1,4 +1,4 @@
-export { csvRead, castValue } from './csv/read.js'
+export { csvRead, castValue, uniqueColumns } from './csv/read.js'
 export type { CsvReadOptions, CsvEncoding } from './csv/read.js'
 export { jsonlWrite, JSONL_SHAPES } from './jsonl/write.js'
 export type { JsonlWriteOptions, JsonlShape } from './jsonl/write.js'
