@@ -80,14 +80,18 @@ const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk :
 
 /**
  * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines).
- * Lines are coalesced into larger writes only while more input is already queued, so a
- * busy pipe gets few large writes and a trickle still flows line by line.
+ * Lines are coalesced into writes of up to 64 KiB while input keeps coming; what is left when
+ * a burst ends goes out at once (the next turn of the event loop), so a busy pipe gets few
+ * large writes and a trickle (`tail -f |`) still flows line by line.
  * With a ledger, each write is entered there with its line count, for the sink to confirm.
  */
 export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger): Transform {
   let pending = ''
   let lines = 0
+  let later: NodeJS.Immediate | undefined
   const push = (stream: Transform): void => {
+    if (later !== undefined) { clearImmediate(later); later = undefined }
+    if (pending === '' || stream.destroyed) return
     if (ledger === undefined) {
       stream.push(pending)
     } else {
@@ -109,12 +113,17 @@ export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger)
         return done(err as Error)
       }
       if (line !== undefined) { pending += line + '\n'; lines++ }
-      if (pending.length >= COALESCE_BYTES || (this.writableLength === 0 && pending !== '')) push(this)
+      if (pending.length >= COALESCE_BYTES) push(this)
+      else if (pending !== '' && later === undefined) later = setImmediate(() => { later = undefined; push(this) })
       done()
     },
     flush (done) {
-      if (pending !== '') push(this)
+      push(this)
       done()
+    },
+    destroy (err, done) {
+      if (later !== undefined) clearImmediate(later)
+      done(err)
     }
   })
 }
