@@ -42,7 +42,12 @@ await runCli({
       --limit N              stop after N records
       --skip N               skip the first N records
       --encoding ENC         utf8 (default), latin1 or utf16le
-      --cast                 numbers, true/false and null (or empty) become JSON values
+      --cast                 numbers, true/false and null (or empty) become JSON values;
+                             a number keeps its text (1.0, 1e3, 9007199254740993)
+
+    A repeated or empty header name is renamed so no cell is lost: id,name,name,, reads as
+    id, name, name_2, column_4, column_5 (one warning line names them). Line numbers in
+    errors are physical lines of the file (CRLF, LF or CR; inside quotes too).
 ${commonHelp()}
 
     Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.

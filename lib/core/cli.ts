@@ -7,6 +7,7 @@ import type { ErrorContext } from './errors.js'
 import { UsageError, errorCode } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
+import { OutputClosed } from './input.js'
 import { SecretMasker } from './mask.js'
 
 export interface FlagSpec {
@@ -232,7 +233,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let stdoutClosed = false
-  onStdoutClosed = () => { stdoutClosed = true; abort.abort() }
+  onStdoutClosed = () => { stdoutClosed = true; abort.abort(new OutputClosed()) }
 
   try {
     const { opts } = parse(spec)

@@ -209,6 +209,44 @@ export const RULES: Rule[] = [
     option: '--errors FILE keeps the rejected records to fix and replay'
   },
   {
+    id: 'mysql-inexact-value',
+    title: 'A number would have been stored rounded',
+    severity: 2,
+    groupBy: ['type', 'column'],
+    codes: ['RECORD_INEXACT_VALUE', 'RECORD_INEXACT_ID'],
+    messages: [/can't be stored exactly in|is not a whole number written plainly/],
+    extract: [/in (?<type>[A-Z]+(?:\([\d,]+\))?(?: UNSIGNED)?) (?:key )?column (?<column>[^\s:]+)/],
+    defaults: { type: 'numeric', column: '?' },
+    what: "A value would not be stored exactly in the {type} column '{column}' of table '{table}', so its record was not written.",
+    causes: [
+      'the column is narrower than the data: a fraction into an integer column, more decimals than DECIMAL keeps, more digits than FLOAT/DOUBLE hold',
+      'an id such as 01 or 1.0 into an integer key column, where it would be the same row as 1'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` DECIMAL(65,30)'"
+    ],
+    option: '--errors FILE keeps the records to replay once the column is wide enough'
+  },
+  {
+    id: 'mysql-unsafe-id-column',
+    title: 'The id column would merge distinct ids',
+    severity: 4,
+    codes: ['EUNSAFE_ID_COLUMN'],
+    messages: [/would merge distinct ids/],
+    extract: [/make it exact with (?<fix>ALTER TABLE .*?), or pass/],
+    defaults: { fix: 'ALTER TABLE ...' },
+    what: "Table '{table}' compares ids loosely (case, trailing spaces or a prefix), so different Elasticsearch ids would become one row; nothing was written.",
+    causes: [
+      'the id column has a case-insensitive collation, or a PAD SPACE one such as utf8mb4_bin',
+      'the id column is CHAR, or its unique key covers only a prefix'
+    ],
+    commands: [
+      "{mysql} {database} -e '{fix}'"
+    ],
+    option: '--allow-id-merge writes anyway, accepting that such ids share one row'
+  },
+  {
     id: 'mysql-packet-too-large',
     title: "A batch is larger than MySQL's max_allowed_packet",
     severity: 4,

@@ -101,3 +101,13 @@ t.test("es-read's security_exception: the status tells 401 from 403", async (t) 
   t.equal(forbidden?.what, "Elasticsearch at https://es.internal:9200 authenticated user 'reader' but refused action indices:data/read/search on index logs.")
   t.ok(forbidden?.commands.includes('curl -u reader https://es.internal:9200/_security/_authenticate?pretty'))
 })
+
+t.test('exactness refusals are explained: an inexact value and an id column that merges ids', async (t) => {
+  const value = await explainText("mysql-write: record error [RECORD_INEXACT_VALUE] 1.5 can't be stored exactly in INT(11) column qty: it is not a whole number (database=shop, table=orders, _id=7, line=7)\n")
+  t.equal(value.problems[0].rule, 'mysql-inexact-value')
+  t.match(value.problems[0].what, /INT\(11\) column 'qty' of table 'orders'/)
+  const fix = 'ALTER TABLE `shop`.`orders` MODIFY `id` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL'
+  const r = await explainText(`mysql-write: error [EUNSAFE_ID_COLUMN] table shop.orders: id column id would merge distinct ids (VARCHAR(255) COLLATE utf8mb4_bin is PAD SPACE, so 'a' and 'a ' are one id); make it exact with ${fix}, or pass --allow-id-merge to write anyway (host=db, port=3306, database=shop, table=orders)\n`)
+  t.equal(r.problems[0].rule, 'mysql-unsafe-id-column')
+  t.ok(r.problems[0].commands.some((c) => c.endsWith(`-e '${fix}'`)), 'the fix, quoted for the shell')
+})
