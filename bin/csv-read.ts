@@ -8,6 +8,7 @@ import { UsageError } from '../lib/core/errors.js'
 
 await runCli({
   tool: 'csv-read',
+  description: 'read CSV files as NDJSON records',
   importMeta: import.meta,
   counters: ['read', 'emitted'],
   flags: {

@@ -12,6 +12,7 @@ import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
 
 await runCli({
   tool: 'explain-errors',
+  description: 'explain why an espipe run failed, with causes and the commands that fix it',
   importMeta: import.meta,
   counters: ['read', 'errors', 'problems'],
   flags: {

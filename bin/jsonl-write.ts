@@ -9,6 +9,7 @@ import { parseNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',
+  description: 'write NDJSON records to a JSON Lines file',
   importMeta: import.meta,
   counters: ['read', 'written', ['skipped', 'duplicate id']],
   flags: {

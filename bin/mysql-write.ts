@@ -19,6 +19,7 @@ setFlagsFromString('--heap-growing-percent=30')
 
 await runCli({
   tool: 'mysql-write',
+  description: 'load NDJSON records into a MySQL or MariaDB table',
   importMeta: import.meta,
   counters: MYSQL_WRITE_COUNTERS,
   flags: {
@@ -27,7 +28,7 @@ await runCli({
     host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
     port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
     user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD' },
+    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
     database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
     socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
     sslCa: { type: 'string', aliases: ['ssl_ca'] },
