@@ -89,7 +89,8 @@ await runCli({
       --batch-size N         rows per INSERT (default 1000), also kept under the server's
                              max_allowed_packet and 65,535 placeholders
       -c, --concurrency N    connections writing in parallel (default 4); rows with the same
-                             id always go through the same connection, in input order
+                             id are always written in input order. When the server refuses
+                             connections for its limit, fewer are used (said in one line)
       --sort-ids WHEN        auto (default): once ids prove to arrive unordered, sort them
                              through temporary files and write in id order at the end of
                              input; always; never (write as records arrive)
