@@ -2,7 +2,7 @@ import { Transform } from 'node:stream'
 import split2 from 'split2'
 import type { StageContext } from './context.js'
 import type { JsonObject } from './record.js'
-import { isJsonObject } from './record.js'
+import { isJsonObject, jsonKind } from './record.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
@@ -36,7 +36,7 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
       return undefined
     }
     if (!isJsonObject(value)) {
-      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object`, context: { file } })
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
       return undefined
     }
     return new ParsedLine(value, text, line, file)

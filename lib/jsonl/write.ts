@@ -3,7 +3,7 @@ import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import type { LineMapper } from '../core/ndjson.js'
 import { ParsedLine, toNdjson } from '../core/ndjson.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import { compilePath, idToString, isJsonObject, jsonKind } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
 export const JSONL_SHAPES: readonly JsonlShape[] = ['raw', 'envelope', 'flat']
@@ -58,7 +58,7 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
       if (shape === 'envelope') {
         line = JSON.stringify({ id, content })
       } else {
-        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is not an object, so it can't be flattened`)
+        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so it can't be flattened`)
         // The record's id wins over an `id` key inside the content, and stays the first key.
         line = JSON.stringify(Object.assign({ id }, content, { id }))
       }

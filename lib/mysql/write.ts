@@ -19,7 +19,7 @@ import { prepareTable } from './table.js'
 import { ParsedLine } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import { compilePath, idToString, isJsonObject, jsonKind } from '../core/record.js'
 
 export type SortIds = 'auto' | 'always' | 'never'
 export const SORT_IDS: readonly SortIds[] = ['auto', 'always', 'never']
@@ -216,7 +216,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       : rawKey === '' ? [0, parsed.text.length] : rawMemberRange(parsed.text, value, rawKey)
     const values = layout.values(content, range === undefined ? undefined : (parsed as ParsedLine).text.slice(range[0], range[1]))
     if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
-    if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)
+    if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so columns can't be taken from it`, id)
     values.unshift(id)
     let bytes = 0
     for (const v of values) bytes += valueBytes(v)
