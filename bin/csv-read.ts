@@ -46,7 +46,8 @@ await runCli({
       --cast                 numbers, true/false and null (or empty) become JSON values
 ${commonHelp()}
 
-    Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.
+    Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column;
+    its --threads N is accepted and changes nothing (one note on stderr).
 
     Exit status: 0 all rows read; 1 a row failed or a fatal error; 2 bad usage.
 

@@ -81,15 +81,17 @@ await runCli({
       --slices N             read N slices of one point in time in parallel
       --slice I/N            read only slice I (0 to N-1) of N: run N processes to split a read
       --scroll               page with the scroll API (clusters or aliases without point in time)
-      --checkpoint FILE      save the cursor after every page written; rerun to resume
+      --checkpoint FILE      save the cursor after every page written; rerun to resume (an
+                             empty FILE starts fresh; one that can't be written is refused)
       --retries N            retries of a failed request (429, 5xx, reset) (default 8)
       --retry-max-wait T     longest wait between two retries (default 30s)
 
     Common
 ${commonHelp()}
 
-    Aliases of the original tool: --es_url (with the index in its path), --es_user, --es_pass,
-    --api_key, --batch_size.
+    Aliases of the original tool: --es_url (with the index in its path, and ?q=), --es_user,
+    --es_pass, --api_key, --batch_size; its --threads N is accepted and changes nothing
+    (one note on stderr; --slices reads in parallel).
 
     Exit status: 0 every document written (or stdout closed early, as by head); 1 a failure
     (connection, authentication, unknown index, shard failures, expired point in time);

@@ -30,7 +30,8 @@ await runCli({
     Explains why an espipe run failed: what happened, with the real host, table, file and
     line; the likely causes, most likely first; the commands to check and fix it.
     Reads the stderr of any espipe binary (text or --log-format json events), dead-letter
-    files written with --errors, or a raw error message (none or - means stdin). Identical
+    files written with --errors (none or - means stdin), or a raw error message: the
+    arguments, unless one names an existing file or is -. Identical
     errors are grouped, with a count and a few example lines; the most severe comes first.
 
     Options
