@@ -288,6 +288,9 @@ export function stdout (): NodeJS.WriteStream {
     // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') onStdoutClosed()
+      // A failed write of stdout's own (a full disk behind `> file`) says where it happened;
+      // errors that pipeline passes on to stdout from upstream are not its own.
+      else if (err.syscall === 'write' && !err.message.startsWith('cannot write')) err.message = `cannot write to standard output: ${err.message}`
     })
   }
   return process.stdout

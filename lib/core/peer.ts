@@ -17,8 +17,8 @@ function peer (protocol: PeerKind['protocol'], what: string, detail?: string): P
 
 const printable = (b: Buffer): string => b.toString('latin1').replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 60)
 
-/** A server that speaks first: MySQL's handshake, SSH's banner, an SMTP/FTP greeting. */
-export function classifyGreeting (b: Buffer): PeerKind {
+/** A server that speaks first (MySQL's handshake, SSH's banner), or what one answered that is not HTTP. */
+export function classifyGreeting (b: Buffer, spokeFirst = true): PeerKind {
   // MySQL: 3-byte length, sequence 0, then protocol 10 and a NUL-ended version, or an error packet.
   if (b.length > 5 && b[3] === 0 && (b[4] === 0x0a || b[4] === 0xff)) {
     if (b[4] === 0xff) return peer('mysql', 'a MySQL server', `refusing: ${printable(b.subarray(7))}`)
@@ -28,7 +28,7 @@ export function classifyGreeting (b: Buffer): PeerKind {
   }
   const text = printable(b)
   if (text.startsWith('SSH-')) return peer('ssh', 'an SSH server', text.split(' ')[0])
-  return peer('other', 'a server that speaks first', `"${text}"`)
+  return peer('other', spokeFirst ? 'a server that speaks first' : 'a server that answers', `"${text}"`)
 }
 
 async function connected (socket: net.Socket, event: string, timeoutMs: number): Promise<boolean> {
@@ -82,7 +82,7 @@ export async function identifyPeer (host: string, port: number, timeoutMs = 1500
     const answer = await firstBytes(http, timeoutMs)
     if (answer === undefined) return undefined
     const text = answer.toString('latin1')
-    if (!text.startsWith('HTTP/')) return classifyGreeting(answer)
+    if (!text.startsWith('HTTP/')) return classifyGreeting(answer, false)
     const server = /^server:\s*(.+?)\s*$/im.exec(text)?.[1]
     return peer('http', 'a plain HTTP server', server)
   } finally {

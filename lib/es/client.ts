@@ -173,7 +173,7 @@ export class EsConnection {
       if ((err as Error).name === 'RequestAbortedError') throw err
       if ((err as Error).name === 'ProductNotSupportedError') {
         const meta = (err as { meta?: { statusCode?: number, headers?: Record<string, unknown> } }).meta
-        throw notElasticsearch(where, `it answered ${what} with ${meta?.statusCode ?? 'a success'} from ${describeHttpAnswer(meta?.headers ?? {})} and no X-Elastic-Product header`, meta?.statusCode)
+        throw notElasticsearch(where, `it answered the request to ${what} with ${meta?.statusCode ?? 'a success'} from ${describeHttpAnswer(meta?.headers ?? {})} and no X-Elastic-Product header`, meta?.statusCode)
       }
       throw await this.diagnose(err, where, what)
     }
@@ -204,6 +204,10 @@ export class EsConnection {
       text = (encoding.includes('gzip') ? gunzipSync(bytes) : inflateSync(bytes)).toString('utf8')
     }
     if (status >= 400) throw responseError(status, text, where, what, headers)
+    const type = headers['content-type']
+    if (typeof type === 'string' && !/json/i.test(type)) {
+      throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, text)}`, { status, stage: 'final', where })
+    }
     return { status, text }
   }
 

@@ -88,7 +88,7 @@ export function responseError (status: number, text: string, where: EsWhere, wha
       return new EsRequestError(`HTTP_${status}`, `${what} failed at ${where.host}: ${status} from ${from}`, { status, stage: status === 429 ? 'rejected' : 'ambiguous', where })
     }
     if (status === 401) return new EsRequestError(`HTTP_${status}`, `authentication failed at ${where.host} (401 from ${from}); check --username/--password or --api-key`, { status, stage: 'final', where })
-    return notElasticsearch(where, `it answered ${what} with ${status} from ${from}`, status)
+    return notElasticsearch(where, `it answered the request to ${what} with ${status} from ${from}`, status)
   }
   const { type, reason, rootType } = describeBody(text)
   const at = `${where.host}${where.index !== undefined ? ` index ${where.index}` : ''}`
@@ -111,7 +111,8 @@ export function notElasticsearch (where: EsWhere, how: string, status?: number):
 /** Client-side failures: no connection, a reset (also mid-body), a timeout. */
 export function transportError (err: unknown, where: EsWhere, what: string, midBody = false): EsRequestError {
   const e = err as { name?: string, message?: string, code?: string }
-  const msg = e.message ?? String(err)
+  // The transport appends the socket's ends to a reset ("- Local: …, Remote: …"): noise here.
+  const msg = (e.message ?? String(err)).replace(/ - Local: \S+, Remote: \S+$/, '')
   const errno = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(msg)?.[1] ?? e.code
   if (e.name === 'TimeoutError') {
     return new EsRequestError('ETIMEDOUT', `${what} timed out at ${where.host}`, { stage: 'ambiguous', where, cause: err })

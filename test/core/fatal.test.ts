@@ -50,3 +50,10 @@ t.test('a rejection nobody handles: one line, exit 1', async (t) => {
   t.equal(out.length, 2, r.stderr)
   t.equal(out[0], 'fake-read: error [POOL_CLOSED] pool closed')
 })
+
+t.test('standard output on a full disk: one line that says it was standard output', async (t) => {
+  const { runShell } = await import('../helpers/run.js')
+  const r = await runShell('echo \'{"_id":"1"}\' | jsonl-write > /dev/full')
+  t.equal(r.code, 1)
+  t.equal(lines(r.stderr)[0], 'jsonl-write: error [ENOSPC] cannot write to standard output: ENOSPC: no space left on device, write')
+})

@@ -184,3 +184,18 @@ t.test('an empty checkpoint file means start fresh', async (t) => {
   t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true, emitted: N })
   chmodSync(file, 0o644)
 })
+
+t.test('Elasticsearch headers on an answer that is not JSON: one line naming the host, not a SyntaxError', async (t) => {
+  const s = http.createServer((req, res) => {
+    req.resume()
+    res.writeHead(200, { 'x-elastic-product': 'Elasticsearch', 'content-type': 'text/html', server: 'odd-proxy/2' })
+    res.end('<html>\n<body>maintenance</body>\n</html>\n')
+  })
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { s.closeAllConnections(); s.close() })
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`
+  const r = await run(['--url', url, '-i', 'logs'])
+  t.equal(r.code, 1)
+  t.equal(errorLines(r.stderr).length, 1, r.stderr)
+  t.match(errorLines(r.stderr)[0], `error [ES_BAD_RESPONSE] ${url} answered the request to open a point in time with something other than JSON: odd-proxy/2, text/html`)
+})
