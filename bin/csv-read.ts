@@ -16,7 +16,7 @@ await runCli({
     idColumn: { type: 'string', default: 'id', aliases: ['csv_id_column', 'id_column'] },
     contentColumn: { type: 'string', default: 'content', aliases: ['csv_content_column', 'content_column'] },
     delimiter: { type: 'string', shortFlag: 'd', default: ',' },
-    quote: { type: 'string', default: '"' },
+    quote: { type: 'string', default: '"', allowEmpty: true },
     header: { type: 'boolean', default: true },
     columns: { type: 'string', isMultiple: true },
     limit: { type: 'string' },
@@ -37,7 +37,8 @@ await runCli({
                              JSON object it becomes _source, otherwise the whole row does
                              (default: content)
       -d, --delimiter CHAR   field delimiter (default: ,)
-      --quote CHAR           quote character (default: ")
+      --quote CHAR           quote character (default: "); --quote '' reads quotes as
+                             plain characters (files with stray quotes)
       --no-header            the first line is data; name the columns with --columns
       --columns a,b,c        column names (with a header line, they replace its names)
       --limit N              stop after N records

@@ -53,6 +53,14 @@ t.test('an explicitly empty password is a password (passwordless dev databases)'
   t.equal(table.stderr, "mysql-write: option --db_table needs a value (see 'mysql-write --help')\n")
 })
 
+t.test("csv-read --quote '': an empty quote is a value too (quoting off)", async (t) => {
+  const stray = join(dir, 'stray.csv')
+  writeFileSync(stray, 'id,name\n1,say "hi\n2,b\n')
+  const r = await runTool('csv-read', ['--quote', '', stray])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, '{"_id":"1","_source":{"id":"1","name":"say \\"hi"}}\n{"_id":"2","_source":{"id":"2","name":"b"}}\n')
+})
+
 t.test('messages name the option as it was typed: alias, short letter, environment variable', async (t) => {
   const cases: Array<[string, string[], string, NodeJS.ProcessEnv?]> = [
     ['csv-read', ['--source_type', 'csv', csv], 'unknown option --source_type'],
