@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { StageContext } from './context.js'
 import { createContext } from './context.js'
 import type { ErrorContext } from './errors.js'
-import { EspipeError, UsageError, errorCode } from './errors.js'
+import { EspipeError, UsageError, errorCode, errorMessage } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { SecretMasker } from './mask.js'
@@ -348,7 +348,7 @@ const CLEANUP_MS = 15_000
  */
 function whenStalled (): Promise<never> {
   const stalled = new Promise<never>((_resolve, reject) => {
-    process.once('beforeExit', () => reject(new EspipeError('ESTALLED', 'the run stopped with work still pending and nothing left to wait for (a connection ended without the answer it was waiting for)')))
+    process.once('beforeExit', () => reject(new EspipeError('ESTALLED', 'the run stopped with work still pending and nothing left to wait for (most likely a connection that ended without the answer a driver was waiting for)')))
   })
   stalled.catch(() => {})
   return stalled
@@ -385,9 +385,12 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   let crash: (err: unknown) => void = () => {}
   const crashed = new Promise<never>((_resolve, reject) => { crash = reject })
   crashed.catch(() => {})
+  let ran = false
   const onCrash = (err: unknown): void => {
     if (errorCode(err) === 'EPIPE' && stdoutClosed) return
-    crash(err)
+    // After the run (while closing up), the failure is still said, in its one line.
+    if (ran) ctx?.logger.warn(`while closing: ${errorMessage(err)}`)
+    else crash(err)
   }
   process.on('uncaughtException', onCrash)
   process.on('unhandledRejection', onCrash)
@@ -399,7 +402,6 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
     for (const [name, f] of Object.entries(allFlags(spec.flags))) {
       if (f.ignored === undefined || !opts.has(name)) continue
-      if (f.type === 'string') opts.int(name, { min: 1 })
       logger.info(`${opts.label(name)} is the original tool's option and changes nothing here: ${f.ignored}`)
     }
     if ((opts.bool('aiErrors') || opts.bool('simpleErrors')) && spec.explainer !== undefined) {
@@ -430,6 +432,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     if (ctx.fatal !== undefined) throw ctx.fatal
     if (ctx.failures.count > 0) status = 1
   } catch (err) {
+    ran = true
     if (err instanceof UsageError) {
       const message = `${opts?.asTyped(err.message) ?? err.message} (see '${tool} --help')`
       new Logger({ tool, masker, format: usage.json ? 'json' : 'text' }).event('error', 'error', message, { code: err.code })
@@ -442,6 +445,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       status = typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1
     }
   }
+  ran = true
   if (ctx !== undefined) {
     // Bounded: a driver still waiting for an answer that will never come (what a stalled run
     // was waiting for) must not hold the exit forever.
