@@ -83,7 +83,7 @@ t.test("a port that is not HTTP (MariaDB's): one line naming what answered, exit
   t.equal(errs.length, 1, 'one error line')
   t.match(errs[0], new RegExp(`^es-read: error \\[ENOTHTTP\\] ${url.replace(/\./g, '\\.')} does not speak HTTP: it is a MySQL server \\(`))
   t.notMatch(r.stderr, /warning|retry/, 'not retried')
-  t.ok(r.ms < 8000, `answered in ${r.ms} ms`)
+  t.ok(r.ms < 20000, `answered in ${r.ms} ms (8 retries would take longer)`)
 })
 
 /** A web server that is not Elasticsearch: HTML pages, a Server header. */
