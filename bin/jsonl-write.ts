@@ -10,6 +10,7 @@ import { parseNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',
+  description: 'write NDJSON records to a JSON Lines file',
   importMeta: import.meta,
   counters: ['read', 'written', ['skipped', 'duplicate id']],
   flags: {
@@ -47,7 +48,8 @@ await runCli({
                              keeps every id in memory (about 100 bytes per record)
 ${commonHelp()}
 
-    Alias of the original tool: --output_file.
+    Alias of the original tool: --output_file; its --threads N is accepted and changes
+    nothing (one note on stderr).
 
     Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.
 

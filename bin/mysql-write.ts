@@ -19,6 +19,7 @@ setFlagsFromString('--heap-growing-percent=30')
 
 await runCli({
   tool: 'mysql-write',
+  description: 'load NDJSON records into a MySQL or MariaDB table',
   importMeta: import.meta,
   counters: MYSQL_WRITE_COUNTERS,
   flags: {
@@ -27,7 +28,7 @@ await runCli({
     host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
     port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
     user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD' },
+    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
     database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
     socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
     sslCa: { type: 'string', aliases: ['ssl_ca'] },
@@ -98,7 +99,8 @@ await runCli({
       --batch-size N         rows per INSERT (default 1000), also kept under the server's
                              max_allowed_packet and 65,535 placeholders
       -c, --concurrency N    connections writing in parallel (default 4); rows with the same
-                             id always go through the same connection, in input order
+                             id are always written in input order. When the server refuses
+                             connections for its limit, fewer are used (said in one line)
       --sort-ids WHEN        auto (default): once ids prove to arrive unordered, sort them
                              through temporary files and write in id order at the end of
                              input; always; never (write as records arrive)

@@ -4,7 +4,7 @@ import type { StageContext } from './context.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
 import type { JsonObject, PathGetter } from './record.js'
-import { idToString, isJsonObject } from './record.js'
+import { idToString, isJsonObject, jsonKind } from './record.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
@@ -64,7 +64,7 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
       return undefined
     }
     if (!isJsonObject(value)) {
-      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object`, context: { file } })
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
       return undefined
     }
     return new ParsedLine(value, text, line, file)

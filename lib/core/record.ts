@@ -30,6 +30,16 @@ export function compilePath (path: string): PathGetter {
   }
 }
 
+/** What a JSON value is, for a message: `an array`, `a string`, `a number`, `a boolean`, `null`, `an object`. */
+export function jsonKind (v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return 'a string'
+  if (typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'object' && (v as { isLosslessNumber?: unknown }).isLosslessNumber === true)) return 'a number'
+  if (typeof v === 'boolean') return 'a boolean'
+  return 'an object'
+}
+
 /**
  * An id as it goes into a key column: strings as they are, numbers as written (give it the
  * exact parse: a LosslessNumber keeps 9007199254740993 and 1.0), anything else refused.

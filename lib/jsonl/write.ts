@@ -6,7 +6,7 @@ import type { WriteLedger } from '../core/ledger.js'
 import type { LineMapper } from '../core/ndjson.js'
 import { ParsedLine, recordId, toNdjson } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, isJsonObject } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
 export const JSONL_SHAPES: readonly JsonlShape[] = ['raw', 'envelope', 'flat']
@@ -77,7 +77,7 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
       if (shape === 'envelope') {
         line = stringifyExact({ id, content })
       } else {
-        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is not an object, so it can't be flattened`)
+        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so it can't be flattened`)
         line = stringifyExact(flatten(id as string, content))
       }
     }

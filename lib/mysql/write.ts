@@ -5,11 +5,12 @@ import { createContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import type { MysqlConnectionSettings } from './connection.js'
-import { describeTarget, resolveConnection, targetContext } from './connection.js'
+import { describeTarget, explainConnectFailure, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
 import { checkIdentifier, parseTableName, quoteTable } from './identifiers.js'
 import type { LaneShared, Row, SqlValue } from './lane.js'
 import { Lane, openConnection } from './lane.js'
+import { ConnectionPool } from './pool.js'
 import { IdSorter } from './sort.js'
 import type { RowCounts, WriteMode } from './statement.js'
 import { BatchStatement } from './statement.js'
@@ -19,7 +20,7 @@ import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.
 import { ParsedLine, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, isJsonObject } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 
@@ -153,7 +154,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   try {
     first = await openConnection(target)
   } catch (err) {
-    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${errorMessage(err)}`, { context, cause: err })
+    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { context, cause: err })
   }
   try {
     info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns, allowIdMerge: opts.allowIdMerge }, context)
@@ -162,7 +163,9 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     if (err instanceof EspipeError) throw err
     throw new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel})`, { context, cause: err })
   }
-  await first.end().catch(() => first.destroy())
+  // The lanes' first batch goes over the connection the table was checked on.
+  const pool = new ConnectionPool(target, concurrency, (message, code) => ctx.logger.warn(message, { code, context }))
+  pool.adopt(first)
 
   const maxBatchBytes = Math.max(1024, Math.min(info.maxPacket - STATEMENT_OVERHEAD, 16 * 1024 * 1024))
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1000, Math.floor(MAX_PLACEHOLDERS / layout.columns.length)))
@@ -177,6 +180,8 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
 
   const shared: LaneShared = {
     target,
+    pool,
+    retrying: 0,
     statement,
     batchSize,
     retryForMs: (opts.retryFor ?? 60) * 1000,
@@ -220,7 +225,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       return { values: [stringifyExact(getContent(exact()))] }
     }
     const content = getContent(exact())
-    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it` }
+    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
     const values: SqlValue[] = []
     for (const { get, col } of mappedColumns) {
       const v = columnValue(get(content), col)
@@ -278,7 +283,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const sortSample = 2000
 
   const closeAll = async (): Promise<void> => {
-    await Promise.all(lanes.map(async (l) => await l.close()))
+    await pool.close()
     await sorter?.dispose()
   }
 

@@ -16,7 +16,7 @@ t.test('the catalogue covers every failure the issue lists', async (t) => {
     'mysql-access-denied', 'mysql-unknown-database', 'mysql-missing-table', 'mysql-unknown-column', 'mysql-data-too-long', 'mysql-incorrect-value', 'mysql-invalid-json',
     'mysql-packet-too-large', 'mysql-deadlock', 'mysql-lock-wait-timeout', 'mysql-too-many-connections', 'mysql-gone-away', 'mysql-duplicate-key',
     'csv-broken-quote', 'csv-row-width', 'csv-bad-encoding', 'ndjson-not-json',
-    'file-not-found', 'permission-denied', 'disk-full', 'broken-pipe'
+    'file-not-found', 'permission-denied', 'disk-full', 'broken-pipe', 'wrong-service', 'record-content-not-object'
   ]) t.ok(ids.has(id), id)
   t.equal(ids.size, RULES.length, 'rule ids are unique')
   for (const r of RULES) t.ok(r.causes.length > 0 && r.what !== '', `${r.id} says what happened and why`)
@@ -31,7 +31,9 @@ const documented: Array<[string, string, string, string]> = [
   ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'tls-error', 'openssl s_client -connect es.internal:9200'],
   ['ECONNRESET', 'read ECONNRESET', 'connection-reset', 'nc -vz es.internal 9200'],
   ['EPIPE', 'write EPIPE', 'broken-pipe', 'PIPESTATUS'],
-  ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN es.internal', 'dns-failure', 'getent hosts es.internal']
+  ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN es.internal', 'dns-failure', 'getent hosts es.internal'],
+  ['ENOTHTTP', 'https://es.internal:9200 does not speak HTTP: it is a MySQL server (MariaDB 10.11.6)', 'wrong-service', 'openssl s_client -connect es.internal:9200'],
+  ['ES_WRONG_SCHEME', 'http://es.internal:9200 speaks TLS (certificate for es.internal): use https://', 'wrong-service', 'curl -sv https://es.internal:9200/']
 ]
 
 for (const [code, message, rule, says] of documented) {
