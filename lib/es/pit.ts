@@ -87,6 +87,8 @@ export class PitPager implements Pager {
   done = false
   after: string | undefined
   private readonly prefix: string
+  /** The same body without `track_total_hits:false`, for OpenSearch pages after a null sort value. */
+  private readonly counted: string
 
   constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
     this.slice = o.slice?.id ?? 0
@@ -95,10 +97,15 @@ export class PitPager implements Pager {
     if (o.slice !== undefined && o.slice.max > 1) fixed.slice = o.slice
     // The body is built as text so search_after goes back byte for byte as the server sent it.
     this.prefix = JSON.stringify(fixed).slice(0, -1)
+    delete fixed.track_total_hits
+    this.counted = JSON.stringify(fixed).slice(0, -1)
   }
 
   async fetch (size: number, signal: AbortSignal): Promise<SearchPage> {
-    let body = `${this.prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
+    // OpenSearch 2.19 fails a search_after holding null (a missing keyword) with a 500
+    // null_pointer_exception when track_total_hits is false; counting hits avoids that path.
+    const prefix = this.o.tiebreak !== undefined && this.o.tiebreak !== 'implicit' && this.after !== undefined && rawElements(this.after).includes('null') ? this.counted : this.prefix
+    let body = `${prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
     if (this.after !== undefined) body += `,"search_after":${this.after}`
     body += '}'
     const res = await this.conn.request({ method: 'POST', path: '/_search', body }, this.where, 'search', signal)

@@ -84,6 +84,7 @@ export class EsReader extends Readable {
   private releasing: Promise<void> | undefined
   private checkpointFile: string | undefined
   private plan: PagingPlan = { mode: 'scroll' }
+  private readonly inflight = new Set<Promise<SearchPage>>()
 
   constructor (opts: EsReadOptions) {
     const size = opts.size ?? 1000
@@ -213,7 +214,7 @@ export class EsReader extends Readable {
     return await withRetry(async () => await fn(this.stop.signal), this.retry, {
       signal: this.stop.signal,
       // A host never reached is a configuration error: fail at once rather than back off.
-      retryable: (err) => err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
+      retryable: (err) => !this.ending && err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
       onRetry: (err, attempt, wait) => {
         this.ctx.stats.add('retries')
         this.ctx.metrics.retried()
@@ -248,7 +249,10 @@ export class EsReader extends Readable {
     this.busy.add(pager)
     const size = this.plan.mode === 'scroll' ? this.size : Math.min(this.size, this.remaining)
     const started = performance.now()
-    this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err)).then((page) => {
+    const request = this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err))
+    this.inflight.add(request)
+    request.finally(() => this.inflight.delete(request)).catch(() => {})
+    request.then((page) => {
       this.reached = true
       this.resumedPit = false
       this.busy.delete(pager)
@@ -333,10 +337,19 @@ export class EsReader extends Readable {
   private finish (): void {
     if (this.ending) return
     this.ending = true
-    this.stop.abort()
     this.ready = []
     this.checkpoint?.finish()
-    this.release().finally(() => this.push(null))
+    // A scroll page still on its way (--limit reached on another slice) may open a context the
+    // server keeps until --keep-alive: let it land (a few seconds at most) so release clears it.
+    // A PIT is closed as a whole, so its pages are simply cut off.
+    const landing = this.plan.mode === 'scroll' && this.inflight.size > 0
+      ? Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
+      : Promise.resolve()
+    if (this.plan.mode !== 'scroll') this.stop.abort()
+    landing.then(async () => {
+      this.stop.abort()
+      await this.release()
+    }).finally(() => this.push(null))
   }
 
   override _destroy (err: Error | null, cb: (err?: Error | null) => void): void {

@@ -100,6 +100,15 @@ t.test('OpenSearch 2.19 with --sort: PIT ended by _index,_id; exact, closed', as
   t.equal(server.openPits(), 0, 'no PIT left open after slices')
 })
 
+t.test('a keyword sort with missing values: OpenSearch gets search_after with null, and counts hits then', async (t) => {
+  const server = await openSearch(t)
+  server.addDocs('tags', Array.from({ length: 50 }, (_v, i) => ({ _id: `t${i}`, _source: i % 3 === 0 ? { n: i } : { n: i, tag: `k${i % 5}` } })))
+  const r = await read(server, { index: 'tags', sort: ['tag.keyword'], size: 7, retry: { retries: 0, maxWaitMs: 1 } })
+  t.equal(r.ids.length, 50, 'every document, those without the field last')
+  t.equal(new Set(r.ids).size, 50)
+  t.ok(server.requests.some((q) => String(JSON.stringify(q.body)).includes('"search_after":[null,')), 'a page after a missing value was asked')
+})
+
 t.test('faults on OpenSearch PIT pages are retried: every id once, PIT closed', async (t) => {
   const server = await openSearch(t)
   const faults: Array<[string, () => void]> = [

@@ -216,6 +216,10 @@ export class SearchService {
     let start = from
     if (searchAfter !== undefined) {
       if (!Array.isArray(searchAfter)) throw parsingException('[search_after] must be an array')
+      // OpenSearch 2.19's own bug, reproduced so es-read's way around it stays tested.
+      if (this.flavor.opensearch && body.track_total_hits === false && searchAfter.includes(null)) {
+        throw allShardsFailed(500, { type: 'null_pointer_exception', reason: 'Cannot read field "bytes" because "other" is null' }, firstIndex)
+      }
       if (visible.length === 0) throw shardIllegalArgument('Sort must contain at least one field.', firstIndex)
       if (searchAfter.length !== visible.length) {
         throw shardIllegalArgument(`search_after has ${searchAfter.length} value(s) but sort has ${visible.length}.`, firstIndex)

@@ -101,7 +101,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   const store = new Store()
   const contexts = new Contexts()
   const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3) })
-  const docs = new Documents(store)
+  const docs = new Documents(store, opensearch)
   const faults = new Faults()
   const requests: RequestRecord[] = []
   const ok = (body: Out): Reply => ({ status: 200, body })
@@ -161,8 +161,8 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     {
       pattern: [':index', '_doc', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
+        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
+        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
         GET: (r) => docs.getDoc(idx(r), idx(r, 2)),
         HEAD: (r) => ({ status: docs.getDoc(idx(r), idx(r, 2)).status }),
         DELETE: (r) => docs.deleteDoc(idx(r), idx(r, 2)),
