@@ -2,11 +2,18 @@
 // tap files against it (ENGINE_URL), stops the node. Fails (exit 1) when the node does not start.
 //   node --import tsx test/engine/run.ts [tap files or options]
 
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from '../helpers/run.js'
 import { startEngine } from './node.js'
+
+const lacking = ['java', 'mvn'].filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status !== 0)
+if (lacking.length > 0) {
+  console.error(`test:engine: ${lacking.join(' and ')} not found: the engine suite runs OpenSearch in a JVM (Java 17) from jars Maven resolves (engine/pom.xml). On Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless maven`)
+  console.log('# { total: 1, pass: 0, fail: 1 }')
+  process.exit(1)
+}
 
 let node
 try {
