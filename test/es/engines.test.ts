@@ -174,6 +174,16 @@ t.test('paging follows the version: 3.3 has _shard_doc, before 2.4 only scroll',
   await t.rejects(read(old, { checkpoint: '/nonexistent/ckpt.json' }), { code: 'ES_NO_POINT_IN_TIME', message: '--checkpoint needs point-in-time paging, which OpenSearch 2.3.0 lacks (Elasticsearch 7.10+, OpenSearch 2.4+)' })
 })
 
+t.test('Elasticsearch 9 reads with the 8.x client\'s compatible-with=8 media type, by point in time', async (t) => {
+  const nine = await startEsServer({ version: '9.1.0' })
+  t.teardown(async () => await nine.close())
+  nine.addDocs('docs', docs(N))
+  const r = await read(nine, { slices: 2 })
+  expectAll(t, r.ids, 'Elasticsearch 9.1')
+  t.match(r.log, /\(Elasticsearch 9\.1\.0, point in time\)/)
+  t.equal(nine.openPits(), 0)
+})
+
 t.test('Elasticsearch 7 gets plain JSON media types; a server that is neither engine is refused at once', async (t) => {
   const seven = await startEsServer({ version: '7.10.2' })
   t.teardown(async () => await seven.close())
@@ -188,4 +198,30 @@ t.test('Elasticsearch 7 gets plain JSON media types; a server that is neither en
   t.teardown(() => other.close())
   const url = `http://127.0.0.1:${(other.address() as { port: number }).port}`
   await t.rejects(read(seven, { connection: { url } }), { code: 'ES_NOT_ELASTICSEARCH', message: `${url} did not answer as Elasticsearch or OpenSearch (GET / gave no x-elastic-product header and no OpenSearch version)` })
+})
+
+t.test('basic authentication against OpenSearch: accepted, and a wrong password refused in one line', async (t) => {
+  const server = await openSearch(t, { auth: { basic: { username: 'reader', password: 'Os-Secret-1' } } })
+  const ok = await read(server, { connection: { url: server.url, username: 'reader', password: 'Os-Secret-1' } })
+  expectAll(t, ok.ids, 'with credentials')
+  await t.rejects(read(server, { connection: { url: server.url, username: 'reader', password: 'wrong' } }), { status: 401, message: /^authentication failed at http:\/\/127\.0\.0\.1:\d+ \(401 security_exception: unable to authenticate user \[reader\] for REST request \[\/\]\); check --username\/--password or --api-key$/ })
+})
+
+t.test('a user forbidden GET /: Elasticsearch if its header says so, else OpenSearch of unknown version', async (t) => {
+  const { createServer } = await import('node:http')
+  let elastic = false
+  const stub = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json', ...(elastic ? { 'x-elastic-product': 'Elasticsearch' } : {}) })
+    res.end('{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [cluster:monitor/main]"}],"type":"security_exception","reason":"no permissions for [cluster:monitor/main]"},"status":403}')
+  })
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => stub.close())
+  const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`
+  const conn = new EsConnection({ url })
+  t.same(await conn.identify({ host: url }), { distribution: 'opensearch' })
+  await conn.close()
+  elastic = true
+  const esConn = new EsConnection({ url })
+  t.same(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
+  await esConn.close()
 })
