@@ -24,10 +24,11 @@ try {
   process.exit(1)
 }
 console.error(`test:engine: OpenSearch ${node.version} at ${node.url}, up in ${node.startSeconds.toFixed(1)} s`)
-// Named explicitly: .taprc excludes test/engine/ so that npm test needs no engine.
+// Named explicitly: .taprc excludes test/engine/ so that npm test needs no engine. One file at a
+// time: they share the node, and one file's contexts must not show in another's checks.
 const args = process.argv.slice(2)
 const files = readdirSync(join(ROOT, 'test', 'engine')).filter((f) => f.endsWith('.test.ts')).map((f) => join('test', 'engine', f))
-const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), ['--disable-coverage', '--timeout', '1200', ...(args.length > 0 ? args : files)], {
+const tap = spawn(join(ROOT, 'node_modules', '.bin', 'tap'), ['--disable-coverage', '--timeout', '1200', '--jobs', '1', ...(args.length > 0 ? args : files)], {
   cwd: ROOT,
   stdio: 'inherit',
   env: { ...process.env, ENGINE_URL: node.url, ENGINE_VERSION: node.version }

@@ -38,12 +38,14 @@ export async function targets (t: Teardown): Promise<Target[]> {
     real: true,
     dialect: 'opensearch',
     open: async () => {
-      // The node's point_in_time_current stat was seen stuck at 2 with no PIT open: ask the PIT list instead.
-      const pits = await call(node, 'GET', '/_search/point_in_time/_all')
+      // The node's point_in_time_current and scroll_current stats were seen stuck at 2 with
+      // nothing open (contexts freed by expiry or index deletion): ask the PIT list, and count
+      // the reader contexts actually held (scrolls, when no PIT is open).
+      const pits = (((await call(node, 'GET', '/_search/point_in_time/_all')).json as { pits: unknown[] }).pits).length
       const stats = await call(node, 'GET', '/_nodes/stats/indices/search')
-      const nodes = (stats.json as { nodes: Record<string, { indices: { search: { scroll_current: number } } }> }).nodes
-      const scrolls = Object.values(nodes).reduce((a, n) => a + n.indices.search.scroll_current, 0)
-      return { pits: (pits.json as { pits: unknown[] }).pits.length, scrolls }
+      const nodes = (stats.json as { nodes: Record<string, { indices: { search: { open_contexts: number } } }> }).nodes
+      const held = Object.values(nodes).reduce((a, n) => a + n.indices.search.open_contexts, 0)
+      return { pits, scrolls: pits === 0 ? held : 0 }
     }
   }
   const held = (server: typeof es) => async () => ({ pits: server.openPits(), scrolls: server.openScrolls() })
