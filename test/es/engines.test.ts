@@ -83,6 +83,14 @@ t.test('OpenSearch 2.19, no sort: a scroll in index order, every id once, cleare
   t.equal(server.openScrolls(), 0, 'every slice cleared')
 })
 
+t.test('a sliced scroll stopped by --limit clears every slice, also one whose first page was still on its way', async (t) => {
+  const server = await openSearch(t)
+  server.faults.latencyMs = 30
+  const r = await read(server, { slices: 3, limit: 150 })
+  t.equal(r.ids.length, 150)
+  t.equal(server.openScrolls(), 0, 'no scroll left open')
+})
+
 t.test('OpenSearch 2.19 with --sort: PIT ended by _index,_id; exact, closed', async (t) => {
   const server = await openSearch(t)
   const r = await read(server, { sort: ['group:desc'] })
