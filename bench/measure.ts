@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const BIN = join(ROOT, 'dist', 'bin')
+/** The binaries measured; ESPIPE_BENCH_DIST points at another build (an older one, for before/after). */
+export const BIN = join(process.env.ESPIPE_BENCH_DIST ?? join(ROOT, 'dist'), 'bin')
 
 export interface Measurement { seconds: number, rssMb: number[] }
 
@@ -50,9 +51,12 @@ export function row (cells: Array<string | number>): string {
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
-/** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
-export async function startEsServerProcess (docs: number, index: string): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * The project's Elasticsearch-compatible test server as its own process, seeded with `docs`
+ * generated documents; `latencyMs` delays each of its responses (a page that takes that long).
+ */
+export async function startEsServerProcess (docs: number, index: string, latencyMs = 0): Promise<{ url: string, stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(latencyMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
