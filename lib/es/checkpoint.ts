@@ -1,5 +1,5 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
+import { readStateFile, writeStateFile, writtenLinesOutput } from '../core/checkpoint.js'
 import { EspipeError } from '../core/errors.js'
 
 export interface SliceCursor {
@@ -24,31 +24,17 @@ export interface CheckpointState {
 }
 
 export function loadCheckpoint (file: string): CheckpointState | undefined {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
+  const state = readStateFile(file) as CheckpointState | undefined
+  if (state === undefined) return undefined
+  if (state === null || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') {
+    throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (not an es-read checkpoint); delete it to start over`, { context: { file } })
   }
-  try {
-    const state = JSON.parse(text) as CheckpointState
-    if (state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') throw new Error('not an es-read checkpoint')
-    return state
-  } catch (err) {
-    throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (${(err as Error).message}); delete it to start over`, { context: { file } })
-  }
+  return state
 }
 
 /** Written to a temporary file and renamed over the old one, so a kill never leaves half a file. */
 export function saveCheckpoint (file: string, state: CheckpointState): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  try {
-    writeFileSync(tmp, JSON.stringify({ ...state, updated: new Date().toISOString() }) + '\n')
-    renameSync(tmp, file)
-  } catch (err) {
-    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
-  }
+  writeStateFile(file, state)
 }
 
 interface Handed { startLine: number, endLine: number, slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean }
@@ -63,7 +49,6 @@ interface Handed { startLine: number, endLine: number, slice: number, sorts: Rea
 export class CheckpointTracker {
   private readonly queue: Handed[] = []
   private handedLines = 0
-  private writtenLines = 0
   private tracking = false
   private committedLines = 0
   /** Nothing is saved before a state was loaded or made: a file must always name a real PIT. */
@@ -139,30 +124,9 @@ export class CheckpointTracker {
   /** Wraps the final output (stdout): counts the lines actually written and commits their pages. */
   output (out: NodeJS.WritableStream): Writable {
     this.tracking = true
-    return new Writable({
-      write: (chunk: Buffer | string, _enc, done) => {
-        out.write(chunk, (err?: Error | null) => {
-          if (err != null) return done(err)
-          const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1')
-          let n = 0
-          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++
-          this.writtenLines += n
-          try {
-            this.commit(this.writtenLines)
-          } catch (e) {
-            return done(e as Error)
-          }
-          done()
-        })
-      },
-      final: (done) => {
-        try {
-          this.close()
-          done()
-        } catch (e) {
-          done(e as Error)
-        }
-      }
+    return writtenLinesOutput(out, {
+      written: (lines) => this.commit(lines),
+      end: () => this.close()
     })
   }
 }
