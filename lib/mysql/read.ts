@@ -21,6 +21,7 @@ import { parseTableName, quoteServerName } from './identifiers.js'
 import type { OrderColumn, PageQuery, SliceRange } from './paging.js'
 import { describeRange, pageSql, rangeConditions, sliceRanges } from './paging.js'
 import { checkSelect } from './query.js'
+import { LineBuffer } from './line-buffer.js'
 import { RowFormat } from './rows.js'
 import type { ReadSource } from './source.js'
 import { describeQuery, describeTable } from './source.js'
@@ -76,6 +77,9 @@ interface SliceReader {
   conn?: Connection
   /** Cursor ([since, key…]) of the last row handed downstream. */
   after?: string[]
+  /** That row's bytes and its cursor values' spans, when its cursor is worked out only when needed (no checkpoint, a key known unique). */
+  lastSrc?: Buffer
+  lastSpans: Int32Array
   running: boolean
   paused: boolean
   done: boolean
@@ -123,9 +127,12 @@ export class MysqlReader extends Readable {
   private reached = false
   private paged = false
   private uniqueChecked = false
+  /** Each row's cursor is needed (checkpoint, uniqueness check), not only the page's last. */
+  private rowCursors = false
   private releasing: Promise<void> | undefined
-  /** Text mode: lines waiting to be pushed as one chunk (at the end of the socket read that brought them). */
-  private pending = ''
+  /** Lines being written: pushed as chunks of whole lines (ndjson) or one by one. */
+  private readonly out = new LineBuffer()
+  private flushQueued = false
   private eof = false
   /** Counted locally and added to the stats in bulk: a Map update per row is measurable. */
   private readCount = 0
@@ -209,7 +216,7 @@ export class MysqlReader extends Readable {
 
   private async start (): Promise<void> {
     const first = await this.connect()
-    this.slices = [{ index: 0, range: {}, query: { select: '', where: [], order: [] }, conn: first, running: false, paused: false, done: false }]
+    this.slices = [{ index: 0, range: {}, query: { select: '', where: [], order: [] }, conn: first, running: false, paused: false, done: false, lastSpans: new Int32Array(0) }]
     const o = this.o
     const sliced = (o.slices ?? 1) > 1 || o.slice !== undefined
     const pageQuery = o.sinceColumn !== undefined || o.checkpoint !== undefined || sliced
@@ -310,9 +317,11 @@ export class MysqlReader extends Readable {
       after: state?.slices[i]?.after,
       running: false,
       paused: false,
-      done: range.empty === true
+      done: range.empty === true,
+      lastSpans: new Int32Array(2 * order.length)
     }))
     this.uniqueChecked = source.keyFrom !== '--id-column'
+    this.rowCursors = this.checkpoint !== undefined || !this.uniqueChecked
     if (o.consistent === true) await this.beginSnapshot(first)
   }
 
@@ -358,6 +367,7 @@ export class MysqlReader extends Readable {
     s.running = true
     const limit = Math.min(this.batchSize, this.remaining)
     withRetry(async () => {
+      this.settle(s)
       s.conn ??= await this.connect()
       return await this.page(s, this.paged ? pageSql(s.query, s.after, limit) : s.query.select)
     }, this.retry, {
@@ -388,38 +398,63 @@ export class MysqlReader extends Readable {
     })
   }
 
-  /** Streams one statement's rows downstream; resolves with how many came. */
+  /** Works out the cursor of the last row handed on, if it was left for later. */
+  private settle (s: SliceReader): void {
+    if (s.lastSrc === undefined) return
+    const c = (this.format as RowFormat).savedCursor(s.lastSrc, s.lastSpans)
+    if (c === undefined) throw new EspipeError('ER_NULL_KEY', `a cursor column is NULL in a row of ${this.source?.label ?? this.label}: NULLs have no place in the order that pages the read`, { context: this.context })
+    s.after = c
+    s.lastSrc = undefined
+  }
+
+  /**
+   * Streams one statement's rows downstream; resolves with how many came. Each row packet goes
+   * to handleRow as the bytes the server sent (mysql2's row parser is replaced for this query:
+   * building a JavaScript value per column, only to write it out again, cost more than all the
+   * rest). Should mysql2 stop using the parser it is given, its own rows still arrive, one Buffer
+   * per value (typeCast: false), and are handled the same way.
+   */
   private async page (s: SliceReader, sql: string): Promise<number> {
     const conn = s.conn as Connection
     if (s.lost !== undefined) throw s.lost
+    const fmt = this.format as RowFormat
     return await new Promise<number>((resolve, reject) => {
       let rows = 0
       let settled = false
       s.abort = (err) => { if (!settled) { settled = true; reject(err) } }
-      const q = core(conn).query({ sql, rowsAsArray: true })
-      q.on('result', (row: unknown) => {
+      const row = (src: Buffer, off: number): void => {
         rows++
-        if (!this.onRow(s, row as unknown[]) && !s.paused && !this.ending) {
+        if (!this.handleRow(s, src, off) && !s.paused && !this.ending) {
           this.countRows()
           s.paused = true
           conn.pause()
         }
+      }
+      const parser = { next: (packet: { buffer: Buffer, offset: number }): undefined => { row(packet.buffer, packet.offset) } }
+      const q = core(conn).query({ sql, rowsAsArray: true, typeCast: false })
+      Object.defineProperty(q, '_rowParser', { configurable: true, get: () => parser, set: () => {} })
+      q.on('result', (values: Array<Buffer | null> | undefined) => {
+        if (values !== undefined) row(fmt.joinValues(values), -1)
       })
       q.on('error', (err: Error) => { if (!settled) { settled = true; reject(err) } })
       q.on('end', () => { if (!settled) { settled = true; resolve(rows) } })
     })
   }
 
-  /** One row: its line downstream (or a failed record), its cursor noted. Returns whether to go on. */
-  private onRow (s: SliceReader, row: unknown[]): boolean {
+  /** One row (its values' bytes from `off`, or already read into spans if -1): its line downstream, or a failed record; its cursor noted. Returns whether to go on. */
+  private handleRow (s: SliceReader, src: Buffer, off: number): boolean {
     if (this.ending) return false
     const fmt = this.format as RowFormat
     this.readCount++
+    if (off >= 0) fmt.readRow(src, off)
     let cursor: string[] = []
-    if (this.paged) {
-      const c = fmt.cursor(row)
+    if (this.paged && !this.rowCursors) {
+      s.lastSrc = src
+      fmt.saveCursor(s.lastSpans)
+    } else if (this.paged) {
+      const c = fmt.cursor(src)
       if (c === undefined) {
-        this.fail(new EspipeError('ER_NULL_KEY', `column ${fmt.nullCursorColumn(row) ?? ''} is NULL in a row of ${this.source?.label ?? this.label}: NULLs have no place in the order that pages the read; give --id-column naming NOT NULL columns`, { context: this.context }))
+        this.fail(new EspipeError('ER_NULL_KEY', `column ${fmt.nullCursorColumn() ?? ''} is NULL in a row of ${this.source?.label ?? this.label}: NULLs have no place in the order that pages the read; give --id-column naming NOT NULL columns`, { context: this.context }))
         return false
       }
       if (!this.uniqueChecked && s.after !== undefined && c.every((v, i) => v === s.after?.[i])) {
@@ -429,31 +464,41 @@ export class MysqlReader extends Readable {
       cursor = c
       s.after = c
     }
-    let line: string | undefined
+    const out = this.out
+    let more = true
+    const moved = out.reserve(fmt.maxBytes())
+    if (moved !== undefined && !this.eof) more = this.push(moved)
+    let written = true
     try {
-      line = fmt.line(row)
+      fmt.write(out, src)
     } catch (err) {
+      out.rollback()
       if (!(err instanceof ValueError)) { this.fail(err); return false }
+      written = false
       let id: string | undefined
-      try { id = fmt.id(row) } catch {}
+      try { id = fmt.id(src) } catch {}
       try {
-        this.ctx.failures.fail({ record: { ...(this.source?.index === undefined ? {} : { _index: this.source.index }), ...(id === undefined ? {} : { _id: id }), _source: fmt.plain(row) }, code: err.code, message: err.message, context: { ...this.context, _id: id, column: err.column } })
+        this.ctx.failures.fail({ record: { ...(this.source?.index === undefined ? {} : { _index: this.source.index }), ...(id === undefined ? {} : { _id: id }), _source: fmt.plain(src) }, code: err.code, message: err.message, context: { ...this.context, _id: id, column: err.column } })
       } catch (e) {
         this.fail(e)
         return false
       }
     }
-    this.checkpoint?.handed(s.index, cursor, line === undefined ? 0 : 1)
-    if (line === undefined) return true
+    this.checkpoint?.handed(s.index, cursor, written ? 1 : 0)
+    if (!written) return more
     this.emittedCount++
     this.remaining--
-    let more = true
-    if (this.o.ndjson === true) {
-      if (this.pending === '') queueMicrotask(() => { if (!this.flush()) this.demand = false })
-      this.pending += line + '\n'
-      if (this.pending.length >= 65_536) more = this.flush()
-    } else {
-      more = this.push(line)
+    if (this.o.ndjson !== true) {
+      more = this.push(out.takeLine()) && more
+    } else if (out.size >= 65_536) {
+      more = this.flush() && more
+    } else if (!this.flushQueued) {
+      // The lines of one socket read go out as one chunk, once that read is handled.
+      this.flushQueued = true
+      queueMicrotask(() => {
+        this.flushQueued = false
+        if (!this.flush()) this.demand = false
+      })
     }
     if (this.remaining <= 0) {
       this.finish(false)
@@ -466,10 +511,9 @@ export class MysqlReader extends Readable {
   /** Text mode: pushes the lines gathered so far; returns whether the stream wants more. */
   private flush (): boolean {
     this.countRows()
-    if (this.pending === '' || this.eof) return true
-    const chunk = this.pending
-    this.pending = ''
-    return this.push(chunk)
+    if (this.eof) return true
+    const chunk = this.out.take()
+    return chunk === undefined ? true : this.push(chunk)
   }
 
   private countRows (): void {

@@ -2,7 +2,7 @@ import type { Connection, FieldPacket, RowDataPacket } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError } from '../core/errors.js'
 import type { ColumnKind } from './columns.js'
-import { columnKind, pageable } from './columns.js'
+import { columnKind, pageable, zerofilled } from './columns.js'
 import type { TableName } from './identifiers.js'
 import { quoteServerName, quoteTable } from './identifiers.js'
 
@@ -14,6 +14,8 @@ export interface SourceColumn {
   inSource: boolean
   /** Known NOT NULL (tables only; a query's columns are taken as nullable). */
   notNull: boolean
+  /** ZEROFILL: digits come padded with zeros. */
+  zerofill?: boolean
 }
 
 /** What is read and how it can be paged, learned from the server before the first row. */
@@ -117,8 +119,12 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   const expr = (n: string): string => geometry.has(n) ? `ST_AsGeoJSON(${quoteServerName(n)}) AS ${quoteServerName(n)}` : quoteServerName(n)
   const from = quoteTable({ database: table.database, table: table.table })
   const allKinds = new Map<string, ColumnKind>()
+  const zerofill = new Set<string>()
   const probeFields = await probe(conn, `SELECT ${names.map(expr).join(', ')} FROM ${from}`)
-  probeFields.forEach((f, i) => allKinds.set(names[i], geometry.has(names[i]) ? 'json' : columnKind(f)))
+  probeFields.forEach((f, i) => {
+    allKinds.set(names[i], geometry.has(names[i]) ? 'json' : columnKind(f))
+    if (zerofilled(f)) zerofill.add(names[i])
+  })
 
   let chosen = chooseKey(parts, allKinds, notNull)
   if (chosen === undefined && p.ids !== undefined) chosen = { key: p.ids, from: '--id-column' }
@@ -128,7 +134,7 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
     label,
     index: table.table,
     select: `SELECT ${selected.map(expr).join(', ')} FROM ${from}`,
-    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name) })),
+    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name) })),
     key: chosen?.key,
     keyFrom: chosen?.from
   }
@@ -143,10 +149,11 @@ export async function describeQuery (conn: Connection, query: string, opts: Desc
   const names = fields.map((f) => f.name)
   const p = plan(names, opts, label, context)
   const kinds = new Map(fields.map((f) => [f.name, columnKind(f)]))
+  const zerofill = new Set(fields.filter(zerofilled).map((f) => f.name))
   const key = opts.pageQuery ? p.ids : undefined
   const selected = dedupe([...p.source, ...p.extra])
   const inSource = new Set(p.source.map((n) => n.toLowerCase()))
-  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false }))
+  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name) }))
   // Unpaged and whole, the query runs as the user wrote it (its own ORDER BY holds).
   const asWritten = !opts.pageQuery && !opts.filtered && selected.length === names.length && selected.every((n, i) => n === names[i])
   return {

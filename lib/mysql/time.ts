@@ -11,6 +11,8 @@ import { UsageError } from '../core/errors.js'
 export interface TimeFormatter {
   /** The zone as given, for messages and the checkpoint. */
   readonly zone: string
+  /** UTC: the server's text needs only a T and a Z. */
+  readonly utc: boolean
   /** DATETIME text ('2024-01-02 03:04:05.123') → ISO-8601 (no quotes); undefined for a zero date. */
   datetime: (text: string) => string | undefined
   /** TIMESTAMP text in UTC → ISO-8601 in the zone; undefined for a zero date. */
@@ -84,7 +86,7 @@ export function timeFormatter (zone = 'UTC'): TimeFormatter {
   const z = zone.trim()
   if (UTC_NAMES.has(z.toLowerCase())) {
     const iso = (text: string): string | undefined => isZeroDate(text) ? undefined : `${text.slice(0, 10)}T${text.slice(11)}Z`
-    return { zone: z, datetime: iso, timestamp: iso }
+    return { zone: z, utc: true, datetime: iso, timestamp: iso }
   }
   const m = OFFSET.exec(z)
   if (m !== null) {
@@ -93,6 +95,7 @@ export function timeFormatter (zone = 'UTC'): TimeFormatter {
     const suffix = offsetText(minutes)
     return {
       zone: z,
+      utc: false,
       datetime: (text) => isZeroDate(text) ? undefined : `${text.slice(0, 10)}T${text.slice(11)}${suffix}`,
       timestamp: (text) => {
         if (isZeroDate(text)) return undefined
@@ -109,6 +112,7 @@ export function timeFormatter (zone = 'UTC'): TimeFormatter {
   }
   return {
     zone: z,
+    utc: false,
     datetime: (text) => {
       if (isZeroDate(text)) return undefined
       const { ms: wall, fraction } = parseWall(text)

@@ -37,9 +37,8 @@ const COLS: Col[] = [
   { name: 'bu', ddl: 'BIGINT UNSIGNED', text: cast, json: num },
   { name: 'de', ddl: 'DECIMAL(40,10)', text: cast, json: num },
   { name: 'd2', ddl: 'DECIMAL(10,2)', text: cast, json: num },
-  // A binary float is a JavaScript number exactly: its shortest text, as the server's text reads.
-  { name: 'fl', ddl: 'FLOAT', text: cast, json: (s) => String(Number(s)) },
-  { name: 'du', ddl: 'DOUBLE', text: cast, json: (s) => String(Number(s)) },
+  { name: 'fl', ddl: 'FLOAT', text: cast, json: num },
+  { name: 'du', ddl: 'DOUBLE', text: cast, json: num },
   { name: 'bt', ddl: 'BIT(1)', text: (c) => `CAST(${c} + 0 AS CHAR)`, json: num },
   { name: 'b64', ddl: 'BIT(64)', text: (c) => `CAST(${c} + 0 AS CHAR)`, json: num },
   { name: 'ch', ddl: 'CHAR(5)', json: str },
