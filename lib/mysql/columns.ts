@@ -70,6 +70,24 @@ export function columnKind (f: FieldMeta): ColumnKind {
   }
 }
 
+/** A FLOAT (single precision): the server prints it with 6 significant digits, which lose some of its values. */
+export function isFloat32 (f: FieldMeta): boolean {
+  return (f.columnType ?? f.type) === T.FLOAT
+}
+
+/**
+ * The shortest decimal that reads back as the same single-precision float (at most 9 digits), from
+ * the double the server sent for it: 16777216, not the FLOAT text's 16777200; 0.1, not 0.10000000149011612.
+ */
+export function float32Text (double: number): string {
+  const f = Math.fround(double)
+  for (let p = 1; p < 9; p++) {
+    const s = f.toPrecision(p)
+    if (Math.fround(Number(s)) === f) return String(Number(s))
+  }
+  return String(Number(f.toPrecision(9)))
+}
+
 /** ZEROFILL numbers come padded with zeros (00042), which a JSON number cannot start with. */
 export function zerofilled (f: FieldMeta): boolean {
   return (flagsOf(f) & ZEROFILL_FLAG) !== 0
@@ -268,7 +286,7 @@ export function writeJsonText (out: LineBuffer, src: Buffer, a: number, b: numbe
 export const GROWTH = 6
 
 /** The writer for one column's values; each value's JSON form is in the man page. */
-export function byteWriter (kind: ColumnKind, column: string, opts: WriterOptions & { zerofill?: boolean }): ByteWriter {
+export function byteWriter (kind: ColumnKind, column: string, opts: WriterOptions & { zerofill?: boolean, float32?: boolean }): ByteWriter {
   const zero = (out: LineBuffer, src: Buffer, a: number, b: number): void => {
     opts.zeroDate?.(column)
     writeQuotedAscii(out, src, a, b)
@@ -278,6 +296,7 @@ export function byteWriter (kind: ColumnKind, column: string, opts: WriterOption
     case 'int': case 'bigint': case 'decimal': case 'year':
       return opts.zerofill === true || kind === 'year' ? writeUnpadded : copy
     case 'float':
+      if (opts.float32 === true) return (out, src, a, b) => writeAscii(out, float32Text(Number(src.toString('latin1', a, b))))
       return (out, src, a, b) => {
         if (isJsonNumber(src, a, b)) copy(out, src, a, b)
         else writeAscii(out, String(Number(src.toString('latin1', a, b))))

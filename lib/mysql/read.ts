@@ -229,6 +229,9 @@ export class MysqlReader extends Readable {
       throw new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(this.target)}, ${this.label})`, { context: this.context, cause: err })
     }
     this.source = source
+    for (const f of source.roundedFloats ?? []) {
+      this.ctx.logger.warn(`column ${f} is a FLOAT: in a query's result the server rounds it to 6 significant digits; select CAST(${f} AS DOUBLE) (or read the table, which does) to keep every digit`, { column: f })
+    }
     const byName = new Map(source.columns.map((c) => [c.name.toLowerCase(), c]))
     const col = (name: string): OrderColumn => { const c = byName.get(name.toLowerCase()); return { name: c?.name ?? name, kind: c?.kind ?? 'other' } }
     const since = o.sinceColumn === undefined ? undefined : byName.get(o.sinceColumn.toLowerCase())

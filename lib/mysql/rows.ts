@@ -70,7 +70,7 @@ export class RowFormat {
     this.members = []
     columns.forEach((c, i) => {
       if (!c.inSource || i === ci) return
-      this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill }) })
+      this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }) })
     })
     this.growths = Float64Array.from(columns, (c, i) => growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
     this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length, 0) + 64 * (columns.length + 1)

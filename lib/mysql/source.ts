@@ -2,7 +2,7 @@ import type { Connection, FieldPacket, RowDataPacket } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError } from '../core/errors.js'
 import type { ColumnKind } from './columns.js'
-import { columnKind, pageable, zerofilled } from './columns.js'
+import { columnKind, isFloat32, pageable, zerofilled } from './columns.js'
 import type { TableName } from './identifiers.js'
 import { quoteServerName, quoteTable } from './identifiers.js'
 
@@ -16,6 +16,8 @@ export interface SourceColumn {
   notNull: boolean
   /** ZEROFILL: digits come padded with zeros. */
   zerofill?: boolean
+  /** A FLOAT, selected as a DOUBLE: the server's text of a FLOAT has 6 digits, too few to tell all its values apart. */
+  float32?: boolean
 }
 
 /** What is read and how it can be paged, learned from the server before the first row. */
@@ -31,6 +33,8 @@ export interface ReadSource {
   key?: string[]
   /** Where the key comes from, for messages. */
   keyFrom?: string
+  /** FLOAT columns of a query run as written: the server sends them rounded to 6 digits. */
+  roundedFloats?: string[]
 }
 
 export interface DescribeOptions {
@@ -120,11 +124,14 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   const from = quoteTable({ database: table.database, table: table.table })
   const allKinds = new Map<string, ColumnKind>()
   const zerofill = new Set<string>()
+  const float32 = new Set<string>()
   const probeFields = await probe(conn, `SELECT ${names.map(expr).join(', ')} FROM ${from}`)
   probeFields.forEach((f, i) => {
     allKinds.set(names[i], geometry.has(names[i]) ? 'json' : columnKind(f))
     if (zerofilled(f)) zerofill.add(names[i])
+    if (isFloat32(f)) float32.add(names[i])
   })
+  const select = (n: string): string => float32.has(n) ? `(${quoteServerName(n)} + 0e0) AS ${quoteServerName(n)}` : expr(n)
 
   let chosen = chooseKey(parts, allKinds, notNull)
   if (chosen === undefined && p.ids !== undefined) chosen = { key: p.ids, from: '--id-column' }
@@ -133,8 +140,8 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   return {
     label,
     index: table.table,
-    select: `SELECT ${selected.map(expr).join(', ')} FROM ${from}`,
-    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name) })),
+    select: `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
+    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) })),
     key: chosen?.key,
     keyFrom: chosen?.from
   }
@@ -150,17 +157,21 @@ export async function describeQuery (conn: Connection, query: string, opts: Desc
   const p = plan(names, opts, label, context)
   const kinds = new Map(fields.map((f) => [f.name, columnKind(f)]))
   const zerofill = new Set(fields.filter(zerofilled).map((f) => f.name))
+  const float32 = new Set(fields.filter(isFloat32).map((f) => f.name))
   const key = opts.pageQuery ? p.ids : undefined
   const selected = dedupe([...p.source, ...p.extra])
   const inSource = new Set(p.source.map((n) => n.toLowerCase()))
-  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name) }))
   // Unpaged and whole, the query runs as the user wrote it (its own ORDER BY holds).
   const asWritten = !opts.pageQuery && !opts.filtered && selected.length === names.length && selected.every((n, i) => n === names[i])
+  if (asWritten) float32.clear()
+  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name) }))
+  const select = (n: string): string => float32.has(n) ? `(${quoteServerName(n)} + 0e0) AS ${quoteServerName(n)}` : quoteServerName(n)
   return {
     label,
-    select: asWritten ? query : `SELECT ${selected.map(quoteServerName).join(', ')} FROM ${from}`,
+    select: asWritten ? query : `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
     columns,
     key,
-    keyFrom: key === undefined ? undefined : '--id-column'
+    keyFrom: key === undefined ? undefined : '--id-column',
+    roundedFloats: asWritten ? fields.filter(isFloat32).map((f) => f.name) : []
   }
 }
