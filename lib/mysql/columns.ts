@@ -137,7 +137,7 @@ const HEX = '0123456789abcdef'
 const SHORT_ESCAPES: Record<number, number> = { 0x08: 0x62, 0x09: 0x74, 0x0a: 0x6e, 0x0c: 0x66, 0x0d: 0x72 } // \b \t \n \f \r
 
 /** Copies bytes; a loop beats a native call for the short values most columns hold. */
-function copy (out: LineBuffer, src: Buffer, a: number, b: number): void {
+export function copy (out: LineBuffer, src: Buffer, a: number, b: number): void {
   const buf = out.buf
   let pos = out.pos
   if (b - a < 48) {
@@ -149,16 +149,39 @@ function copy (out: LineBuffer, src: Buffer, a: number, b: number): void {
   out.pos = pos
 }
 
+let viewOf: Buffer | undefined
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+
+/**
+ * Where the first byte JSON must escape (a control, " or \\) is in src[a, b), or b. Four bytes
+ * at a time (bit tricks on a 32-bit word: a byte below 0x20, or equal to 0x22 or 0x5c, sets its
+ * high bit), which is about three times faster than a byte loop on long text.
+ */
+function firstToEscape (src: Buffer, a: number, b: number): number {
+  if (viewOf !== src) {
+    viewOf = src
+    view = new DataView(src.buffer, src.byteOffset, src.length)
+  }
+  let i = a
+  for (; i + 4 <= b; i += 4) {
+    const x = view.getUint32(i, true)
+    const q = x ^ 0x22222222
+    const s = x ^ 0x5c5c5c5c
+    if (((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) !== 0) break
+  }
+  for (; i < b; i++) {
+    const c = src[i]
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return i
+  }
+  return b
+}
+
 /**
  * UTF-8 bytes as a JSON string, escaped exactly as JSON.stringify escapes (\" \\ \b \t \n \f \r,
  * other controls as \u00xx); bytes of multi-byte characters are all >= 0x80 and pass as they are.
  */
 export function writeJsonString (out: LineBuffer, src: Buffer, a: number, b: number): void {
-  let i = a
-  for (; i < b; i++) {
-    const c = src[i]
-    if (c < 0x20 || c === QUOTE || c === BACKSLASH) break
-  }
+  let i = firstToEscape(src, a, b)
   out.buf[out.pos++] = QUOTE
   copy(out, src, a, i)
   if (i < b) {

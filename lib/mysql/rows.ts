@@ -1,5 +1,5 @@
 import type { ByteWriter, ColumnKind, WriterOptions } from './columns.js'
-import { ValueError, byteWriter, idWriter, partText, plainValue, quoteJson, writeJsonText } from './columns.js'
+import { ValueError, byteWriter, copy, idWriter, partText, plainValue, quoteJson, writeJsonText } from './columns.js'
 import type { LineBuffer } from './line-buffer.js'
 import type { SourceColumn } from './source.js'
 
@@ -110,8 +110,7 @@ export class RowFormat {
   /** Writes the row's line (with its newline); throws ValueError, leaving the line unfinished (roll it back). */
   write (out: LineBuffer, src: Buffer): void {
     const spans = this.spans
-    out.buf.set(this.head, out.pos)
-    out.pos += this.head.length
+    copy(out, this.head, 0, this.head.length)
     if (this.idWrite !== undefined) {
       const { at, name } = this.ids[0]
       const a = spans[2 * at]
@@ -120,8 +119,7 @@ export class RowFormat {
     } else if (this.ids.length > 0) {
       out.pos += out.buf.write(quoteJson(this.id(src) as string), out.pos, 'utf8')
     }
-    out.buf.set(this.sourceKey, out.pos)
-    out.pos += this.sourceKey.length
+    copy(out, this.sourceKey, 0, this.sourceKey.length)
     if (this.content !== undefined) {
       const { at, name, trusted } = this.content
       const a = spans[2 * at]
@@ -132,12 +130,10 @@ export class RowFormat {
       if (members.length === 0) out.buf[out.pos++] = 0x7b // {
       for (let i = 0; i < members.length; i++) {
         const m = members[i]
-        out.buf.set(m.key, out.pos)
-        out.pos += m.key.length
+        copy(out, m.key, 0, m.key.length)
         const a = spans[2 * m.at]
         if (a < 0) {
-          out.buf.set(NULL, out.pos)
-          out.pos += 4
+          copy(out, NULL, 0, 4)
         } else {
           m.write(out, src, a, spans[2 * m.at + 1])
         }

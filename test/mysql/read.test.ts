@@ -8,7 +8,8 @@ import { createContext } from '../../lib/core/context.js'
 import { EspipeError, UsageError } from '../../lib/core/errors.js'
 import { Logger } from '../../lib/core/events.js'
 import { loadReadState } from '../../lib/mysql/checkpoint.js'
-import { sqlLiteral } from '../../lib/mysql/columns.js'
+import { sqlLiteral, writeJsonString } from '../../lib/mysql/columns.js'
+import { LineBuffer } from '../../lib/mysql/line-buffer.js'
 import { checkSelect } from '../../lib/mysql/query.js'
 import { MYSQL_READ_COUNTERS, mysqlRead } from '../../lib/mysql/read.js'
 import type { MysqlReadOptions, MysqlReader } from '../../lib/mysql/read.js'
@@ -77,6 +78,27 @@ t.test('ids and cursor literals: composite ids split back; nothing from a cursor
   t.throws(() => sqlLiteral('json', '{}'), /invalid json cursor value/)
   t.throws(() => timeFormatter('+15:00'), UsageError)
   t.equal(timeFormatter('-00:00').timestamp('2024-01-01 00:00:00'), '2024-01-01T00:00:00Z')
+})
+
+t.test('strings escaped from their UTF-8 bytes exactly as JSON.stringify escapes them', async (t) => {
+  const samples: string[] = ['', 'plain', 'é 𝄞 😀 \u2028\u2029 ü', '\u007f\u0080\u00ff']
+  // Every character JSON escapes, at every offset of a 4-byte word, in strings of several lengths.
+  for (let c = 0; c < 0x20; c++) samples.push(String.fromCharCode(c))
+  for (const special of ['"', '\\', '\n', '\u0001', '\u001f']) {
+    for (let len = 1; len <= 13; len++) {
+      for (let at = 0; at < len; at++) samples.push('a'.repeat(at) + special + 'é'.repeat(len - at - 1))
+    }
+  }
+  samples.push('x'.repeat(1000) + '"' + 'y'.repeat(999), 'z'.repeat(4096))
+  let same = 0
+  for (const sample of samples) {
+    const bytes = Buffer.from('pad' + sample + 'tail', 'utf8')
+    const out = new LineBuffer()
+    writeJsonString(out, bytes, 3, bytes.length - 4)
+    if (out.buf.toString('utf8', 0, out.pos) === JSON.stringify(sample)) same++
+    else t.fail(`differs for ${JSON.stringify(sample)}`)
+  }
+  t.equal(same, samples.length, `${samples.length} strings`)
 })
 
 t.test('records one string each by default; NDJSON text chunks with ndjson', async (t) => {
