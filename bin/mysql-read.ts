@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lib/core/young-generation.js'
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { parseDuration } from '../lib/core/retry.js'
 import { parseSliceOption } from '../lib/core/slice.js'
