@@ -65,6 +65,12 @@ export interface MysqlReadOptions {
    * per record: what the binary writes to stdout, without a stream step per record.
    */
   ndjson?: boolean
+  /**
+   * Read each row from its packet's bytes (the default, and the fast way); false takes mysql2's
+   * own rows, one Buffer per value, as happens by itself should mysql2 stop using the row
+   * parser it is given.
+   */
+  packetRows?: boolean
   retry?: RetryPolicy
   context?: StageContext
 }
@@ -435,7 +441,7 @@ export class MysqlReader extends Readable {
       }
       const parser = { next: (packet: { buffer: Buffer, offset: number }): undefined => { row(packet.buffer, packet.offset) } }
       const q = core(conn).query({ sql, rowsAsArray: true, typeCast: false })
-      Object.defineProperty(q, '_rowParser', { configurable: true, get: () => parser, set: () => {} })
+      if (this.o.packetRows !== false) Object.defineProperty(q, '_rowParser', { configurable: true, get: () => parser, set: () => {} })
       q.on('result', (values: Array<Buffer | null> | undefined) => {
         if (values !== undefined) row(fmt.joinValues(values), -1)
       })

@@ -4,6 +4,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
+import { createContext } from '../../lib/core/context.js'
+import { MYSQL_READ_COUNTERS, mysqlRead } from '../../lib/mysql/read.js'
 import { lines, runShell, scratchDir } from '../helpers/run.js'
 import { testDatabase } from '../helpers/mysql.js'
 
@@ -100,6 +102,18 @@ t.test('mysql-read | jsonl-write: every type, byte for byte what the server says
   const want = await expectedLines()
   t.equal(got.length, want.length, 'one line per row')
   for (let i = 0; i < want.length; i++) t.equal(got[i], want[i], `row ${i + 1}`)
+})
+
+t.test('rows taken from mysql2 (one Buffer per value) are written the same as rows read from their packets', async (t) => {
+  const read = async (packetRows: boolean): Promise<string> => {
+    const chunks: Buffer[] = []
+    const ctx = createContext({ tool: 'mysql-read', counters: MYSQL_READ_COUNTERS, quiet: true })
+    for await (const c of mysqlRead({ connection: { url: db.url }, table: 'types', ndjson: true, packetRows, context: ctx })) chunks.push(c as Buffer)
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  const fromPackets = await read(true)
+  t.equal(lines(fromPackets).length, ROWS.length)
+  t.equal(await read(false), fromPackets)
 })
 
 t.test('mysql-read | mysql-write into a copy: SQL finds every value of every column in it', async (t) => {
