@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { EspipeError } from './errors.js'
 
@@ -7,7 +7,7 @@ import { EspipeError } from './errors.js'
  * the cursor in it moves only once the lines it covers are out of the process.
  */
 
-/** The parsed file, or undefined when there is none yet (a missing or empty file means "start fresh"). */
+/** The parsed file, or undefined when there is none yet: a missing or empty file (`touch`, `mktemp`, `: > file`) means "start fresh". */
 export function readStateFile (file: string): unknown {
   let text: string
   try {
@@ -21,6 +21,24 @@ export function readStateFile (file: string): unknown {
     return JSON.parse(text) as unknown
   } catch (err) {
     throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (${(err as Error).message}); delete it to start over`, { context: { file } })
+  }
+}
+
+/**
+ * Fails now, before any work, when the checkpoint could not be saved: its directory is missing
+ * or not writable, or the name is a directory. Tries what saving does (a temporary file beside
+ * it), so permissions, read-only mounts and a full disk show up alike.
+ */
+export function checkStateFileWritable (file: string): void {
+  const tmp = `${file}.tmp-${process.pid}`
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
+      throw Object.assign(new Error(`EISDIR: ${file} is a directory`), { code: 'EISDIR' })
+    }
+    writeFileSync(tmp, '')
+    rmSync(tmp)
+  } catch (err) {
+    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
   }
 }
 

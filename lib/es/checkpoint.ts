@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import { readStateFile, writeStateFile, writtenLinesOutput } from '../core/checkpoint.js'
+import { checkStateFileWritable, readStateFile, writeStateFile, writtenLinesOutput } from '../core/checkpoint.js'
 import { EspipeError } from '../core/errors.js'
 
 export interface SliceCursor {
@@ -32,6 +32,9 @@ export function loadCheckpoint (file: string): CheckpointState | undefined {
   return state
 }
 
+/** Fails now, before any work, when the checkpoint could not be saved (see checkStateFileWritable). */
+export const checkCheckpointWritable = checkStateFileWritable
+
 /** Written to a temporary file and renamed over the old one, so a kill never leaves half a file. */
 export function saveCheckpoint (file: string, state: CheckpointState): void {
   writeStateFile(file, state)
@@ -53,6 +56,9 @@ export class CheckpointTracker {
   private committedLines = 0
   /** Nothing is saved before a state was loaded or made: a file must always name a real PIT. */
   private active = false
+  /** The PIT id the file held after the last save that worked. */
+  private savedPit: string | undefined
+  private saveFailed = false
 
   constructor (readonly file: string, private state: CheckpointState, private readonly currentPit: () => string) {}
 
@@ -118,7 +124,28 @@ export class CheckpointTracker {
   save (): void {
     if (!this.active) return
     this.state.pitId = this.currentPit()
-    saveCheckpoint(this.file, this.state)
+    try {
+      saveCheckpoint(this.file, this.state)
+    } catch (err) {
+      this.saveFailed = true
+      throw err
+    }
+    this.savedPit = this.state.pitId
+    this.saveFailed = false
+  }
+
+  /**
+   * Whether the file names this read's point in time, so a rerun can resume with it. After a
+   * failed save the file is read back: gone (its directory removed) means no.
+   */
+  namesPit (): boolean {
+    if (this.savedPit === undefined) return false
+    if (!this.saveFailed) return true
+    try {
+      return loadCheckpoint(this.file)?.pitId === this.savedPit
+    } catch {
+      return false
+    }
   }
 
   /** Wraps the final output (stdout): counts the lines actually written and commits their pages. */

@@ -1,13 +1,15 @@
 import { Client, HttpConnection } from '@elastic/elasticsearch'
 import type { ClientOptions } from '@elastic/elasticsearch'
 import { readFileSync } from 'node:fs'
+import type { ClientRequest, RequestOptions } from 'node:http'
 import type { Readable } from 'node:stream'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import type { StageContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import type { EsWhere } from './errors.js'
-import { responseError, transportError } from './errors.js'
+import { EsRequestError, describeHttpAnswer, notElasticsearch, responseError, transportError } from './errors.js'
 import { maskUrl } from '../core/mask.js'
+import { identifyPeer } from '../core/peer.js'
 
 /** How to reach and authenticate to a cluster (flags and ES_* environment variables). */
 export interface EsConnectionOptions {
@@ -29,25 +31,57 @@ export const DEFAULT_ES_URL = 'http://localhost:9200'
 
 /**
  * The original tool took a search URL (`--es_url http://host:9200/idx/_search`): split it into
- * the node URL and the index named in its path.
+ * the node URL and the index named in its path. Of a query string, `q=` (a Lucene query, as
+ * Elasticsearch reads it there) is returned to be honoured; anything else is refused rather
+ * than dropped, since the search it describes is not the one es-read would run. `option` is
+ * the name messages give the URL (`--es_url`, `ES_URL`).
  */
-export function splitSearchUrl (url: string): { node: string, index?: string } {
+export function splitSearchUrl (url: string, option = '--url'): { node: string, index?: string, q?: string } {
   let u: URL
   try {
     u = new URL(url)
   } catch {
-    throw new UsageError(`invalid value for --url: '${maskUrl(url)}' is not a URL`)
+    throw new UsageError(`invalid value for ${option}: '${maskUrl(url)}' is not a URL`)
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid value for --url: '${maskUrl(url)}' (http or https)`)
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid value for ${option}: '${maskUrl(url)}' (http or https)`)
   const parts = u.pathname.split('/').filter((p) => p !== '')
   let index: string | undefined
   if (parts.length > 0 && parts[parts.length - 1] === '_search') {
     parts.pop()
     if (parts.length > 0) index = decodeURIComponent(parts.pop() as string)
   }
+  const others = [...new Set([...u.searchParams.keys()].filter((k) => k !== 'q'))]
+  if (others.length > 0) throw new UsageError(`${option} has a query string es-read does not follow: ${others.join(', ')} (only q= is taken; use es-read's options, e.g. --limit, --size)`)
+  const q = u.searchParams.get('q') ?? undefined
   u.pathname = '/' + parts.join('/')
   u.search = ''
-  return { node: u.toString().replace(/\/$/, ''), index }
+  u.hash = ''
+  return { node: u.toString().replace(/\/$/, ''), index, q: q === '' ? undefined : q }
+}
+
+/**
+ * node:http's connection, except that an answer that is not HTTP at all fails the request.
+ * The transport ignores the HTTP parser's "Expected HTTP/" error (it can follow the response
+ * to a HEAD), so against a port that speaks another protocol first (MySQL's 3306) the request
+ * never settled and the process ended with status 13 and no word.
+ */
+class StrictHttpConnection extends HttpConnection {
+  constructor (opts: ConstructorParameters<typeof HttpConnection>[0]) {
+    super(opts)
+    const make = this.makeRequest as unknown as (params: RequestOptions) => ClientRequest
+    const strict = (params: RequestOptions): ClientRequest => {
+      const req = make(params)
+      if (params.method !== 'HEAD') {
+        req.prependListener('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'HPE_INVALID_CONSTANT') return
+          err.code = 'ENOTHTTP'
+          err.message = `ENOTHTTP: the answer is not HTTP (${err.message})`
+        })
+      }
+      return req
+    }
+    this.makeRequest = strict as unknown as typeof this.makeRequest
+  }
 }
 
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
@@ -62,6 +96,10 @@ export class EsConnection {
   readonly client: Client
   /** The node as printed in messages: password masked. */
   readonly host: string
+  /** The node's URL (not for messages: it may hold a password). */
+  private readonly node: URL | undefined
+  /** Whether any HTTP answer came from the node: a reset after that is not a wrong scheme. */
+  private answered = false
 
   constructor (opts: EsConnectionOptions, ctx?: StageContext) {
     const url = opts.url ?? DEFAULT_ES_URL
@@ -74,7 +112,7 @@ export class EsConnection {
       sniffOnStart: false,
       // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
       // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
-      Connection: HttpConnection
+      Connection: StrictHttpConnection
     }
     if (opts.cloudId !== undefined) {
       options.cloud = { id: opts.cloudId }
@@ -89,6 +127,7 @@ export class EsConnection {
       if (parsed.password !== '') masker?.add(decodeURIComponent(parsed.password))
       options.node = url
       this.host = maskUrl(url)
+      this.node = parsed
     }
     if (opts.apiKey !== undefined) {
       const k = opts.apiKey
@@ -133,10 +172,12 @@ export class EsConnection {
     } catch (err) {
       if ((err as Error).name === 'RequestAbortedError') throw err
       if ((err as Error).name === 'ProductNotSupportedError') {
-        throw new EspipeError('ES_NOT_ELASTICSEARCH', `${where.host} did not answer as Elasticsearch (no x-elastic-product header)`, { context: { host: where.host } })
+        const meta = (err as { meta?: { statusCode?: number, headers?: Record<string, unknown> } }).meta
+        throw notElasticsearch(where, `it answered the request to ${what} with ${meta?.statusCode ?? 'a success'} from ${describeHttpAnswer(meta?.headers ?? {})} and no X-Elastic-Product header`, meta?.statusCode)
       }
-      throw transportError(err, where, what)
+      throw await this.diagnose(err, where, what)
     }
+    this.answered = true
     const encoding = String(headers['content-encoding'] ?? '')
     const compressed = encoding.includes('gzip') || encoding.includes('deflate')
     // Decoded as it arrives: a page is then one string, without an extra Buffer copy of it.
@@ -162,8 +203,38 @@ export class EsConnection {
       const bytes = Buffer.concat(chunks)
       text = (encoding.includes('gzip') ? gunzipSync(bytes) : inflateSync(bytes)).toString('utf8')
     }
-    if (status >= 400) throw responseError(status, text, where, what)
+    if (status >= 400) throw responseError(status, text, where, what, headers)
+    const type = headers['content-type']
+    if (typeof type === 'string' && !/json/i.test(type)) {
+      throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, text)}`, { status, stage: 'final', where })
+    }
     return { status, text }
+  }
+
+  /**
+   * A connection failure, named by what answered when that says more than the error: a port
+   * that is not HTTP, https to a plain HTTP port, http to a TLS port. Those are final (a retry
+   * would get the same); anything else keeps transportError's retry stage.
+   */
+  private async diagnose (err: unknown, where: EsWhere, what: string): Promise<EsRequestError> {
+    const base = transportError(err, where, what)
+    const u = this.node
+    if (u === undefined) return base
+    const msg = (err as Error).message ?? ''
+    const notHttp = /ENOTHTTP|Parse Error/.test(msg)
+    const tlsToPlain = u.protocol === 'https:' && /wrong version number|packet length too long|unknown protocol|ERR_SSL|EPROTO/i.test(msg)
+    const plainToTls = u.protocol === 'http:' && !this.answered && /socket hang up|ECONNRESET/.test(msg)
+    if (!notHttp && !tlsToPlain && !plainToTls) return base
+    const port = Number(u.port !== '' ? u.port : u.protocol === 'https:' ? 443 : 80)
+    const peer = await identifyPeer(u.hostname.replace(/^\[|\]$/g, ''), port)
+    const final = (code: string, message: string): EsRequestError => new EsRequestError(code, message, { stage: 'final', where, cause: err })
+    if (notHttp) return final('ENOTHTTP', `${where.host} does not speak HTTP: it is ${peer?.description ?? 'some other service'}; check the port of --url (Elasticsearch listens on 9200)`)
+    if (tlsToPlain) {
+      if (peer?.protocol === 'http') return final('ES_WRONG_SCHEME', `${where.host} does not speak TLS: it is ${peer.description}; use http://`)
+      return final('EPROTO', `${where.host} does not speak TLS (${/wrong version number|packet length too long|unknown protocol/i.exec(msg)?.[0] ?? 'handshake failed'}): it is ${peer?.description ?? 'some other service'}; check the scheme and port of --url`)
+    }
+    if (peer?.protocol === 'tls') return final('ES_WRONG_SCHEME', `${where.host} speaks TLS${peer.detail !== undefined ? ` (${peer.detail})` : ''}: use https://`)
+    return base
   }
 
   async close (): Promise<void> {

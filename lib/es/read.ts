@@ -3,7 +3,7 @@ import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import type { CheckpointState } from './checkpoint.js'
-import { CheckpointTracker, loadCheckpoint } from './checkpoint.js'
+import { CheckpointTracker, checkCheckpointWritable, loadCheckpoint } from './checkpoint.js'
 import type { EsConnectionOptions } from './client.js'
 import { EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
@@ -111,6 +111,7 @@ export class EsReader extends Readable {
     this.where = { host: this.conn.host, index: opts.index }
     this.checkpointFile = opts.checkpoint
     if (opts.checkpoint !== undefined) {
+      checkCheckpointWritable(opts.checkpoint)
       this.checkpoint = new CheckpointTracker(opts.checkpoint, this.freshState(''), () => this.session?.id ?? '')
     }
     this.ctx.onCleanup(async () => await this.release())
@@ -337,7 +338,7 @@ export class EsReader extends Readable {
   async release (): Promise<void> {
     this.releasing ??= (async () => {
       const complete = this.pagers.length > 0 && this.pagers.every((p) => p.done)
-      const keep = this.checkpoint !== undefined && !complete && this.session !== undefined
+      const keep = this.checkpoint !== undefined && !complete && this.session !== undefined && this.checkpoint.namesPit()
       const results = await Promise.allSettled([
         ...this.pagers.map(async (p) => await p.release()),
         keep ? Promise.resolve() : this.session?.close()

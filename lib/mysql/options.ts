@@ -11,7 +11,7 @@ export const MYSQL_CONNECTION_FLAGS: FlagSpecs = {
   host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
   port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
   user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-  password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD' },
+  password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
   database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
   socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
   sslCa: { type: 'string', aliases: ['ssl_ca'] },

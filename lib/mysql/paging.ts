@@ -1,6 +1,6 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise'
-import type { ColumnKind } from './columns.js'
-import { cursorText, sqlLiteral } from './columns.js'
+import type { ColumnKind } from './values.js'
+import { cursorText, sqlLiteral } from './values.js'
 import { quoteServerName } from './identifiers.js'
 
 /**

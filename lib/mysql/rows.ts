@@ -1,5 +1,5 @@
-import type { ByteWriter, ColumnKind, WriterOptions } from './columns.js'
-import { ValueError, byteWriter, copy, idWriter, partText, plainValue, quoteJson, writeJsonText } from './columns.js'
+import type { ByteWriter, ColumnKind, WriterOptions } from './values.js'
+import { ValueError, byteWriter, copy, idWriter, partText, plainValue, quoteJson, writeJsonText } from './values.js'
 import type { LineBuffer } from './line-buffer.js'
 import type { SourceColumn } from './source.js'
 

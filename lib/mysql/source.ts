@@ -1,8 +1,8 @@
 import type { Connection, FieldPacket, RowDataPacket } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError } from '../core/errors.js'
-import type { ColumnKind } from './columns.js'
-import { columnKind, isFloat32, pageable, zerofilled } from './columns.js'
+import type { ColumnKind } from './values.js'
+import { columnKind, isFloat32, pageable, zerofilled } from './values.js'
 import type { TableName } from './identifiers.js'
 import { quoteServerName, quoteTable } from './identifiers.js'
 

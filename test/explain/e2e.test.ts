@@ -67,7 +67,7 @@ const urlFor = (database: string, change: (u: URL) => void = () => {}): string =
 const admin = await mysql.createConnection({ uri: base.toString() })
 await admin.query(`DROP DATABASE IF EXISTS \`${db}\``)
 await admin.query(`CREATE DATABASE \`${db}\``)
-await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(255) PRIMARY KEY, name VARCHAR(3))`)
+await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(255) COLLATE utf8mb4_nopad_bin PRIMARY KEY, name VARCHAR(3))`)
 t.teardown(async () => {
   await admin.query(`DROP DATABASE IF EXISTS \`${db}\``)
   await admin.end()
