@@ -1,4 +1,4 @@
-import { Client, HttpConnection } from '@elastic/elasticsearch'
+import { Client, HttpConnection, SniffingTransport } from '@elastic/elasticsearch'
 import type { ClientOptions } from '@elastic/elasticsearch'
 import { readFileSync } from 'node:fs'
 import type { ClientRequest, RequestOptions } from 'node:http'
@@ -85,8 +85,36 @@ class StrictHttpConnection extends HttpConnection {
 }
 
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
+/** What OpenSearch and Elasticsearch 7 understand (OpenSearch answers the vendored type with 406). */
+const PLAIN_JSON = 'application/json'
 
 export interface RawResponse { status: number, text: string }
+
+/** Which engine answers, from `GET /`. */
+export interface ClusterInfo {
+  distribution: 'elasticsearch' | 'opensearch'
+  /** `version.number`; undefined when `GET /` was forbidden to this user. */
+  version?: string
+}
+
+/** Whether `version` is at least `major.minor` (an unknown version is not). */
+export function versionAtLeast (version: string | undefined, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '')
+  if (m === null) return false
+  const [a, b] = [Number(m[1]), Number(m[2])]
+  return a > major || (a === major && b >= minor)
+}
+
+/**
+ * The client's transport without its product check (which rejects every 2xx answer lacking
+ * `x-elastic-product: Elasticsearch`, so every OpenSearch cluster): EsConnection.identify asks
+ * `GET /` once instead, and one code path above serves both engines.
+ */
+class AnyEngineTransport extends SniffingTransport {
+  constructor (opts: ConstructorParameters<typeof SniffingTransport>[0]) {
+    super({ ...opts, productCheck: undefined })
+  }
+}
 
 /**
  * One cluster connection: the real client with its own retries switched off (es-read decides
@@ -100,6 +128,8 @@ export class EsConnection {
   private readonly node: URL | undefined
   /** Whether any HTTP answer came from the node: a reset after that is not a wrong scheme. */
   private answered = false
+  private mediaType = JSON_TYPE
+  private identified: Promise<ClusterInfo> | undefined
 
   constructor (opts: EsConnectionOptions, ctx?: StageContext) {
     const url = opts.url ?? DEFAULT_ES_URL
@@ -112,7 +142,8 @@ export class EsConnection {
       sniffOnStart: false,
       // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
       // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
-      Connection: StrictHttpConnection
+      Connection: StrictHttpConnection,
+      Transport: AnyEngineTransport
     }
     if (opts.cloudId !== undefined) {
       options.cloud = { id: opts.cloudId }
@@ -153,6 +184,61 @@ export class EsConnection {
   }
 
   /**
+   * Asks `GET /` which engine this is (once; later calls share the answer) and speaks its
+   * dialect from then on: plain JSON media types for OpenSearch and Elasticsearch 7. A server
+   * that is neither fails here, before any search. A user forbidden `GET /` (403) on a cluster
+   * that is not Elasticsearch is taken as OpenSearch of unknown version.
+   */
+  async identify (where: EsWhere, signal?: AbortSignal): Promise<ClusterInfo> {
+    this.identified ??= this.askRoot(where, signal)
+    this.identified.catch(() => { this.identified = undefined })
+    return await this.identified
+  }
+
+  private async askRoot (where: EsWhere, signal?: AbortSignal): Promise<ClusterInfo> {
+    let status: number
+    let headers: Record<string, unknown>
+    let text: string
+    try {
+      const res = await this.client.transport.request<string>({ method: 'GET', path: '/' }, { meta: true, signal, headers: { accept: PLAIN_JSON } })
+      status = res.statusCode ?? 0
+      headers = res.headers ?? {}
+      text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
+    } catch (err) {
+      if ((err as Error).name === 'RequestAbortedError') throw err
+      const meta = (err as { meta?: { statusCode?: number, headers?: Record<string, unknown>, body?: unknown } }).meta
+      if ((err as Error).name !== 'ResponseError' || meta?.statusCode === undefined) throw await this.diagnose(err, where, 'reach the cluster')
+      status = meta.statusCode
+      headers = meta.headers ?? {}
+      text = typeof meta.body === 'string' ? meta.body : JSON.stringify(meta.body ?? '')
+    }
+    this.answered = true
+    const elastic = headers['x-elastic-product'] === 'Elasticsearch'
+    let body: { version?: { number?: unknown, distribution?: unknown }, tagline?: unknown } | undefined
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {}
+    const number = typeof body?.version?.number === 'string' ? body.version.number : undefined
+    let info: ClusterInfo | undefined
+    if (status === 403 || status === 401) {
+      if (status === 401) throw responseError(status, text, where, 'reach the cluster', headers)
+      info = { distribution: elastic ? 'elasticsearch' : 'opensearch' }
+    } else if (status >= 400) {
+      throw responseError(status, text, where, 'reach the cluster', headers)
+    } else if (body?.version?.distribution === 'opensearch') {
+      info = { distribution: 'opensearch', version: number }
+    } else if (elastic || (number !== undefined && body?.tagline === 'You Know, for Search' && body.version?.distribution === undefined)) {
+      // Elasticsearch before 7.14 sends no x-elastic-product header.
+      info = { distribution: 'elasticsearch', version: number }
+    }
+    if (info === undefined) {
+      throw notElasticsearch(where, `GET / answered ${status} from ${describeHttpAnswer(headers, text)}, with no x-elastic-product header and no OpenSearch version`, status)
+    }
+    if (info.distribution === 'opensearch' || !versionAtLeast(info.version ?? '8.0', 8, 0)) this.mediaType = PLAIN_JSON
+    return info
+  }
+
+  /**
    * Sends one request and reads the whole body as text. Any status ≥ 400 becomes an
    * EsRequestError naming host, index, status, type and reason; a connection lost while the
    * body streams in is an error too (never a short page).
@@ -164,17 +250,13 @@ export class EsConnection {
     try {
       const res = await this.client.transport.request<Readable>(
         { method: req.method, path: req.path, querystring: req.querystring, body: req.body },
-        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': JSON_TYPE, accept: JSON_TYPE } : { accept: JSON_TYPE } }
+        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': this.mediaType, accept: this.mediaType } : { accept: this.mediaType } }
       )
       status = res.statusCode ?? 0
       headers = res.headers ?? {}
       stream = res.body
     } catch (err) {
       if ((err as Error).name === 'RequestAbortedError') throw err
-      if ((err as Error).name === 'ProductNotSupportedError') {
-        const meta = (err as { meta?: { statusCode?: number, headers?: Record<string, unknown> } }).meta
-        throw notElasticsearch(where, `it answered the request to ${what} with ${meta?.statusCode ?? 'a success'} from ${describeHttpAnswer(meta?.headers ?? {})} and no X-Elastic-Product header`, meta?.statusCode)
-      }
       throw await this.diagnose(err, where, what)
     }
     this.answered = true

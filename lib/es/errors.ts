@@ -105,7 +105,7 @@ export function responseError (status: number, text: string, where: EsWhere, wha
 
 /** The server at the URL answered, but it is not Elasticsearch: final, and says what it is. */
 export function notElasticsearch (where: EsWhere, how: string, status?: number): EsRequestError {
-  return new EsRequestError('ES_NOT_ELASTICSEARCH', `${where.host} is not Elasticsearch: ${how}; check --url`, { status, stage: 'final', where })
+  return new EsRequestError('ES_NOT_ELASTICSEARCH', `${where.host} is neither Elasticsearch nor OpenSearch: ${how}; check --url`, { status, stage: 'final', where })
 }
 
 /** Client-side failures: no connection, a reset (also mid-body), a timeout. */

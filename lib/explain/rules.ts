@@ -362,15 +362,14 @@ export const RULES: Rule[] = [
   // ---- Elasticsearch
   {
     id: 'es-not-elasticsearch',
-    title: 'The server is not Elasticsearch',
+    title: 'The server is neither Elasticsearch nor OpenSearch',
     severity: 5,
     codes: ['ProductNotSupportedError', 'ES_NOT_ELASTICSEARCH'],
-    messages: [/server is not Elasticsearch|unknown product|did not answer as Elasticsearch/],
-    what: 'The server at {esUrl} answered, but not as Elasticsearch (no X-Elastic-Product header).',
+    messages: [/server is not Elasticsearch|unknown product|neither Elasticsearch nor OpenSearch/],
+    what: 'The server at {esUrl} answered, but neither as Elasticsearch (X-Elastic-Product header, or the Elasticsearch GET / body) nor as OpenSearch (version.distribution in GET /).',
     causes: [
-      'the URL points at another service: a wrong port (5601 is Kibana, 9300 the transport port), a proxy or a web server',
-      'OpenSearch or another fork, which the Elasticsearch client refuses',
-      'an Elasticsearch older than 7.14, which does not send the product header'
+      'the URL points at another service: a wrong port (5601 is Kibana or OpenSearch Dashboards, 9300 the transport port), a proxy or a web server',
+      'a proxy in front of the cluster that rewrites GET / or strips its headers'
     ],
     commands: [
       'curl -s -i {esUrl}/ | head -20'

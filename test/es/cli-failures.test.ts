@@ -107,7 +107,7 @@ t.test('a plain web server: reported at once in one line naming it, never retrie
     t.equal(r.code, 1, r.stderr)
     const errs = errorLines(r.stderr)
     t.equal(errs.length, 1, `${status}: one error line`)
-    t.match(errs[0], /\[ES_NOT_ELASTICSEARCH\] .* is not Elasticsearch: .*nginx\/1\.24\.0/, `${status}: names the server`)
+    t.match(errs[0], /\[ES_NOT_ELASTICSEARCH\] .* is neither Elasticsearch nor OpenSearch: .*nginx\/1\.24\.0/, `${status}: names the server`)
     t.notMatch(r.stderr, /<|warning/, `${status}: no HTML, no retry`)
     t.equal(web.requests(), 1, `${status}: one request`)
   }
