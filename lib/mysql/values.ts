@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import { EspipeError } from '../core/errors.js'
+import { float32Text } from './columns.js'
 import type { LineBuffer } from './line-buffer.js'
 import type { TimeFormatter } from './time.js'
 
@@ -73,19 +74,6 @@ export function columnKind (f: FieldMeta): ColumnKind {
 /** A FLOAT (single precision): the server prints it with 6 significant digits, which lose some of its values. */
 export function isFloat32 (f: FieldMeta): boolean {
   return (f.columnType ?? f.type) === T.FLOAT
-}
-
-/**
- * The shortest decimal that reads back as the same single-precision float (at most 9 digits), from
- * the double the server sent for it: 16777216, not the FLOAT text's 16777200; 0.1, not 0.10000000149011612.
- */
-export function float32Text (double: number): string {
-  const f = Math.fround(double)
-  for (let p = 1; p < 9; p++) {
-    const s = f.toPrecision(p)
-    if (Math.fround(Number(s)) === f) return String(Number(s))
-  }
-  return String(Number(f.toPrecision(9)))
 }
 
 /** ZEROFILL numbers come padded with zeros (00042), which a JSON number cannot start with. */
