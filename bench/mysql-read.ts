@@ -41,12 +41,15 @@ function typed (name: string, n: number): void {
   sql(`INSERT INTO ${name} SELECT seq, CONCAT('user-', seq), CONCAT('user', seq, '@example.com'), seq * 1.25, seq % 1000, seq % 2, '2024-01-01 00:00:00' + INTERVAL seq SECOND, '2024-06-01 00:00:00' + INTERVAL seq SECOND, REPEAT(SUBSTR(MD5(seq), 1, 10), 28) FROM ${sequence(n)}`, DB)
 }
 
-/** mysql-write's default layout: id VARCHAR key, content JSON of ~400 bytes. */
+/** mysql-write's default layout, as its --create makes it: an exact id key, content JSON of ~400 bytes. */
 function docs (name: string, n: number): void {
-  if (sql(`SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DB}' AND TABLE_NAME = '${name}'`) === '1' && sql(`SELECT COUNT(*) FROM ${name}`, DB) === String(n)) return
+  const collation = sql("SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin') ORDER BY COLLATION_NAME DESC LIMIT 1")
+  const key = collation === '' ? 'VARBINARY(512)' : `VARCHAR(512) CHARACTER SET utf8mb4 COLLATE ${collation}`
+  const keyNow = sql(`SELECT CONCAT(UPPER(COLUMN_TYPE), IFNULL(CONCAT(' CHARACTER SET ', CHARACTER_SET_NAME, ' COLLATE ', COLLATION_NAME), '')) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${DB}' AND TABLE_NAME = '${name}' AND COLUMN_NAME = 'id'`)
+  if (keyNow === key && sql(`SELECT COUNT(*) FROM ${name}`, DB) === String(n)) return
   process.stderr.write(`bench: generating ${fmt(n)} documents in ${DB}.${name}\n`)
   sql(`DROP TABLE IF EXISTS ${name}`, DB)
-  sql(`CREATE TABLE ${name} (id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, content JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`, DB)
+  sql(`CREATE TABLE ${name} (id ${key} NOT NULL PRIMARY KEY, content JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`, DB)
   sql(`INSERT INTO ${name} SELECT CONCAT('doc-', LPAD(seq, 10, '0')), JSON_OBJECT('@timestamp', DATE_FORMAT('2024-01-01' + INTERVAL seq SECOND, '%Y-%m-%dT%H:%i:%sZ'), 'level', ELT(1 + seq % 3, 'info', 'warn', 'error'), 'service', CONCAT('svc-', seq % 17), 'message', REPEAT(CONCAT(SUBSTR(MD5(seq), 1, 8), ' '), 20), 'user', JSON_OBJECT('id', seq % 10007, 'name', CONCAT('user', seq % 10007), 'email', CONCAT('user', seq % 10007, '@example.com')), 'http', JSON_OBJECT('status', ELT(1 + seq % 4, 200, 201, 404, 500), 'bytes', seq * 37 % 100000), 'tags', JSON_ARRAY('a', 'b')) FROM ${sequence(n)}`, DB)
 }
 

@@ -8,6 +8,7 @@ import { MYSQL_READ_COUNTERS, mysqlRead } from '../lib/mysql/read.js'
 
 await runCli({
   tool: 'mysql-read',
+  description: 'stream a MySQL or MariaDB table, or one SELECT, as NDJSON records',
   importMeta: import.meta,
   counters: MYSQL_READ_COUNTERS,
   flags: {

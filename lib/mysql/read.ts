@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise'
 import type { Connection, RowDataPacket } from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
 import { Readable } from 'node:stream'
+import { checkStateFileWritable } from '../core/checkpoint.js'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
@@ -14,7 +15,7 @@ import type { ReadState } from './checkpoint.js'
 import { ReadCheckpoint, loadReadState } from './checkpoint.js'
 import { ValueError, pageable } from './values.js'
 import type { MysqlConnectionSettings, MysqlTarget } from './connection.js'
-import { describeTarget, resolveConnection, targetContext } from './connection.js'
+import { describeTarget, explainConnectFailure, resolveConnection, targetContext } from './connection.js'
 import { classifySqlError, sqlCode } from './errors.js'
 import type { TableName } from './identifiers.js'
 import { parseTableName, quoteServerName } from './identifiers.js'
@@ -170,6 +171,7 @@ export class MysqlReader extends Readable {
     this.label = this.table === undefined ? 'query' : this.table.database === undefined ? this.table.table : `${this.table.database}.${this.table.table}`
     this.context = targetContext(this.target, this.table === undefined ? undefined : this.label)
     if (opts.checkpoint !== undefined) {
+      checkStateFileWritable(opts.checkpoint)
       this.checkpoint = new ReadCheckpoint(opts.checkpoint, { version: 1, tool: 'mysql-read', read: '', slices: [], emitted: 0, complete: false })
     }
     this.ctx.onCleanup(async () => await this.release())
@@ -193,7 +195,9 @@ export class MysqlReader extends Readable {
     try {
       conn = await mysql.createConnection({ ...this.target.options, ...READ_OPTIONS })
     } catch (err) {
-      throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(this.target)}: ${errorMessage(err)}`, { context: this.context, cause: err })
+      // Reconnecting after a lost connection: the server may be restarting; retried as the loss.
+      if (this.reached) throw err
+      throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(this.target)}: ${await explainConnectFailure(err, this.target)}`, { context: this.context, cause: err })
     }
     try {
       // A paused read leaves the server waiting to send; its default net_write_timeout (60 s)

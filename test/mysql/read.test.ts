@@ -142,6 +142,23 @@ t.test('a connection cut mid-read: resumed after the last row handed on, nothing
   t.match(said.join(''), /resuming after the last row read, retry 1\/5/)
 })
 
+t.test('the server away for a moment mid-read (connections refused): reconnected with backoff, nothing lost', async (t) => {
+  const proxy = new TcpProxy(db.host, db.port)
+  await proxy.start()
+  t.teardown(async () => await proxy.close())
+  let back: Promise<void> | undefined
+  const { lines, ctx, said } = await readAll({ connection: { url: urlFor(db.name, { host: '127.0.0.1', port: proxy.port }) }, table: 'rows20k', batchSize: 3000, retry: { retries: 8, maxWaitMs: 300 } }, (n) => {
+    if (n !== 5000) return
+    proxy.setDown(true)
+    back = sleep(800).then(() => proxy.setDown(false))
+  })
+  await back
+  everyRow(t, idsOf(lines))
+  t.ok(ctx.stats.get('retries') >= 2, `${ctx.stats.get('retries')} retries, some of them refused`)
+  t.equal(ctx.fatal, undefined)
+  t.notMatch(said.join(''), /cannot connect/, 'a refused reconnect is a retry, not the end')
+})
+
 t.test('--consistent: one snapshot (rows committed meanwhile unseen); without it, rows ahead of the cursor are read', async (t) => {
   await db.rows('CREATE TABLE snap (id INT NOT NULL PRIMARY KEY, v INT)')
   await db.rows('INSERT INTO snap SELECT seq, 0 FROM seq_1_to_5000')
