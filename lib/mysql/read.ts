@@ -208,6 +208,11 @@ export class MysqlReader extends Readable {
       conn.destroy()
       throw err
     }
+    // Opened while the read was being closed (a slice's first page, as --limit was reached): no one would close it.
+    if (this.ending) {
+      conn.destroy()
+      throw new EspipeError('ECLOSED', 'the read was closed while connecting')
+    }
     this.reached = true
     // A connection that fails is told so as an event, also when idle or in the middle of an
     // event-driven query (whose own events say nothing then): note it on the slice that owns it.

@@ -2,6 +2,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
+import type { RowDataPacket } from 'mysql2/promise'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createContext } from '../../lib/core/context.js'
@@ -207,6 +208,25 @@ t.test('--checkpoint in a library pipeline: saved as handed, resumed after', asy
   const third = mysqlRead({ connection: { url: db.url }, table: 'rows20k', checkpoint: file, context: quietContext().ctx })
   await pipeline(third, new Writable({ objectMode: true, write (l: string, _e, done) { out.push(l); done() } }))
   t.same(out, [], 'nothing new')
+})
+
+t.test('--slices with --checkpoint: stopped by --limit, resumed with the same ranges, every row once', async (t) => {
+  const file = `${dir}/slices.ckpt`
+  const first = await readAll({ table: 'rows20k', checkpoint: file, slices: 3, limit: 4000, batchSize: 700 })
+  t.equal(first.lines.length, 4000)
+  const state = loadReadState(file)
+  t.equal(state?.slices.length, 3, 'three ranges kept')
+  // Slices still connecting when --limit was reached close their connections too.
+  let open = -1
+  for (let i = 0; i < 40 && open !== 0; i++) {
+    if (i > 0) await sleep(50)
+    const [row] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${db.name}' AND ID <> CONNECTION_ID()`)
+    open = Number(row.n)
+  }
+  t.equal(open, 0, 'no connection of the read left open')
+  const second = await readAll({ table: 'rows20k', checkpoint: file, slices: 3, batchSize: 700 })
+  everyRow(t, [...idsOf(first.lines), ...idsOf(second.lines)])
+  await t.rejects(readAll({ table: 'rows20k', checkpoint: file, slices: 4 }), /belongs to a different read/, 'another slicing refuses it')
 })
 
 t.test('--since-column on a nullable column: NULL rows are counted and said, not silently dropped', async (t) => {
