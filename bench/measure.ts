@@ -36,6 +36,11 @@ export function median (runs: number, once: () => Measurement, setup?: () => voi
     setup?.()
     results.push(once())
   }
+  return medianOf(results)
+}
+
+/** The median (by wall time) of measurements already taken, e.g. alternated with a peer's. */
+export function medianOf (results: readonly Measurement[]): Measurement & { all: number[] } {
   const sorted = [...results].sort((a, b) => a.seconds - b.seconds)
   return { ...sorted[Math.floor(sorted.length / 2)], all: results.map((r) => Number(r.seconds.toFixed(2))) }
 }

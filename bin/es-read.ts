@@ -4,6 +4,7 @@ import { UsageError } from '../lib/core/errors.js'
 import { splitSearchUrl } from '../lib/es/client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es/read.js'
 import { parseDuration } from '../lib/core/retry.js'
+import { parseSliceOption } from '../lib/core/slice.js'
 import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
@@ -109,13 +110,7 @@ ${commonHelp()}
   if (urlQ !== undefined && q !== undefined && q !== urlQ) throw new UsageError(`${opts.label('url')} has q=${urlQ} and ${opts.label('q')} says ${q}: give the query once`)
   const index = opts.string('index') ?? urlIndex
   if (index === undefined) throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
-  let slice: { id: number, max: number } | undefined
-  const sliceText = opts.string('slice')
-  if (sliceText !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(sliceText)
-    if (m === null) throw new UsageError(`invalid value for --slice: '${sliceText}' (use I/N, e.g. 0/4)`)
-    slice = { id: Number(m[1]), max: Number(m[2]) }
-  }
+  const slice = parseSliceOption(opts.string('slice'))
   const reader = esRead({
     index,
     connection: {

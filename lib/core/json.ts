@@ -16,6 +16,8 @@ export { LosslessNumber, isLosslessNumber }
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
+const SPACE_BEFORE_COLON = /"[ \t\n\r]+:/
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 const MINUS = 0x2d
 const ZERO = 0x30
 const NINE = 0x39
@@ -203,12 +205,21 @@ export function keyCount (value: unknown): number {
  * Whether the JSON `text` is written exactly as its parse `value` would be, key for key: false
  * when some object in it has a key twice (the parse kept only the last one), so the text says
  * something its readers may take differently (MariaDB's JSON functions read the first).
- * Counts `":` whose quote is not escaped: in compact JSON each key ends so, and nothing else
- * does. Text with space before a colon counts short, and is rewritten too: never wrong, only slower.
+ * Counts the unescaped quotes followed by a colon (after JSON whitespace): each key ends so, so
+ * the count is at least the keys the text holds; a string that starts with a colon counts too,
+ * which only ever makes it too high (the text is then rewritten: never wrong, only slower).
  */
 export function keysMatch (text: string, value: unknown): boolean {
+  // Compact text (the usual) is counted by `":` alone; space before a colon needs every quote looked at.
+  const spaced = SPACE_BEFORE_COLON.test(text)
+  const needle = spaced ? '"' : '":'
   let n = 0
-  for (let i = text.indexOf('":'); i >= 0; i = text.indexOf('":', i + 2)) {
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+    if (spaced) {
+      let j = i + 1
+      while (isJsonSpace(text.charCodeAt(j))) j++
+      if (text.charCodeAt(j) !== COLON) continue
+    }
     let slashes = 0
     while (text.charCodeAt(i - 1 - slashes) === BACKSLASH) slashes++
     if (slashes % 2 === 0) n++
