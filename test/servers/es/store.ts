@@ -1,6 +1,7 @@
 // Documents, indices and the field types Elasticsearch's dynamic mapping would infer for them.
 
 import { EsError, indexNotFound } from './errors.js'
+import { applyMappings, inferType, mappingsOf, type Dynamic, type MappingState } from './mapping.js'
 
 export type FieldType = 'long' | 'float' | 'date' | 'keyword' | 'text' | 'boolean' | 'object'
 
@@ -13,30 +14,18 @@ export interface Doc {
   readonly seq: number
   readonly version: number
   readonly seqNo: number
+  /** The routing it was indexed with, returned as `_routing` in hits. */
+  readonly routing?: string
 }
 
-// ES dynamic date detection uses strict_date_optional_time: these strings become `date` fields.
-const DATE_DETECT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/
-
-export function inferType(v: unknown): FieldType | undefined {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'long' : 'float'
-  if (typeof v === 'boolean') return 'boolean'
-  // Dynamic mapping makes other strings `text` with a `.keyword` sub-field.
-  if (typeof v === 'string') return DATE_DETECT.test(v) ? 'date' : 'text'
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return 'object'
-  return undefined
-}
-
-const MAPPED_TYPES: Record<string, FieldType> = {
-  long: 'long', integer: 'long', short: 'long', byte: 'long', unsigned_long: 'long',
-  float: 'float', double: 'float', half_float: 'float', scaled_float: 'float',
-  date: 'date', date_nanos: 'date', keyword: 'keyword', constant_keyword: 'keyword', wildcard: 'keyword',
-  text: 'text', boolean: 'boolean', object: 'object',
-}
-
-export class IndexData {
+export class IndexData implements MappingState {
   readonly docs = new Map<string, Doc>()
   readonly fieldTypes = new Map<string, FieldType>()
+  readonly declared = new Map<string, string>()
+  readonly dynamic = new Map<string, Dynamic>()
+  readonly opaque = new Set<string>()
+  /** Index settings as given at creation, flattened with the `index.` prefix. */
+  readonly settings = new Map<string, string>()
   readonly created = Date.now()
   readonly uuid = Math.random().toString(36).slice(2, 24)
   private nextSeq = 0
@@ -51,7 +40,8 @@ export class IndexData {
     return this.ordered
   }
 
-  put(id: string, source: Record<string, unknown>, sourceJson?: string): { doc: Doc; created: boolean } {
+  /** `learn: false` when the caller has already checked and mapped the document (mapping.ts admit). */
+  put(id: string, source: Record<string, unknown>, sourceJson?: string, opts: { routing?: string; learn?: boolean } = {}): { doc: Doc; created: boolean } {
     const old = this.docs.get(id)
     // Re-indexing gives the doc a new Lucene doc id, so it moves to the end of index order.
     if (old !== undefined) this.docs.delete(id)
@@ -62,9 +52,10 @@ export class IndexData {
       seq: this.nextSeq++,
       version: (old?.version ?? 0) + 1,
       seqNo: this.seqNo++,
+      routing: opts.routing,
     }
     this.docs.set(id, doc)
-    this.learnTypes(source, '')
+    if (opts.learn !== false) this.learnTypes(source, '')
     this.ordered = null
     return { doc, created: old === undefined }
   }
@@ -90,19 +81,9 @@ export class IndexData {
     }
   }
 
-  /** Explicit mappings win over inference, as in ES; only leaf `type`s matter here. */
-  applyMappings(mappings: unknown, prefix = ''): void {
-    const props = (mappings as { properties?: Record<string, { type?: string; properties?: unknown }> } | null)?.properties
-    if (typeof props !== 'object' || props === null) return
-    for (const [k, def] of Object.entries(props)) {
-      if (def.properties !== undefined) {
-        this.fieldTypes.set(prefix + k, 'object')
-        this.applyMappings(def, prefix + k + '.')
-        continue
-      }
-      const t = MAPPED_TYPES[def.type ?? 'object']
-      if (t !== undefined) this.fieldTypes.set(prefix + k, t)
-    }
+  /** Explicit mappings win over inference, as in ES (see mapping.ts). */
+  applyMappings(mappings: unknown): void {
+    applyMappings(this, mappings as Parameters<typeof applyMappings>[1])
   }
 
   /** The type of a field path, and where its values live in `_source` (`x.keyword` reads `x`). */
@@ -117,14 +98,7 @@ export class IndexData {
   }
 
   mappings(): Record<string, unknown> {
-    const properties: Record<string, unknown> = {}
-    for (const [path, type] of this.fieldTypes) {
-      if (type === 'object') continue
-      // Dotted paths are written flat: ES accepts that form in mappings and it keeps this simple.
-      properties[path] =
-        type === 'text' ? { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } } : { type }
-    }
-    return { properties }
+    return mappingsOf(this)
   }
 }
 
