@@ -3,6 +3,7 @@ import type { ErrorContext } from './errors.js'
 import { EspipeError } from './errors.js'
 import type { Logger } from './events.js'
 import type { Stats } from './stats.js'
+import { stringifyExact } from './json.js'
 
 export interface FailedRecord {
   /** The original record (parsed object) or the raw line when it could not be parsed. */
@@ -57,7 +58,8 @@ export class Failures {
     if (f.line !== undefined) context.line = f.line
     if (this.fd !== undefined) {
       const entry = { record: f.record, line: f.line, error: { code: f.code, message: f.message }, context }
-      writeSync(this.fd, logger.masker.mask(JSON.stringify(entry)) + '\n')
+      // Exact: a record parsed with parseExact keeps every digit of its numbers here.
+      writeSync(this.fd, logger.masker.mask(stringifyExact(entry)) + '\n')
       if (logger.format === 'json') logger.recordError(f.code, f.message, context)
       else logger.notify('record-error', f.code, f.message, context)
     } else {

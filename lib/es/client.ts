@@ -51,6 +51,17 @@ export function splitSearchUrl (url: string): { node: string, index?: string } {
 }
 
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
+/** What the client itself sends with a _bulk body. */
+const NDJSON_TYPE = 'application/vnd.elasticsearch+x-ndjson; compatible-with=8'
+
+export interface EsRequest {
+  method: string
+  path: string
+  querystring?: Record<string, string>
+  body?: string
+  /** The body is NDJSON (_bulk), not one JSON document. */
+  ndjson?: boolean
+}
 
 export interface RawResponse { status: number, text: string }
 
@@ -118,14 +129,14 @@ export class EsConnection {
    * EsRequestError naming host, index, status, type and reason; a connection lost while the
    * body streams in is an error too (never a short page).
    */
-  async request (req: { method: string, path: string, querystring?: Record<string, string>, body?: string }, where: EsWhere, what: string, signal?: AbortSignal): Promise<RawResponse> {
+  async request (req: EsRequest, where: EsWhere, what: string, signal?: AbortSignal): Promise<RawResponse> {
     let status: number
     let headers: Record<string, unknown>
     let stream: Readable
     try {
       const res = await this.client.transport.request<Readable>(
         { method: req.method, path: req.path, querystring: req.querystring, body: req.body },
-        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': JSON_TYPE, accept: JSON_TYPE } : { accept: JSON_TYPE } }
+        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': req.ndjson === true ? NDJSON_TYPE : JSON_TYPE, accept: JSON_TYPE } : { accept: JSON_TYPE } }
       )
       status = res.statusCode ?? 0
       headers = res.headers ?? {}

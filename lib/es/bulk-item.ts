@@ -1,0 +1,182 @@
+import { UsageError } from '../core/errors.js'
+import { numberText, parseExact, stringifyExact } from '../core/json.js'
+import { ParsedLine } from '../core/ndjson.js'
+import { rawMemberRange } from '../core/raw-json.js'
+import type { JsonObject, PathGetter } from '../core/record.js'
+import { compilePath, isJsonObject } from '../core/record.js'
+
+/** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
+export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
+export const BULK_OPS: readonly BulkOp[] = ['index', 'create', 'update', 'upsert', 'delete']
+
+/** One record as it goes into a _bulk body, with what the writer needs to account for it. */
+export interface BulkItem {
+  /** The action/metadata line, without its newline. */
+  readonly action: string
+  /** The document line (none for delete), without its newline. */
+  readonly doc: string | undefined
+  /** UTF-8 bytes of both lines and their newlines. */
+  readonly bytes: number
+  readonly index: string
+  readonly id: string | undefined
+  /** index, id and routing: two items with the same key must reach the server in input order. */
+  readonly key: string | undefined
+  /** The record as it came (its line), for the dead-letter file. */
+  readonly record: string
+  readonly line?: number
+  readonly file?: string
+  /** Item-level retries spent (429, 5xx of this item alone). */
+  attempts: number
+  /** A request holding this item failed after it was sent: it may already be written. */
+  ambiguous: boolean
+}
+
+/** A record that cannot become a bulk item, with why. */
+export interface RecordProblem {
+  code: string
+  message: string
+  id?: string
+}
+
+export interface ItemOptions {
+  op: BulkOp
+  /** Target index for every record; otherwise each record's `_index`. */
+  index?: string
+  /** Where the id is (default `_id`); none → Elasticsearch assigns one (index and create only). */
+  idField?: string
+  /** Where the document is (default `_source`; `.` is the whole record). */
+  contentField?: string
+}
+
+const ES_ACTION: Record<BulkOp, string> = { index: 'index', create: 'create', update: 'update', upsert: 'update', delete: 'delete' }
+
+/** Updates race with other writers on the same document: let the server retry those itself. */
+const RETRY_ON_CONFLICT = 3
+
+function describe (v: unknown): string {
+  return Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`
+}
+
+/**
+ * Turns records into bulk items. The document goes out as the bytes it had in the input line
+ * (a top-level member is cut from the line; anything else is re-serialised exactly), so numbers
+ * keep every digit. Returns a RecordProblem for a record that cannot be written.
+ */
+export class ItemBuilder {
+  readonly op: BulkOp
+  private readonly idPath: string
+  private readonly contentPath: string
+  private readonly getId: PathGetter
+  private readonly getContent: PathGetter
+  /** A top-level content member that can be cut from the line as it came. */
+  private readonly rawKey: string | undefined
+  private rawToken: string | undefined
+  private readonly fixedIndex: string | undefined
+  /** Records without an id seen so far (the writer warns about the first). */
+  withoutId = 0
+
+  constructor (o: ItemOptions) {
+    if (!BULK_OPS.includes(o.op)) throw new UsageError(`invalid value for --op: '${String(o.op)}' (choose ${BULK_OPS.join(', ')})`)
+    if (o.index !== undefined && o.index === '') throw new UsageError('option --index needs a value')
+    this.op = o.op
+    this.fixedIndex = o.index
+    this.idPath = o.idField ?? '_id'
+    this.contentPath = o.contentField ?? '_source'
+    this.getId = compilePath(this.idPath)
+    this.getContent = compilePath(this.contentPath)
+    const key = this.contentPath.replace(/^\./, '')
+    this.rawKey = key.includes('.') ? undefined : key
+  }
+
+  /**
+   * Whether the content key's name appears once in the line: with a duplicate key (the last one
+   * wins) or the same name nested, cutting the first occurrence could take the wrong bytes.
+   */
+  private once (text: string): boolean {
+    const token = this.rawToken ??= JSON.stringify(this.rawKey)
+    return text.indexOf(token) === text.lastIndexOf(token)
+  }
+
+  build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
+    const parsed = record instanceof ParsedLine ? record : undefined
+    const value = parsed?.value ?? record as JsonObject
+    const text = parsed?.text ?? stringifyExact(value)
+    // Parsed again, exactly, only when a number that JSON.parse may have changed is needed.
+    let exact: JsonObject | undefined
+    const exactValue = (path: string): unknown => {
+      exact ??= parseExact(text) as JsonObject
+      return compilePath(path)(exact)
+    }
+
+    const index = this.fixedIndex ?? value._index
+    if (typeof index !== 'string' || index === '') {
+      return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${describe(index)}, not an index name` }
+    }
+
+    const rawId = this.getId(value)
+    let id: string | undefined
+    if (typeof rawId === 'string') {
+      if (rawId === '') return { code: 'RECORD_EMPTY_ID', message: `record's id at '${this.idPath}' is empty (Elasticsearch refuses empty ids)` }
+      id = rawId
+    } else if (typeof rawId === 'number') {
+      id = Number.isSafeInteger(rawId) ? String(rawId) : numberText(exactValue(this.idPath))
+    } else if (rawId !== undefined && rawId !== null) {
+      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.idPath}' is ${describe(rawId)}, not a string or number` }
+    }
+    if (id === undefined) {
+      if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.idPath}' (--op ${this.op} needs one)` }
+      this.withoutId++
+    }
+
+    let routing: string | undefined
+    const rawRouting = value._routing
+    if (typeof rawRouting === 'string') routing = rawRouting
+    else if (typeof rawRouting === 'number') routing = Number.isSafeInteger(rawRouting) ? String(rawRouting) : numberText(exactValue('_routing'))
+    else if (rawRouting !== undefined && rawRouting !== null) return { code: 'RECORD_BAD_ROUTING', message: `record's _routing is ${describe(rawRouting)}, not a string`, id }
+
+    let doc: string | undefined
+    if (this.op !== 'delete') {
+      const content = this.getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.contentPath}'`, id }
+      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${describe(content)}; Elasticsearch documents are objects`, id }
+      let range: [number, number] | undefined
+      if (this.rawKey === '') range = [0, text.length]
+      else if (this.rawKey !== undefined && this.once(text)) range = rawMemberRange(text, value, this.rawKey)
+      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(exactValue(this.contentPath))
+      doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
+    }
+
+    let meta = '{"_index":' + JSON.stringify(index)
+    if (id !== undefined) meta += ',"_id":' + JSON.stringify(id)
+    if (routing !== undefined) meta += ',"routing":' + JSON.stringify(routing)
+    if (this.op === 'update' || this.op === 'upsert') meta += `,"retry_on_conflict":${RETRY_ON_CONFLICT}`
+    const action = `{"${ES_ACTION[this.op]}":${meta}}}`
+    const bytes = Buffer.byteLength(action) + (doc === undefined ? 1 : Buffer.byteLength(doc) + 2)
+    return {
+      action,
+      doc,
+      bytes,
+      index,
+      id,
+      key: id === undefined ? undefined : `${index}\u0000${id}\u0000${routing ?? ''}`,
+      record: text,
+      line: parsed?.line,
+      file: parsed?.file,
+      attempts: 0,
+      ambiguous: false
+    }
+  }
+}
+
+/** A record for the dead-letter file: parsed exactly, so numbers keep their digits; the raw line if that fails. */
+export function exactRecord (text: string): unknown {
+  try {
+    return parseExact(text)
+  } catch {
+    return text
+  }
+}
+
+export function isProblem (v: BulkItem | RecordProblem): v is RecordProblem {
+  return 'code' in v
+}
