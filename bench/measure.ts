@@ -51,8 +51,9 @@ export function row (cells: Array<string | number>): string {
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 /** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
-export async function startEsServerProcess (docs: number, index: string): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[] } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
+  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -61,7 +62,7 @@ export async function startEsServerProcess (docs: number, index: string): Promis
     if (child.exitCode !== null) throw new Error(`server died: ${err}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
+  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM'), exited }
 }
 
 /** A mariadb client command line for MYSQL_URL (default root@127.0.0.1:3306), and the env it needs. */

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
-import { isObject, parseJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { admit } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
@@ -241,15 +241,15 @@ export class Documents {
     const invalid = ops.filter((op) => op.id !== undefined && Buffer.byteLength(op.id) > 512)
       .map((op) => `id [${op.id as string}] is too long, must be no longer than 512 bytes but was: ${Buffer.byteLength(op.id as string)}`)
     if (invalid.length > 0) throw validationFailed(...invalid)
-    const items: Out[] = []
+    const items: Json[] = []
     let errors = false
     for (const op of ops) {
       const item = opts.reject?.() === true ? rejected(op) : this.bulkItem(op, opts)
       if ('error' in item) errors = true
-      // Items hold no big numbers: serialized natively here, a large batch costs little to send.
-      items.push(new RawJson(JSON.stringify({ [op.action]: item })))
+      items.push({ [op.action]: item as Json })
     }
-    return { errors, took: Date.now() - started, items }
+    // Items hold no big numbers: serialized natively, a large batch costs little to answer.
+    return new PlainJson({ errors, took: Date.now() - started, items })
   }
 
   private bulkItem(op: BulkOp, opts: BulkOptions): { [k: string]: Out } {

@@ -7,6 +7,11 @@ export class RawJson {
   constructor(readonly json: string) {}
 }
 
+/** A value known to hold no bigint and no RawJson: serialized natively (a large _bulk answer costs little). */
+export class PlainJson {
+  constructor(readonly value: Json) {}
+}
+
 export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json }
 
 export class JsonSyntaxError extends Error {
@@ -96,11 +101,12 @@ export function parseJson(text: string): Json {
   return result
 }
 
-export type Out = Json | RawJson | undefined | Out[] | { [k: string]: Out }
+export type Out = Json | RawJson | PlainJson | undefined | Out[] | { [k: string]: Out }
 
 /** Serializes like JSON.stringify, but bigint as exact literals and RawJson verbatim. */
 export function stringify(v: Out): string {
   if (v instanceof RawJson) return v.json
+  if (v instanceof PlainJson) return JSON.stringify(v.value)
   if (typeof v === 'bigint') return v.toString()
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
   if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : stringify(x))).join(',') + ']'
@@ -112,5 +118,5 @@ export function stringify(v: Out): string {
 }
 
 export function isObject(v: unknown): v is { [k: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson)
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson) && !(v instanceof PlainJson)
 }

@@ -133,6 +133,14 @@ function leaves(v: unknown, out: unknown[] = []): unknown[] {
   return out
 }
 
+/** The common case, checked without the full date parser: an ISO date with a month and day that exist. */
+function plainDate(v: string): boolean {
+  if (!DATE_DETECT.test(v)) return false
+  const month = Number(v.slice(5, 7))
+  const day = Number(v.slice(8, 10))
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31
+}
+
 /** Why a value does not fit a field of `type`, as ES's caused_by; undefined when it fits. */
 function misfit(type: string, family: FieldType, v: unknown, raw: string, key: string): ErrorCause | undefined {
   if (family === 'object') return undefined
@@ -163,6 +171,7 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
       return undefined
     }
     case 'date':
+      if (typeof v === 'string' && plainDate(v)) return undefined
       if ((typeof v === 'string' || typeof v === 'number') && parseDate(v, undefined, false) !== undefined) return undefined
       return { type: 'illegal_argument_exception', reason: `failed to parse date field [${String(v)}] with format [strict_date_optional_time||epoch_millis]` }
     case 'boolean':
@@ -180,10 +189,13 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
 export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string): void {
   const pending = new Map<string, FieldType>()
   const walk = (obj: Record<string, unknown>, prefix: string, dynamic: Dynamic): void => {
-    for (const [key, value] of Object.entries(obj)) {
+    for (const key in obj) {
+      const value = obj[key]
+      if (value === null || value === undefined) continue
       const path = prefix + key
-      if (state.opaque.has(path)) continue
-      for (const v of leaves(value)) {
+      if (state.opaque.size > 0 && state.opaque.has(path)) continue
+      // Most values are not arrays: no array is made for them (this runs for every field of every document).
+      for (const v of Array.isArray(value) ? leaves(value) : [value]) {
         let family = state.fieldTypes.get(path) ?? pending.get(path)
         if (family === undefined) {
           const inferred = inferType(v)
