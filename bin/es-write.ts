@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { commonHelp, runCli } from '../lib/cli.js'
 import { failSource } from '../lib/core/context.js'
-import { EspipeError } from '../lib/core/errors.js'
+import { EspipeError, UsageError } from '../lib/core/errors.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
 import { parseNdjson } from '../lib/core/ndjson.js'
 import { parseDuration } from '../lib/core/retry.js'
@@ -84,7 +84,8 @@ ${ES_CONNECTION_HELP}
                              too large (413) is split and later ones made smaller
       -c, --concurrency N    requests in flight (default 3); input is read only while one of
                              them is free, so memory stays flat on any input size
-      --flush-interval T     send a batch that has not filled up after this long (default 1s)
+      --flush-interval T     send a batch that has not filled up after this long (default 1s;
+                             0: only full batches, and the last one at the end)
       --timeout T            how long one request may take before it counts as lost and is
                              sent again (default 2m)
       --retries N            retries of a refused or lost request, and of each record refused
@@ -111,11 +112,13 @@ ${commonHelp()}
 `
 }, async ({ opts, ctx }) => {
   const { node, index: urlIndex } = splitSearchUrl(opts.string('url') as string)
+  const timeout = parseDuration(opts.string('timeout') as string, 'timeout')
+  if (timeout <= 0) throw new UsageError(`invalid value for --timeout: '${opts.string('timeout') as string}' (more than 0)`)
   const files = inputNames(opts.input)
   await checkInputs(files)
   const writer = await esWrite({
     index: opts.string('index') ?? urlIndex,
-    connection: { ...esConnectionOptions(opts, node), requestTimeoutMs: parseDuration(opts.string('timeout') as string, 'timeout') },
+    connection: { ...esConnectionOptions(opts, node), requestTimeoutMs: timeout },
     op: opts.string('op', { choices: BULK_OPS }) as BulkOp,
     idField: opts.string('idField'),
     contentField: opts.string('contentField'),

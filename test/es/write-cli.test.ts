@@ -113,6 +113,9 @@ t.test('a mapping conflict: that record in the dead-letter file with the reason,
   const dead = readFileSync(errors, 'utf8')
   t.match(dead, /^\{"record":\{"_id":"2","_source":\{"n":"two","big":9007199254740993\}\},"line":2,"error":\{"code":"document_parsing_exception","message":"\[1:\d+\] failed to parse field \[n\] of type \[long\] in document with id '2'/)
   t.equal(server.storedSources('conflict').size, 2)
+  const explained = await runTool('explain-errors', [errors])
+  t.match(explained.stdout, /A value does not fit its field in the Elasticsearch mapping \[1 record, document_parsing_exception\]\n\s+Elasticsearch refused documents whose field 'n' does not fit its mapping \(type long\) in index conflict\./)
+  t.match(explained.stdout, /\$ curl -u USER 'http:\/\/127\.0\.0\.1:\d+\/conflict\/_mapping\/field\/n\?pretty'/)
   // Fixed and replayed, as the man page says.
   const replay = await runShell(`jq -c '.record | ._source.n = 2' ${errors} | es-write --url ${server.url} --index conflict`)
   t.equal(replay.code, 0, replay.stderr)
@@ -127,7 +130,8 @@ t.test('usage errors: exit 2, one line, a pointer to --help', async (t) => {
     [['--bogus'], /^es-write: unknown option --bogus/],
     [['--create-index'], /^es-write: --create-index needs --index/],
     [['--index', 'x', '--create-index', '--mappings', join(dir, 'nope.json')], /^es-write: error \[ENOENT\] cannot read --mappings/],
-    [['--flush-interval', 'soon'], /^es-write: invalid value for --flush-interval: 'soon'/]
+    [['--flush-interval', 'soon'], /^es-write: invalid value for --flush-interval: 'soon'/],
+    [['--timeout', '0'], /^es-write: invalid value for --timeout: '0' \(more than 0\)/]
   ]
   for (const [args, line] of cases) {
     const r = await runTool('es-write', ['--url', server.url, ...args], { input: '' })
@@ -176,6 +180,24 @@ t.test('SIGTERM in the middle: the records read are written and answered, exit 1
   t.match(summary.message, /interrupted by SIGTERM/)
   t.match(summary.counts, { read: 6000, created: 6000, failed: 0 })
   t.equal(server.storedSources('term').size, 6000, 'the summary counts what the server holds')
+})
+
+t.test('records that trickle in (tail -f) reach the server after --flush-interval, not at the end of input', async (t) => {
+  const child = spawn(process.execPath, [binPath('es-write'), '--url', server.url, '--index', 'trickle', '--flush-interval', '200ms'])
+  const done = collect(child, null)
+  child.stdin?.write('{"_id":"t1","_source":{"a":1}}\n{"_id":"t2","_source":{"a":2}}\n')
+  await until('the partial batch', () => server.storedSources('trickle').size === 2)
+  t.equal(child.exitCode, null, 'es-write still running, its input still open')
+  child.stdin?.end('{"_id":"t3","_source":{"a":3}}\n')
+  t.equal((await done).code, 0)
+  t.equal(server.storedSources('trickle').size, 3)
+})
+
+t.test('--simple-errors: a failed run explains itself at exit', async (t) => {
+  const r = await runTool('es-write', ['--url', server.url, '--index', 'explained', '--op', 'update', '--simple-errors'], { input: '{"_id":"nope","_source":{"a":1}}\n' })
+  t.equal(r.code, 1)
+  t.match(r.stderr, /An update found no document to update \[es-write, 1 record, document_missing_exception\]/)
+  t.match(r.stderr, /es-write --op upsert creates what is missing/)
 })
 
 t.test('--log-format json: start, summary with counts, record errors with code and context', async (t) => {
