@@ -4,6 +4,7 @@ import { commonHelp, runCli } from '../lib/cli.js'
 import { failSource } from '../lib/core/context.js'
 import { EspipeError, UsageError } from '../lib/core/errors.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { keepHeapSmall } from '../lib/core/memory.js'
 import { parseNdjson } from '../lib/core/ndjson.js'
 import { parseDuration } from '../lib/core/retry.js'
 import { parseByteSize } from '../lib/core/size.js'
@@ -21,6 +22,8 @@ const readJsonFile = (file: string | undefined, option: string): string | undefi
     throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read --${option} ${file}: ${(err as Error).message}`, { context: { file } })
   }
 }
+
+keepHeapSmall()
 
 await runCli({
   tool: 'es-write',

@@ -91,7 +91,8 @@ export class BulkWriter {
     if (b.items.length > 0 && b.bytes + item.bytes > this.maxBytes) {
       return this.dispatch().then(() => { return this.add(item) })
     }
-    if (item.key !== undefined) {
+    // One request at a time keeps input order by itself: the keys need tracking only beyond that.
+    if (item.key !== undefined && this.o.concurrency > 1) {
       const prev = this.latest.get(item.key)
       if (prev !== undefined && prev !== b) b.after.add(prev)
       this.latest.set(item.key, b)
@@ -161,8 +162,10 @@ export class BulkWriter {
     } catch (err) {
       this.fail(err)
     } finally {
-      for (const item of b.items) {
-        if (item.key !== undefined && this.latest.get(item.key) === b) this.latest.delete(item.key)
+      if (this.latest.size > 0) {
+        for (const item of b.items) {
+          if (item.key !== undefined && this.latest.get(item.key) === b) this.latest.delete(item.key)
+        }
       }
       b.settle()
       this.o.ctx.metrics.inFlight(-1)
