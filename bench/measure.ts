@@ -11,19 +11,24 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const BIN = join(ROOT, 'dist', 'bin')
 
-export interface Measurement { seconds: number, rssMb: number[] }
+export interface Measurement {
+  seconds: number
+  rssMb: number[]
+  /** CPU time (user + system) of each stage, in seconds. */
+  cpuSeconds: number[]
+}
 
 /** Runs `stages` joined by pipes under bash -o pipefail; each stage's peak RSS via /usr/bin/time. */
 export function runPipeline (stages: string[], opts: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Measurement {
   const dir = mkdtempSync(join(tmpdir(), 'espipe-bench-'))
   try {
-    const script = stages.map((s, i) => `/usr/bin/time -f %M -o ${dir}/rss${i} ${s}`).join(' | ')
+    const script = stages.map((s, i) => `/usr/bin/time -f '%M %U %S' -o ${dir}/rss${i} ${s}`).join(' | ')
     const started = process.hrtime.bigint()
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     if (r.status !== 0) throw new Error(`bench pipeline failed (${r.status}): ${script}\n${r.stderr.toString().slice(-2000)}`)
-    const rssMb = stages.map((_, i) => Number(readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop()) / 1024)
-    return { seconds, rssMb }
+    const stats = stages.map((_, i) => (readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number))
+    return { seconds, rssMb: stats.map(([kb]) => (kb ?? NaN) / 1024), cpuSeconds: stats.map(([, user, sys]) => (user ?? NaN) + (sys ?? NaN)) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -89,12 +89,16 @@ export class ItemBuilder {
   }
 
   /**
-   * Whether the content key's name appears once in the line: with a duplicate key (the last one
-   * wins) or the same name nested, cutting the first occurrence could take the wrong bytes.
+   * Where the content member's bytes are in the line, when they can be cut from it. With the
+   * same key again after the first (a duplicate: the last one wins), or the name anywhere in
+   * or after its value, the caller re-serialises instead: cutting at the first occurrence
+   * could take the wrong bytes (rawMemberRange takes a last member to the closing brace).
    */
-  private once (text: string): boolean {
-    const token = this.rawToken ??= JSON.stringify(this.rawKey)
-    return text.indexOf(token) === text.lastIndexOf(token)
+  private rawRange (text: string, value: JsonObject, key: string): [number, number] | undefined {
+    const range = rawMemberRange(text, value, key)
+    if (range === undefined) return undefined
+    const token = this.rawToken ??= JSON.stringify(key)
+    return text.indexOf(token, range[0]) < 0 ? range : undefined
   }
 
   build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
@@ -141,7 +145,7 @@ export class ItemBuilder {
       if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${describe(content)}; Elasticsearch documents are objects`, id }
       let range: [number, number] | undefined
       if (this.rawKey === '') range = [0, text.length]
-      else if (this.rawKey !== undefined && this.once(text)) range = rawMemberRange(text, value, this.rawKey)
+      else if (this.rawKey !== undefined) range = this.rawRange(text, value, this.rawKey)
       const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(exactValue(this.contentPath))
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }

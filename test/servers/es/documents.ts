@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
 import { isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
-import { admit } from './mapping.js'
+import { admit, NeedsExactNumbers } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
 export function autoId(): string {
@@ -38,15 +38,21 @@ function parseSource(text: string): Record<string, unknown> {
   return v as Record<string, unknown>
 }
 
-// Integers beyond 2^53 or exponents: worth the exact (slower) parse to check them as ES would.
-const NEEDS_EXACT = /\d{16}|\d[eE]/
-
-/** The document with integers beyond 2^53 as bigint, for mapping checks and for updates that re-serialize it. */
-function exactSource(text: string, parsed: Record<string, unknown>): Record<string, unknown> {
-  if (!NEEDS_EXACT.test(text)) return parsed
+/** The document with integers beyond 2^53 as bigint (for updates that re-serialize it). */
+function exactSource(text: string): Record<string, unknown> {
   const v = parseJson(text)
   if (!isObject(v)) throw notAnObject()
   return v
+}
+
+/** Maps a document, parsed again exactly when a long field must see every digit of a large integer. */
+function admitDocument(idx: IndexData, source: Record<string, unknown>, id: string, text: string): void {
+  try {
+    admit(idx, source, id, text)
+  } catch (e) {
+    if (!(e instanceof NeedsExactNumbers)) throw e
+    admit(idx, exactSource(text), id, text)
+  }
 }
 
 /** Settings ES knows, with the `index.` prefix; other names are refused as ES refuses them. */
@@ -151,15 +157,15 @@ export class Documents {
     const idx = this.store.getOrCreate(name)
     const docId = id ?? autoId()
     if (opts.pipeline !== undefined && opts.pipeline !== '_none') {
-      const exact = exactSource(raw, source)
+      const exact = exactSource(raw)
       this.pipelines.run(opts.pipeline, exact)
       text = stringify(exact as Out)
       source = JSON.parse(text) as Record<string, unknown>
     }
-    admit(idx, exactSource(text, source), docId, text)
+    admitDocument(idx, source, docId, text)
     const existing = idx.docs.get(docId)
     if (createOnly && existing !== undefined) throw conflict(idx, existing)
-    const { doc, created } = idx.put(docId, source, text, { routing: opts.routing, learn: false })
+    const { doc, created } = idx.put(docId, undefined, text, { routing: opts.routing })
     return { status: created ? 201 : 200, body: writeResult(idx, doc, created ? 'created' : 'updated') }
   }
 
@@ -271,7 +277,8 @@ export class Documents {
   private update(op: BulkOp): { [k: string]: Out } {
     const idx = this.store.getOrCreate(op.index)
     const id = op.id as string
-    const body = exactSource(op.source as string, parseSource(op.source as string))
+    parseSource(op.source as string)
+    const body = exactSource(op.source as string)
     for (const k of Object.keys(body)) {
       if (!['doc', 'doc_as_upsert', 'upsert', 'detect_noop', '_source', 'scripted_upsert'].includes(k)) {
         throw illegalArgument(k === 'script' ? 'the test server does not run update scripts' : `[UpdateRequest] unknown field [${k}]`)
@@ -282,7 +289,7 @@ export class Documents {
     if (existing === undefined && body.doc_as_upsert !== true && body.upsert === undefined) {
       throw new EsError(404, { type: 'document_missing_exception', reason: `[${id}]: document missing`, index_uuid: idx.uuid, shard: '0', index: op.index })
     }
-    const before = existing === undefined ? undefined : exactSource(existing.sourceJson, existing.source)
+    const before = existing === undefined ? undefined : exactSource(existing.sourceJson)
     const merged = existing === undefined
       ? ((body.upsert ?? body.doc) as Record<string, unknown>)
       : deepMerge(before as Record<string, unknown>, (body.doc ?? {}) as Record<string, unknown>)
@@ -291,7 +298,7 @@ export class Documents {
       return { ...writeResult(idx, existing, 'noop'), status: 200 }
     }
     admit(idx, merged, id, text)
-    const { doc, created } = idx.put(id, JSON.parse(text) as Record<string, unknown>, text, { routing: op.routing ?? existing?.routing, learn: false })
+    const { doc, created } = idx.put(id, undefined, text, { routing: op.routing ?? existing?.routing })
     return { ...writeResult(idx, doc, created ? 'created' : 'updated'), status: created ? 201 : 200 }
   }
 

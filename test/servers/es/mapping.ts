@@ -37,6 +37,9 @@ const INTEGER_RANGES: Record<string, [bigint, bigint]> = {
 // ES dynamic date detection uses strict_date_optional_time: these strings become `date` fields.
 const DATE_DETECT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/
 
+/** Thrown by admit when a document parsed by JSON.parse must be checked on its exact numbers. */
+export class NeedsExactNumbers extends Error {}
+
 /** The field mapping state of one index (see IndexData). */
 export interface MappingState {
   readonly fieldTypes: Map<string, FieldType>
@@ -149,6 +152,8 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
   }
   switch (family) {
     case 'long': {
+      // JSON.parse rounded this integer: its range can only be checked on its exact digits.
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) throw new NeedsExactNumbers()
       if (typeof v === 'boolean') return { type: 'illegal_argument_exception', reason: `Current token (VALUE_${String(v).toUpperCase()}) not numeric, can not use numeric value accessors` }
       const text = String(v)
       if (typeof v === 'string' && (text.trim() === '' || !Number.isFinite(Number(text)))) return { type: 'illegal_argument_exception', reason: `For input string: "${text}"` }
@@ -188,44 +193,51 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
  */
 export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string): void {
   const pending = new Map<string, FieldType>()
-  const walk = (obj: Record<string, unknown>, prefix: string, dynamic: Dynamic): void => {
-    for (const key in obj) {
-      const value = obj[key]
-      if (value === null || value === undefined) continue
-      const path = prefix + key
-      if (state.opaque.size > 0 && state.opaque.has(path)) continue
-      // Most values are not arrays: no array is made for them (this runs for every field of every document).
-      for (const v of Array.isArray(value) ? leaves(value) : [value]) {
-        let family = state.fieldTypes.get(path) ?? pending.get(path)
-        if (family === undefined) {
-          const inferred = inferType(v)
-          if (inferred === undefined) continue
-          if (dynamic === 'strict') {
-            throw new EsError(400, { type: 'strict_dynamic_mapping_exception', reason: `${location(raw, key)} mapping set to strict, dynamic introduction of [${key}] within [${prefix === '' ? '_doc' : prefix.slice(0, -1)}] is not allowed` })
-          }
-          if (dynamic !== 'true') continue
-          pending.set(path, inferred)
-          family = inferred
-        }
-        const type = state.declared.get(path) ?? family
-        if (family === 'object') {
-          if (!isObject(v as Json)) {
-            throw new EsError(400, { type: 'document_parsing_exception', reason: `${location(raw, key)} object mapping for [${path}] tried to parse field [${key}] as object, but found a concrete value` })
-          }
-          walk(v as Record<string, unknown>, path + '.', state.dynamic.get(path) ?? dynamic)
-          continue
-        }
-        const cause = misfit(type, family, v, raw, key)
-        if (cause !== undefined) {
-          throw new EsError(400, {
-            type: 'document_parsing_exception',
-            reason: `${location(raw, key)} failed to parse field [${path}] of type [${type}] in document with id '${id}'. Preview of field's value: '${preview(v)}'`,
-            caused_by: cause,
-          })
-        }
-      }
+  walk(state, pending, source, '', state.dynamic.get('') ?? 'true', id, raw)
+  for (const [path, family] of pending) state.fieldTypes.set(path, family)
+}
+
+function walk(state: MappingState, pending: Map<string, FieldType>, obj: Record<string, unknown>, prefix: string, dynamic: Dynamic, id: string, raw: string): void {
+  for (const key in obj) {
+    const value = obj[key]
+    if (value === null || value === undefined) continue
+    const path = prefix + key
+    if (state.opaque.size > 0 && state.opaque.has(path)) continue
+    if (Array.isArray(value)) {
+      for (const v of leaves(value)) check(state, pending, v, key, path, prefix, dynamic, id, raw)
+    } else {
+      check(state, pending, value, key, path, prefix, dynamic, id, raw)
     }
   }
-  walk(source, '', state.dynamic.get('') ?? 'true')
-  for (const [path, family] of pending) state.fieldTypes.set(path, family)
+}
+
+/** One value of field `path`: mapped if new (as `dynamic` allows), else checked against its type. */
+function check(state: MappingState, pending: Map<string, FieldType>, v: unknown, key: string, path: string, prefix: string, dynamic: Dynamic, id: string, raw: string): void {
+  let family = state.fieldTypes.get(path) ?? pending.get(path)
+  if (family === undefined) {
+    const inferred = inferType(v)
+    if (inferred === undefined) return
+    if (dynamic === 'strict') {
+      throw new EsError(400, { type: 'strict_dynamic_mapping_exception', reason: `${location(raw, key)} mapping set to strict, dynamic introduction of [${key}] within [${prefix === '' ? '_doc' : prefix.slice(0, -1)}] is not allowed` })
+    }
+    if (dynamic !== 'true') return
+    pending.set(path, inferred)
+    family = inferred
+  }
+  if (family === 'object') {
+    if (!isObject(v as Json)) {
+      throw new EsError(400, { type: 'document_parsing_exception', reason: `${location(raw, key)} object mapping for [${path}] tried to parse field [${key}] as object, but found a concrete value` })
+    }
+    walk(state, pending, v as Record<string, unknown>, path + '.', state.dynamic.get(path) ?? dynamic, id, raw)
+    return
+  }
+  const type = state.declared.get(path) ?? family
+  const cause = misfit(type, family, v, raw, key)
+  if (cause !== undefined) {
+    throw new EsError(400, {
+      type: 'document_parsing_exception',
+      reason: `${location(raw, key)} failed to parse field [${path}] of type [${type}] in document with id '${id}'. Preview of field's value: '${preview(v)}'`,
+      caused_by: cause,
+    })
+  }
 }

@@ -18,6 +18,32 @@ export interface Doc {
   readonly routing?: string
 }
 
+/**
+ * A stored document. Documents written over HTTP keep only their text until something reads
+ * their fields (a query, a sort, `fields`): a large load then holds strings, not object trees,
+ * and costs the garbage collector little.
+ */
+class StoredDoc implements Doc {
+  private parsed: Record<string, unknown> | undefined
+
+  constructor(
+    readonly id: string,
+    parsed: Record<string, unknown> | undefined,
+    readonly sourceJson: string,
+    readonly seq: number,
+    readonly version: number,
+    readonly seqNo: number,
+    readonly routing: string | undefined,
+  ) {
+    this.parsed = parsed
+  }
+
+  get source(): Record<string, unknown> {
+    this.parsed ??= JSON.parse(this.sourceJson) as Record<string, unknown>
+    return this.parsed
+  }
+}
+
 export class IndexData implements MappingState {
   readonly docs = new Map<string, Doc>()
   readonly fieldTypes = new Map<string, FieldType>()
@@ -40,22 +66,17 @@ export class IndexData implements MappingState {
     return this.ordered
   }
 
-  /** `learn: false` when the caller has already checked and mapped the document (mapping.ts admit). */
-  put(id: string, source: Record<string, unknown>, sourceJson?: string, opts: { routing?: string; learn?: boolean } = {}): { doc: Doc; created: boolean } {
+  /**
+   * Stores a document from its object (seeding: its types are learned) or from its text alone
+   * (`source` undefined: the caller has checked and mapped it, see mapping.ts admit).
+   */
+  put(id: string, source: Record<string, unknown> | undefined, sourceJson?: string, opts: { routing?: string } = {}): { doc: Doc; created: boolean } {
     const old = this.docs.get(id)
     // Re-indexing gives the doc a new Lucene doc id, so it moves to the end of index order.
     if (old !== undefined) this.docs.delete(id)
-    const doc: Doc = {
-      id,
-      source,
-      sourceJson: sourceJson ?? JSON.stringify(source),
-      seq: this.nextSeq++,
-      version: (old?.version ?? 0) + 1,
-      seqNo: this.seqNo++,
-      routing: opts.routing,
-    }
+    const doc = new StoredDoc(id, source, sourceJson ?? JSON.stringify(source), this.nextSeq++, (old?.version ?? 0) + 1, this.seqNo++, opts.routing)
     this.docs.set(id, doc)
-    if (opts.learn !== false) this.learnTypes(source, '')
+    if (source !== undefined) this.learnTypes(source, '')
     this.ordered = null
     return { doc, created: old === undefined }
   }
