@@ -27,6 +27,7 @@ keepHeapSmall()
 
 await runCli({
   tool: 'es-write',
+  description: 'load NDJSON records into Elasticsearch or OpenSearch through _bulk, exactly once, nothing dropped',
   importMeta: import.meta,
   counters: ES_WRITE_COUNTERS,
   flags: {

@@ -1,18 +1,46 @@
 import { Transform } from 'node:stream'
 import split2 from 'split2'
 import type { StageContext } from './context.js'
-import type { JsonObject } from './record.js'
-import { isJsonObject } from './record.js'
+import { numbersSurviveJsonParse, parseExact } from './json.js'
+import type { WriteLedger } from './ledger.js'
+import type { JsonObject, PathGetter } from './record.js'
+import { idToString, isJsonObject, jsonKind } from './record.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
+  private exactValue: JsonObject | undefined
+
   constructor (
+    /**
+     * JSON.parse's reading of the line: its keys and strings are the record's, but a number
+     * may be rounded (9007199254740993, 1.0, 1e400). Find things with it; never write a value
+     * from it: write `text` (or a slice of it), or `exact` through stringifyExact.
+     */
     readonly value: JsonObject,
     /** The line as it came (without its line end): writers that pass records through write it as is. */
     readonly text: string,
     readonly line: number,
     readonly file?: string
   ) {}
+
+  /**
+   * The record with every number exactly as written (a LosslessNumber where JSON.parse would
+   * change it; see json.ts), parsed again only when the line has such a number.
+   */
+  get exact (): JsonObject {
+    this.exactValue ??= numbersSurviveJsonParse(this.text) ? this.value : parseExact(this.text) as JsonObject
+    return this.exactValue
+  }
+}
+
+/**
+ * The id of a record (a parsed line or an object), as the text it was written as: a number id
+ * beyond 2^53, or written 1.0, is read from the exact parse.
+ */
+export function recordId (record: ParsedLine | JsonObject, getId: PathGetter): string | undefined {
+  if (!(record instanceof ParsedLine)) return idToString(getId(record))
+  const v = getId(record.value)
+  return idToString(typeof v === 'number' ? getId(record.exact) : v)
 }
 
 /**
@@ -36,7 +64,7 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
       return undefined
     }
     if (!isJsonObject(value)) {
-      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object`, context: { file } })
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
       return undefined
     }
     return new ParsedLine(value, text, line, file)
@@ -52,11 +80,28 @@ const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk :
 
 /**
  * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines).
- * Lines are coalesced into larger writes only while more input is already queued, so a
- * busy pipe gets few large writes and a trickle still flows line by line.
+ * Lines are coalesced into writes of up to 64 KiB while input keeps coming; what is left when
+ * a burst ends goes out at once (the next turn of the event loop), so a busy pipe gets few
+ * large writes and a trickle (`tail -f |`) still flows line by line.
+ * With a ledger, each write is entered there with its line count, for the sink to confirm.
  */
-export function toNdjson (map: LineMapper = defaultMapper): Transform {
+export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger): Transform {
   let pending = ''
+  let lines = 0
+  let later: NodeJS.Immediate | undefined
+  const push = (stream: Transform): void => {
+    if (later !== undefined) { clearImmediate(later); later = undefined }
+    if (pending === '' || stream.destroyed) return
+    if (ledger === undefined) {
+      stream.push(pending)
+    } else {
+      const bytes = Buffer.from(pending)
+      ledger.handed(bytes.length, lines)
+      stream.push(bytes)
+    }
+    pending = ''
+    lines = 0
+  }
   return new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
@@ -67,16 +112,18 @@ export function toNdjson (map: LineMapper = defaultMapper): Transform {
       } catch (err) {
         return done(err as Error)
       }
-      if (line !== undefined) pending += line + '\n'
-      if (pending.length >= COALESCE_BYTES || (this.writableLength === 0 && pending !== '')) {
-        this.push(pending)
-        pending = ''
-      }
+      if (line !== undefined) { pending += line + '\n'; lines++ }
+      if (pending.length >= COALESCE_BYTES) push(this)
+      else if (pending !== '' && later === undefined) later = setImmediate(() => { later = undefined; push(this) })
       done()
     },
     flush (done) {
-      if (pending !== '') this.push(pending)
+      push(this)
       done()
+    },
+    destroy (err, done) {
+      if (later !== undefined) clearImmediate(later)
+      done(err)
     }
   })
 }

@@ -5,7 +5,7 @@ import type { EsConnectionOptions } from './client.js'
 export const ES_CONNECTION_FLAGS: FlagSpecs = {
   url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
   username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
-  password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'] },
+  password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true },
   apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
   caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
   insecure: { type: 'boolean' },

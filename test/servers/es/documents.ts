@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
 import { isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
-import { admit, NeedsExactNumbers } from './mapping.js'
+import { admit, NeedsExactNumbers, type Dialect } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
 export function autoId(): string {
@@ -46,12 +46,12 @@ function exactSource(text: string): Record<string, unknown> {
 }
 
 /** Maps a document, parsed again exactly when a long field must see every digit of a large integer. */
-function admitDocument(idx: IndexData, source: Record<string, unknown>, id: string, text: string): void {
+function admitDocument(idx: IndexData, source: Record<string, unknown>, id: string, text: string, dialect: Dialect): void {
   try {
-    admit(idx, source, id, text)
+    admit(idx, source, id, text, dialect)
   } catch (e) {
     if (!(e instanceof NeedsExactNumbers)) throw e
-    admit(idx, exactSource(text), id, text)
+    admit(idx, exactSource(text), id, text, dialect)
   }
 }
 
@@ -83,6 +83,14 @@ interface BulkOp {
   routing?: string
   pipeline?: string
   source?: string
+  ifSeqNo?: Json
+  ifPrimaryTerm?: Json
+}
+
+/** Optimistic concurrency parameters of a write (`if_seq_no`, `if_primary_term`). */
+interface SeqNoCheck {
+  ifSeqNo?: unknown
+  ifPrimaryTerm?: unknown
 }
 
 export interface BulkOptions {
@@ -97,7 +105,25 @@ export interface BulkOptions {
 export class Documents {
   readonly pipelines = new Pipelines()
 
-  constructor(readonly store: Store) {}
+  /** Whose error types and reasons mapping failures take (see mapping.ts). */
+  readonly dialect: Dialect
+
+  constructor(readonly store: Store, opensearch = false) {
+    this.dialect = opensearch ? 'opensearch' : 'elasticsearch'
+  }
+
+  /** `if_seq_no`/`if_primary_term`: a write that does not find the document at that sequence number is a 409. */
+  private checkSeqNo(idx: IndexData, id: string, seq: SeqNoCheck): void {
+    if (seq.ifSeqNo === undefined && seq.ifPrimaryTerm === undefined) return
+    const existing = idx.docs.get(id)
+    const required = `required seqNo [${String(seq.ifSeqNo)}], primary term [${String(seq.ifPrimaryTerm ?? 1)}]`
+    const reason = existing === undefined
+      ? `[${id}]: version conflict, ${required}. but no document was found`
+      : Number(seq.ifSeqNo) !== existing.seqNo || Number(seq.ifPrimaryTerm ?? 1) !== 1
+        ? `[${id}]: version conflict, ${required}. current document has seqNo [${existing.seqNo}] and primary term [1]`
+        : undefined
+    if (reason !== undefined) throw new EsError(409, { type: 'version_conflict_engine_exception', reason, index_uuid: idx.uuid, shard: '0', index: idx.name })
+  }
 
   createIndex(name: string, body: Json | undefined): Out {
     if (this.store.indices.has(name)) throw resourceAlreadyExists(name)
@@ -149,7 +175,7 @@ export class Documents {
    * is accepted), refused on create when the id exists. `raw` is kept as the stored `_source`
    * unless a pipeline changed the document.
    */
-  private write(name: string, id: string | undefined, raw: string, createOnly: boolean, opts: { routing?: string; pipeline?: string } = {}): { status: number; body: { [k: string]: Out } } {
+  private write(name: string, id: string | undefined, raw: string, createOnly: boolean, opts: { routing?: string; pipeline?: string } & SeqNoCheck = {}): { status: number; body: { [k: string]: Out } } {
     if (raw.trim() === '') throw validationFailed('source is missing')
     if (id === '') throw illegalArgument('if _id is specified it must not be empty')
     let source = parseSource(raw)
@@ -162,15 +188,16 @@ export class Documents {
       text = stringify(exact as Out)
       source = JSON.parse(text) as Record<string, unknown>
     }
-    admitDocument(idx, source, docId, text)
+    admitDocument(idx, source, docId, text, this.dialect)
     const existing = idx.docs.get(docId)
     if (createOnly && existing !== undefined) throw conflict(idx, existing)
+    this.checkSeqNo(idx, docId, opts)
     const { doc, created } = idx.put(docId, undefined, text, { routing: opts.routing })
     return { status: created ? 201 : 200, body: writeResult(idx, doc, created ? 'created' : 'updated') }
   }
 
   /** PUT/POST /{index}/_doc/{id?} and _create: `raw` is the body text, kept as the stored `_source`. */
-  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean, params: { routing?: string; pipeline?: string } = {}): { status: number; body: Out } {
+  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean, params: { routing?: string; pipeline?: string } & SeqNoCheck = {}): { status: number; body: Out } {
     return this.write(name, id, raw, createOnly, params)
   }
 
@@ -241,7 +268,7 @@ export class Documents {
       }
       const source = lines[++i]
       if (source === undefined) throw illegalArgument('The bulk request must be terminated by a newline [\\n]')
-      ops.push({ action, index, id, routing, pipeline, source })
+      ops.push({ action, index, id, routing, pipeline, source, ifSeqNo: params.if_seq_no, ifPrimaryTerm: params.if_primary_term })
     }
     // Request validation covers every item before any runs: one bad id refuses the whole request.
     const invalid = ops.filter((op) => op.id !== undefined && Buffer.byteLength(op.id) > 512)
@@ -265,7 +292,7 @@ export class Documents {
         return { ...(r.body as { [k: string]: Out }), status: r.status }
       }
       if (op.action === 'update') return this.update(op)
-      const r = this.write(op.index, op.id, op.source as string, op.action === 'create', { routing: op.routing, pipeline: op.pipeline ?? opts.pipeline })
+      const r = this.write(op.index, op.id, op.source as string, op.action === 'create', { routing: op.routing, pipeline: op.pipeline ?? opts.pipeline, ifSeqNo: op.ifSeqNo, ifPrimaryTerm: op.ifPrimaryTerm })
       return { ...r.body, status: r.status }
     } catch (e) {
       if (!(e instanceof EsError)) throw e
@@ -297,12 +324,12 @@ export class Documents {
     if (existing !== undefined && body.detect_noop !== false && text === stringify(before as Out)) {
       return { ...writeResult(idx, existing, 'noop'), status: 200 }
     }
-    admit(idx, merged, id, text)
+    admit(idx, merged, id, text, this.dialect)
     const { doc, created } = idx.put(id, undefined, text, { routing: op.routing ?? existing?.routing })
     return { ...writeResult(idx, doc, created ? 'created' : 'updated'), status: created ? 201 : 200 }
   }
 
-/** Seeding without HTTP, for benchmarks. */
+  /** Seeding without HTTP, for benchmarks. */
   addDocs(name: string, docs: Array<{ _id?: string; _source: Record<string, unknown> }>): void {
     const idx = this.store.getOrCreate(name)
     for (const d of docs) idx.put(d._id ?? autoId(), d._source)

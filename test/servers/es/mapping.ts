@@ -1,7 +1,8 @@
-// Mappings as Elasticsearch 8 applies them while it indexes a document: every value must fit
-// its field's type (with ES's coercions), a field seen for the first time gets a type from its
-// first value unless its object is `dynamic: strict` (refused) or `false`/`runtime` (left
-// unmapped), and a refused document maps nothing. Explicit mappings come from PUT /{index}.
+// Mappings as Elasticsearch 8 and OpenSearch 2 apply them while they index a document: every
+// value must fit its field's type (with the engine's coercions), a field seen for the first time
+// gets a type from its first value unless its object is `dynamic: strict` (refused) or
+// `false`/`runtime` (left unmapped), and a refused document maps nothing. Explicit mappings come
+// from PUT /{index}. The two engines word a refusal differently (see Dialect).
 
 import { parseDate } from './dates.js'
 import { EsError, type ErrorCause } from './errors.js'
@@ -9,6 +10,18 @@ import { isObject, type Json, type Out } from './json.js'
 import type { FieldType } from './store.js'
 
 export type Dynamic = 'true' | 'false' | 'strict' | 'runtime'
+
+/**
+ * Whose words a refused document gets. Elasticsearch 8 throws document_parsing_exception, an
+ * XContentParseException whose message starts with the parser's `[line:column] `; OpenSearch
+ * kept 7.x's mapper_parsing_exception, with no location.
+ */
+export type Dialect = 'elasticsearch' | 'opensearch'
+
+interface Refusal {
+  raw: string
+  dialect: Dialect
+}
 
 /** Declared type → the family the server searches and checks it as. */
 const FAMILIES: Record<string, FieldType> = {
@@ -106,10 +119,19 @@ export function mappingsOf(state: MappingState): { [k: string]: Out } {
   return out
 }
 
-/** Where the failing value is, as ES's `[line:column]` prefix (a best effort: the key's first occurrence). */
+/** Where the failing value is, as ES's `[line:column]` (a best effort: the key's first occurrence). */
 function location(raw: string, key: string): string {
   const at = raw.indexOf(JSON.stringify(key))
   return `[1:${at < 0 ? 1 : at + key.length + 4}]`
+}
+
+function parsingType(r: Refusal): string {
+  return r.dialect === 'elasticsearch' ? 'document_parsing_exception' : 'mapper_parsing_exception'
+}
+
+/** The start of a refusal's reason: Elasticsearch's location, or nothing (OpenSearch). */
+function where(r: Refusal, key: string): string {
+  return r.dialect === 'elasticsearch' ? location(r.raw, key) + ' ' : ''
 }
 
 /** Java's Map/List toString, as ES prints a value it could not parse. */
@@ -191,34 +213,34 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
  * Checks `source` (numbers beyond 2^53 as bigint) against the mapping. Throws the 400 ES gives
  * for the first value that does not fit; on success maps the new fields and returns nothing.
  */
-export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string): void {
+export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string, dialect: Dialect = 'elasticsearch'): void {
   const pending = new Map<string, FieldType>()
-  walk(state, pending, source, '', state.dynamic.get('') ?? 'true', id, raw)
+  walk(state, pending, source, '', state.dynamic.get('') ?? 'true', id, { raw, dialect })
   for (const [path, family] of pending) state.fieldTypes.set(path, family)
 }
 
-function walk(state: MappingState, pending: Map<string, FieldType>, obj: Record<string, unknown>, prefix: string, dynamic: Dynamic, id: string, raw: string): void {
+function walk(state: MappingState, pending: Map<string, FieldType>, obj: Record<string, unknown>, prefix: string, dynamic: Dynamic, id: string, r: Refusal): void {
   for (const key in obj) {
     const value = obj[key]
     if (value === null || value === undefined) continue
     const path = prefix + key
     if (state.opaque.size > 0 && state.opaque.has(path)) continue
     if (Array.isArray(value)) {
-      for (const v of leaves(value)) check(state, pending, v, key, path, prefix, dynamic, id, raw)
+      for (const v of leaves(value)) check(state, pending, v, key, path, prefix, dynamic, id, r)
     } else {
-      check(state, pending, value, key, path, prefix, dynamic, id, raw)
+      check(state, pending, value, key, path, prefix, dynamic, id, r)
     }
   }
 }
 
 /** One value of field `path`: mapped if new (as `dynamic` allows), else checked against its type. */
-function check(state: MappingState, pending: Map<string, FieldType>, v: unknown, key: string, path: string, prefix: string, dynamic: Dynamic, id: string, raw: string): void {
+function check(state: MappingState, pending: Map<string, FieldType>, v: unknown, key: string, path: string, prefix: string, dynamic: Dynamic, id: string, r: Refusal): void {
   let family = state.fieldTypes.get(path) ?? pending.get(path)
   if (family === undefined) {
     const inferred = inferType(v)
     if (inferred === undefined) return
     if (dynamic === 'strict') {
-      throw new EsError(400, { type: 'strict_dynamic_mapping_exception', reason: `${location(raw, key)} mapping set to strict, dynamic introduction of [${key}] within [${prefix === '' ? '_doc' : prefix.slice(0, -1)}] is not allowed` })
+      throw new EsError(400, { type: 'strict_dynamic_mapping_exception', reason: `${where(r, key)}mapping set to strict, dynamic introduction of [${key}] within [${prefix === '' ? '_doc' : prefix.slice(0, -1)}] is not allowed` })
     }
     if (dynamic !== 'true') return
     pending.set(path, inferred)
@@ -226,17 +248,17 @@ function check(state: MappingState, pending: Map<string, FieldType>, v: unknown,
   }
   if (family === 'object') {
     if (!isObject(v as Json)) {
-      throw new EsError(400, { type: 'document_parsing_exception', reason: `${location(raw, key)} object mapping for [${path}] tried to parse field [${key}] as object, but found a concrete value` })
+      throw new EsError(400, { type: parsingType(r), reason: `${where(r, key)}object mapping for [${path}] tried to parse field [${key}] as object, but found a concrete value` })
     }
-    walk(state, pending, v as Record<string, unknown>, path + '.', state.dynamic.get(path) ?? dynamic, id, raw)
+    walk(state, pending, v as Record<string, unknown>, path + '.', state.dynamic.get(path) ?? dynamic, id, r)
     return
   }
   const type = state.declared.get(path) ?? family
-  const cause = misfit(type, family, v, raw, key)
+  const cause = misfit(type, family, v, r.raw, key)
   if (cause !== undefined) {
     throw new EsError(400, {
-      type: 'document_parsing_exception',
-      reason: `${location(raw, key)} failed to parse field [${path}] of type [${type}] in document with id '${id}'. Preview of field's value: '${preview(v)}'`,
+      type: parsingType(r),
+      reason: `${where(r, key)}failed to parse field [${path}] of type [${type}] in document with id '${id}'. Preview of field's value: '${preview(v)}'`,
       caused_by: cause,
     })
   }

@@ -93,6 +93,7 @@ export class IndexData implements MappingState {
   private learnTypes(obj: Record<string, unknown>, prefix: string): void {
     for (const [k, raw] of Object.entries(obj)) {
       const path = prefix + k
+      if (this.opaque.has(path)) continue
       for (const v of Array.isArray(raw) ? raw : [raw]) {
         const t = inferType(v)
         if (t === undefined) continue
