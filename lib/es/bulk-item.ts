@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js'
-import { numberText, parseExact, stringifyExact } from '../core/json.js'
-import { ParsedLine } from '../core/ndjson.js'
+import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
+import { ParsedLine, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, isJsonObject } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 
 /** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
 export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
@@ -53,14 +53,11 @@ const ES_ACTION: Record<BulkOp, string> = { index: 'index', create: 'create', up
 /** Updates race with other writers on the same document: let the server retry those itself. */
 const RETRY_ON_CONFLICT = 3
 
-function describe (v: unknown): string {
-  return Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === 'object' ? 'an object' : `a ${typeof v}`
-}
-
 /**
  * Turns records into bulk items. The document goes out as the bytes it had in the input line
- * (a top-level member is cut from the line; anything else is re-serialised exactly), so numbers
- * keep every digit. Returns a RecordProblem for a record that cannot be written.
+ * (a top-level member is cut from the line; anything else, and a line with a key given twice,
+ * is re-serialised exactly), so numbers keep every digit. Returns a RecordProblem for a record
+ * that cannot be written.
  */
 export class ItemBuilder {
   readonly op: BulkOp
@@ -70,7 +67,6 @@ export class ItemBuilder {
   private readonly getContent: PathGetter
   /** A top-level content member that can be cut from the line as it came. */
   private readonly rawKey: string | undefined
-  private rawToken: string | undefined
   private readonly fixedIndex: string | undefined
   /** Records without an id seen so far (the writer warns about the first). */
   withoutId = 0
@@ -88,33 +84,16 @@ export class ItemBuilder {
     this.rawKey = key.includes('.') ? undefined : key
   }
 
-  /**
-   * Where the content member's bytes are in the line, when they can be cut from it. With the
-   * same key again after the first (a duplicate: the last one wins), or the name anywhere in
-   * or after its value, the caller re-serialises instead: cutting at the first occurrence
-   * could take the wrong bytes (rawMemberRange takes a last member to the closing brace).
-   */
-  private rawRange (text: string, value: JsonObject, key: string): [number, number] | undefined {
-    const range = rawMemberRange(text, value, key)
-    if (range === undefined) return undefined
-    const token = this.rawToken ??= JSON.stringify(key)
-    return text.indexOf(token, range[0]) < 0 ? range : undefined
-  }
-
   build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
     const parsed = record instanceof ParsedLine ? record : undefined
     const value = parsed?.value ?? record as JsonObject
     const text = parsed?.text ?? stringifyExact(value)
-    // Parsed again, exactly, only when a number that JSON.parse may have changed is needed.
-    let exact: JsonObject | undefined
-    const exactValue = (path: string): unknown => {
-      exact ??= parseExact(text) as JsonObject
-      return compilePath(path)(exact)
-    }
+    // Every digit of a number: the line parsed again, exactly, only when a value is taken from it.
+    const exact = (): JsonObject => parsed?.exact ?? value
 
     const index = this.fixedIndex ?? value._index
     if (typeof index !== 'string' || index === '') {
-      return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${describe(index)}, not an index name` }
+      return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${jsonKind(index)}, not an index name` }
     }
 
     const rawId = this.getId(value)
@@ -123,9 +102,9 @@ export class ItemBuilder {
       if (rawId === '') return { code: 'RECORD_EMPTY_ID', message: `record's id at '${this.idPath}' is empty (Elasticsearch refuses empty ids)` }
       id = rawId
     } else if (typeof rawId === 'number') {
-      id = Number.isSafeInteger(rawId) ? String(rawId) : numberText(exactValue(this.idPath))
+      id = recordId(record, this.getId)
     } else if (rawId !== undefined && rawId !== null) {
-      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.idPath}' is ${describe(rawId)}, not a string or number` }
+      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.idPath}' is ${jsonKind(rawId)}, not a string or number` }
     }
     if (id === undefined) {
       if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.idPath}' (--op ${this.op} needs one)` }
@@ -135,18 +114,23 @@ export class ItemBuilder {
     let routing: string | undefined
     const rawRouting = value._routing
     if (typeof rawRouting === 'string') routing = rawRouting
-    else if (typeof rawRouting === 'number') routing = Number.isSafeInteger(rawRouting) ? String(rawRouting) : numberText(exactValue('_routing'))
-    else if (rawRouting !== undefined && rawRouting !== null) return { code: 'RECORD_BAD_ROUTING', message: `record's _routing is ${describe(rawRouting)}, not a string`, id }
+    else if (typeof rawRouting === 'number') routing = numberText(exact()._routing)
+    else if (rawRouting !== undefined && rawRouting !== null) return { code: 'RECORD_BAD_ROUTING', message: `record's _routing is ${jsonKind(rawRouting)}, not a string`, id }
 
     let doc: string | undefined
     if (this.op !== 'delete') {
       const content = this.getContent(value)
       if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.contentPath}'`, id }
-      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${describe(content)}; Elasticsearch documents are objects`, id }
+      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${jsonKind(content)}; Elasticsearch documents are objects`, id }
+      // The document's bytes as they came, unless some object in the line has a key twice: the
+      // engines refuse that (Duplicate field), and our rule for every writer is that the last one
+      // wins, so the document is then written once, with the last value of each key.
       let range: [number, number] | undefined
-      if (this.rawKey === '') range = [0, text.length]
-      else if (this.rawKey !== undefined) range = this.rawRange(text, value, this.rawKey)
-      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(exactValue(this.contentPath))
+      if (parsed !== undefined && this.rawKey !== undefined) {
+        range = this.rawKey === '' ? [0, text.length] : rawMemberRange(text, value, this.rawKey)
+        if (range !== undefined && !keysMatch(text, value)) range = undefined
+      }
+      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.getContent(exact()))
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
 

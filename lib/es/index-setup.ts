@@ -5,26 +5,23 @@ import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
 import type { RetryPolicy } from '../core/retry.js'
 import { withRetry } from '../core/retry.js'
-import type { EsConnection } from './client.js'
+import type { ClusterInfo, EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { EsRequestError } from './errors.js'
 
 /**
- * Checks that the server answers and takes our credentials before any input is read. A 403
- * passes: a writer's API key may lack the cluster privilege `GET /` needs and still index.
+ * Asks the cluster which engine it is (EsConnection.identify: `GET /`), before any input is read:
+ * a wrong URL or password fails at once, and every later request speaks that engine's media
+ * types. A `GET /` forbidden to this user (403) passes: a writer's API key may lack the cluster
+ * privilege it needs and still index. Load (429) and lost answers are retried.
  */
-export async function checkServer (conn: EsConnection, where: EsWhere, retry: RetryPolicy, ctx: StageContext): Promise<void> {
-  try {
-    await withRetry(async () => await conn.request({ method: 'GET', path: '/' }, where, 'connect'), retry, {
-      // A server never reached is a configuration error: say so at once rather than back off.
-      retryable: (err) => err instanceof EsRequestError && (err.stage === 'rejected' || err.stage === 'ambiguous'),
-      onRetry: (err, n, wait) => ctx.logger.warn(`${(err as Error).message}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`),
-      signal: ctx.signal
-    })
-  } catch (err) {
-    if (err instanceof EsRequestError && err.status === 403) return
-    throw err
-  }
+export async function checkServer (conn: EsConnection, where: EsWhere, retry: RetryPolicy, ctx: StageContext): Promise<ClusterInfo> {
+  return await withRetry(async () => await conn.identify(where, ctx.signal), retry, {
+    // A server never reached is a configuration error: say so at once rather than back off.
+    retryable: (err) => err instanceof EsRequestError && (err.stage === 'rejected' || err.stage === 'ambiguous'),
+    onRetry: (err, n, wait) => ctx.logger.warn(`${(err as Error).message}; retry ${n}/${retry.retries} in ${(wait / 1000).toFixed(1)} s`),
+    signal: ctx.signal
+  })
 }
 
 /**

@@ -14,6 +14,7 @@ import type { EsConnectionOptions } from './client.js'
 import { EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { checkServer, createIndex, indexBody, refreshIndices } from './index-setup.js'
+import { engineName } from './paging.js'
 
 export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'created', 'updated', 'deleted', ['skipped', 'exists'], 'failed', 'retries']
 
@@ -78,11 +79,11 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   const conn = opts.connection instanceof EsConnection ? opts.connection : new EsConnection(opts.connection ?? {}, ctx)
   if (own) ctx.onCleanup(async () => await conn.close().catch(() => undefined))
   const where: EsWhere = { host: conn.host, index: opts.index }
-  await checkServer(conn, where, retry, ctx)
+  const info = await checkServer(conn, where, retry, ctx)
   if (body !== undefined) await createIndex(conn, where, opts.index as string, body, ctx)
 
   ctx.stats.setNote('skipped', SKIPPED[op])
-  ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host}: --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op })
+  ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host} (${engineName(info)}): --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op, engine: info.distribution, version: info.version })
   const writer = new BulkWriter({ conn, where, op, batchSize, batchBytes, concurrency, flushIntervalMs, pipeline: opts.pipeline, retry, ctx })
   let warnedNoId = false
 

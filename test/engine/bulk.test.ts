@@ -76,6 +76,23 @@ for (const target of all) {
     t.match(items(seq.json)[0].error?.reason, /\[a\]: version conflict, required seqNo \[0\], primary term \[1\]\. current document has seqNo \[\d+\] and primary term \[1\]/)
   })
 
+  t.test(`${target.name}: a key given twice in a document refuses that item; in an update body, the whole request`, async (t) => {
+    await fresh(target, 'bulk-dup')
+    const body = '{"index":{"_index":"bulk-dup","_id":"1"}}\n{"k":"a","k":"b"}\n{"index":{"_index":"bulk-dup","_id":"2"}}\n{"o":{"x":1,"x":2}}\n{"index":{"_index":"bulk-dup","_id":"3"}}\n{"k":"a","o":{"k":"b"}}\n'
+    const res = await call(target, 'POST', '/_bulk', body)
+    t.equal(res.status, 200)
+    const got = items(res.json) as Array<Item & { error?: { caused_by?: { type: string, reason: string } } }>
+    const parsing = target.dialect === 'opensearch' ? 'mapper_parsing_exception' : 'document_parsing_exception'
+    t.same(got.map((i) => [i.status, i.error?.type ?? i.result]), [[400, parsing], [400, parsing], [201, 'created']], 'only the items with a repeated key')
+    const at = (key: string, column: number): string => `Duplicate field '${key}'\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: 1, column: ${column}]`
+    t.same(got.slice(0, 2).map((i) => i.error?.caused_by), [{ type: 'json_parse_exception', reason: at('k', 13) }, { type: 'json_parse_exception', reason: at('x', 16) }], "Jackson's message, where it stopped")
+    const update = await call(target, 'POST', '/_bulk', '{"index":{"_index":"bulk-dup","_id":"4"}}\n{"k":"a"}\n{"update":{"_index":"bulk-dup","_id":"3"}}\n{"doc":{"k":"c","k":"d"}}\n')
+    t.equal(update.status, 400, 'an update body is parsed with the request')
+    const error = (update.json as { error: { type: string, reason: string, caused_by: { type: string, reason: string } } }).error
+    t.same([error.type, error.reason, error.caused_by], ['x_content_parse_exception', '[1:13] [UpdateRequest] failed to parse field [doc]', { type: 'json_parse_exception', reason: at('k', 20) }])
+    t.equal((await call(target, 'GET', '/bulk-dup/_doc/4')).status, 404, 'nothing of that request was written')
+  })
+
   t.test(`${target.name}: refresh makes writes visible to es-read`, async (t) => {
     await fresh(target, 'bulk-refresh')
     const one = await call(target, 'POST', '/_bulk?refresh=wait_for', '{"index":{"_index":"bulk-refresh","_id":"r1"}}\n{"n":1}\n')

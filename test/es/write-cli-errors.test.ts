@@ -61,7 +61,7 @@ t.test('a server that is not there or refuses the password: exit 1 at once, with
   const locked = await startEsServer({ auth: { basic: { username: 'elastic', password: 'hunter2-secret' } } })
   t.teardown(async () => await locked.close())
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
-    [['--url', 'http://127.0.0.1:9'], {}, /^es-write: error \[ECONNREFUSED\] cannot connect at http:\/\/127\.0\.0\.1:9: connection refused/],
+    [['--url', 'http://127.0.0.1:9'], {}, /^es-write: error \[ECONNREFUSED\] cannot reach the cluster at http:\/\/127\.0\.0\.1:9: connection refused/],
     [['--url', locked.url, '--username', 'elastic'], { ES_PASSWORD: 'wrong-secret' }, /^es-write: error \[security_exception\] authentication failed at/]
   ]
   for (const [args, env, line] of cases) {

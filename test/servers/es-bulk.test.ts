@@ -187,3 +187,43 @@ t.test('ingest pipelines: pipeline= runs set/remove processors; a missing pipeli
   const missing = items((await raw(server, 'POST', '/_bulk?pipeline=nope', '{"index":{"_index":"p","_id":"2"}}\n{"a":1}\n', NDJSON)).json)
   t.same(missing[0]?.error, { type: 'illegal_argument_exception', reason: 'pipeline with id [nope] does not exist' })
 })
+
+t.test('a key given twice in a document is refused for that item (Jackson strict duplicate detection), and in an update body for the whole request', async (t) => {
+  for (const distribution of ['elasticsearch', 'opensearch'] as const) {
+    const { server } = await serverFor(t, { distribution })
+    const body = '{"index":{"_index":"d","_id":"1"}}\n{"a":1,"a":2}\n{"index":{"_index":"d","_id":"2"}}\n{"n":{"a":1},"m":{"q":[{"z":1,"z":2}]}}\n{"index":{"_index":"d","_id":"3"}}\n{"a" : 1 , "a" : 2}\n{"index":{"_index":"d","_id":"4"}}\n{"a":1,"b":{"a":2}}\n'
+    const got = items((await raw(server, 'POST', '/_bulk', body, NDJSON)).json)
+    t.same(got.map((i) => i.status), [400, 400, 400, 201], `${distribution}: the same key in two objects is no duplicate`)
+    const jackson = (key: string, column: number): string => `Duplicate field '${key}'\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: 1, column: ${column}]`
+    t.same(got.slice(0, 3).map((i) => i.error?.caused_by), [
+      { type: 'json_parse_exception', reason: jackson('a', 11) },
+      { type: 'json_parse_exception', reason: jackson('z', 34) },
+      { type: 'json_parse_exception', reason: jackson('a', 15) }
+    ], `${distribution}: where the parser stopped, just past the repeated name`)
+    if (distribution === 'opensearch') t.same(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'mapper_parsing_exception', reason: 'failed to parse' })
+    else t.same(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'document_parsing_exception', reason: `[1:11] failed to parse: ${jackson('a', 11)}` })
+    const update = await raw(server, 'POST', '/_bulk', '{"index":{"_index":"d","_id":"5"}}\n{"a":1}\n{"update":{"_index":"d","_id":"5"}}\n{"doc":{"a":1,"a":2}}\n', NDJSON)
+    t.equal(update.status, 400, `${distribution}: an update body is parsed with the request`)
+    t.match(errorOf(update.json), { type: 'x_content_parse_exception', reason: '[1:13] [UpdateRequest] failed to parse field [doc]' })
+    t.equal((await raw(server, 'GET', '/d/_doc/5')).status, 404, 'nothing of that request was written')
+  }
+})
+
+t.test('refresh_interval -1: searches and _count see writes only after _refresh or refresh=true; GET by id is realtime', async (t) => {
+  const { server } = await serverFor(t)
+  t.equal((await raw(server, 'PUT', '/r', { settings: { refresh_interval: '-1' } })).status, 200)
+  await raw(server, 'POST', '/_bulk', '{"index":{"_index":"r","_id":"1"}}\n{"a":1}\n', NDJSON)
+  const count = async (): Promise<number> => ((await raw(server, 'GET', '/r/_count')).json as { count: number }).count
+  t.equal(await count(), 0, 'not searchable before a refresh')
+  t.equal((await raw(server, 'GET', '/r/_doc/1')).status, 200, 'GET by id sees it')
+  t.equal((await raw(server, 'POST', '/r/_refresh')).status, 200)
+  t.equal(await count(), 1, 'after _refresh')
+  await raw(server, 'POST', '/_bulk?refresh=true', '{"index":{"_index":"r","_id":"2"}}\n{"a":2}\n', NDJSON)
+  t.equal(await count(), 2, 'a _bulk with refresh=true')
+  await raw(server, 'PUT', '/r/_doc/3?refresh=wait_for', { a: 3 })
+  t.equal(await count(), 3, 'a document write with refresh=wait_for')
+  await raw(server, 'DELETE', '/r/_doc/3')
+  t.equal(await count(), 3, 'a delete is not seen before a refresh either')
+  await raw(server, 'POST', '/_refresh')
+  t.equal(await count(), 2)
+})

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
-import { isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { duplicateKey, isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { admit, NeedsExactNumbers, type Dialect } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
@@ -27,7 +27,16 @@ function notAnObject(): EsError {
   return new EsError(400, { type: 'document_parsing_exception', reason: '[1:1] failed to parse: source is not an object' })
 }
 
-function parseSource(text: string): Record<string, unknown> {
+/** Jackson's words for where it stopped (OpenSearch 2.19 shows them; the source itself is redacted). */
+function jacksonAt(line: number, column: number): string {
+  return `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${column}]`
+}
+
+/**
+ * A document's JSON, refused as the engines refuse it: not JSON, not an object, or an object
+ * with a key given twice (both engines parse with Jackson's strict duplicate detection).
+ */
+function parseSource(text: string, dialect: Dialect = 'elasticsearch'): Record<string, unknown> {
   let v: unknown
   try {
     v = JSON.parse(text)
@@ -35,7 +44,51 @@ function parseSource(text: string): Record<string, unknown> {
     throw new EsError(400, { type: 'document_parsing_exception', reason: `[1:1] failed to parse: ${(e as Error).message}` })
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw notAnObject()
+  const dup = duplicateKey(text, v)
+  if (dup !== undefined) {
+    const cause = { type: 'json_parse_exception', reason: `${dup.message}${jacksonAt(dup.line, dup.column)}` }
+    throw new EsError(400, dialect === 'opensearch'
+      ? { type: 'mapper_parsing_exception', reason: 'failed to parse', caused_by: cause }
+      : { type: 'document_parsing_exception', reason: `[${dup.line}:${dup.column}] failed to parse: ${cause.reason}`, caused_by: cause })
+  }
   return v as Record<string, unknown>
+}
+
+/** Column (from 1) of the JSON token that ends just before `offset`, as a parser's token location. */
+function tokenBefore(text: string, offset: number): number {
+  let j = offset - 1
+  while (j > 0 && /[\s,]/.test(text[j] as string)) j--
+  if (text[j] === '"') {
+    for (j--; j > 0; j--) {
+      let slashes = 0
+      while (text[j - 1 - slashes] === '\\') slashes++
+      if (text[j] === '"' && slashes % 2 === 0) break
+    }
+  } else if (text[j] !== '}' && text[j] !== ']') {
+    while (j > 0 && /[\w.+-]/.test(text[j - 1] as string)) j--
+  }
+  return j + 1
+}
+
+/**
+ * An update body is parsed with the request (an x-content parse of UpdateRequest), so a key given
+ * twice in it fails the whole _bulk request, as on OpenSearch 2.19.
+ */
+function checkUpdateBody(text: string): void {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return
+  }
+  const dup = duplicateKey(text, v)
+  if (dup === undefined || !isObject(v as Json)) return
+  const field = Object.keys(v as object).find((k) => text.indexOf(JSON.stringify(k)) < dup.offset && text.indexOf(JSON.stringify(k)) >= 0) ?? 'doc'
+  throw new EsError(400, {
+    type: 'x_content_parse_exception',
+    reason: `[${dup.line}:${tokenBefore(text, dup.offset)}] [UpdateRequest] failed to parse field [${field}]`,
+    caused_by: { type: 'json_parse_exception', reason: `${dup.message}${jacksonAt(dup.line, dup.column)}` },
+  })
 }
 
 /** The document with integers beyond 2^53 as bigint (for updates that re-serialize it). */
@@ -178,7 +231,7 @@ export class Documents {
   private write(name: string, id: string | undefined, raw: string, createOnly: boolean, opts: { routing?: string; pipeline?: string } & SeqNoCheck = {}): { status: number; body: { [k: string]: Out } } {
     if (raw.trim() === '') throw validationFailed('source is missing')
     if (id === '') throw illegalArgument('if _id is specified it must not be empty')
-    let source = parseSource(raw)
+    let source = parseSource(raw, this.dialect)
     let text = raw.trim()
     const idx = this.store.getOrCreate(name)
     const docId = id ?? autoId()
@@ -268,6 +321,7 @@ export class Documents {
       }
       const source = lines[++i]
       if (source === undefined) throw illegalArgument('The bulk request must be terminated by a newline [\\n]')
+      if (action === 'update') checkUpdateBody(source)
       ops.push({ action, index, id, routing, pipeline, source, ifSeqNo: params.if_seq_no, ifPrimaryTerm: params.if_primary_term })
     }
     // Request validation covers every item before any runs: one bad id refuses the whole request.

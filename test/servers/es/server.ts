@@ -131,7 +131,19 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     const refresh = r.params.refresh
     if (refresh !== undefined && !['', 'true', 'false', 'wait_for'].includes(refresh)) throw illegalArgument(`Unknown value for refresh: [${refresh}].`)
     const opts: BulkOptions = { pipeline: r.params.pipeline, routing: r.params.routing, reject: () => faults.rejectItem() }
-    return ok(docs.bulk(pathIndex, r.raw, opts))
+    const answer = docs.bulk(pathIndex, r.raw, opts)
+    if (refresh !== undefined && refresh !== 'false') refreshAll(store.resolve(undefined))
+    return ok(answer)
+  }
+  const refreshAll = (names: string[]): Out => {
+    for (const name of names) store.get(name).refresh()
+    return refreshed(names.length)
+  }
+  /** `?refresh=true|wait_for` on a single-document write makes its index searchable at once. */
+  const withRefresh = <T>(r: Req, reply: T): T => {
+    const refresh = r.params.refresh
+    if (refresh !== undefined && refresh !== 'false' && store.indices.has(idx(r))) store.get(idx(r)).refresh()
+    return reply
   }
   const docParams = (r: Req): { routing?: string; pipeline?: string; ifSeqNo?: string; ifPrimaryTerm?: string } => ({ routing: r.params.routing, pipeline: r.params.pipeline, ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term })
   const routes: Route[] = [
@@ -179,7 +191,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       pattern: ['_count'],
       methods: { GET: (r) => ok(search.count(undefined, r.params, r.body)), POST: (r) => ok(search.count(undefined, r.params, r.body)) },
     },
-    { pattern: ['_refresh'], methods: { POST: () => ok(refreshed(store.indices.size)), GET: () => ok(refreshed(store.indices.size)) } },
+    { pattern: ['_refresh'], methods: { POST: () => ok(refreshAll(store.resolve(undefined))), GET: () => ok(refreshAll(store.resolve(undefined))) } },
     {
       pattern: ['_cluster', 'health'],
       methods: { GET: () => ok({ cluster_name: 'espipe-test', status: 'green', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1 }) },
@@ -193,22 +205,22 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
         HEAD: (r) => ({ status: store.resolve(idx(r), true).length > 0 && !missingConcrete(store, idx(r)) ? 200 : 404 }),
       },
     },
-    { pattern: [':index', '_doc'], methods: { POST: (r) => docs.indexDoc(idx(r), undefined, r.raw, false, docParams(r)) } },
+    { pattern: [':index', '_doc'], methods: { POST: (r) => withRefresh(r, docs.indexDoc(idx(r), undefined, r.raw, false, docParams(r))) } },
     {
       pattern: [':index', '_doc', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r)),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r)),
+        PUT: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r))),
+        POST: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r))),
         GET: (r) => docs.getDoc(idx(r), idx(r, 2)),
         HEAD: (r) => ({ status: docs.getDoc(idx(r), idx(r, 2)).status }),
-        DELETE: (r) => docs.deleteDoc(idx(r), idx(r, 2)),
+        DELETE: (r) => withRefresh(r, docs.deleteDoc(idx(r), idx(r, 2))),
       },
     },
     {
       pattern: [':index', '_create', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r)),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r)),
+        PUT: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r))),
+        POST: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r))),
       },
     },
     { pattern: [':index', '_bulk'], methods: { POST: (r) => bulk(r, idx(r)), PUT: (r) => bulk(r, idx(r)) } },
@@ -227,8 +239,8 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     {
       pattern: [':index', '_refresh'],
       methods: {
-        POST: (r) => ok(refreshed(store.resolve(idx(r)).length)),
-        GET: (r) => ok(refreshed(store.resolve(idx(r)).length)),
+        POST: (r) => ok(refreshAll(store.resolve(idx(r)))),
+        GET: (r) => ok(refreshAll(store.resolve(idx(r)))),
       },
     },
     { pattern: [':index', '_mapping'], methods: { GET: (r) => ok(docs.getMapping(idx(r))) } },

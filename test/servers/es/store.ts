@@ -57,13 +57,32 @@ export class IndexData implements MappingState {
   private nextSeq = 0
   private seqNo = 0
   private ordered: Doc[] | null = null
+  /** What searches see of an index with `refresh_interval: -1`: the docs as of its last refresh. */
+  private refreshed: Doc[] = []
 
   constructor(readonly name: string) {}
 
-  /** Live docs in index (doc id) order; cached until the next write. */
+  /**
+   * Whether searches see only what a refresh made visible. Only with `refresh_interval: -1`:
+   * otherwise every write is searchable at once (a real engine's 1 s refresh, made instant so
+   * that tests need not wait), while with -1 a search or `_count` sees nothing new until
+   * `_refresh` or a write with `refresh=true|wait_for`, as on a real cluster. GET by id is
+   * realtime either way.
+   */
+  private manualRefresh(): boolean {
+    return this.settings.get('index.refresh_interval') === '-1'
+  }
+
+  /** The searchable docs in index (doc id) order; cached until the next write (or refresh). */
   list(): Doc[] {
+    if (this.manualRefresh()) return this.refreshed
     if (this.ordered === null) this.ordered = Array.from(this.docs.values())
     return this.ordered
+  }
+
+  /** Makes every write so far searchable. */
+  refresh(): void {
+    if (this.manualRefresh()) this.refreshed = Array.from(this.docs.values())
   }
 
   /**
