@@ -10,8 +10,7 @@ import { parseDuration } from '../lib/core/retry.js'
 import { parseByteSize } from '../lib/core/size.js'
 import type { BulkOp } from '../lib/es/bulk-item.js'
 import { BULK_OPS } from '../lib/es/bulk-item.js'
-import { ES_CONNECTION_FLAGS, ES_CONNECTION_HELP, esConnectionOptions } from '../lib/es/cli-options.js'
-import { splitSearchUrl } from '../lib/es/client.js'
+import { ES_CONNECTION_FLAGS, ES_CONNECTION_HELP, esConnectionOptions, writerUrl } from '../lib/es/cli-options.js'
 import { ES_WRITE_COUNTERS, esWrite } from '../lib/es/write.js'
 
 const readJsonFile = (file: string | undefined, option: string): string | undefined => {
@@ -53,15 +52,17 @@ await runCli({
     Usage
       $ es-write [--index NAME] [options] [FILE...]
 
-    Loads NDJSON records (none or - means stdin) into Elasticsearch through _bulk: by default
-    each record's _source as the document, under its _id, into its _index (or --index).
-    The document goes as the bytes it had in the input, so numbers keep every digit. Every
+    Loads NDJSON records (none or - means stdin) into Elasticsearch or OpenSearch through _bulk:
+    by default each record's _source as the document, under its _id, into its _index (or
+    --index). The document goes as the bytes it had in the input, so numbers keep every digit
+    (a key given twice, which both engines refuse, is written once with its last value). Every
     record is written exactly once or written with the server's reason to --errors: items
     refused for load (429) are sent again with backoff, lost requests are repeated, oversized
     requests are split. Rerunning the same input is safe (with ids).
 
     Connection
-      --url URL              node URL (env ES_URL; default http://localhost:9200)
+      --url URL              node URL (env ES_URL; default http://localhost:9200); a search URL
+                             such as http://host:9200/logs/_search also names the index
 ${ES_CONNECTION_HELP}
 
     Where and what
@@ -115,7 +116,7 @@ ${commonHelp()}
       $ jq -c .record bad.ndjson | es-write --index people --id-field id --content-field .
 `
 }, async ({ opts, ctx }) => {
-  const { node, index: urlIndex } = splitSearchUrl(opts.string('url') as string)
+  const { node, index: urlIndex } = writerUrl(opts.string('url') as string, opts.label('url'))
   const timeout = parseDuration(opts.string('timeout') as string, 'timeout')
   if (timeout <= 0) throw new UsageError(`invalid value for --timeout: '${opts.string('timeout') as string}' (more than 0)`)
   const files = inputNames(opts.input)

@@ -1,5 +1,7 @@
 import type { FlagSpecs, Options } from '../core/cli.js'
+import { UsageError } from '../core/errors.js'
 import type { EsConnectionOptions } from './client.js'
+import { splitSearchUrl } from './client.js'
 
 /** The connection flags every Elasticsearch binary takes, with their environment variables and the original tool's spellings. */
 export const ES_CONNECTION_FLAGS: FlagSpecs = {
@@ -31,4 +33,16 @@ export function esConnectionOptions (opts: Options, node: string): EsConnectionO
     insecure: opts.bool('insecure'),
     cloudId: opts.string('cloudId')
   }
+}
+
+/**
+ * A writer's --url: the node, and an index named in a search URL's path (the original tool's
+ * `--es_url http://host:9200/idx/_search`). A query string is refused: a writer writes every
+ * record it reads, so a `?q=` would be silently ignored.
+ */
+export function writerUrl (url: string, option: string): { node: string, index?: string } {
+  const query = /\?([^#]*)/.exec(url)?.[1]
+  if (query !== undefined && query !== '') throw new UsageError(`${option} has a query string (?${query}): es-write writes every record it reads; filter them before it (jq, es-read --q)`)
+  const { node, index } = splitSearchUrl(url, option)
+  return { node, index }
 }

@@ -42,7 +42,9 @@ t.test('usage errors: exit 2, one line, a pointer to --help', async (t) => {
     [['--create-index'], /^es-write: --create-index needs --index/],
     [['--index', 'x', '--create-index', '--mappings', join(dir, 'nope.json')], /^es-write: error \[ENOENT\] cannot read --mappings/],
     [['--flush-interval', 'soon'], /^es-write: invalid value for --flush-interval: 'soon'/],
-    [['--timeout', '0'], /^es-write: invalid value for --timeout: '0' \(more than 0\)/]
+    [['--timeout', '0'], /^es-write: invalid value for --timeout: '0' \(more than 0\)/],
+    [['--es_url', `${server.url}/logs/_search?q=level:warn`], /^es-write: --es_url has a query string \(\?q=level:warn\): es-write writes every record it reads/],
+    [['--url', `${server.url}/logs/_search?size=5`], /^es-write: --url has a query string \(\?size=5\)/]
   ]
   for (const [args, line] of cases) {
     const r = await runTool('es-write', ['--url', server.url, ...args], { input: '' })
