@@ -151,7 +151,8 @@ export class Options {
     let out = message
     for (const [name, typed] of Object.entries(this.typed)) {
       const long = `--${kebab(name)}`
-      if (typed !== long && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
+      // `--no-gzip` is the same spelling negated: a message's `--gzip` stays as it is.
+      if (typed !== long && typed !== `--no-${kebab(name)}` && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
     }
     return out
   }
