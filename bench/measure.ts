@@ -11,19 +11,24 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const BIN = join(ROOT, 'dist', 'bin')
 
-export interface Measurement { seconds: number, rssMb: number[] }
+export interface Measurement {
+  seconds: number
+  rssMb: number[]
+  /** CPU time (user + system) of each stage, in seconds. */
+  cpuSeconds: number[]
+}
 
 /** Runs `stages` joined by pipes under bash -o pipefail; each stage's peak RSS via /usr/bin/time. */
 export function runPipeline (stages: string[], opts: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Measurement {
   const dir = mkdtempSync(join(tmpdir(), 'espipe-bench-'))
   try {
-    const script = stages.map((s, i) => `/usr/bin/time -f %M -o ${dir}/rss${i} ${s}`).join(' | ')
+    const script = stages.map((s, i) => `/usr/bin/time -f '%M %U %S' -o ${dir}/rss${i} ${s}`).join(' | ')
     const started = process.hrtime.bigint()
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     if (r.status !== 0) throw new Error(`bench pipeline failed (${r.status}): ${script}\n${r.stderr.toString().slice(-2000)}`)
-    const rssMb = stages.map((_, i) => Number(readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop()) / 1024)
-    return { seconds, rssMb }
+    const stats = stages.map((_, i) => (readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number))
+    return { seconds, rssMb: stats.map(([kb]) => (kb ?? NaN) / 1024), cpuSeconds: stats.map(([, user, sys]) => (user ?? NaN) + (sys ?? NaN)) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -56,8 +61,9 @@ export function row (cells: Array<string | number>): string {
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
 /** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
-export async function startEsServerProcess (docs: number, index: string): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[] } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
+  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -66,7 +72,7 @@ export async function startEsServerProcess (docs: number, index: string): Promis
     if (child.exitCode !== null) throw new Error(`server died: ${err}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
+  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM'), exited }
 }
 
 /** A mariadb client command line for MYSQL_URL (default root@127.0.0.1:3306), and the env it needs. */

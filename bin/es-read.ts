@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { UsageError } from '../lib/core/errors.js'
+import { ES_CONNECTION_FLAGS, ES_CONNECTION_HELP, esConnectionOptions } from '../lib/es/cli-options.js'
 import { splitSearchUrl } from '../lib/es/client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es/read.js'
 import { parseDuration } from '../lib/core/retry.js'
@@ -13,13 +14,7 @@ await runCli({
   importMeta: import.meta,
   counters: ES_READ_COUNTERS,
   flags: {
-    url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
-    username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
-    password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true },
-    apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
-    caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
-    insecure: { type: 'boolean' },
-    cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] },
+    ...ES_CONNECTION_FLAGS,
     index: { type: 'string', shortFlag: 'i' },
     query: { type: 'string' },
     q: { type: 'string' },
@@ -54,12 +49,7 @@ await runCli({
       --url URL              node URL (env ES_URL; default http://localhost:9200); a search URL
                              such as http://host:9200/logs/_search also names the index, and
                              its ?q= is taken as --q (any other parameter is refused)
-      --username NAME        basic auth user (env ES_USERNAME)
-      --password PASS        basic auth password (env ES_PASSWORD; prefer the variable)
-      --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
-      --ca-cert FILE         PEM CA certificate to trust (env ES_CA_CERT)
-      --insecure             do not check the server's TLS certificate (warned)
-      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)
+${ES_CONNECTION_HELP}
 
     What to read
       -i, --index NAME       index, comma list, wildcard or alias (required unless in --url)
@@ -113,15 +103,7 @@ ${commonHelp()}
   const slice = parseSliceOption(opts.string('slice'))
   const reader = esRead({
     index,
-    connection: {
-      url: node,
-      username: opts.string('username'),
-      password: opts.string('password'),
-      apiKey: opts.string('apiKey'),
-      caCert: opts.string('caCert'),
-      insecure: opts.bool('insecure'),
-      cloudId: opts.string('cloudId')
-    },
+    connection: esConnectionOptions(opts, node),
     query: opts.string('query'),
     q: q ?? urlQ,
     timeField: opts.string('timeField'),
