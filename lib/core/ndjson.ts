@@ -1,5 +1,6 @@
 import { Transform } from 'node:stream'
 import split2 from 'split2'
+import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
 import type { JsonObject } from './record.js'
 import { isJsonObject } from './record.js'
@@ -43,21 +44,17 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
   }, { readableObjectMode: true })
 }
 
-const COALESCE_BYTES = 64 * 1024
-
 /** Serialises one item to a line (no newline), or returns undefined to drop it. */
 export type LineMapper = (chunk: unknown) => string | undefined
 
 const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk : chunk instanceof ParsedLine ? chunk.text : JSON.stringify(chunk)
 
 /**
- * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines).
- * Lines are coalesced into larger writes only while more input is already queued, so a
- * busy pipe gets few large writes and a trickle still flows line by line.
+ * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines),
+ * in large writes on a busy pipe and line by line for a trickle (see Coalescer).
  */
 export function toNdjson (map: LineMapper = defaultMapper): Transform {
-  let pending = ''
-  return new Transform({
+  const stream = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
     transform (chunk: unknown, _enc, done) {
@@ -67,16 +64,14 @@ export function toNdjson (map: LineMapper = defaultMapper): Transform {
       } catch (err) {
         return done(err as Error)
       }
-      if (line !== undefined) pending += line + '\n'
-      if (pending.length >= COALESCE_BYTES || (this.writableLength === 0 && pending !== '')) {
-        this.push(pending)
-        pending = ''
-      }
+      if (line !== undefined) out.add(line + '\n')
       done()
     },
     flush (done) {
-      if (pending !== '') this.push(pending)
+      out.flush()
       done()
     }
   })
+  const out = new Coalescer(stream)
+  return stream
 }
