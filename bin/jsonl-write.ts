@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-import { commonHelp, runCli, stdout } from '../lib/cli.js'
-import { failSource } from '../lib/core/context.js'
-import { fileSink } from '../lib/core/file-sink.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { commonHelp, outputSink, runCli } from '../lib/cli.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
 import type { JsonlShape } from '../lib/jsonl/write.js'
 import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl/write.js'
-import { parseNdjson } from '../lib/core/ndjson.js'
+import { ndjsonInputs } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',
@@ -53,7 +51,6 @@ ${commonHelp()}
 `
 }, async ({ opts, ctx }) => {
   const files = inputNames(opts.input)
-  const output = opts.string('output')
   const writer = jsonlWrite({
     shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
     idField: opts.string('idField'),
@@ -62,9 +59,6 @@ ${commonHelp()}
     context: ctx
   })
   await checkInputs(files)
-  const sink = output === undefined || output === '-'
-    ? stdout()
-    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, commit: () => ctx.fatal === undefined })
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
-  return [input, writer, sink]
+  const sink = outputSink(opts.string('output'), ctx, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+  return [ndjsonInputs(files, ctx), writer, sink]
 })

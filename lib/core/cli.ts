@@ -4,6 +4,8 @@ import { pipeline } from 'node:stream/promises'
 import type { StageContext } from './context.js'
 import { createContext } from './context.js'
 import type { ErrorContext } from './errors.js'
+import type { FileSinkOptions } from './file-sink.js'
+import { fileSink } from './file-sink.js'
 import { UsageError, errorCode } from './errors.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
@@ -163,6 +165,14 @@ export function stdout (): NodeJS.WriteStream {
     })
   }
   return process.stdout
+}
+
+/**
+ * Where a writer's bytes go: stdout, or the file given with `-o` (`-` is stdout too). The file
+ * is committed only when the run had no fatal error.
+ */
+export function outputSink (path: string | undefined, ctx: StageContext, opts: Omit<FileSinkOptions, 'commit'> = {}): NodeJS.WritableStream {
+  return path === undefined || path === '-' ? stdout() : fileSink(path, { ...opts, commit: () => ctx.fatal === undefined })
 }
 
 interface PipeHandle { setBlocking?: (on: boolean) => number }

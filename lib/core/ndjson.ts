@@ -1,7 +1,10 @@
+import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
 import split2 from 'split2'
 import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
+import { failSource } from './context.js'
+import { concatInputs } from './input.js'
 import type { JsonObject } from './record.js'
 import { isJsonObject } from './record.js'
 
@@ -42,6 +45,15 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
     }
     return new ParsedLine(value, text, line, file)
   }, { readableObjectMode: true })
+}
+
+/**
+ * What a writer stage reads: the records of its input files (none or `-` is stdin) one file
+ * after another, each with its own line numbers; a file that can't be read ends the input
+ * as DESIGN.md wants a fatal source error to (see failSource).
+ */
+export function ndjsonInputs (files: readonly string[], ctx: StageContext): Readable {
+  return concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
 }
 
 /** Serialises one item to a line (no newline), or returns undefined to drop it. */
