@@ -1,5 +1,7 @@
 export { csvRead, castValue } from './csv/read.js'
 export type { CsvReadOptions, CsvEncoding } from './csv/read.js'
+export { checkDialect, csvDialect, csvDialectFlags, csvDialectHelp, CSV_ENCODINGS } from './csv/dialect.js'
+export type { CsvDialect } from './csv/dialect.js'
 export { jsonlWrite, JSONL_SHAPES } from './jsonl/write.js'
 export type { JsonlWriteOptions, JsonlShape } from './jsonl/write.js'
 export { fileSink } from './core/file-sink.js'
