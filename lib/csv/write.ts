@@ -120,6 +120,16 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     ctx.failures.fail({ record: parsed?.text ?? rec.value, line: parsed?.line, code, message, context: { file: parsed?.file } })
   }
 
+  /** Runs one record's work; a record nested deeper than the stack allows is a failed record, not the end of the run. */
+  const guard = (rec: Pending, work: () => void): void => {
+    try {
+      work()
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err
+      fail(rec, 'RECORD_TOO_DEEP', `${where(rec)} is nested too deeply to be written (${err.message})`)
+    }
+  }
+
   /** Why this text can't be written in the output encoding, or undefined. */
   const encodingProblem = (text: string): string | undefined => {
     if (encoding === 'latin1') {
@@ -178,7 +188,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     // The id column keeps its place when the first record has it (csv-read's rows do), else it leads.
     const columns = collector.columns
     fixColumns(idColumn === false || collector.inFirst(idColumn) ? columns : columns.filter((c) => c !== idColumn))
-    for (const rec of records) write(rec)
+    for (const rec of records) guard(rec, () => write(rec))
   }
 
   const stream = new Transform({
@@ -189,7 +199,8 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
         const parsed = chunk instanceof ParsedLine ? chunk : undefined
         // Parsed lines were counted by the parser; objects handed in by code are counted here.
         if (parsed === undefined) ctx.stats.add('read')
-        handle(parsed === undefined ? chunk : exactValue(parsed), parsed)
+        const rec = new Pending(parsed, parsed === undefined ? chunk : parsed.value, ctx.stats.get('read'))
+        guard(rec, () => handle(rec))
         done()
       } catch (err) {
         done(err as Error)
@@ -215,8 +226,9 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   if (given !== undefined) fixColumns(given)
   return stream
 
-  function handle (value: unknown, parsed: ParsedLine | undefined): void {
-    const rec = new Pending(parsed, value, ctx.stats.get('read'))
+  function handle (rec: Pending): void {
+    const { parsed } = rec
+    const value = parsed === undefined ? rec.value : exactValue(parsed)
     if (!isJsonObject(value)) return fail(rec, 'RECORD_NOT_OBJECT', `${where(rec)} is not a JSON object`)
     if (idColumn !== false) {
       rec.id = idText(getId(value))

@@ -6,7 +6,8 @@ import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gunzipSync } from 'node:zlib'
 import { LosslessNumber, createContext, csvWrite } from '../../lib/index.js'
-import { lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { spawn } from 'node:child_process'
+import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 
 const ndjson = (records: unknown[]): string => records.map((r) => JSON.stringify(r)).join('\n') + '\n'
 /** The cells of a CSV text, as csv-parse (the library csv-read uses) reads them. */
@@ -136,6 +137,17 @@ t.test('bad records are counted, dead-lettered with their line, and the rest is 
   t.match(r.stderr, /7 read, 2 written, 0 partial, 5 failed/)
 })
 
+t.test('a record nested deeper than the stack allows is a failed record, and the run goes on', async (t) => {
+  const depth = 20000
+  const deep = '{"_id":"2","_source":' + '{"x":'.repeat(depth) + '1' + '}'.repeat(depth) + '}'
+  for (const args of [[], ['--columns', 'a', '--extra-keys', 'ignore']]) {
+    const r = await runTool('csv-write', args, { input: `{"_id":"1","_source":{"a":1}}\n${deep}\n{"_id":"3","_source":{"a":3}}\n` })
+    t.equal(r.code, 1)
+    t.equal(r.stdout, 'id,a\n1,1\n3,3\n', args.join(' '))
+    t.match(r.stderr, /record error \[RECORD_TOO_DEEP\] line 2 is nested too deeply to be written/)
+  }
+})
+
 t.test('a dotted key and the same nested path in one record fill one column twice: a record error', async (t) => {
   const r = await runTool('csv-write', ['--columns', 'a.b'], { input: '{"_id":"1","_source":{"a":{"b":1},"a.b":2}}\n' })
   t.equal(r.code, 1)
@@ -227,6 +239,23 @@ t.test('usage errors exit 2 with one line', async (t) => {
     t.match(r.stderr, /\(see 'csv-write --help'\)\n$/)
     t.equal(r.stderr.split('\n').length, 2, 'one line')
   }
+})
+
+t.test('SIGINT while the sample is held: the held records are written, exit 130', async (t) => {
+  const dir = scratchDir(t)
+  const out = join(dir, 'held.csv')
+  const child = spawn(process.execPath, [binPath('csv-write'), '--progress', '-o', out], { stdio: 'pipe' })
+  const done = collect(child, null)
+  child.stdin.write(ndjson([{ _id: '1', _source: { a: 'x' } }, { _id: '2', _source: { b: 'y' } }]))
+  await new Promise<void>((resolve) => {
+    let seen = ''
+    child.stderr.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('2 read')) resolve() })
+  })
+  child.kill('SIGINT')
+  const r = await done
+  t.equal(r.code, 130)
+  t.equal(readFileSync(out, 'utf8'), 'id,a,b\n1,x,\n2,,y\n', 'both records, with the columns they had')
+  t.match(r.stderr, /2 read, 2 written, 0 partial, 0 failed .* interrupted by SIGINT/)
 })
 
 t.test('a closed stdout ends the run quietly with status 0', async (t) => {
