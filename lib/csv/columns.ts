@@ -63,8 +63,8 @@ export class ColumnCollector {
   private readonly add = (path: string): void => { this.seen.add(path) }
 
   /**
-   * Adds the content's leaf paths. `text`, the content's own JSON text, gives the order of the
-   * keys as written when the object's order differs from it (keys like "2024").
+   * Adds the content's leaf paths. When the object's key order differs from the JSON text's
+   * (keys like "2024" come first in JavaScript), `leafPathsOfText` gives them as written.
    */
   collect (content: JsonObject, leafPathsOfText?: () => string[] | undefined): void {
     const ordered = hasIndexKeys(content) ? leafPathsOfText?.() : undefined
@@ -200,7 +200,7 @@ export function leafPathsOfJson (text: string, under: string[] = []): string[] {
     }
     while (i < text.length && !/[\s,\]}]/.test(text[i])) i++
   }
-  // Walks an object; `path` is its keys so far, `depth` how many of them match `under`.
+  // Walks an object whose keys so far are `path`, collecting the leaves below `under`.
   const object = (path: string[]): void => {
     i++
     space()

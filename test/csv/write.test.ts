@@ -79,6 +79,15 @@ t.test('--sample: the columns are the keys of the first N records; the held reco
   t.same(cells(all.stdout)[0], ['id', 'a', 'b', 'c', 'd', 'e.f'], 'a larger sample sees every key')
 })
 
+t.test('keys JavaScript would move to the front ("2024") keep the order of the JSON text', async (t) => {
+  const input = '{"_index":"x","meta":{"k":[1,{"m":"}"}],"e":{}},"_id":"1","_source":{"b":[1,{"c":"]"}],"2024":{"q":1,"1":2},"a":{},"z":"s\\"q","2023":null}}\n'
+  const r = await runTool('csv-write', [], { input })
+  t.equal(r.code, 0, r.stderr)
+  t.same(cells(r.stdout), [['id', 'b', '2024.q', '2024.1', 'a', 'z', '2023'], ['1', '[1,{"c":"]"}]', '1', '2', '{}', 's"q', '']])
+  const whole = await runTool('csv-write', ['--content-field', '.', '--no-id'], { input })
+  t.same(cells(whole.stdout)[0], ['_index', 'meta.k', 'meta.e', '_id', '_source.b', '_source.2024.q', '_source.2024.1', '_source.a', '_source.z', '_source.2023'])
+})
+
 t.test('held sample records: rows flow once the sample is full, not at the end of input', async (t) => {
   const ctx = createContext({ tool: 'test', counters: ['read', 'written', 'partial'], quiet: true })
   const writer = csvWrite({ sample: 2, context: ctx })
@@ -213,6 +222,21 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n', 'a run stopped by --max-errors leaves the file as it was')
   t.same(readdirSync(dir).sort(), ['out.csv', 'out.csv.gz'])
   t.ok(statSync(out).isFile())
+})
+
+t.test('--max-errors stops the run on a record csv-write refuses, held or streamed, and leaves -o as it was', async (t) => {
+  const dir = scratchDir(t)
+  const out = join(dir, 'keep.csv')
+  writeFileSync(out, 'old\n')
+  const input = ndjson([{ _id: '1', _source: { id: 'other' } }, { _id: '2', _source: { id: '2' } }, { _id: '3', _source: { id: '3' } }])
+  for (const args of [[], ['--columns', 'id']]) {
+    const r = await runTool('csv-write', ['-o', out, '--max-errors', '0', ...args], { input })
+    t.equal(r.code, 1)
+    t.match(r.stderr, /record error \[CSV_ID_CONFLICT\] line 1 /)
+    t.match(r.stderr, /error \[EMAXERRORS\] stopped: more than 0 records failed \(--max-errors 0\)/)
+    t.equal(readFileSync(out, 'utf8'), 'old\n', `${args.join(' ') || 'sampled'}: the file is as it was`)
+    t.same(readdirSync(dir), ['keep.csv'], 'no temporary file left')
+  }
 })
 
 t.test('empty input: no columns to name, so an empty file; with --columns, the header alone', async (t) => {
