@@ -10,7 +10,7 @@ const runs = Number(process.argv[3] ?? 3)
 const DB = 'espipe_bench_e2e'
 const my = mariadbClient()
 my.sql(`DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB} CHARACTER SET utf8mb4`)
-const fresh = (): void => { my.sql('DROP TABLE IF EXISTS t; CREATE TABLE t (id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, content JSON) DEFAULT CHARSET=utf8mb4', DB) }
+const fresh = (): void => { my.sql('DROP TABLE IF EXISTS t; CREATE TABLE t (id VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY, content JSON) DEFAULT CHARSET=utf8mb4', DB) }
 const server = await startEsServerProcess(docs, 'e2e')
 const read = `node ${BIN}/es-read.js --quiet --url ${server.url} --index e2e`
 const cases: Array<[string, string[]]> = [

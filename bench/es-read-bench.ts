@@ -1,15 +1,19 @@
-// es-read against elasticdump: the same documents from the same test server, same page size,
-// to /dev/null and behind a slow consumer. Docs/s (wall clock, process start to exit) and peak
-// RSS (of the exporting process only, from /usr/bin/time), median of RUNS runs.
-//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000]
+// es-read against elasticdump: the same documents from the same server, same page size, to
+// /dev/null and behind a slow consumer. Docs/s (wall clock, process start to exit) and peak RSS
+// (of the exporting process only, from /usr/bin/time), median of RUNS runs. The server is the
+// project's test server, or with --engine a real OpenSearch 2.19 node (test/engine/node.ts; the
+// documents are bulk-loaded first, and es-read pages it with a sliced scroll).
+//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000] [--engine]
 import { execFileSync } from 'node:child_process'
 import { startEsServerProcess } from './measure.js'
+import { startEngine } from '../test/engine/node.js'
+import { generateDocs } from '../test/servers/es/seed.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' } } })
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' }, engine: { type: 'boolean', default: false } } })
 const DOCS = Number(values.docs)
 const RUNS = Number(values.runs)
 const SIZE = values.size
@@ -29,7 +33,27 @@ function once (cmd: string, slow: boolean): Sample {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
-const server = await startEsServerProcess(DOCS, 'bench')
+/** A real OpenSearch node holding DOCS generated documents in index `bench` (one shard, refreshed). */
+async function startLoadedEngine (): Promise<{ url: string, stop: () => Promise<void>, label: string }> {
+  const node = await startEngine()
+  const post = async (path: string, body: string, type = 'application/json'): Promise<void> => {
+    const res = await fetch(node.url + path, { method: path === '/bench' ? 'PUT' : 'POST', headers: { 'content-type': type }, body })
+    const text = await res.text()
+    if (!res.ok || text.startsWith('{"took"') && text.includes('"errors":true')) throw new Error(`${path}: ${res.status} ${text.slice(0, 300)}`)
+  }
+  await post('/bench', JSON.stringify({ settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: '-1' } }))
+  const started = performance.now()
+  for (let done = 0; done < DOCS; done += 5000) {
+    const lines = generateDocs(Math.min(5000, DOCS - done), done).map((d) => `{"index":{"_id":"${d._id}"}}\n${JSON.stringify(d._source)}\n`).join('')
+    await post('/bench/_bulk', lines, 'application/x-ndjson')
+  }
+  await post('/bench/_refresh', '')
+  await post('/bench/_forcemerge?max_num_segments=1', '')
+  console.error(`OpenSearch ${node.version} up in ${node.startSeconds.toFixed(1)} s; ${DOCS} documents loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return { url: node.url, stop: node.stop, label: `a real OpenSearch ${node.version} node (one shard, same machine)` }
+}
+
+const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench')), label: 'the test server' }
 const tools: Array<[string, string]> = [
   ['es-read', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
   ['es-read --slices 2', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],
@@ -54,10 +78,10 @@ try {
     }
   }
 } finally {
-  server.stop()
+  await server.stop()
   rmSync(tmp, { recursive: true, force: true })
 }
-console.log(`${DOCS} documents, --size ${SIZE}, median of ${RUNS} runs, node ${process.version}`)
+console.log(`${DOCS} documents from ${server.label}, --size ${SIZE}, median of ${RUNS} runs, node ${process.version}`)
 console.log('| exporter | output | docs/s | peak RSS |')
 console.log('|---|---|---:|---:|')
 for (const r of rows) console.log(r)

@@ -1,6 +1,6 @@
 /**
  * mysql-write against LOAD DATA LOCAL INFILE (the mariadb client) on the same rows: 1M records
- * of ~400 bytes into (id VARCHAR(255) PRIMARY KEY, content JSON), once with ids in sequential
+ * of ~400 bytes into (id VARCHAR(512) PRIMARY KEY, content JSON), once with ids in sequential
  * order and once with the same rows shuffled (as Elasticsearch's generated ids arrive), plus
  * csv-read | mysql-write on the CSV form. The server keeps its default settings.
  * Usage: node --import tsx bench/mysql-write.ts [rows=1000000] [runs=3] [cases=all|name,name]
@@ -69,7 +69,7 @@ async function generate (): Promise<void> {
   await Promise.all(Object.values(outs).map(async (s) => await once(s, 'finish')))
 }
 
-const TABLE = 'CREATE TABLE t (id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, content JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'
+const TABLE = 'CREATE TABLE t (id VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY, content JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4'
 function freshTable (): void {
   sql(`DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB}`)
   sql(TABLE, DB)

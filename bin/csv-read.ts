@@ -8,6 +8,7 @@ import { UsageError } from '../lib/core/errors.js'
 
 await runCli({
   tool: 'csv-read',
+  description: 'read CSV files as NDJSON records',
   importMeta: import.meta,
   counters: ['read', 'emitted'],
   flags: {
@@ -33,15 +34,21 @@ await runCli({
       --content-column NAME  column holding a JSON document; when a row's value there is a
                              JSON object it becomes _source, otherwise the whole row does
                              (default: content)
-${csvDialectHelp()}
+${csvDialectHelp('reads quotes as\nplain characters (files with stray quotes)')}
       --no-header            the first line is data; name the columns with --columns
       --columns a,b,c        column names (with a header line, they replace its names)
       --limit N              stop after N records
       --skip N               skip the first N records
-      --cast                 numbers, true/false and null (or empty) become JSON values
+      --cast                 numbers, true/false and null (or empty) become JSON values;
+                             a number keeps its text (1.0, 1e3, 9007199254740993)
+
+    A repeated or empty header name is renamed so no cell is lost: id,name,name,, reads as
+    id, name, name_2, column_4, column_5 (one warning line names them). Line numbers in
+    errors are physical lines of the file (CRLF, LF or CR; inside quotes too).
 ${commonHelp()}
 
-    Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column.
+    Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column;
+    its --threads N is accepted and changes nothing (one note on stderr).
 
     Exit status: 0 all rows read; 1 a row failed or a fatal error; 2 bad usage.
 

@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { commonHelp, outputSink, runCli } from '../lib/cli.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
+import { WriteLedger } from '../lib/core/ledger.js'
 import { ndjsonInputs } from '../lib/core/ndjson.js'
 import { csvDialect, csvDialectFlags, csvDialectHelp } from '../lib/csv/dialect.js'
 import type { ExtraKeys } from '../lib/csv/write.js'
@@ -15,6 +16,7 @@ setFlagsFromString('--semi-space-growth-factor=1')
 
 await runCli({
   tool: 'csv-write',
+  description: 'write NDJSON records as a CSV file',
   importMeta: import.meta,
   counters: CSV_WRITE_COUNTERS,
   flags: {
@@ -43,7 +45,8 @@ await runCli({
     Options
       -o, --output FILE      write to FILE instead of stdout; the file is written under a
                              temporary name and renamed when the run succeeds, so a failed
-                             run leaves no half file; a name ending in .gz is gzipped
+                             run leaves no half file; it keeps the old file's mode and
+                             writes through a symlink; a name ending in .gz is gzipped
       --gzip                 gzip the output whatever its name (--no-gzip: never)
       --columns a,b.c,d      the columns, in order: dot paths into the content (an object
                              or array there is written as JSON); default: every key of the
@@ -58,7 +61,7 @@ await runCli({
       --no-id                no id column: only the content's keys
       --id-field PATH        where the id is (default: _id)
       --content-field PATH   where the content is (default: _source; . is the whole record)
-${csvDialectHelp()}
+${csvDialectHelp('quotes nothing: a cell\nthat needs quotes is then a failed record')}
       --no-header            write no header line
       --crlf                 end lines with CRLF (RFC 4180, Windows) instead of LF
       --bom                  start with a byte order mark (Excel then reads UTF-8 right)
@@ -70,7 +73,8 @@ ${commonHelp()}
     an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote
     or a line end are quoted (RFC 4180). csv-read reads the file back.
 
-    Aliases of the original tool: --output_file, --csv_id_column.
+    Aliases of the original tool: --output_file, --csv_id_column; its --threads N is
+    accepted and changes nothing (one note on stderr).
 
     Exit status: 0 every record written; 1 a record failed (or had keys outside the columns)
     or a fatal error; 2 bad usage.
@@ -84,6 +88,8 @@ ${commonHelp()}
 }, async ({ opts, ctx }) => {
   const files = inputNames(opts.input)
   const columns = opts.strings('columns')
+  // A record counts as written once its bytes are in the file (or taken by the pipe).
+  const ledger = new WriteLedger((n) => ctx.stats.add('written', n))
   const writer = csvWrite({
     ...csvDialect(opts),
     columns: columns.length > 0 ? columns : undefined,
@@ -96,9 +102,10 @@ ${commonHelp()}
     crlf: opts.bool('crlf'),
     bom: opts.bool('bom'),
     escapeFormulas: opts.bool('escapeFormulas'),
+    ledger,
     context: ctx
   })
   await checkInputs(files)
-  const sink = outputSink(opts.string('output'), ctx, { gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+  const sink = outputSink(opts.string('output'), ctx, { gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, ledger, inputs: files })
   return [ndjsonInputs(files, ctx), writer, sink]
 })

@@ -8,12 +8,13 @@ import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'es-read',
+  description: 'stream an Elasticsearch index as NDJSON records, exactly once, in flat memory',
   importMeta: import.meta,
   counters: ES_READ_COUNTERS,
   flags: {
     url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
     username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
-    password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'] },
+    password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true },
     apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
     caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
     insecure: { type: 'boolean' },
@@ -50,7 +51,8 @@ await runCli({
 
     Connection
       --url URL              node URL (env ES_URL; default http://localhost:9200); a search URL
-                             such as http://host:9200/logs/_search also names the index
+                             such as http://host:9200/logs/_search also names the index, and
+                             its ?q= is taken as --q (any other parameter is refused)
       --username NAME        basic auth user (env ES_USERNAME)
       --password PASS        basic auth password (env ES_PASSWORD; prefer the variable)
       --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
@@ -61,8 +63,8 @@ await runCli({
     What to read
       -i, --index NAME       index, comma list, wildcard or alias (required unless in --url)
       --query JSON|@FILE     query DSL object, e.g. '{"term":{"status":500}}'
-      --q TEXT               Lucene query string, e.g. 'status:500 AND host:web*' (-q here
-                             is this option; use --quiet for quiet)
+      --q TEXT               Lucene query string, e.g. 'status:500 AND host:web*' (long
+                             option only: -q is --quiet, as in every espipe binary)
       --time-field F         field for --gte/--lte (default @timestamp)
       --gte TIME, --lte TIME range on the time field (dates or date math: now-1d/d)
       --match-all            every document (the default when no query is given)
@@ -79,15 +81,17 @@ await runCli({
       --slices N             read N slices of one point in time in parallel
       --slice I/N            read only slice I (0 to N-1) of N: run N processes to split a read
       --scroll               page with the scroll API (clusters or aliases without point in time)
-      --checkpoint FILE      save the cursor after every page written; rerun to resume
+      --checkpoint FILE      save the cursor after every page written; rerun to resume (an
+                             empty FILE starts fresh; one that can't be written is refused)
       --retries N            retries of a failed request (429, 5xx, reset) (default 8)
       --retry-max-wait T     longest wait between two retries (default 30s)
 
     Common
-${commonHelp({ quietShort: false })}
+${commonHelp()}
 
-    Aliases of the original tool: --es_url (with the index in its path), --es_user, --es_pass,
-    --api_key, --batch_size.
+    Aliases of the original tool: --es_url (with the index in its path, and ?q=), --es_user,
+    --es_pass, --api_key, --batch_size; its --threads N is accepted and changes nothing
+    (one note on stderr; --slices reads in parallel).
 
     Exit status: 0 every document written (or stdout closed early, as by head); 1 a failure
     (connection, authentication, unknown index, shard failures, expired point in time);
@@ -100,7 +104,9 @@ ${commonHelp({ quietShort: false })}
       $ es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100
 `
 }, async ({ opts, ctx }) => {
-  const { node, index: urlIndex } = splitSearchUrl(opts.string('url') as string)
+  const { node, index: urlIndex, q: urlQ } = splitSearchUrl(opts.string('url') as string, opts.label('url'))
+  const q = opts.string('q')
+  if (urlQ !== undefined && q !== undefined && q !== urlQ) throw new UsageError(`${opts.label('url')} has q=${urlQ} and ${opts.label('q')} says ${q}: give the query once`)
   const index = opts.string('index') ?? urlIndex
   if (index === undefined) throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
   let slice: { id: number, max: number } | undefined
@@ -122,7 +128,7 @@ ${commonHelp({ quietShort: false })}
       cloudId: opts.string('cloudId')
     },
     query: opts.string('query'),
-    q: opts.string('q'),
+    q: q ?? urlQ,
     timeField: opts.string('timeField'),
     gte: opts.string('gte'),
     lte: opts.string('lte'),
@@ -131,7 +137,7 @@ ${commonHelp({ quietShort: false })}
     sourceExcludes: opts.strings('sourceExcludes'),
     fields: opts.strings('fields'),
     sort: opts.strings('sort'),
-    size: opts.int('size', { min: 1 }),
+    size: opts.int('size', { min: 1, max: 10_000 }),
     limit: opts.int('limit', { min: 0 }),
     keepAlive: opts.string('keepAlive'),
     slices: opts.int('slices', { min: 1 }),

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { runCli, stdout } from '../lib/cli.js'
+import { EspipeError } from '../lib/core/errors.js'
 import { DEFAULT_MODEL } from '../lib/explain/ai.js'
 import type { RunSummary } from '../lib/explain/finding.js'
 import { explainSink, rawFindings } from '../lib/explain/explain.js'
@@ -12,6 +13,7 @@ import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
 
 await runCli({
   tool: 'explain-errors',
+  description: 'explain why an espipe run failed, with causes and the commands that fix it',
   importMeta: import.meta,
   counters: ['read', 'errors', 'problems'],
   flags: {
@@ -28,7 +30,8 @@ await runCli({
     Explains why an espipe run failed: what happened, with the real host, table, file and
     line; the likely causes, most likely first; the commands to check and fix it.
     Reads the stderr of any espipe binary (text or --log-format json events), dead-letter
-    files written with --errors, or a raw error message (none or - means stdin). Identical
+    files written with --errors (none or - means stdin), or a raw error message: the
+    arguments, unless one names an existing file or is -. Identical
     errors are grouped, with a count and a few example lines; the most severe comes first.
 
     Options
@@ -71,14 +74,15 @@ await runCli({
     runs,
     onReport: (r) => { ctx.stats.add('errors', r.errors); ctx.stats.add('problems', r.problems.length) }
   })
-  // Arguments that are not files make one message (quoted or not); a missing path stays a missing file.
+  // Arguments are a message (quoted or not) unless one names an existing file or is -:
+  // messages hold URLs and paths. A lone word that reads as no error was a file name, mistyped.
   const args = opts.input
-  const isMessage = args.length > 0 && args.every((a) => a !== '-' && !existsSync(a)) &&
-    !(args.length === 1 && /\/|\.(log|txt|err|json|ndjson|jsonl|csv)$/i.test(args[0]))
-  if (isMessage) {
-    ctx.stats.add('read')
+  if (args.length > 0 && args.every((a) => a !== '-' && !existsSync(a))) {
     const message = args.join(' ')
-    return [Readable.from(rawFindings([{ text: message, line: 1 }]).length > 0 ? [findingFromMessage(message)] : []), sink]
+    const known = rawFindings([{ text: message, line: 1 }]).length > 0
+    if (!known && args.length === 1 && !/\s/.test(message)) throw new EspipeError('ENOENT', `cannot read ${message}: no such file (and as a message it holds no error)`, { context: { file: message } })
+    ctx.stats.add('read')
+    return [Readable.from(known ? [findingFromMessage(message)] : []), sink]
   }
   const files = inputNames(args)
   await checkInputs(files)

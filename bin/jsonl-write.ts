@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { commonHelp, outputSink, runCli } from '../lib/cli.js'
+import { WriteLedger } from '../lib/core/ledger.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import type { JsonlShape } from '../lib/jsonl/write.js'
 import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl/write.js'
@@ -7,6 +8,7 @@ import { ndjsonInputs } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',
+  description: 'write NDJSON records to a JSON Lines file',
   importMeta: import.meta,
   counters: ['read', 'written', ['skipped', 'duplicate id']],
   flags: {
@@ -28,10 +30,14 @@ await runCli({
     Options
       -o, --output FILE      write to FILE instead of stdout; the file is written under a
                              temporary name and renamed when the run succeeds, so a failed
-                             run leaves no half file; a name ending in .gz is gzipped
-      --append               add to FILE instead of replacing it (written in place)
+                             run leaves no half file; it keeps the old file's mode and
+                             writes through a symlink; a name ending in .gz is gzipped
+      --append               add to FILE instead of replacing it (written in place; after
+                             a newline if its last line is unfinished; a .gz gets a new
+                             gzip member); refused when FILE is also an input
       --gzip                 gzip the output whatever its name (--no-gzip: never)
-      --shape SHAPE          raw (default): each record exactly as it came;
+      --shape SHAPE          (every shape keeps numbers as written: 2^53+1, 1e400, 1.0)
+                             raw (default): each record exactly as it came;
                              envelope: {"id": ..., "content": ...} (the original FileSink);
                              flat: {"id": ..., ...content} (the original JSONLSink)
       --id-field PATH        where the id is (default: _id)
@@ -40,7 +46,8 @@ await runCli({
                              keeps every id in memory (about 100 bytes per record)
 ${commonHelp()}
 
-    Alias of the original tool: --output_file.
+    Alias of the original tool: --output_file; its --threads N is accepted and changes
+    nothing (one note on stderr).
 
     Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.
 
@@ -51,14 +58,17 @@ ${commonHelp()}
 `
 }, async ({ opts, ctx }) => {
   const files = inputNames(opts.input)
+  // A record counts as written once its bytes are in the file (or taken by the pipe).
+  const ledger = new WriteLedger((n) => ctx.stats.add('written', n))
   const writer = jsonlWrite({
     shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
     idField: opts.string('idField'),
     contentField: opts.string('contentField'),
     dedupe: opts.bool('dedupe'),
+    ledger,
     context: ctx
   })
   await checkInputs(files)
-  const sink = outputSink(opts.string('output'), ctx, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined })
+  const sink = outputSink(opts.string('output'), ctx, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, ledger, inputs: files })
   return [ndjsonInputs(files, ctx), writer, sink]
 })

@@ -18,6 +18,7 @@ setFlagsFromString('--heap-growing-percent=30')
 
 await runCli({
   tool: 'mysql-write',
+  description: 'load NDJSON records into a MySQL or MariaDB table',
   importMeta: import.meta,
   counters: MYSQL_WRITE_COUNTERS,
   flags: {
@@ -26,7 +27,7 @@ await runCli({
     host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
     port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
     user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD' },
+    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
     database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
     socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
     sslCa: { type: 'string', aliases: ['ssl_ca'] },
@@ -38,6 +39,7 @@ await runCli({
     columns: { type: 'string', isMultiple: true },
     map: { type: 'string', isMultiple: true },
     create: { type: 'boolean' },
+    allowIdMerge: { type: 'boolean' },
     mode: { type: 'string', default: 'ignore' },
     batchSize: { type: 'string', default: '1000', aliases: ['batch_size'] },
     concurrency: { type: 'string', shortFlag: 'c', default: '4', aliases: ['threads'] },
@@ -69,13 +71,22 @@ await runCli({
 
     Table
       -t, --table NAME       table (or database.table) to write to; required
-      --create               create the table if missing: id VARCHAR(255) (utf8mb4_bin,
-                             case-sensitive like Elasticsearch ids) PRIMARY KEY, content JSON
+      --create               create the table if missing: id VARCHAR(512) COLLATE
+                             utf8mb4_nopad_bin (MySQL 8: utf8mb4_0900_bin; else
+                             VARBINARY(512)) PRIMARY KEY, content JSON: ids compare byte for
+                             byte, as in Elasticsearch ('a', 'A' and 'a ' are three rows)
+      --allow-id-merge       write even into an id column that would merge distinct ids
+                             (case-insensitive or PAD SPACE collation such as utf8mb4_bin,
+                             CHAR, a key on a prefix, '01' into an integer column): such
+                             ids then share one row; without it the run is refused up front
       --id-column NAME       column for the id (default: id)
       --content-column NAME  column for the content as JSON (default: content)
       --columns a,b,c        write these content fields into columns of the same name
                              instead of one JSON column (the id still goes to --id-column)
       --map col=path,...     write the content field at path into column col
+                             Numbers go as written; one the column would round (1.5 into
+                             INT, a third decimal into DECIMAL(9,2), 2^53+1 into DOUBLE)
+                             fails its record (RECORD_INEXACT_VALUE), never a rounded row
       --id-field PATH        where the id is in the record (default: _id)
       --content-field PATH   where the content is (default: _source; . is the whole record)
 
@@ -87,7 +98,8 @@ await runCli({
       --batch-size N         rows per INSERT (default 1000), also kept under the server's
                              max_allowed_packet and 65,535 placeholders
       -c, --concurrency N    connections writing in parallel (default 4); rows with the same
-                             id always go through the same connection, in input order
+                             id are always written in input order. When the server refuses
+                             connections for its limit, fewer are used (said in one line)
       --sort-ids WHEN        auto (default): once ids prove to arrive unordered, sort them
                              through temporary files and write in id order at the end of
                              input; always; never (write as records arrive)
@@ -144,6 +156,7 @@ ${commonHelp()}
       columns: opts.strings('columns'),
       map,
       create: opts.bool('create'),
+      allowIdMerge: opts.bool('allowIdMerge'),
       batchSize: opts.int('batchSize', { min: 1 }),
       concurrency: opts.int('concurrency', { min: 1 }),
       retryFor: opts.int('retryFor', { min: 0 }),

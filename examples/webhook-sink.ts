@@ -8,16 +8,17 @@ import type { ParsedLine } from 'espipe'
 
 const url = process.argv[2] ?? 'http://127.0.0.1:8080/ingest'
 const ctx = createContext({ tool: 'webhook-sink', counters: ['read', 'sent'] })
-const post = async (batch: unknown[]): Promise<void> => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) })
+// Each record's line as it came: JSON.stringify of the parsed value would round 2^53+1 and 1.0.
+const post = async (batch: string[]): Promise<void> => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[${batch.join(',')}]` })
   if (!res.ok) throw new Error(`${url} answered ${res.status}`)
   ctx.stats.add('sent', batch.length)
 }
-let batch: unknown[] = []
+let batch: string[] = []
 await pipeline(openInput('-'), parseNdjson(ctx), new Writable({
   objectMode: true,
   write (rec: ParsedLine, _enc, done) {
-    batch.push(rec.value)
+    batch.push(rec.text)
     if (batch.length < 100) return done()
     post(batch.splice(0)).then(() => done(), done)
   },

@@ -1,18 +1,21 @@
 import meow from 'meow'
+import { parseArgs } from 'node:util'
 import type { Readable, Writable, Duplex } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { StageContext } from './context.js'
 import { createContext } from './context.js'
 import type { ErrorContext } from './errors.js'
+import { EspipeError, UsageError, errorCode, errorMessage } from './errors.js'
 import type { FileSinkOptions } from './file-sink.js'
-import { fileSink } from './file-sink.js'
-import { UsageError, errorCode } from './errors.js'
+import { fileSink, ledgerSink } from './file-sink.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
+import { OutputClosed } from './input.js'
 import { SecretMasker } from './mask.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
+  /** One letter: `-x VALUE`, `-xVALUE`; booleans group (`-qx`). */
   shortFlag?: string
   /** Other spellings, such as the original tool's snake_case names. */
   aliases?: string[]
@@ -20,6 +23,13 @@ export interface FlagSpec {
   env?: string
   default?: string | boolean
   isMultiple?: boolean
+  /** An explicitly empty value (`-p ''`) is a value, not a missing one: a password may be empty. */
+  allowEmpty?: boolean
+  /**
+   * An option of the original tool that means nothing to this binary: accepted so old scripts
+   * keep working, with one note (this text) saying why it changes nothing.
+   */
+  ignored?: string
 }
 
 export type FlagSpecs = Record<string, FlagSpec>
@@ -34,18 +44,20 @@ export const commonFlags: FlagSpecs = {
   metricsPort: { type: 'string', aliases: ['metrics_port'] },
   // The original tool's flags: explain this run's own failure on stderr at exit.
   aiErrors: { type: 'boolean', aliases: ['ai_errors'] },
-  simpleErrors: { type: 'boolean', aliases: ['simple_errors'] }
+  simpleErrors: { type: 'boolean', aliases: ['simple_errors'] },
+  // The original tool's worker threads. A binary where it means something (mysql-write's
+  // connections) claims the spelling as an alias of its own option and this one steps aside.
+  threads: { type: 'string', ignored: 'each espipe binary is one stream; mysql-write -c and es-read --slices are the parallel ones, and GNU parallel runs several' }
 }
 
 /**
  * The help lines for the options every binary takes, so each --help lists them the same way.
- * `quietShort: false` for a binary whose own option has the letter q.
  */
-export function commonHelp (opts: { quietShort?: boolean } = {}): string {
+export function commonHelp (): string {
   return [
     '--errors FILE          write each failed record with its reason to FILE (NDJSON)',
     '--max-errors N         stop (exit 1) once more than N records have failed',
-    opts.quietShort === false ? '--quiet                print only errors on stderr' : '-q, --quiet            print only errors on stderr',
+    '-q, --quiet            print only errors on stderr',
     '--log-format FMT       text (default) or json: stderr lines as NDJSON events',
     '--progress             draw a progress line even when stderr is not a terminal',
     '--metrics-port [HOST:]PORT',
@@ -57,7 +69,6 @@ export function commonHelp (opts: { quietShort?: boolean } = {}): string {
 }
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
-const camel = (s: string): string => s.replace(/[-_]([a-z0-9])/g, (_m, c: string) => c.toUpperCase())
 
 /** Typed, validated access to parsed flags with environment fallbacks; bad values are usage errors. */
 export class Options {
@@ -65,32 +76,47 @@ export class Options {
   private readonly flags: Record<string, unknown>
   private readonly specs: FlagSpecs
   private readonly env: NodeJS.ProcessEnv
+  private readonly typed: Record<string, string>
 
-  constructor (flags: Record<string, unknown>, input: string[], specs: FlagSpecs, env: NodeJS.ProcessEnv = process.env) {
+  /** `typed`: each given option's spelling as it was typed (`--db_pass`, `-p`), for messages. */
+  constructor (flags: Record<string, unknown>, input: string[], specs: FlagSpecs, env: NodeJS.ProcessEnv = process.env, typed: Record<string, string> = {}) {
     this.flags = flags
     this.input = input
     this.specs = specs
     this.env = env
+    this.typed = typed
   }
 
   has (name: string): boolean {
     return this.flags[name] !== undefined
   }
 
+  /**
+   * The option as messages name it: as typed on the command line, else the environment
+   * variable its value came from, else its long name.
+   */
+  label (name: string): string {
+    if (this.flags[name] !== undefined) return this.typed[name] ?? `--${kebab(name)}`
+    const env = this.specs[name]?.env
+    if (env !== undefined && this.env[env] !== undefined && this.env[env] !== '') return env
+    return `--${kebab(name)}`
+  }
+
   string (name: string, opts: { required?: boolean, choices?: readonly string[] } = {}): string | undefined {
     const spec = this.specs[name]
     let v = this.flags[name]
     if (Array.isArray(v)) v = v[v.length - 1]
+    if (v === '' && spec?.allowEmpty === true) return ''
     if (v === undefined && spec?.env !== undefined && this.env[spec.env] !== undefined && this.env[spec.env] !== '') v = this.env[spec.env]
     if (v === undefined) v = spec?.default
-    if (v === '' && this.flags[name] !== undefined) throw new UsageError(`option --${kebab(name)} needs a value`)
+    if (v === '' && this.flags[name] !== undefined) throw new UsageError(`option ${this.label(name)} needs a value`)
     if (v === undefined || v === '') {
       if (opts.required === true) throw new UsageError(`missing required option --${kebab(name)}`)
       return undefined
     }
     const s = String(v)
     if (opts.choices !== undefined && !opts.choices.includes(s)) {
-      throw new UsageError(`invalid value for --${kebab(name)}: '${s}' (choose ${opts.choices.join(', ')})`)
+      throw new UsageError(`invalid value for ${this.label(name)}: '${s}' (choose ${opts.choices.join(', ')})`)
     }
     return s
   }
@@ -101,12 +127,13 @@ export class Options {
     return list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')
   }
 
-  int (name: string, opts: { min?: number, default?: number } = {}): number | undefined {
+  int (name: string, opts: { min?: number, max?: number, default?: number } = {}): number | undefined {
     const s = this.string(name)
     if (s === undefined) return opts.default
-    if (!/^-?\d+$/.test(s.trim())) throw new UsageError(`invalid value for --${kebab(name)}: '${s}' is not a whole number`)
+    if (!/^-?\d+$/.test(s.trim())) throw new UsageError(`invalid value for ${this.label(name)}: '${s}' is not a whole number`)
     const n = Number(s)
-    if (opts.min !== undefined && n < opts.min) throw new UsageError(`invalid value for --${kebab(name)}: ${n} (must be at least ${opts.min})`)
+    if (opts.min !== undefined && n < opts.min) throw new UsageError(`invalid value for ${this.label(name)}: ${n} (must be at least ${opts.min})`)
+    if (opts.max !== undefined && n > opts.max) throw new UsageError(`invalid value for ${this.label(name)}: ${n} (must be at most ${opts.max})`)
     return n
   }
 
@@ -117,17 +144,119 @@ export class Options {
     if (spec?.env !== undefined && this.env[spec.env] !== undefined) return /^(1|true|yes)$/i.test(this.env[spec.env] ?? '')
     return spec?.default === true
   }
+
+  /**
+   * A message from code that knows options only by their long names (a library's own checks):
+   * each option given under another long spelling (`--batch_size`) is named that way instead.
+   */
+  asTyped (message: string): string {
+    let out = message
+    for (const [name, typed] of Object.entries(this.typed)) {
+      const long = `--${kebab(name)}`
+      if (typed !== long && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
+    }
+    return out
+  }
+}
+
+export interface ParsedArgv {
+  flags: Record<string, unknown>
+  /** Each given option's spelling as typed, by flag name. */
+  typed: Record<string, string>
+  input: string[]
+  help: boolean
+  version: boolean
+  /** The first mistake on the line; reported unless --help or --version asked for something else. */
+  error?: UsageError
+}
+
+/**
+ * Reads a command line the way getopt_long and the mysql client do: `-xVALUE` and `-x VALUE`
+ * for a short option that takes a value, `--long=VALUE` and `--long VALUE`, grouped booleans
+ * (`-qc4`), `--no-X` for a boolean, `--` before file names that start with a dash. The
+ * tokens come from node:util parseArgs; meow (yargs-parser) reads `-oout.jsonl` as -o -u -t
+ * and has no setting to read it the GNU way. A value that is one of the tool's own options is
+ * taken for a forgotten value (`-t --create`), not swallowed; any other value that starts with
+ * a dash is a value (`-c -1`, `--q -status:500`).
+ */
+export function parseArgv (argv: string[], specs: FlagSpecs): ParsedArgv {
+  const long = new Map<string, string>()
+  const short = new Map<string, string>()
+  const options: Record<string, { type: 'string' | 'boolean', short?: string, multiple?: boolean }> = {
+    help: { type: 'boolean' },
+    version: { type: 'boolean' }
+  }
+  for (const [name, f] of Object.entries(specs)) {
+    for (const [i, spelling] of [kebab(name), ...(f.aliases ?? [])].entries()) {
+      if (long.has(spelling) || spelling === 'help' || spelling === 'version') throw new Error(`option --${spelling} is defined twice`)
+      long.set(spelling, name)
+      options[spelling] = i === 0 && f.shortFlag !== undefined ? { type: f.type, short: f.shortFlag } : { type: f.type }
+    }
+    if (f.shortFlag !== undefined) {
+      if (short.has(f.shortFlag)) throw new Error(`option -${f.shortFlag} is defined twice`)
+      short.set(f.shortFlag, name)
+    }
+  }
+  const negated = (spelling: string): string | undefined => {
+    const m = /^no[-_](.+)$/.exec(spelling)
+    const name = m === null ? undefined : long.get(m[1])
+    return name !== undefined && specs[name].type === 'boolean' ? name : undefined
+  }
+  const isOption = (arg: string): boolean => {
+    if (arg.startsWith('--')) {
+      const spelling = arg.slice(2).split('=')[0]
+      return spelling === '' || long.has(spelling) || negated(spelling) !== undefined || spelling === 'help' || spelling === 'version'
+    }
+    return arg.length > 1 && arg[0] === '-' && short.has(arg[1])
+  }
+
+  const out: ParsedArgv = { flags: {}, typed: {}, input: [], help: false, version: false }
+  const fail = (message: string): void => { out.error ??= new UsageError(message) }
+  const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true })
+  for (const tok of tokens) {
+    if (tok.kind === 'positional') { out.input.push(tok.value); continue }
+    if (tok.kind === 'option-terminator') continue
+    if (tok.name === 'help' || tok.name === 'version') {
+      out[tok.name] = true
+      continue
+    }
+    const neg = long.has(tok.name) ? undefined : negated(tok.name)
+    const name = neg ?? long.get(tok.name)
+    if (name === undefined) { fail(`unknown option ${tok.rawName}`); continue }
+    const spec = specs[name]
+    const typed = tok.rawName
+    if (spec.type === 'boolean') {
+      if (tok.value !== undefined) { fail(`option ${typed} takes no value (give ${typed} or --no-${kebab(name)})`); continue }
+      out.flags[name] = neg === undefined
+      out.typed[name] = typed
+      continue
+    }
+    if (tok.value === undefined) { fail(`option ${typed} needs a value`); continue }
+    if (tok.inlineValue === false && isOption(tok.value)) {
+      fail(`option ${typed} needs a value (for a value that starts with -, write ${typed.startsWith('--') ? typed : `--${kebab(name)}`}=VALUE)`)
+      continue
+    }
+    out.typed[name] = typed
+    if (spec.isMultiple === true) out.flags[name] = [...(out.flags[name] as string[] | undefined ?? []), tok.value]
+    else out.flags[name] = tok.value
+  }
+  return out
 }
 
 /** Collects a run's errors and explains them at exit (--simple-errors, --ai-errors). */
 export interface ExitExplainer {
   add: (kind: 'fatal' | 'record', code: string, message: string, context: ErrorContext) => void
-  /** Writes the explanation; nothing when the run reported no error. */
-  print: (output: NodeJS.WritableStream, opts: { ai: boolean }) => Promise<void>
+  /**
+   * The explanation of what was added, nothing when the run reported no error: `text` for a
+   * person, `summary` and `report` for an event under --log-format json.
+   */
+  explain: (opts: { ai: boolean }) => Promise<{ text: string, summary: string, report: unknown } | undefined>
 }
 
 export interface CliSpec {
   tool: string
+  /** The tool's own one line, as its man page's NAME says it: the first line of --help. */
+  description?: string
   /**
    * Loads the explainer behind --simple-errors and --ai-errors. Core knows no connector, so the
    * binaries' entry (lib/cli.ts) supplies explain-errors here.
@@ -162,6 +291,9 @@ export function stdout (): NodeJS.WriteStream {
     // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') onStdoutClosed()
+      // A failed write of stdout's own (a full disk behind `> file`) says where it happened;
+      // errors that pipeline passes on to stdout from upstream are not its own.
+      else if (err.syscall === 'write' && !err.message.startsWith('cannot write')) err.message = `cannot write to standard output: ${err.message}`
     })
   }
   return process.stdout
@@ -169,10 +301,12 @@ export function stdout (): NodeJS.WriteStream {
 
 /**
  * Where a writer's bytes go: stdout, or the file given with `-o` (`-` is stdout too). The file
- * is committed only when the run had no fatal error.
+ * is committed only when the run had no fatal error; with a ledger, records count as written
+ * as their bytes reach the file or the pipe.
  */
 export function outputSink (path: string | undefined, ctx: StageContext, opts: Omit<FileSinkOptions, 'commit'> = {}): NodeJS.WritableStream {
-  return path === undefined || path === '-' ? stdout() : fileSink(path, { ...opts, commit: () => ctx.fatal === undefined })
+  if (path === undefined || path === '-') return opts.ledger === undefined ? stdout() : ledgerSink(stdout(), opts.ledger)
+  return fileSink(path, { ...opts, commit: () => ctx.fatal === undefined })
 }
 
 interface PipeHandle { setBlocking?: (on: boolean) => number }
@@ -190,48 +324,65 @@ function shareStdioPipes (): void {
 
 export type StageStreams = Array<Readable | Writable | Duplex | NodeJS.WritableStream>
 
-function parse (spec: CliSpec): { opts: Options, help: string } {
-  // A binary's own option may claim a letter a common option uses as its short flag
-  // (es-read's --q): the binary's meaning wins and the common option keeps its long name.
-  const claimed = new Set(Object.entries(spec.flags).flatMap(([n, f]) => [n, ...(f.aliases ?? []).map(camel)]))
-  const common = Object.fromEntries(Object.entries(commonFlags).map(([n, f]) => [n, f.shortFlag !== undefined && claimed.has(f.shortFlag) ? { ...f, shortFlag: undefined } : f]))
-  const flags: FlagSpecs = { ...common, ...spec.flags }
-  const meowFlags: Record<string, { type: 'string' | 'boolean', shortFlag?: string, aliases?: string[], isMultiple?: boolean }> = {}
-  const known = new Set<string>(['help', 'version'])
-  for (const [name, f] of Object.entries(flags)) {
-    meowFlags[name] = { type: f.type, shortFlag: f.shortFlag, aliases: f.aliases, isMultiple: f.isMultiple }
-    known.add(name)
-    if (f.shortFlag !== undefined) known.add(f.shortFlag)
-    for (const a of f.aliases ?? []) known.add(camel(a))
-  }
+/** The common options and the binary's own; a binary that claims a common spelling wins it. */
+function allFlags (own: FlagSpecs): FlagSpecs {
+  const claimed = new Set(Object.entries(own).flatMap(([n, f]) => [kebab(n), ...(f.aliases ?? [])]))
+  const common = Object.entries(commonFlags).filter(([n]) => !claimed.has(kebab(n)))
+  return { ...Object.fromEntries(common), ...own }
+}
+
+function parse (spec: CliSpec, usage: { json: boolean }): Options {
+  const flags = allFlags(spec.flags)
+  const argv = parseArgv(spec.argv ?? process.argv.slice(2), flags)
+  // A usage error is an event too when the line asked for JSON (however wrong the rest is).
+  usage.json = argv.flags.logFormat === 'json'
+  // meow renders the help and finds the version; the command line was read above.
   const cli = meow(spec.help, {
     importMeta: spec.importMeta,
-    argv: spec.argv ?? process.argv.slice(2),
-    flags: meowFlags,
-    allowUnknownFlags: true,
-    booleanDefault: undefined,
-    autoHelp: true,
-    autoVersion: true
+    argv: [],
+    description: spec.description === undefined ? false : `${spec.tool} - ${spec.description}`,
+    autoHelp: false,
+    autoVersion: false
   })
-  for (const key of Object.keys(cli.unnormalizedFlags)) {
-    if (!known.has(key)) throw new UsageError(`unknown option --${kebab(key)}`)
-  }
-  return { opts: new Options(cli.flags as Record<string, unknown>, cli.input, flags), help: cli.help }
+  // meow names the process after the package's first binary; ps and top should show this one.
+  process.title = spec.tool
+  if (argv.help) cli.showHelp(0)
+  if (argv.version) cli.showVersion()
+  if (argv.error !== undefined) throw argv.error
+  return new Options(argv.flags, argv.input, flags, process.env, argv.typed)
+}
+
+const CLEANUP_MS = 15_000
+
+/**
+ * Rejects when the process has nothing left to wait for while the run is still pending: a
+ * promise that can never settle (a peer that closed without an answer the driver expected).
+ * Without this, Node exits with status 13 and no word.
+ */
+function whenStalled (): Promise<never> {
+  const stalled = new Promise<never>((_resolve, reject) => {
+    process.once('beforeExit', () => reject(new EspipeError('ESTALLED', 'the run stopped with work still pending and nothing left to wait for (most likely a connection that ended without the answer a driver was waiting for)')))
+  })
+  stalled.catch(() => {})
+  return stalled
 }
 
 /**
  * The life of a binary: parse options, build the streams, run them with `pipeline`, then
  * print the summary and exit with the status DESIGN.md §2 gives. `build` gets the options and
  * the run's context and returns the streams; it may register cleanups (close a PIT, a pool).
+ * Every way out prints at most one line about what failed, then the summary: usage errors,
+ * fatal errors, exceptions nobody caught and promises that can never settle alike.
  */
 export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageStreams>): Promise<never> {
   const { tool } = spec
   const abort = new AbortController()
   let interrupted: NodeJS.Signals | undefined
   let ctx: StageContext | undefined
+  let opts: Options | undefined
   let status = 0
   const masker = new SecretMasker()
-  const fallbackLogger = new Logger({ tool, masker })
+  const usage = { json: false }
   let explainer: { run: ExitExplainer, ai: boolean } | undefined
 
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -242,12 +393,30 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   let stdoutClosed = false
-  onStdoutClosed = () => { stdoutClosed = true; abort.abort() }
+  onStdoutClosed = () => { stdoutClosed = true; abort.abort(new OutputClosed()) }
+  // An error thrown where no stream or promise catches it still ends the run the one way.
+  let crash: (err: unknown) => void = () => {}
+  const crashed = new Promise<never>((_resolve, reject) => { crash = reject })
+  crashed.catch(() => {})
+  let ran = false
+  const onCrash = (err: unknown): void => {
+    if (errorCode(err) === 'EPIPE' && stdoutClosed) return
+    // After the run (while closing up), the failure is still said, in its one line.
+    if (ran) ctx?.logger.warn(`while closing: ${errorMessage(err)}`)
+    else crash(err)
+  }
+  process.on('uncaughtException', onCrash)
+  process.on('unhandledRejection', onCrash)
+  const guard = [whenStalled(), crashed]
 
   try {
-    const { opts } = parse(spec)
+    opts = parse(spec, usage)
     const logFormat = opts.string('logFormat', { choices: ['text', 'json'] }) as LogFormat
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
+    for (const [name, f] of Object.entries(allFlags(spec.flags))) {
+      if (f.ignored === undefined || !opts.has(name)) continue
+      logger.info(`${opts.label(name)} is the original tool's option and changes nothing here: ${f.ignored}`)
+    }
     if ((opts.bool('aiErrors') || opts.bool('simpleErrors')) && spec.explainer !== undefined) {
       explainer = { run: await spec.explainer(tool), ai: opts.bool('aiErrors') }
       logger.observe((event, code, message, context) => explainer?.run.add(event === 'error' ? 'fatal' : 'record', code, masker.mask(message), context))
@@ -269,31 +438,45 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       ctx.onCleanup(server.close)
       logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
     }
-    const streams = await build({ opts, ctx })
+    const streams = await Promise.race([build({ opts, ctx }), ...guard])
     if (!stdoutInUse) shareStdioPipes()
     ctx.logger.startProgress(ctx.stats)
-    await pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>)
+    await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])
     if (ctx.fatal !== undefined) throw ctx.fatal
     if (ctx.failures.count > 0) status = 1
   } catch (err) {
+    ran = true
     if (err instanceof UsageError) {
-      fallbackLogger.event('error', 'error', `${err.message} (see '${tool} --help')`)
+      const message = `${opts?.asTyped(err.message) ?? err.message} (see '${tool} --help')`
+      new Logger({ tool, masker, format: usage.json ? 'json' : 'text' }).event('error', 'error', message, { code: err.code })
       process.exit(2)
     }
     if (stdoutClosed || errorCode(err) === 'EPIPE') {
       status = 0
     } else {
-      (ctx?.logger ?? fallbackLogger).error(err)
+      (ctx?.logger ?? new Logger({ tool, masker, format: usage.json ? 'json' : 'text' })).error(err)
       status = typeof (err as { exitCode?: unknown }).exitCode === 'number' ? (err as { exitCode: number }).exitCode : 1
     }
   }
+  ran = true
   if (ctx !== undefined) {
-    await ctx.cleanup()
+    // Bounded: a driver still waiting for an answer that will never come (what a stalled run
+    // was waiting for) must not hold the exit forever.
+    let timer: NodeJS.Timeout | undefined
+    const late = await Promise.race([
+      ctx.cleanup().then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), CLEANUP_MS) })
+    ])
+    clearTimeout(timer)
+    if (late) ctx.logger.warn(`closing connections took more than ${CLEANUP_MS / 1000} s; exiting without waiting for them`)
     const extra = ctx.failures.count > 0 && ctx.failures.errorsFile !== undefined ? ` — failed records in ${ctx.failures.errorsFile}` : ''
     ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra)
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
-  if (status !== 0 && explainer !== undefined) await explainer.run.print(process.stderr, { ai: explainer.ai })
+  if (status !== 0 && explainer !== undefined) {
+    const explained = await explainer.run.explain({ ai: explainer.ai })
+    if (explained !== undefined) ctx?.logger.explanation(explained.text, explained.summary, { report: explained.report })
+  }
   // A pipe that is full queues writes; process.exit would drop them (10,000 record-error lines
   // to a slow reader lost their tail). An empty write calls back once all before it are out.
   await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))

@@ -2,10 +2,11 @@ import { closeSync, openSync, writeSync } from 'node:fs'
 import type { ErrorContext } from './errors.js'
 import { EspipeError } from './errors.js'
 import type { Logger } from './events.js'
+import { stringifyExact } from './json.js'
 import type { Stats } from './stats.js'
 
 export interface FailedRecord {
-  /** The original record (parsed object) or the raw line when it could not be parsed. */
+  /** The original record (its exact parse: json.ts) or the raw line when it could not be parsed. */
   record: unknown
   line?: number
   code: string
@@ -57,7 +58,7 @@ export class Failures {
     if (f.line !== undefined) context.line = f.line
     if (this.fd !== undefined) {
       const entry = { record: f.record, line: f.line, error: { code: f.code, message: f.message }, context }
-      writeSync(this.fd, logger.masker.mask(JSON.stringify(entry)) + '\n')
+      writeSync(this.fd, logger.masker.mask(stringifyExact(entry)) + '\n')
       if (logger.format === 'json') logger.recordError(f.code, f.message, context)
       else logger.notify('record-error', f.code, f.message, context)
     } else {

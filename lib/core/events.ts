@@ -5,7 +5,7 @@ import type { Stats } from './stats.js'
 
 export type LogFormat = 'text' | 'json'
 export type Level = 'info' | 'warn' | 'error'
-export type EventName = 'start' | 'info' | 'progress' | 'record-error' | 'error' | 'summary'
+export type EventName = 'start' | 'info' | 'progress' | 'record-error' | 'error' | 'summary' | 'explanation'
 
 /** Sees every fatal and record error the run reports (--ai-errors / --simple-errors collect them). */
 export type ErrorObserver = (event: 'error' | 'record-error', code: string, message: string, context: ErrorContext) => void
@@ -18,6 +18,14 @@ export interface LoggerOptions {
   progress?: boolean
   stream?: NodeJS.WritableStream & { isTTY?: boolean }
   masker?: SecretMasker
+}
+
+/**
+ * A message as one line: what a server or a driver says may span lines (an HTML page, an
+ * OpenSSL error ending in a newline), and one failure is one line of stderr.
+ */
+export function oneLine (message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 }
 
 function formatContext (context: ErrorContext | undefined): string {
@@ -58,6 +66,7 @@ export class Logger {
   event (level: Level, event: EventName, message: string, details: Record<string, unknown> = {}): void {
     if (this.quiet && level !== 'error') return
     this.clearProgress()
+    message = oneLine(message)
     if (this.format === 'json') {
       const obj = { time: new Date().toISOString(), tool: this.tool, level, event, message, ...details }
       this.write(JSON.stringify(obj) + '\n')
@@ -108,6 +117,20 @@ export class Logger {
     } else {
       this.event('error', 'record-error', `record error [${code}] ${message}${formatContext(context)}`)
     }
+  }
+
+  /**
+   * What --simple-errors and --ai-errors asked for: a block of text for a person, or under
+   * --log-format json one `explanation` event (every stderr line stays JSON). Shown even with
+   * --quiet: it was asked for by name.
+   */
+  explanation (text: string, summary: string, details: Record<string, unknown>): void {
+    this.clearProgress()
+    if (this.format === 'json') {
+      this.write(JSON.stringify({ time: new Date().toISOString(), tool: this.tool, level: 'info', event: 'explanation', message: oneLine(summary), ...details }) + '\n')
+      return
+    }
+    this.write('\n' + text)
   }
 
   summary (stats: Stats, extra = ''): void {

@@ -1,10 +1,12 @@
-import { createWriteStream, statSync } from 'node:fs'
-import { rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { createReadStream, createWriteStream, fstatSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs'
+import type { Stats } from 'node:fs'
+import { chmod, open, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
 import { Writable } from 'node:stream'
-import { finished } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
-import { EspipeError } from './errors.js'
+import { finished, pipeline } from 'node:stream/promises'
+import { createGunzip, createGzip } from 'node:zlib'
+import { EspipeError, UsageError } from './errors.js'
+import type { WriteLedger } from './ledger.js'
 
 export interface FileSinkOptions {
   /** Add to an existing file instead of replacing it (written in place: not atomic). */
@@ -13,13 +15,17 @@ export interface FileSinkOptions {
   gzip?: boolean
   /** Asked at the end: false discards the output (the run failed upstream after ending cleanly). */
   commit?: () => boolean
+  /** Confirms records as their bytes reach the file (see WriteLedger). */
+  ledger?: WriteLedger
+  /** The run's inputs (`-` is stdin): appending to one of them is refused, as cat refuses it. */
+  inputs?: readonly string[]
 }
 
-function isSpecialFile (path: string): boolean {
+function statOrUndefined (path: string): Stats | undefined {
   try {
-    return !statSync(path).isFile()
+    return statSync(path)
   } catch {
-    return false
+    return undefined
   }
 }
 
@@ -28,47 +34,192 @@ function fileError (err: unknown, path: string): EspipeError {
   return new EspipeError(e.code ?? 'EIO', `cannot write ${path}: ${e.message}`, { context: { file: path }, cause: err })
 }
 
+/** The file `-o path` means: a symlink is written through to its target (existing or not), as `>` does. */
+export function outputTarget (path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    let p = resolve(path)
+    for (let hops = 0; hops < 40; hops++) {
+      let link: string
+      try {
+        if (!lstatSync(p).isSymbolicLink()) return p
+        link = readlinkSync(p)
+      } catch {
+        return p
+      }
+      p = resolve(dirname(p), link)
+    }
+    return p
+  }
+}
+
+/**
+ * Refuses an output written in place that is one of the inputs (compared by device and inode,
+ * so through symlinks and hard links too): it would read back what it writes, forever.
+ */
+export function refuseInputAsOutput (path: string, inputs: readonly string[]): void {
+  const out = statOrUndefined(path)
+  if (out === undefined || !out.isFile()) return
+  for (const name of inputs) {
+    let st: Stats | undefined
+    try {
+      st = name === '-' ? fstatSync(0) : statSync(name)
+    } catch {
+      continue
+    }
+    if (st.isFile() && st.dev === out.dev && st.ino === out.ino) {
+      throw new UsageError(`${path} is also an input (${name === '-' ? 'stdin' : name}): appending to it would read back what is written`)
+    }
+  }
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b]
+
+/** The first two bytes, the last byte, and whether the file is gzip; undefined for an empty or unreadable file. */
+async function fileEnds (path: string): Promise<{ gzip: boolean, last: number } | undefined> {
+  let fh
+  try {
+    fh = await open(path, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const { size } = await fh.stat()
+    if (size === 0) return undefined
+    const head = Buffer.alloc(2)
+    await fh.read(head, 0, 2, 0)
+    const tail = Buffer.alloc(1)
+    await fh.read(tail, 0, 1, size - 1)
+    return { gzip: size >= 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1], last: tail[0] }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** The last byte of a gzip file's content (all its members), read through once. */
+async function lastGzipByte (path: string): Promise<number | undefined> {
+  let last: number | undefined
+  await pipeline(createReadStream(path), createGunzip(), new Writable({
+    write (chunk: Buffer, _enc, done) {
+      if (chunk.length > 0) last = chunk[chunk.length - 1]
+      done()
+    }
+  }))
+  return last
+}
+
+/**
+ * Before appending: the new lines must not run on from an unfinished last line, and gzip must
+ * not be mixed with plain text in one file.
+ */
+async function prepareAppend (path: string, gzip: boolean): Promise<boolean> {
+  const ends = await fileEnds(path)
+  if (ends === undefined) return false
+  if (ends.gzip !== gzip) {
+    throw new UsageError(ends.gzip
+      ? `${path} is gzip-compressed: appending plain text would corrupt it (add --gzip)`
+      : `${path} is not gzip-compressed: appending gzip would corrupt it (add --no-gzip)`)
+  }
+  const last = gzip ? await lastGzipByte(path) : ends.last
+  return last !== undefined && last !== 0x0a
+}
+
 /**
  * A byte sink for `-o FILE`. Output goes to a temporary file beside FILE that is renamed over
- * it only when the stream ends cleanly, so a failed run never leaves a half-written file.
+ * it only when the stream ends cleanly, so a failed run never leaves a half-written file; it
+ * keeps the mode of the file it replaces, and a symlink is written through to its target.
+ * `append` writes in place, after a newline if the file did not end with one (in a gzip
+ * file, as a new gzip member).
  */
 export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
   const gzip = opts.gzip ?? path.endsWith('.gz')
+  const real = outputTarget(path)
+  const existing = statOrUndefined(real)
   // A device or FIFO (/dev/null, a named pipe) is written in place: renaming a temporary
   // file over it would replace it with a regular file.
-  const inPlace = opts.append === true || isSpecialFile(path)
-  const target = inPlace ? path : join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
-  const file = createWriteStream(target, { flags: opts.append === true ? 'a' : 'w' })
-  const head: NodeJS.WritableStream = gzip ? createGzip() : file
-  if (gzip) (head as ReturnType<typeof createGzip>).pipe(file)
+  const inPlace = opts.append === true || (existing !== undefined && !existing.isFile())
+  if (inPlace && opts.inputs !== undefined) refuseInputAsOutput(real, opts.inputs)
+  const target = inPlace ? real : join(dirname(real), `.${basename(real)}.${process.pid}.tmp`)
+  const ledger = opts.ledger
+  let file: ReturnType<typeof createWriteStream> | undefined
+  let head: NodeJS.WritableStream | undefined
   let failure: Error | undefined
   const onError = (err: Error): void => { failure ??= fileError(err, path) }
-  file.on('error', onError)
-  if (gzip) (head as ReturnType<typeof createGzip>).on('error', onError)
+
+  const open = async (): Promise<void> => {
+    const newline = opts.append === true && existing?.isFile() === true ? await prepareAppend(real, gzip) : false
+    const f = createWriteStream(target, { flags: opts.append === true ? 'a' : 'w' })
+    file = f
+    await new Promise<void>((resolve, reject) => {
+      f.once('open', () => resolve())
+      f.once('error', reject)
+    })
+    f.on('error', onError)
+    head = f
+    if (gzip) {
+      const z = createGzip()
+      z.pipe(f)
+      z.on('error', onError)
+      head = z
+    }
+    // Appending after an unfinished last line: end it first, so the next record is a line of its own.
+    if (newline) head.write('\n')
+  }
 
   return new Writable({
     highWaterMark: 64 * 1024,
+    construct (done) {
+      open().then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
+    },
     write (chunk: Buffer, _enc, done) {
+      const [f, h] = [file as NonNullable<typeof file>, head as NodeJS.WritableStream]
       if (failure !== undefined) return done(failure)
-      if (head.write(chunk)) return done()
-      const onDrain = (): void => { file.off('error', onFail); done(failure) }
-      const onFail = (): void => { head.removeListener('drain', onDrain); done(failure) }
-      head.once('drain', onDrain)
-      file.once('error', onFail)
+      // In place and plain, bytes are in the file once the write returns; otherwise at the end.
+      const confirm = ledger !== undefined && inPlace && !gzip ? (err?: Error | null) => { if (err == null) ledger.confirm(chunk.length) } : undefined
+      if (h.write(chunk, confirm)) return done()
+      const onDrain = (): void => { f.off('error', onFail); done(failure) }
+      const onFail = (): void => { h.removeListener('drain', onDrain); done(failure) }
+      h.once('drain', onDrain)
+      f.once('error', onFail)
     },
     final (done) {
-      head.end()
-      finished(file).then(async () => {
+      head?.end()
+      finished(file as NonNullable<typeof file>).then(async () => {
         if (failure !== undefined) throw failure
-        if (target === path) return
-        if (opts.commit?.() === false) await unlink(target)
-        else await rename(target, path)
+        if (target !== real) {
+          if (opts.commit?.() === false) { await unlink(target); return }
+          if (existing !== undefined) await chmod(target, existing.mode & 0o7777)
+          await rename(target, real)
+        }
+        ledger?.confirmAll()
       }).then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
     },
     destroy (err, done) {
-      if (err === null || target === path) { done(err); return }
-      file.destroy()
+      if (err === null || target === real) { done(err); return }
+      file?.destroy()
       unlink(target).catch(() => {}).finally(() => done(err))
     }
   })
+}
+
+/**
+ * Writes into `dest` (stdout) and confirms each write to the ledger once `dest` has taken the
+ * bytes, so a closed pipe leaves out what never got through.
+ */
+export function ledgerSink (dest: NodeJS.WritableStream, ledger: WriteLedger): Writable {
+  const sink = new Writable({
+    highWaterMark: 64 * 1024,
+    write (chunk: Buffer, _enc, done) {
+      const ok = dest.write(chunk, (err?: Error | null) => { if (err == null) ledger.confirm(chunk.length) })
+      if (ok) done()
+      else dest.once('drain', () => done())
+    },
+    final (done) {
+      // An empty write calls back once everything before it is out.
+      dest.write('', () => done())
+    }
+  })
+  dest.on('error', (err: Error) => sink.destroy(err))
+  return sink
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
 import type { Duplex, Readable } from 'node:stream'
-import { PassThrough } from 'node:stream'
+import { PassThrough, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { EspipeError, UsageError } from './errors.js'
 
@@ -37,21 +37,44 @@ export async function checkInputs (names: readonly string[]): Promise<void> {
 export const STDIN_GRACE_MS = 2000
 
 /**
+ * The abort reason of a run whose output was closed (`| head`): its inputs are dropped at once,
+ * as they are, so the line they were cut off at is neither parsed, counted nor dead-lettered.
+ */
+export class OutputClosed extends Error {
+  readonly code = 'EPIPE'
+  constructor () {
+    super('the output was closed')
+  }
+}
+
+function outputClosed (signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason instanceof OutputClosed
+}
+
+/**
  * The bytes of one input, ending early (as a clean end of input, not an error) when the
  * signal is aborted: that is how SIGINT turns into "flush what you have and stop".
+ * `onCut` is told when the input ends so, before its real end: what follows its last complete
+ * record is then not a record (concatInputs drops it). When the output was closed, the input is
+ * destroyed instead: nothing more is read or parsed.
  */
-export function openInput (name: string, signal?: AbortSignal): Readable {
+export function openInput (name: string, signal?: AbortSignal, onCut?: () => void): Readable {
   const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024 })
   const out = new PassThrough({ highWaterMark: 256 * 1024 })
-  const cut = (): void => {
-    if (out.writableEnded) return
+  const release = (): void => {
     src.unpipe(out)
-    out.end()
     // Stop reading the file, but leave stdin itself open for the parent shell.
     if (src !== process.stdin) src.destroy()
     else src.pause()
   }
+  const cut = (): void => {
+    if (out.writableEnded) return
+    onCut?.()
+    release()
+    out.end()
+  }
   const stop = (): void => {
+    if (outputClosed(signal)) { release(); out.destroy(); return }
     if (src !== process.stdin) { cut(); return }
     const timer = setTimeout(cut, STDIN_GRACE_MS)
     timer.unref()
@@ -83,16 +106,34 @@ export function concatInputs (names: readonly string[], parserFor: (name: string
   void (async () => {
     for (const name of names) {
       if (signal?.aborted === true) break
+      let cut = false
+      const parsers = parserFor(name)
+      dropTailWhenCut(parsers[0], () => cut)
       try {
-        await pipeline([openInput(name, signal), ...parserFor(name), out], { end: false })
+        await pipeline([openInput(name, signal, () => { cut = true }), ...parsers, out], { end: false })
       } catch (err) {
+        if (outputClosed(signal)) break
         throw mapError(name, err)
       }
     }
-    out.end()
+    if (!out.destroyed && !out.writableEnded) out.end()
   })().catch((err: unknown) => {
     // Our own output was destroyed downstream (EPIPE): nothing left to report here.
     if (!out.destroyed) onFatal(out, err)
   })
   return out
+}
+
+/**
+ * An input cut short (SIGINT, --limit) ends inside a record: the first parser's flush would
+ * hand on that partial line (or fail on its open quote), so it is skipped. Every record
+ * complete before the cut has already left the parser; only the unfinished rest is dropped.
+ */
+function dropTailWhenCut (parser: Duplex | undefined, wasCut: () => boolean): void {
+  if (!(parser instanceof Transform)) return
+  const flush = parser._flush
+  parser._flush = function (this: Transform, done) {
+    if (wasCut() || typeof flush !== 'function') done()
+    else flush.call(this, done)
+  }
 }

@@ -212,3 +212,33 @@ export function numberText (value: unknown): string | undefined {
   if (isLosslessNumber(value)) return value.value
   return undefined
 }
+
+/** How many object keys `value` holds, at every depth. */
+export function keyCount (value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0
+  let n = 0
+  if (Array.isArray(value)) {
+    for (const v of value) n += keyCount(v)
+    return n
+  }
+  const o = value as Record<string, unknown>
+  for (const k in o) n += 1 + keyCount(o[k])
+  return n
+}
+
+/**
+ * Whether the JSON `text` is written exactly as its parse `value` would be, key for key: false
+ * when some object in it has a key twice (the parse kept only the last one), so the text says
+ * something its readers may take differently (MariaDB's JSON functions read the first).
+ * Counts `":` whose quote is not escaped: in compact JSON each key ends so, and nothing else
+ * does. Text with space before a colon counts short, and is rewritten too: never wrong, only slower.
+ */
+export function keysMatch (text: string, value: unknown): boolean {
+  let n = 0
+  for (let i = text.indexOf('":'); i >= 0; i = text.indexOf('":', i + 2)) {
+    let slashes = 0
+    while (text.charCodeAt(i - 1 - slashes) === BACKSLASH) slashes++
+    if (slashes % 2 === 0) n++
+  }
+  return n === keyCount(value)
+}

@@ -5,18 +5,46 @@ import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
 import { failSource } from './context.js'
 import { concatInputs } from './input.js'
-import type { JsonObject } from './record.js'
-import { isJsonObject } from './record.js'
+import { numbersSurviveJsonParse, parseExact } from './json.js'
+import type { WriteLedger } from './ledger.js'
+import type { JsonObject, PathGetter } from './record.js'
+import { idToString, isJsonObject, jsonKind } from './record.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
+  private exactValue: JsonObject | undefined
+
   constructor (
+    /**
+     * JSON.parse's reading of the line: its keys and strings are the record's, but a number
+     * may be rounded (9007199254740993, 1.0, 1e400). Find things with it; never write a value
+     * from it: write `text` (or a slice of it), or `exact` through stringifyExact.
+     */
     readonly value: JsonObject,
     /** The line as it came (without its line end): writers that pass records through write it as is. */
     readonly text: string,
     readonly line: number,
     readonly file?: string
   ) {}
+
+  /**
+   * The record with every number exactly as written (a LosslessNumber where JSON.parse would
+   * change it; see json.ts), parsed again only when the line has such a number.
+   */
+  get exact (): JsonObject {
+    this.exactValue ??= numbersSurviveJsonParse(this.text) ? this.value : parseExact(this.text) as JsonObject
+    return this.exactValue
+  }
+}
+
+/**
+ * The id of a record (a parsed line or an object), as the text it was written as: a number id
+ * beyond 2^53, or written 1.0, is read from the exact parse.
+ */
+export function recordId (record: ParsedLine | JsonObject, getId: PathGetter): string | undefined {
+  if (!(record instanceof ParsedLine)) return idToString(getId(record))
+  const v = getId(record.value)
+  return idToString(typeof v === 'number' ? getId(record.exact) : v)
 }
 
 /**
@@ -40,7 +68,7 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
       return undefined
     }
     if (!isJsonObject(value)) {
-      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object`, context: { file } })
+      ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
       return undefined
     }
     return new ParsedLine(value, text, line, file)
@@ -64,8 +92,9 @@ const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk :
 /**
  * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines),
  * in large writes on a busy pipe and line by line for a trickle (see Coalescer).
+ * With a ledger, each write is entered there with its line count, for the sink to confirm.
  */
-export function toNdjson (map: LineMapper = defaultMapper): Transform {
+export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger): Transform {
   const stream = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
@@ -76,14 +105,18 @@ export function toNdjson (map: LineMapper = defaultMapper): Transform {
       } catch (err) {
         return done(err as Error)
       }
-      if (line !== undefined) out.add(line + '\n')
+      if (line !== undefined) out.add(line + '\n', 1)
       done()
     },
     flush (done) {
       out.flush()
       done()
+    },
+    destroy (err, done) {
+      out.cancel()
+      done(err)
     }
   })
-  const out = new Coalescer(stream)
+  const out = new Coalescer(stream, 'utf8', ledger)
   return stream
 }

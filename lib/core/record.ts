@@ -3,6 +3,8 @@
  * `.` means the whole object. Keys containing dots can't be addressed: ES field names
  * with dots are stored as nested objects by the time they reach _source anyway.
  */
+import { numberText } from './json.js'
+
 export type JsonObject = Record<string, unknown>
 
 export function isJsonObject (v: unknown): v is JsonObject {
@@ -28,10 +30,21 @@ export function compilePath (path: string): PathGetter {
   }
 }
 
-/** An id as it goes into a key column: strings as they are, numbers printed, anything else refused. */
+/** What a JSON value is, for a message: `an array`, `a string`, `a number`, `a boolean`, `null`, `an object`. */
+export function jsonKind (v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return 'a string'
+  if (typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'object' && (v as { isLosslessNumber?: unknown }).isLosslessNumber === true)) return 'a number'
+  if (typeof v === 'boolean') return 'a boolean'
+  return 'an object'
+}
+
+/**
+ * An id as it goes into a key column: strings as they are, numbers as written (give it the
+ * exact parse: a LosslessNumber keeps 9007199254740993 and 1.0), anything else refused.
+ */
 export function idToString (v: unknown): string | undefined {
   if (typeof v === 'string') return v === '' ? undefined : v
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v)
-  if (typeof v === 'bigint') return v.toString()
-  return undefined
+  return numberText(v)
 }

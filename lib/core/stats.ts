@@ -1,4 +1,14 @@
 /**
+ * A counter's name for a count of one. Counters are past participles (read, inserted: the same
+ * for one) or plural nouns (pages, retries, errors): the nouns lose their plural.
+ */
+function singular (name: string): string {
+  if (name.endsWith('ies')) return name.slice(0, -3) + 'y'
+  if (name.endsWith('s') && !name.endsWith('ss')) return name.slice(0, -1)
+  return name
+}
+
+/**
  * The run's counters, in the order the summary prints them. The first counter is the one
  * the rate is computed on (records read).
  */
@@ -49,7 +59,8 @@ export class Stats {
   describe (): string {
     const parts = [...this.counts].map(([name, n]) => {
       const note = this.notes.get(name)
-      return note !== undefined && n > 0 ? `${n} ${name} (${note})` : `${n} ${name}`
+      const word = n === 1 ? singular(name) : name
+      return note !== undefined && n > 0 ? `${n} ${word} (${note})` : `${n} ${word}`
     })
     const secs = this.elapsedSeconds()
     const first = this.counts.values().next().value ?? 0

@@ -6,6 +6,7 @@ import type { StageContext } from '../core/context.js'
 import { createContext, failSource } from '../core/context.js'
 import { EspipeError } from '../core/errors.js'
 import { concatInputs } from '../core/input.js'
+import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
 import type { CsvEncoding } from './dialect.js'
@@ -40,16 +41,22 @@ interface CsvChunk { record: string[], raw: string }
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
 
-/** `--cast`: only values that print back the same become numbers, so `007` and ids keep their text. */
+/**
+ * `--cast`: true, false, null and numbers become JSON values. A number keeps its text: one
+ * that prints back the same is a JS number, any other (1.0, 1e3, -0, 9007199254740993) a
+ * LosslessNumber written as it was. `007` is not a JSON number and stays a string.
+ */
 export function castValue (v: string): unknown {
   if (v === 'true') return true
   if (v === 'false') return false
   if (v === 'null' || v === '') return null
-  if (NUMBER.test(v)) {
-    const n = Number(v)
-    if (Number.isFinite(n) && (String(n) === v || /[.eE]/.test(v))) return n
-  }
+  if (NUMBER.test(v)) return String(Number(v)) === v ? Number(v) : new LosslessNumber(v)
   return v
+}
+
+/** A cell's value as JSON text. */
+function cellJson (v: unknown): string {
+  return v instanceof LosslessNumber ? v.value : JSON.stringify(v)
 }
 
 function parseContent (text: string | undefined): JsonObject | undefined {
@@ -57,7 +64,9 @@ function parseContent (text: string | undefined): JsonObject | undefined {
   const t = text.trimStart()
   if (!t.startsWith('{')) return undefined
   try {
-    const v: unknown = JSON.parse(t)
+    // Exact: the cell's numbers keep their digits (its text may span lines, so it is parsed
+    // and written again, compact, rather than passed through).
+    const v: unknown = parseExact(t)
     return isJsonObject(v) ? v : undefined
   } catch {
     return undefined
@@ -65,61 +74,105 @@ function parseContent (text: string | undefined): JsonObject | undefined {
 }
 
 /**
+ * Header names as keys: a repeated name gets `_2`, `_3`…, an empty one `column_N` (its
+ * position), so no cell is lost to a name another cell has. Returns what was renamed.
+ */
+export function uniqueColumns (names: readonly string[]): { columns: string[], renamed: string[] } {
+  const taken = new Set(names.filter((n) => n !== ''))
+  const seen = new Set<string>()
+  const renamed: string[] = []
+  const columns = names.map((name, i) => {
+    if (name !== '' && !seen.has(name)) { seen.add(name); return name }
+    const base = name === '' ? `column_${i + 1}` : name
+    let k = name === '' ? 1 : 2
+    let fresh = name === '' ? base : `${base}_${k}`
+    while (taken.has(fresh) || seen.has(fresh)) fresh = `${base}_${++k}`
+    seen.add(fresh)
+    renamed.push(`column ${i + 1} ${name === '' ? '(empty)' : `'${name}'`} is ${fresh}`)
+    return fresh
+  })
+  return { columns, renamed }
+}
+
+/** Line breaks in CSV text: CRLF, LF and a lone CR each end one physical line. */
+function lineBreaks (text: string, from = 0, to = text.length): number {
+  let n = 0
+  for (let i = text.indexOf('\r', from); i >= 0 && i < to; i = text.indexOf('\r', i + 1)) n++
+  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) if (i === 0 || text.charCodeAt(i - 1) !== 0x0d) n++
+  return n
+}
+
+/** Where the quote that is still open at the end of `raw` was opened. */
+function openQuoteAt (raw: string, quote: string): number {
+  let open = -1
+  let inside = false
+  for (let i = raw.indexOf(quote); i >= 0; i = raw.indexOf(quote, i + 1)) {
+    inside = !inside
+    if (inside) open = i
+  }
+  return inside ? open : raw.length
+}
+
+/** The physical line each record of one file starts on, for messages and dead-letter entries. */
+interface LineCounter { next: number }
+
+/**
  * Turns one file's CSV rows into records `{"_id", "_source"}`. The header (unless --no-header)
  * names the columns; a row of the wrong width or with no id is a record error and the rest
  * flows on.
  */
-function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }): Transform {
+function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }, lines: LineCounter): Transform {
   const file = name === '-' ? undefined : name
   let columns = o.noHeader ? o.columns : undefined
   let idIndex = columns?.indexOf(o.idColumn) ?? -1
   let contentIndex = columns?.indexOf(o.contentColumn) ?? -1
-  // For `serialize`: each column's `"name":` prefix, escaped once per file. Duplicate names
-  // collapse in an object, so such a header takes the object path to give the same bytes.
+  // For `serialize`: each column's `"name":` prefix, escaped once per file.
   let keyPrefixes: string[] | undefined
-  const setColumns = (cols: string[]): void => {
+  const setColumns = (given: string[], line: number): void => {
+    const { columns: cols, renamed } = uniqueColumns(given)
+    if (renamed.length > 0) ctx.logger.warn(`${file ?? 'stdin'} line ${line}: column names repeated or empty, so renamed: ${renamed.join(', ')}`, { file, line })
     columns = cols
-    keyPrefixes = o.serialize && new Set(cols).size === cols.length ? cols.map((c) => JSON.stringify(c) + ':') : undefined
+    keyPrefixes = o.serialize ? cols.map((c) => JSON.stringify(c) + ':') : undefined
     idIndex = cols.indexOf(o.idColumn)
     contentIndex = cols.indexOf(o.contentColumn)
     if (idIndex < 0) {
-      throw new EspipeError('CSV_MISSING_ID_COLUMN', `${file ?? 'stdin'} has no column '${o.idColumn}' (columns: ${cols.join(', ')}); name the id column with --id-column`, { context: { file, column: o.idColumn } })
+      throw new EspipeError('CSV_MISSING_ID_COLUMN', `${file ?? 'stdin'} line ${line} has no column '${o.idColumn}' (columns: ${cols.join(', ')}); name the id column with --id-column`, { context: { file, line, column: o.idColumn } })
     }
   }
-  if (columns !== undefined) setColumns(columns)
-  // Line numbers are counted from the raw text of each record: csv-parse's `info` option
-  // would do it for us but copies an object per row, a sixth of the parse time.
-  let nextLine = 1
+  if (columns !== undefined) setColumns(columns, 1)
+  // Physical line numbers are counted from the raw text of each record (CRLF, LF or CR ends a
+  // line, inside quotes too): csv-parse's `info` copies an object per row (a sixth of the parse
+  // time), and its count is off with CRLF.
   return new Transform({
     objectMode: true,
     transform (chunk: CsvChunk, _enc, done) {
       try {
         const { record, raw } = chunk
-        const line = nextLine
-        for (let i = raw.indexOf('\n'); i >= 0; i = raw.indexOf('\n', i + 1)) nextLine++
+        const line = lines.next
+        lines.next += lineBreaks(raw)
         // Blank lines reach us as one empty field: skipped, but counted as lines.
         if (record.length === 1 && record[0] === '' && raw.trim() === '') return done()
         if (columns === undefined) {
           const header = record.map((c) => c.trim())
-          setColumns(o.columns ?? header)
+          setColumns(o.columns ?? header, line)
           return done()
         }
         if (quota.limit <= 0) return done()
         ctx.stats.add('read')
         const fail = (code: string, message: string): void => {
-          ctx.failures.fail({ record: raw.replace(/\r?\n$/, ''), line, code, message, context: { file } })
+          ctx.failures.fail({ record: raw.replace(/\r?\n$|\r$/, ''), line, code, message: `${file ?? 'stdin'} line ${line} ${message}`, context: { file } })
         }
         if (record.length !== columns.length) {
-          fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `line ${line} has ${record.length} fields, the header has ${columns.length}`)
+          fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `has ${record.length} fields, the header has ${columns.length}`)
           return done()
         }
         if (o.encoding === 'utf8' && raw.includes('\uFFFD')) {
-          fail('CSV_INVALID_ENCODING', `line ${line} is not valid UTF-8 (if the file is Latin-1, use --encoding latin1)`)
+          fail('CSV_INVALID_ENCODING', 'is not valid UTF-8 (if the file is Latin-1, use --encoding latin1)')
           return done()
         }
         const id = record[idIndex]
         if (id === undefined || id === '') {
-          fail('CSV_MISSING_ID', `line ${line} has an empty '${o.idColumn}'`)
+          fail('CSV_MISSING_ID', `has an empty '${o.idColumn}'`)
           return done()
         }
         if (quota.skip > 0) { quota.skip--; return done() }
@@ -127,7 +180,7 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
         if (source === undefined && keyPrefixes !== undefined) {
           let line = '{"_id":' + JSON.stringify(id) + ',"_source":{'
           for (let i = 0; i < keyPrefixes.length; i++) {
-            line += (i === 0 ? '' : ',') + keyPrefixes[i] + JSON.stringify(o.cast ? castValue(record[i]) : record[i])
+            line += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
           }
           quota.limit--
           ctx.stats.add('emitted')
@@ -142,7 +195,7 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
         }
         quota.limit--
         ctx.stats.add('emitted')
-        this.push(o.serialize ? JSON.stringify({ _id: id, _source: source }) : { _id: id, _source: source })
+        this.push(o.serialize ? stringifyExact({ _id: id, _source: source }) : { _id: id, _source: source })
         if (quota.limit <= 0) quota.onLimit()
         done()
       } catch (err) {
@@ -177,11 +230,21 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     relax_column_count: true,
     raw: true
   }
-  return concatInputs(opts.files ?? ['-'], (name) => [parse(csvOptions), rowsToRecords(name, o, ctx, quota)], { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
-    // csv-parse's own errors (a broken quote) are fatal: name the file and line.
-    const e = err as Error & { code?: string, lines?: number }
+  const quote = opts.quote ?? '"'
+  let lines: LineCounter = { next: 1 }
+  return concatInputs(opts.files ?? ['-'], (name) => {
+    lines = { next: 1 }
+    return [parse(csvOptions), rowsToRecords(name, o, ctx, quota, lines)]
+  }, { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
+    // csv-parse's own errors (a broken quote) are fatal: name the file and the physical line,
+    // counted from where the record began (an unclosed quote: the line it opened on).
+    const e = err as Error & { code?: string, raw?: string }
     if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err
     const file = name === '-' ? undefined : name
-    return new EspipeError(e.code, `${file ?? 'stdin'} line ${e.lines ?? '?'}: ${e.message}`, { context: { file, line: e.lines } })
+    const raw = e.raw ?? ''
+    const notClosed = e.code === 'CSV_QUOTE_NOT_CLOSED'
+    const line = lines.next + lineBreaks(raw, 0, notClosed ? openQuoteAt(raw, quote) : raw.length)
+    const message = notClosed ? 'Quote Not Closed: the quote opened on this line is never closed' : e.message.replace(/ at line \d+/, '')
+    return new EspipeError(e.code, `${file ?? 'stdin'} line ${line}: ${message}`, { context: { file, line } })
   } })
 }

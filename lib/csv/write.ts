@@ -3,10 +3,10 @@ import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import { Coalescer } from '../core/coalesce.js'
 import { EspipeError, UsageError } from '../core/errors.js'
-import { numberText, numbersSurviveJsonParse, parseExact } from '../core/json.js'
+import type { WriteLedger } from '../core/ledger.js'
 import { ParsedLine } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, isJsonObject } from '../core/record.js'
+import { compilePath, idToString, isJsonObject } from '../core/record.js'
 import { ColumnCollector, ColumnTree, leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
@@ -33,6 +33,11 @@ export interface CsvWriteOptions extends Partial<CsvDialect> {
   crlf?: boolean
   bom?: boolean
   escapeFormulas?: boolean
+  /**
+   * Counts `written` as the sink confirms the bytes (fileSink / ledgerSink with the same
+   * ledger); without one, a record counts as written when its row is made.
+   */
+  ledger?: WriteLedger
   context?: StageContext
 }
 
@@ -52,17 +57,7 @@ class Pending {
 }
 
 const DEFAULT_SAMPLE = 1000
-/** JSON.parse changed some number of this line (9007199254740993, 1.0, -0): parse it again exactly. */
-function exactValue (line: ParsedLine): unknown {
-  return numbersSurviveJsonParse(line.text) ? line.value : parseExact(line.text)
-}
-
-/** An id as its cell: a string as it is, a number with its digits; anything else is no id. */
-function idText (v: unknown): string | undefined {
-  if (typeof v === 'string') return v === '' ? undefined : v
-  return numberText(v)
-}
-
+const NEEDS_QUOTES = "which only quotes can hold, and --quote '' turned quoting off"
 const hasLoneSurrogate = (s: string): boolean => !(s as unknown as { isWellFormed: () => boolean }).isWellFormed()
 const NOT_LATIN1 = /[^\u0000-\u00ff]/
 
@@ -111,6 +106,8 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     const header = formatter.row(cols)
     const bad = cols.find((c) => encodingProblem(c) !== undefined)
     if (bad !== undefined) throw new EspipeError('CSV_UNENCODABLE', `column name '${bad}' ${encodingProblem(bad) ?? ''}`)
+    const unquotable = formatter.unquotable(cols)
+    if (unquotable !== undefined) throw new EspipeError('CSV_NEEDS_QUOTES', `column name '${cols[unquotable.index]}' ${unquotable.reason}, ${NEEDS_QUOTES}`)
     out.add(header + eol)
   }
 
@@ -173,10 +170,12 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
       const bad = typeof v === 'string' ? encodingProblem(v) : encoding === 'latin1' && typeof v === 'object' && v !== null ? encodingProblem(cellText(v)) : undefined
       if (bad !== undefined) return fail(rec, 'CSV_UNENCODABLE', `${where(rec)}: column '${tree.columns[i]}' ${bad}`)
     }
-    const line = formatter.row(placed.cells)
+    const unquotable = formatter.unquotable(cells)
+    if (unquotable !== undefined) return fail(rec, 'CSV_NEEDS_QUOTES', `${where(rec)}: column '${tree.columns[unquotable.index]}' ${unquotable.reason}, ${NEEDS_QUOTES}`)
+    const line = formatter.row(cells)
     if (placed.extra !== undefined) ctx.stats.add('partial')
-    ctx.stats.add('written')
-    out.add(line + eol)
+    if (opts.ledger === undefined) ctx.stats.add('written')
+    out.add(line + eol, 1)
   }
 
   const endSample = (): void => {
@@ -221,17 +220,18 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     }
   })
 
-  const out = new Coalescer(stream, encoding)
+  const out = new Coalescer(stream, encoding, opts.ledger)
   if (opts.bom === true) out.add('\uFEFF')
   if (given !== undefined) fixColumns(given)
   return stream
 
   function handle (rec: Pending): void {
     const { parsed } = rec
-    const value = parsed === undefined ? rec.value : exactValue(parsed)
+    // Every number as written: the line is parsed again only when JSON.parse changed one.
+    const value = parsed === undefined ? rec.value : parsed.exact
     if (!isJsonObject(value)) return fail(rec, 'RECORD_NOT_OBJECT', `${where(rec)} is not a JSON object`)
     if (idColumn !== false) {
-      rec.id = idText(getId(value))
+      rec.id = idToString(getId(value))
       if (rec.id === undefined) return fail(rec, 'RECORD_MISSING_ID', `${where(rec)} has no id at '${idField}' (--no-id writes rows without one)`)
     }
     const content = getContent(value)

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { EspipeError } from '../core/errors.js'
 
@@ -31,12 +31,32 @@ export function loadCheckpoint (file: string): CheckpointState | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
   }
+  // An empty file (`touch`, `mktemp`, `: > file`) holds no cursor yet: start fresh.
+  if (text.trim() === '') return undefined
   try {
     const state = JSON.parse(text) as CheckpointState
     if (state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') throw new Error('not an es-read checkpoint')
     return state
   } catch (err) {
     throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (${(err as Error).message}); delete it to start over`, { context: { file } })
+  }
+}
+
+/**
+ * Fails now, before any work, when the checkpoint could not be saved: its directory is missing
+ * or not writable, or the name is a directory. Tries what saving does (a temporary file beside
+ * it), so permissions, read-only mounts and a full disk show up alike.
+ */
+export function checkCheckpointWritable (file: string): void {
+  const tmp = `${file}.tmp-${process.pid}`
+  try {
+    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
+      throw Object.assign(new Error(`EISDIR: ${file} is a directory`), { code: 'EISDIR' })
+    }
+    writeFileSync(tmp, '')
+    rmSync(tmp)
+  } catch (err) {
+    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
   }
 }
 
@@ -68,6 +88,9 @@ export class CheckpointTracker {
   private committedLines = 0
   /** Nothing is saved before a state was loaded or made: a file must always name a real PIT. */
   private active = false
+  /** The PIT id the file held after the last save that worked. */
+  private savedPit: string | undefined
+  private saveFailed = false
 
   constructor (readonly file: string, private state: CheckpointState, private readonly currentPit: () => string) {}
 
@@ -133,7 +156,28 @@ export class CheckpointTracker {
   save (): void {
     if (!this.active) return
     this.state.pitId = this.currentPit()
-    saveCheckpoint(this.file, this.state)
+    try {
+      saveCheckpoint(this.file, this.state)
+    } catch (err) {
+      this.saveFailed = true
+      throw err
+    }
+    this.savedPit = this.state.pitId
+    this.saveFailed = false
+  }
+
+  /**
+   * Whether the file names this read's point in time, so a rerun can resume with it. After a
+   * failed save the file is read back: gone (its directory removed) means no.
+   */
+  namesPit (): boolean {
+    if (this.savedPit === undefined) return false
+    if (!this.saveFailed) return true
+    try {
+      return loadCheckpoint(this.file)?.pitId === this.savedPit
+    } catch {
+      return false
+    }
   }
 
   /** Wraps the final output (stdout): counts the lines actually written and commits their pages. */

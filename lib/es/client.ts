@@ -1,13 +1,15 @@
-import { Client, HttpConnection } from '@elastic/elasticsearch'
+import { Client, HttpConnection, SniffingTransport } from '@elastic/elasticsearch'
 import type { ClientOptions } from '@elastic/elasticsearch'
 import { readFileSync } from 'node:fs'
+import type { ClientRequest, RequestOptions } from 'node:http'
 import type { Readable } from 'node:stream'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import type { StageContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import type { EsWhere } from './errors.js'
-import { responseError, transportError } from './errors.js'
+import { EsRequestError, describeHttpAnswer, notElasticsearch, responseError, transportError } from './errors.js'
 import { maskUrl } from '../core/mask.js'
+import { identifyPeer } from '../core/peer.js'
 
 /** How to reach and authenticate to a cluster (flags and ES_* environment variables). */
 export interface EsConnectionOptions {
@@ -29,30 +31,90 @@ export const DEFAULT_ES_URL = 'http://localhost:9200'
 
 /**
  * The original tool took a search URL (`--es_url http://host:9200/idx/_search`): split it into
- * the node URL and the index named in its path.
+ * the node URL and the index named in its path. Of a query string, `q=` (a Lucene query, as
+ * Elasticsearch reads it there) is returned to be honoured; anything else is refused rather
+ * than dropped, since the search it describes is not the one es-read would run. `option` is
+ * the name messages give the URL (`--es_url`, `ES_URL`).
  */
-export function splitSearchUrl (url: string): { node: string, index?: string } {
+export function splitSearchUrl (url: string, option = '--url'): { node: string, index?: string, q?: string } {
   let u: URL
   try {
     u = new URL(url)
   } catch {
-    throw new UsageError(`invalid value for --url: '${maskUrl(url)}' is not a URL`)
+    throw new UsageError(`invalid value for ${option}: '${maskUrl(url)}' is not a URL`)
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid value for --url: '${maskUrl(url)}' (http or https)`)
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`invalid value for ${option}: '${maskUrl(url)}' (http or https)`)
   const parts = u.pathname.split('/').filter((p) => p !== '')
   let index: string | undefined
   if (parts.length > 0 && parts[parts.length - 1] === '_search') {
     parts.pop()
     if (parts.length > 0) index = decodeURIComponent(parts.pop() as string)
   }
+  const others = [...new Set([...u.searchParams.keys()].filter((k) => k !== 'q'))]
+  if (others.length > 0) throw new UsageError(`${option} has a query string es-read does not follow: ${others.join(', ')} (only q= is taken; use es-read's options, e.g. --limit, --size)`)
+  const q = u.searchParams.get('q') ?? undefined
   u.pathname = '/' + parts.join('/')
   u.search = ''
-  return { node: u.toString().replace(/\/$/, ''), index }
+  u.hash = ''
+  return { node: u.toString().replace(/\/$/, ''), index, q: q === '' ? undefined : q }
+}
+
+/**
+ * node:http's connection, except that an answer that is not HTTP at all fails the request.
+ * The transport ignores the HTTP parser's "Expected HTTP/" error (it can follow the response
+ * to a HEAD), so against a port that speaks another protocol first (MySQL's 3306) the request
+ * never settled and the process ended with status 13 and no word.
+ */
+class StrictHttpConnection extends HttpConnection {
+  constructor (opts: ConstructorParameters<typeof HttpConnection>[0]) {
+    super(opts)
+    const make = this.makeRequest as unknown as (params: RequestOptions) => ClientRequest
+    const strict = (params: RequestOptions): ClientRequest => {
+      const req = make(params)
+      if (params.method !== 'HEAD') {
+        req.prependListener('error', (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'HPE_INVALID_CONSTANT') return
+          err.code = 'ENOTHTTP'
+          err.message = `ENOTHTTP: the answer is not HTTP (${err.message})`
+        })
+      }
+      return req
+    }
+    this.makeRequest = strict as unknown as typeof this.makeRequest
+  }
 }
 
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
+/** What OpenSearch and Elasticsearch 7 understand (OpenSearch answers the vendored type with 406). */
+const PLAIN_JSON = 'application/json'
 
 export interface RawResponse { status: number, text: string }
+
+/** Which engine answers, from `GET /`. */
+export interface ClusterInfo {
+  distribution: 'elasticsearch' | 'opensearch'
+  /** `version.number`; undefined when `GET /` was forbidden to this user. */
+  version?: string
+}
+
+/** Whether `version` is at least `major.minor` (an unknown version is not). */
+export function versionAtLeast (version: string | undefined, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '')
+  if (m === null) return false
+  const [a, b] = [Number(m[1]), Number(m[2])]
+  return a > major || (a === major && b >= minor)
+}
+
+/**
+ * The client's transport without its product check (which rejects every 2xx answer lacking
+ * `x-elastic-product: Elasticsearch`, so every OpenSearch cluster): EsConnection.identify asks
+ * `GET /` once instead, and one code path above serves both engines.
+ */
+class AnyEngineTransport extends SniffingTransport {
+  constructor (opts: ConstructorParameters<typeof SniffingTransport>[0]) {
+    super({ ...opts, productCheck: undefined })
+  }
+}
 
 /**
  * One cluster connection: the real client with its own retries switched off (es-read decides
@@ -62,6 +124,12 @@ export class EsConnection {
   readonly client: Client
   /** The node as printed in messages: password masked. */
   readonly host: string
+  /** The node's URL (not for messages: it may hold a password). */
+  private readonly node: URL | undefined
+  /** Whether any HTTP answer came from the node: a reset after that is not a wrong scheme. */
+  private answered = false
+  private mediaType = JSON_TYPE
+  private identified: Promise<ClusterInfo> | undefined
 
   constructor (opts: EsConnectionOptions, ctx?: StageContext) {
     const url = opts.url ?? DEFAULT_ES_URL
@@ -74,7 +142,8 @@ export class EsConnection {
       sniffOnStart: false,
       // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
       // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
-      Connection: HttpConnection
+      Connection: StrictHttpConnection,
+      Transport: AnyEngineTransport
     }
     if (opts.cloudId !== undefined) {
       options.cloud = { id: opts.cloudId }
@@ -89,6 +158,7 @@ export class EsConnection {
       if (parsed.password !== '') masker?.add(decodeURIComponent(parsed.password))
       options.node = url
       this.host = maskUrl(url)
+      this.node = parsed
     }
     if (opts.apiKey !== undefined) {
       const k = opts.apiKey
@@ -114,6 +184,61 @@ export class EsConnection {
   }
 
   /**
+   * Asks `GET /` which engine this is (once; later calls share the answer) and speaks its
+   * dialect from then on: plain JSON media types for OpenSearch and Elasticsearch 7. A server
+   * that is neither fails here, before any search. A user forbidden `GET /` (403) on a cluster
+   * that is not Elasticsearch is taken as OpenSearch of unknown version.
+   */
+  async identify (where: EsWhere, signal?: AbortSignal): Promise<ClusterInfo> {
+    this.identified ??= this.askRoot(where, signal)
+    this.identified.catch(() => { this.identified = undefined })
+    return await this.identified
+  }
+
+  private async askRoot (where: EsWhere, signal?: AbortSignal): Promise<ClusterInfo> {
+    let status: number
+    let headers: Record<string, unknown>
+    let text: string
+    try {
+      const res = await this.client.transport.request<string>({ method: 'GET', path: '/' }, { meta: true, signal, headers: { accept: PLAIN_JSON } })
+      status = res.statusCode ?? 0
+      headers = res.headers ?? {}
+      text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
+    } catch (err) {
+      if ((err as Error).name === 'RequestAbortedError') throw err
+      const meta = (err as { meta?: { statusCode?: number, headers?: Record<string, unknown>, body?: unknown } }).meta
+      if ((err as Error).name !== 'ResponseError' || meta?.statusCode === undefined) throw await this.diagnose(err, where, 'reach the cluster')
+      status = meta.statusCode
+      headers = meta.headers ?? {}
+      text = typeof meta.body === 'string' ? meta.body : JSON.stringify(meta.body ?? '')
+    }
+    this.answered = true
+    const elastic = headers['x-elastic-product'] === 'Elasticsearch'
+    let body: { version?: { number?: unknown, distribution?: unknown }, tagline?: unknown } | undefined
+    try {
+      body = JSON.parse(text) as typeof body
+    } catch {}
+    const number = typeof body?.version?.number === 'string' ? body.version.number : undefined
+    let info: ClusterInfo | undefined
+    if (status === 403 || status === 401) {
+      if (status === 401) throw responseError(status, text, where, 'reach the cluster', headers)
+      info = { distribution: elastic ? 'elasticsearch' : 'opensearch' }
+    } else if (status >= 400) {
+      throw responseError(status, text, where, 'reach the cluster', headers)
+    } else if (body?.version?.distribution === 'opensearch') {
+      info = { distribution: 'opensearch', version: number }
+    } else if (elastic || (number !== undefined && body?.tagline === 'You Know, for Search' && body.version?.distribution === undefined)) {
+      // Elasticsearch before 7.14 sends no x-elastic-product header.
+      info = { distribution: 'elasticsearch', version: number }
+    }
+    if (info === undefined) {
+      throw notElasticsearch(where, `GET / answered ${status} from ${describeHttpAnswer(headers, text)}, with no x-elastic-product header and no OpenSearch version`, status)
+    }
+    if (info.distribution === 'opensearch' || !versionAtLeast(info.version ?? '8.0', 8, 0)) this.mediaType = PLAIN_JSON
+    return info
+  }
+
+  /**
    * Sends one request and reads the whole body as text. Any status ≥ 400 becomes an
    * EsRequestError naming host, index, status, type and reason; a connection lost while the
    * body streams in is an error too (never a short page).
@@ -125,18 +250,16 @@ export class EsConnection {
     try {
       const res = await this.client.transport.request<Readable>(
         { method: req.method, path: req.path, querystring: req.querystring, body: req.body },
-        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': JSON_TYPE, accept: JSON_TYPE } : { accept: JSON_TYPE } }
+        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': this.mediaType, accept: this.mediaType } : { accept: this.mediaType } }
       )
       status = res.statusCode ?? 0
       headers = res.headers ?? {}
       stream = res.body
     } catch (err) {
       if ((err as Error).name === 'RequestAbortedError') throw err
-      if ((err as Error).name === 'ProductNotSupportedError') {
-        throw new EspipeError('ES_NOT_ELASTICSEARCH', `${where.host} did not answer as Elasticsearch (no x-elastic-product header)`, { context: { host: where.host } })
-      }
-      throw transportError(err, where, what)
+      throw await this.diagnose(err, where, what)
     }
+    this.answered = true
     const encoding = String(headers['content-encoding'] ?? '')
     const compressed = encoding.includes('gzip') || encoding.includes('deflate')
     // Decoded as it arrives: a page is then one string, without an extra Buffer copy of it.
@@ -162,8 +285,38 @@ export class EsConnection {
       const bytes = Buffer.concat(chunks)
       text = (encoding.includes('gzip') ? gunzipSync(bytes) : inflateSync(bytes)).toString('utf8')
     }
-    if (status >= 400) throw responseError(status, text, where, what)
+    if (status >= 400) throw responseError(status, text, where, what, headers)
+    const type = headers['content-type']
+    if (typeof type === 'string' && !/json/i.test(type)) {
+      throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, text)}`, { status, stage: 'final', where })
+    }
     return { status, text }
+  }
+
+  /**
+   * A connection failure, named by what answered when that says more than the error: a port
+   * that is not HTTP, https to a plain HTTP port, http to a TLS port. Those are final (a retry
+   * would get the same); anything else keeps transportError's retry stage.
+   */
+  private async diagnose (err: unknown, where: EsWhere, what: string): Promise<EsRequestError> {
+    const base = transportError(err, where, what)
+    const u = this.node
+    if (u === undefined) return base
+    const msg = (err as Error).message ?? ''
+    const notHttp = /ENOTHTTP|Parse Error/.test(msg)
+    const tlsToPlain = u.protocol === 'https:' && /wrong version number|packet length too long|unknown protocol|ERR_SSL|EPROTO/i.test(msg)
+    const plainToTls = u.protocol === 'http:' && !this.answered && /socket hang up|ECONNRESET/.test(msg)
+    if (!notHttp && !tlsToPlain && !plainToTls) return base
+    const port = Number(u.port !== '' ? u.port : u.protocol === 'https:' ? 443 : 80)
+    const peer = await identifyPeer(u.hostname.replace(/^\[|\]$/g, ''), port)
+    const final = (code: string, message: string): EsRequestError => new EsRequestError(code, message, { stage: 'final', where, cause: err })
+    if (notHttp) return final('ENOTHTTP', `${where.host} does not speak HTTP: it is ${peer?.description ?? 'some other service'}; check the port of --url (Elasticsearch listens on 9200)`)
+    if (tlsToPlain) {
+      if (peer?.protocol === 'http') return final('ES_WRONG_SCHEME', `${where.host} does not speak TLS: it is ${peer.description}; use http://`)
+      return final('EPROTO', `${where.host} does not speak TLS (${/wrong version number|packet length too long|unknown protocol/i.exec(msg)?.[0] ?? 'handshake failed'}): it is ${peer?.description ?? 'some other service'}; check the scheme and port of --url`)
+    }
+    if (peer?.protocol === 'tls') return final('ES_WRONG_SCHEME', `${where.host} speaks TLS${peer.detail !== undefined ? ` (${peer.detail})` : ''}: use https://`)
+    return base
   }
 
   async close (): Promise<void> {

@@ -53,8 +53,43 @@ function describeBody (text: string): { type?: string, reason?: string, rootType
   return { type: e.type, reason, rootType: root?.type }
 }
 
-/** Turns an error status and body into a message that names host, index, status, type and reason. */
-export function responseError (status: number, text: string, where: EsWhere, what: string): EsRequestError {
+type Headers = Record<string, unknown>
+
+/** An error body Elasticsearch (or OpenSearch) writes: JSON with an `error` member. */
+function isEsErrorBody (text: string): boolean {
+  try {
+    const body = JSON.parse(text) as unknown
+    return body !== null && typeof body === 'object' && 'error' in body
+  } catch {
+    return false
+  }
+}
+
+/** What answered, from the headers and the page: `nginx/1.24.0, text/html "404 Not Found"`. */
+export function describeHttpAnswer (headers: Headers, text = ''): string {
+  const server = typeof headers.server === 'string' && headers.server !== '' ? headers.server : 'a server that does not name itself'
+  const type = typeof headers['content-type'] === 'string' ? headers['content-type'].split(';')[0].trim() : undefined
+  const title = /<title[^>]*>([^<]{1,80})<\/title>/i.exec(text)?.[1]?.replace(/\s+/g, ' ').trim()
+  return [server, type !== undefined && type !== '' ? type : undefined, title !== undefined && title !== '' ? `"${title}"` : undefined].filter((p) => p !== undefined).join(', ')
+}
+
+/** Statuses a proxy or load balancer in front of a cluster gives while the cluster is away. */
+const PROXY_TRANSIENT = new Set([429, 502, 503, 504])
+
+/**
+ * Turns an error status and body into a message that names host, index, status, type and
+ * reason. An answer that is not Elasticsearch's (an HTML page, no product header) is named by
+ * what sent it and never quoted: final, unless it is a proxy's "try later" (429, 502-504).
+ */
+export function responseError (status: number, text: string, where: EsWhere, what: string, headers: Headers = {}): EsRequestError {
+  if (headers['x-elastic-product'] === undefined && !isEsErrorBody(text)) {
+    const from = describeHttpAnswer(headers, text)
+    if (PROXY_TRANSIENT.has(status)) {
+      return new EsRequestError(`HTTP_${status}`, `${what} failed at ${where.host}: ${status} from ${from}`, { status, stage: status === 429 ? 'rejected' : 'ambiguous', where })
+    }
+    if (status === 401) return new EsRequestError(`HTTP_${status}`, `authentication failed at ${where.host} (401 from ${from}); check --username/--password or --api-key`, { status, stage: 'final', where })
+    return notElasticsearch(where, `it answered the request to ${what} with ${status} from ${from}`, status)
+  }
   const { type, reason, rootType } = describeBody(text)
   const at = `${where.host}${where.index !== undefined ? ` index ${where.index}` : ''}`
   const detail = `${status}${type !== undefined ? ` ${type}` : ''}${reason !== undefined ? `: ${reason}` : ''}`
@@ -68,10 +103,16 @@ export function responseError (status: number, text: string, where: EsWhere, wha
   return new EsRequestError(code, message, { status, type: rootType === 'search_context_missing_exception' ? rootType : type, stage, where })
 }
 
+/** The server at the URL answered, but it is not Elasticsearch: final, and says what it is. */
+export function notElasticsearch (where: EsWhere, how: string, status?: number): EsRequestError {
+  return new EsRequestError('ES_NOT_ELASTICSEARCH', `${where.host} is neither Elasticsearch nor OpenSearch: ${how}; check --url`, { status, stage: 'final', where })
+}
+
 /** Client-side failures: no connection, a reset (also mid-body), a timeout. */
 export function transportError (err: unknown, where: EsWhere, what: string, midBody = false): EsRequestError {
   const e = err as { name?: string, message?: string, code?: string }
-  const msg = e.message ?? String(err)
+  // The transport appends the socket's ends to a reset ("- Local: …, Remote: …"): noise here.
+  const msg = (e.message ?? String(err)).replace(/ - Local: \S+, Remote: \S+$/, '')
   const errno = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(msg)?.[1] ?? e.code
   if (e.name === 'TimeoutError') {
     return new EsRequestError('ETIMEDOUT', `${what} timed out at ${where.host}`, { stage: 'ambiguous', where, cause: err })

@@ -9,21 +9,35 @@ import type { JsonObject } from '../core/record.js'
 /** Largest long: as a `_shard_doc` tiebreaker in search_after it skips every hit tied on the sort. */
 const LONG_MAX = '9223372036854775807'
 
+/**
+ * How the order of a PIT read is made total, so that search_after neither skips nor repeats:
+ * - `implicit`: Elasticsearch appends a `_shard_doc` tiebreaker itself (hits carry one extra sort value);
+ * - `shard_doc`: OpenSearch 3.3+ is given `_shard_doc` explicitly;
+ * - `id`: older OpenSearch has no `_shard_doc` ("No mapping found for [_shard_doc]"): `_index` then
+ *   `_id` end the sort; their values name a document, so they stay valid in a new PIT too.
+ */
+export type Tiebreak = 'implicit' | 'shard_doc' | 'id'
+
+/** Where each engine keeps its point-in-time API. */
+export type PitApi = 'elasticsearch' | 'opensearch'
+
 /** One point in time shared by all slices of a read. Each response may renew its id. */
 export class PitSession {
   id: string
   private closed = false
 
-  constructor (private readonly conn: EsConnection, private readonly where: EsWhere, id: string, readonly keepAlive: string) {
+  constructor (private readonly conn: EsConnection, private readonly where: EsWhere, id: string, readonly keepAlive: string, private readonly api: PitApi = 'elasticsearch') {
     this.id = id
   }
 
-  static async open (conn: EsConnection, where: EsWhere, index: string, keepAlive: string, signal?: AbortSignal): Promise<PitSession> {
-    const path = `/${encodeURIComponent(index)}/_pit`
+  static async open (conn: EsConnection, where: EsWhere, index: string, keepAlive: string, api: PitApi, signal?: AbortSignal): Promise<PitSession> {
+    // OpenSearch (2.4+): POST /<index>/_search/point_in_time answers {"pit_id"}; Elasticsearch: POST /<index>/_pit answers {"id"}.
+    const path = `/${encodeURIComponent(index)}/${api === 'opensearch' ? '_search/point_in_time' : '_pit'}`
     const res = await conn.request({ method: 'POST', path, querystring: { keep_alive: keepAlive } }, where, 'open a point in time', signal)
-    const body = JSON.parse(res.text) as { id?: string, _shards?: { total: number, failed: number } }
-    if (typeof body.id !== 'string') throw new EsRequestError('ES_BAD_RESPONSE', `opening a point in time at ${where.host} returned no id`, { stage: 'final', where })
-    const session = new PitSession(conn, where, body.id, keepAlive)
+    const body = JSON.parse(res.text) as { id?: string, pit_id?: string, _shards?: { total: number, failed: number } }
+    const id = api === 'opensearch' ? body.pit_id : body.id
+    if (typeof id !== 'string') throw new EsRequestError('ES_BAD_RESPONSE', `opening a point in time at ${where.host} returned no id`, { stage: 'final', where })
+    const session = new PitSession(conn, where, id, keepAlive, api)
     if (body._shards !== undefined && body._shards.failed > 0) {
       await session.close()
       throw shardFailureError(body._shards, where, 'opening a point in time')
@@ -36,7 +50,10 @@ export class PitSession {
     if (this.closed) return
     this.closed = true
     try {
-      await this.conn.request({ method: 'DELETE', path: '/_pit', body: JSON.stringify({ id: this.id }) }, this.where, 'close the point in time', AbortSignal.timeout(10_000))
+      const req = this.api === 'opensearch'
+        ? { method: 'DELETE', path: '/_search/point_in_time', body: JSON.stringify({ pit_id: [this.id] }) }
+        : { method: 'DELETE', path: '/_pit', body: JSON.stringify({ id: this.id }) }
+      await this.conn.request(req, this.where, 'close the point in time', AbortSignal.timeout(10_000))
     } catch (err) {
       if (err instanceof EsRequestError && err.status === 404) return
       throw err
@@ -44,11 +61,20 @@ export class PitSession {
   }
 }
 
+/** The sort sent with every PIT page: the user's, ended by the tiebreaker that makes it total. */
+export function totalSort (sort: JsonObject[], tiebreak: Tiebreak): Array<JsonObject | string> {
+  if (tiebreak === 'implicit') return sort.length > 0 ? sort : ['_shard_doc']
+  if (tiebreak === 'shard_doc') return [...sort, { _shard_doc: 'asc' }]
+  return [...sort, { _index: 'asc' }, { _id: 'asc' }]
+}
+
 export interface PitPagerOptions {
   /** The parts of the body that stay the same: query, _source, fields. */
   body: JsonObject
   /** Explicit sort; none means `_shard_doc`, the cheapest order a PIT offers. */
   sort: JsonObject[]
+  /** How the sort is made total (default `implicit`, Elasticsearch's). */
+  tiebreak?: Tiebreak
   slice?: { id: number, max: number }
   /** Raw search_after to start from (a checkpoint). */
   after?: string
@@ -61,18 +87,25 @@ export class PitPager implements Pager {
   done = false
   after: string | undefined
   private readonly prefix: string
+  /** The same body without `track_total_hits:false`, for OpenSearch pages after a null sort value. */
+  private readonly counted: string
 
   constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
     this.slice = o.slice?.id ?? 0
     this.after = o.after
-    const fixed: JsonObject = { ...o.body, sort: o.sort.length > 0 ? o.sort : ['_shard_doc'], track_total_hits: false }
+    const fixed: JsonObject = { ...o.body, sort: totalSort(o.sort, o.tiebreak ?? 'implicit'), track_total_hits: false }
     if (o.slice !== undefined && o.slice.max > 1) fixed.slice = o.slice
     // The body is built as text so search_after goes back byte for byte as the server sent it.
     this.prefix = JSON.stringify(fixed).slice(0, -1)
+    delete fixed.track_total_hits
+    this.counted = JSON.stringify(fixed).slice(0, -1)
   }
 
   async fetch (size: number, signal: AbortSignal): Promise<SearchPage> {
-    let body = `${this.prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
+    // OpenSearch 2.19 fails a search_after holding null (a missing keyword) with a 500
+    // null_pointer_exception when track_total_hits is false; counting hits avoids that path.
+    const prefix = this.o.tiebreak !== undefined && this.o.tiebreak !== 'implicit' && this.after !== undefined && rawElements(this.after).includes('null') ? this.counted : this.prefix
+    let body = `${prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
     if (this.after !== undefined) body += `,"search_after":${this.after}`
     body += '}'
     const res = await this.conn.request({ method: 'POST', path: '/_search', body }, this.where, 'search', signal)
@@ -102,7 +135,7 @@ export class PitPager implements Pager {
    * sort is on a unique field.
    */
   rebase (): void {
-    if (this.after === undefined) return
+    if (this.after === undefined || this.o.tiebreak === 'id') return
     const values = rawElements(this.after)
     values[values.length - 1] = LONG_MAX
     this.after = `[${values.join(',')}]`

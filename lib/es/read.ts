@@ -3,13 +3,15 @@ import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import type { CheckpointState } from './checkpoint.js'
-import { CheckpointTracker, loadCheckpoint } from './checkpoint.js'
+import { CheckpointTracker, checkCheckpointWritable, loadCheckpoint } from './checkpoint.js'
 import type { EsConnectionOptions } from './client.js'
 import { EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { EsRequestError, isContextMissing } from './errors.js'
 import type { Pager } from './pager.js'
 import { PitPager, PitSession } from './pit.js'
+import type { PagingPlan } from './paging.js'
+import { choosePaging, engineName } from './paging.js'
 import type { EsQueryOptions } from './query.js'
 import { buildSearchBody, buildSort } from './query.js'
 import type { SearchPage } from './response.js'
@@ -81,6 +83,8 @@ export class EsReader extends Readable {
   private recovering: Promise<void> | undefined
   private releasing: Promise<void> | undefined
   private checkpointFile: string | undefined
+  private plan: PagingPlan = { mode: 'scroll' }
+  private readonly inflight = new Set<Promise<SearchPage>>()
 
   constructor (opts: EsReadOptions) {
     const size = opts.size ?? 1000
@@ -112,6 +116,7 @@ export class EsReader extends Readable {
     this.where = { host: this.conn.host, index: opts.index }
     this.checkpointFile = opts.checkpoint
     if (opts.checkpoint !== undefined) {
+      checkCheckpointWritable(opts.checkpoint)
       this.checkpoint = new CheckpointTracker(opts.checkpoint, this.freshState(''), () => this.session?.id ?? '')
     }
     this.ctx.onCleanup(async () => await this.release())
@@ -148,10 +153,18 @@ export class EsReader extends Readable {
   }
 
   private async start (): Promise<void> {
-    this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host}${this.o.scroll === true ? ' (scroll)' : ''}`, { host: this.conn.host, index: this.o.index })
-    if (this.remaining <= 0) return this.finish()
+    if (this.remaining <= 0) {
+      this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host}`, { host: this.conn.host, index: this.o.index })
+      return this.finish()
+    }
+    const info = await this.call(async (signal) => await this.conn.identify(this.where, signal), () => true)
+    this.reached = true
+    this.plan = choosePaging(info, { scroll: this.o.scroll === true, sorted: this.sort.length > 0, checkpoint: this.checkpointFile !== undefined })
+    const paging = this.plan.mode === 'pit' ? 'point in time' : 'scroll'
+    this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host} (${engineName(info)}, ${paging})`, { host: this.conn.host, index: this.o.index, engine: info.distribution, version: info.version, paging })
     const fields = (this.o.fields?.length ?? 0) > 0
-    if (this.o.scroll === true) {
+    const plan = this.plan
+    if (plan.mode === 'scroll') {
       this.pagers = this.slices.map((slice) => new ScrollPager(this.conn, this.where, { index: this.o.index, body: this.body, sort: this.sort, keepAlive: this.keepAlive, slice, fields }))
       return
     }
@@ -168,19 +181,18 @@ export class EsReader extends Readable {
       }
     }
     if (state !== undefined) {
-      this.session = new PitSession(this.conn, this.where, state.pitId, this.keepAlive)
+      this.session = new PitSession(this.conn, this.where, state.pitId, this.keepAlive, plan.api)
       this.resumedPit = true
       this.ctx.logger.info(`resuming from checkpoint ${this.checkpointFile} (${state.emitted} hits written before)`)
     } else {
-      this.session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, signal), () => true)
-      this.reached = true
+      this.session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, plan.api, signal), () => true)
       state = this.freshState(this.session.id)
     }
     const session = this.session
     if (this.ctx.logger.showsProgress) await this.countExpected()
     this.pagers = this.slices.map((slice, i) => {
       const cur = state?.slices[i]
-      const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, slice, after: cur?.after, fields })
+      const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, slice, after: cur?.after, fields })
       if (cur?.done === true) pager.done = true
       return pager
     })
@@ -203,7 +215,7 @@ export class EsReader extends Readable {
     return await withRetry(async () => await fn(this.stop.signal), this.retry, {
       signal: this.stop.signal,
       // A host never reached is a configuration error: fail at once rather than back off.
-      retryable: (err) => err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
+      retryable: (err) => !this.ending && err instanceof EsRequestError && err.stage !== 'final' && (this.reached || err.stage !== 'not-sent') && mayRetry(err),
       onRetry: (err, attempt, wait) => {
         this.ctx.stats.add('retries')
         this.ctx.metrics.retried()
@@ -236,9 +248,12 @@ export class EsReader extends Readable {
 
   private fetch (pager: Pager): void {
     this.busy.add(pager)
-    const size = this.o.scroll === true ? this.size : Math.min(this.size, this.remaining)
+    const size = this.plan.mode === 'scroll' ? this.size : Math.min(this.size, this.remaining)
     const started = performance.now()
-    this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err)).then((page) => {
+    const request = this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err))
+    this.inflight.add(request)
+    request.finally(() => this.inflight.delete(request)).catch(() => {})
+    request.then((page) => {
       this.reached = true
       this.resumedPit = false
       this.busy.delete(pager)
@@ -251,7 +266,7 @@ export class EsReader extends Readable {
       if (this.stop.signal.aborted) return
       if (isContextMissing(err) && this.resumedPit) return this.recoverPit(err)
       if (isContextMissing(err)) return this.fail(this.expired(err))
-      if (err instanceof EsRequestError && err.stage === 'ambiguous' && this.o.scroll === true && !pager.mayRetry(err)) {
+      if (err instanceof EsRequestError && err.stage === 'ambiguous' && this.plan.mode === 'scroll' && !pager.mayRetry(err)) {
         return this.fail(new EsRequestError(err.code, `${err.message}; the scroll may have moved past a page the failure lost, so es-read stops rather than skip it (point-in-time paging, the default, resumes exactly)`, { status: err.status, type: err.type, stage: 'final', where: this.where }))
       }
       this.fail(err)
@@ -280,19 +295,23 @@ export class EsReader extends Readable {
 
   /** A checkpoint outlived its PIT: open a new one when the sort makes resuming exact, else stop. */
   private recoverPit (err: unknown): void {
-    const exact = this.sort.length > 0 && this.slices.length === 1 && this.slices[0] === undefined
+    const plan = this.plan
+    if (plan.mode !== 'pit') return this.fail(err)
+    // `_index`,`_id` values name a document in any PIT; a `_shard_doc` tiebreaker only in its own.
+    const exact = (this.sort.length > 0 || plan.tiebreak === 'id') && this.slices.length === 1 && this.slices[0] === undefined
     if (!exact) {
       return this.fail(new EspipeError('search_context_missing_exception', `checkpoint ${this.checkpointFile ?? ''}: its point in time has expired at ${this.conn.host}, and without --sort on a unique field (and without slicing) es-read cannot resume exactly; delete the checkpoint to start over, or raise --keep-alive next time`, { context: { host: this.conn.host, index: this.o.index, file: this.checkpointFile }, cause: err }))
     }
     if (this.recovering !== undefined) return
     this.recovering = (async () => {
-      this.ctx.logger.warn(`checkpoint's point in time has expired; opening a new one and continuing after the last ${this.sort.map((s) => Object.keys(s)[0]).join(',')} value written (exact if that sort is unique)`)
-      const session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, signal), () => true)
+      const after = plan.tiebreak === 'id' ? 'document written (exact: the order ends with _index,_id)' : `${this.sort.map((s) => Object.keys(s)[0]).join(',')} value written (exact if that sort is unique)`
+      this.ctx.logger.warn(`checkpoint's point in time has expired; opening a new one and continuing after the last ${after}`)
+      const session = await this.call(async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, plan.api, signal), () => true)
       this.session = session
       const fields = (this.o.fields?.length ?? 0) > 0
       this.pagers = this.pagers.map((old) => {
         const p = old as PitPager
-        const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, after: p.after, fields })
+        const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, after: p.after, fields })
         pager.done = p.done
         pager.rebase()
         return pager
@@ -304,7 +323,7 @@ export class EsReader extends Readable {
   }
 
   private expired (err: unknown): EspipeError {
-    const what = this.o.scroll === true ? 'scroll' : 'point in time'
+    const what = this.plan.mode === 'scroll' ? 'scroll' : 'point in time'
     return new EspipeError('search_context_missing_exception', `the ${what} expired at ${this.conn.host} index ${this.o.index} before the next page was asked for; raise --keep-alive (now ${this.keepAlive}) above the longest pause of the consumer`, { context: { host: this.conn.host, index: this.o.index }, cause: err })
   }
 
@@ -319,10 +338,19 @@ export class EsReader extends Readable {
   private finish (): void {
     if (this.ending) return
     this.ending = true
-    this.stop.abort()
     this.ready = []
     this.checkpoint?.finish()
-    this.release().finally(() => this.push(null))
+    // A scroll page still on its way (--limit reached on another slice) may open a context the
+    // server keeps until --keep-alive: let it land (a few seconds at most) so release clears it.
+    // A PIT is closed as a whole, so its pages are simply cut off.
+    const landing = this.plan.mode === 'scroll' && this.inflight.size > 0
+      ? Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
+      : Promise.resolve()
+    if (this.plan.mode !== 'scroll') this.stop.abort()
+    landing.then(async () => {
+      this.stop.abort()
+      await this.release()
+    }).finally(() => this.push(null))
   }
 
   override _destroy (err: Error | null, cb: (err?: Error | null) => void): void {
@@ -338,7 +366,7 @@ export class EsReader extends Readable {
   async release (): Promise<void> {
     this.releasing ??= (async () => {
       const complete = this.pagers.length > 0 && this.pagers.every((p) => p.done)
-      const keep = this.checkpoint !== undefined && !complete && this.session !== undefined
+      const keep = this.checkpoint !== undefined && !complete && this.session !== undefined && this.checkpoint.namesPit()
       const results = await Promise.allSettled([
         ...this.pagers.map(async (p) => await p.release()),
         keep ? Promise.resolve() : this.session?.close()

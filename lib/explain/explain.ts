@@ -9,7 +9,7 @@ import { matchRule } from './match.js'
 import type { FindingReader } from './read.js'
 import { FindingReader as Reader, findingFromMessage } from './read.js'
 import type { ExplainFormat, Report } from './render.js'
-import { renderReport } from './render.js'
+import { countLine, renderReport } from './render.js'
 import { UNKNOWN_RULE } from './rules.js'
 import { maskSecrets } from './scrub.js'
 
@@ -97,10 +97,11 @@ export class RunExplainer {
     this.grouper.add({ kind, source: 'event', tool: this.tool, code, message, context })
   }
 
-  /** Writes the explanation to `output`; nothing when the run reported no error. */
-  async print (output: NodeJS.WritableStream, opts: ExplainOptions = {}): Promise<void> {
-    if (this.grouper.total === 0) return
+  /** The explanation of the run's errors; nothing when the run reported none. */
+  async explain (opts: ExplainOptions = {}): Promise<{ text: string, summary: string, report: Report } | undefined> {
+    if (this.grouper.total === 0) return undefined
     const report = await buildReport(this.grouper, [], opts)
-    await new Promise<void>((resolve) => { output.write('\n' + maskSecrets(renderReport(report, opts.format ?? 'text')), () => resolve()) })
+    const text = maskSecrets(renderReport(report, opts.format ?? 'text'))
+    return { text, summary: countLine(report), report: JSON.parse(maskSecrets(JSON.stringify(report))) as Report }
   }
 }

@@ -79,7 +79,8 @@ export function templateVars (f: Finding, rule: Rule): Record<string, string> {
   const service = serviceOf(f) ?? ruleService(rule)
   // es-read's context names the node as host=URL.
   if (vars.host !== undefined && /^https?:\/\//.test(vars.host)) { vars.url ??= vars.host; delete vars.host }
-  const url = vars.url ?? vars.node ?? vars.esUrl
+  // A bare message (`explain-errors "… at http://es:9200 …"`) names the node in its text.
+  const url = vars.url ?? vars.node ?? vars.esUrl ?? /\bhttps?:\/\/[^\s'"(),]+?(?=[:.;,]?(?:\s|$))/.exec(f.message)?.[0]
   if (url !== undefined) {
     try {
       const u = new URL(url)

@@ -31,7 +31,8 @@ function heading (e: Explanation): string {
   return `${e.title} [${[e.tool, what, e.code].filter((s) => s !== undefined).join(', ')}]`
 }
 
-function countLine (r: Report): string {
+/** `2 problems in 5 errors`: the first line of every report. */
+export function countLine (r: Report): string {
   const n = r.problems.length
   return `${n} problem${n === 1 ? '' : 's'} in ${r.errors} error${r.errors === 1 ? '' : 's'}`
 }

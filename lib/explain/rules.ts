@@ -161,11 +161,15 @@ export const RULES: Rule[] = [
     what: "A value is longer than column '{column}' of table '{table}' allows.",
     causes: [
       'the column type is too small for the data (VARCHAR(n), TEXT is 64 KiB)',
-      'the data holds something unexpected there (a whole document instead of a field)'
+      'the data holds something unexpected there (a whole document instead of a field)',
+      "a key column (the id) cannot be TEXT: MySQL indexes at most 3072 bytes of a key, 768 utf8mb4 characters"
     ],
+    // Which fix MySQL takes depends on whether the column is in a key (SHOW FULL COLUMNS: Key,
+    // and the Collation to keep): each command says when it applies, as a shell comment.
     commands: [
-      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}` LIKE \"{column}\"'",
-      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT'"
+      "{mysql} {database} -e 'SHOW FULL COLUMNS FROM `{table}` LIKE \"{column}\"'",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` LONGTEXT'   # only if Key is empty: a column not in a key",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` VARCHAR(768) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL'   # a key column (Key PRI, UNI or MUL): keep the Collation shown (utf8mb4_bin is what mysql-write --create uses)"
     ],
     option: '--errors FILE keeps the rejected records to replay after the fix'
   },
@@ -179,6 +183,8 @@ export const RULES: Rule[] = [
     extract: [/CONSTRAINT `(?:(?<table>[^`.]+)\.)?(?<column>[^`]+)` failed/, /column '(?<column>[^']+)'/],
     what: "A value for JSON column '{column}' of table '{table}' is not valid JSON.",
     causes: [
+      'the document is nested deeper than 31 levels: MariaDB\'s json_valid() refuses deeper JSON that JSON.parse and Elasticsearch accept',
+      'the document holds a lone surrogate (a \\ud800-\\udfff escape without its pair): valid to JSON.parse, refused by json_valid()',
       'a string that only looks like JSON (truncated, single quotes) was written to a JSON column',
       "MariaDB's JSON type is LONGTEXT with a json_valid() CHECK: the CONSTRAINT failure is that check"
     ],
@@ -207,6 +213,44 @@ export const RULES: Rule[] = [
       "{mysql} -e 'SELECT @@sql_mode'"
     ],
     option: '--errors FILE keeps the rejected records to fix and replay'
+  },
+  {
+    id: 'mysql-inexact-value',
+    title: 'A number would have been stored rounded',
+    severity: 2,
+    groupBy: ['type', 'column'],
+    codes: ['RECORD_INEXACT_VALUE', 'RECORD_INEXACT_ID'],
+    messages: [/can't be stored exactly in|is not a whole number written plainly/],
+    extract: [/in (?<type>[A-Z]+(?:\([\d,]+\))?(?: UNSIGNED)?) (?:key )?column (?<column>[^\s:]+)/],
+    defaults: { type: 'numeric', column: '?' },
+    what: "A value would not be stored exactly in the {type} column '{column}' of table '{table}', so its record was not written.",
+    causes: [
+      'the column is narrower than the data: a fraction into an integer column, more decimals than DECIMAL keeps, more digits than FLOAT/DOUBLE hold',
+      'an id such as 01 or 1.0 into an integer key column, where it would be the same row as 1'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'",
+      "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` DECIMAL(65,30)'"
+    ],
+    option: '--errors FILE keeps the records to replay once the column is wide enough'
+  },
+  {
+    id: 'mysql-unsafe-id-column',
+    title: 'The id column would merge distinct ids',
+    severity: 4,
+    codes: ['EUNSAFE_ID_COLUMN'],
+    messages: [/would merge distinct ids/],
+    extract: [/make it exact with (?<fix>ALTER TABLE .*?), or pass/],
+    defaults: { fix: 'ALTER TABLE ...' },
+    what: "Table '{table}' compares ids loosely (case, trailing spaces or a prefix), so different Elasticsearch ids would become one row; nothing was written.",
+    causes: [
+      'the id column has a case-insensitive collation, or a PAD SPACE one such as utf8mb4_bin',
+      'the id column is CHAR, or its unique key covers only a prefix'
+    ],
+    commands: [
+      "{mysql} {database} -e '{fix}'"
+    ],
+    option: '--allow-id-merge writes anyway, accepting that such ids share one row'
   },
   {
     id: 'mysql-packet-too-large',
@@ -318,15 +362,14 @@ export const RULES: Rule[] = [
   // ---- Elasticsearch
   {
     id: 'es-not-elasticsearch',
-    title: 'The server is not Elasticsearch',
+    title: 'The server is neither Elasticsearch nor OpenSearch',
     severity: 5,
     codes: ['ProductNotSupportedError', 'ES_NOT_ELASTICSEARCH'],
-    messages: [/server is not Elasticsearch|unknown product|did not answer as Elasticsearch/],
-    what: 'The server at {esUrl} answered, but not as Elasticsearch (no X-Elastic-Product header).',
+    messages: [/server is not Elasticsearch|unknown product|neither Elasticsearch nor OpenSearch/],
+    what: 'The server at {esUrl} answered, but neither as Elasticsearch (X-Elastic-Product header, or the Elasticsearch GET / body) nor as OpenSearch (version.distribution in GET /).',
     causes: [
-      'the URL points at another service: a wrong port (5601 is Kibana, 9300 the transport port), a proxy or a web server',
-      'OpenSearch or another fork, which the Elasticsearch client refuses',
-      'an Elasticsearch older than 7.14, which does not send the product header'
+      'the URL points at another service: a wrong port (5601 is Kibana or OpenSearch Dashboards, 9300 the transport port), a proxy or a web server',
+      'a proxy in front of the cluster that rewrites GET / or strips its headers'
     ],
     commands: [
       'curl -s -i {esUrl}/ | head -20'
@@ -496,6 +539,23 @@ export const RULES: Rule[] = [
     ]
   },
   {
+    id: 'wrong-service',
+    title: 'The URL or port leads to another kind of server',
+    severity: 5,
+    codes: ['ENOTHTTP', 'ES_WRONG_SCHEME'],
+    messages: [/does not speak (HTTP|TLS)|speaks TLS.*use https|is not a MySQL server but/],
+    what: '{hostport} answered, but in another protocol than the one asked for: {message}',
+    causes: [
+      "the port is another service's: 3306 is MySQL, 9200 Elasticsearch's HTTP, 9300 its transport port, 5601 Kibana",
+      'http:// where the server wants https:// (a cluster with TLS on), or the other way round'
+    ],
+    commands: [
+      'curl -sv {esUrl}/ 2>&1 | head -20',
+      'openssl s_client -connect {hostport} </dev/null 2>&1 | head -5'
+    ],
+    option: 'es-read --url (ES_URL) takes http:// or https:// and the HTTP port; mysql-write -P/--port (MYSQL_TCP_PORT) the MySQL port'
+  },
+  {
     id: 'tls-error',
     title: 'The TLS handshake or certificate check failed',
     severity: 5,
@@ -642,12 +702,30 @@ export const RULES: Rule[] = [
   },
 
   {
+    id: 'record-content-not-object',
+    title: 'The content of records is not an object',
+    severity: 2,
+    codes: ['RECORD_CONTENT_NOT_OBJECT'],
+    messages: [/content at '[^']+' is (an array|a string|a number|a boolean|null), not an object|is not an object, so (columns|it)/],
+    extract: [/content at '(?<path>[^']+)' is (?<kind>an array|a string|a number|a boolean|null), not an object/, /content at '(?<path>[^']+)'/],
+    defaults: { kind: 'something other than an object', path: '_source' },
+    what: "The content at '{path}' of records reaching {tool} is {kind}, where fields are taken from an object (line {line} first).",
+    causes: [
+      'the documents themselves are lists or plain values: an Elasticsearch _source can be any JSON',
+      '--content-field points at a field that holds a list or a value, not the document'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | jq '.{path} | type'"
+    ],
+    option: "mysql-write without --columns/--map stores any JSON content, arrays too, in its JSON column; jsonl-write --shape raw or envelope writes it as it is; --content-field PATH picks another field"
+  },
+  {
     id: 'record-shape',
     title: 'A record has no id or no content where the writer looks',
     severity: 2,
     groupBy: ['code'],
-    codes: ['RECORD_MISSING_ID', 'RECORD_NOT_OBJECT', 'RECORD_MISSING_CONTENT', 'RECORD_CONTENT_NOT_OBJECT'],
-    messages: [/record has no (id|content) at|is not an object, so columns|record is not a JSON object/],
+    codes: ['RECORD_MISSING_ID', 'RECORD_NOT_OBJECT', 'RECORD_MISSING_CONTENT'],
+    messages: [/record has no (id|content) at|record is not a JSON object/],
     extract: [/at '(?<path>[^']+)'/],
     defaults: { path: '_id' },
     what: "Records reaching {tool} have nothing at '{path}' (line {line} first).",
@@ -668,7 +746,7 @@ export const RULES: Rule[] = [
     severity: 5,
     codes: ['ENOENT'],
     messages: [/ENOENT|no such file/i],
-    extract: [/cannot (?<op>read|write) (?<file>\S+)/],
+    extract: [/cannot (?<op>read|write) (?<file>\S+?):?(?=\s|$)/],
     defaults: { op: 'open' },
     what: 'Could not {op} {file}: it (or its directory) does not exist.',
     causes: [
@@ -685,7 +763,7 @@ export const RULES: Rule[] = [
     severity: 5,
     codes: ['EACCES', 'EPERM', 'EROFS'],
     messages: [/EACCES|permission denied|read-only file system/i],
-    extract: [/cannot (?<op>read|write) (?<file>\S+)/],
+    extract: [/cannot (?<op>read|write) (?<file>\S+?):?(?=\s|$)/],
     defaults: { op: 'open' },
     what: 'Not allowed to {op} {file}.',
     causes: [

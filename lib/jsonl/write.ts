@@ -1,9 +1,12 @@
 import type { Transform } from 'node:stream'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
+import { stringifyExact } from '../core/json.js'
+import type { WriteLedger } from '../core/ledger.js'
 import type { LineMapper } from '../core/ndjson.js'
-import { ParsedLine, toNdjson } from '../core/ndjson.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import { ParsedLine, recordId, toNdjson } from '../core/ndjson.js'
+import type { JsonObject } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
 export const JSONL_SHAPES: readonly JsonlShape[] = ['raw', 'envelope', 'flat']
@@ -15,12 +18,28 @@ export interface JsonlWriteOptions {
   contentField?: string
   /** Skip a repeated id (the first wins). Keeps every id seen in memory. */
   dedupe?: boolean
+  /**
+   * Counts `written` as the sink confirms the bytes (fileSink / ledgerSink with the same
+   * ledger); without one, a record counts as written when it is handed on.
+   */
+  ledger?: WriteLedger
   context?: StageContext
+}
+
+/** `{"id": id, ...content}` with the record's id first, winning over an `id` inside the content. */
+function flatten (id: string, content: JsonObject): JsonObject {
+  // No prototype: a "__proto__" key in the content stays a key.
+  const flat = Object.create(null) as JsonObject
+  flat.id = id
+  for (const k of Object.keys(content)) if (k !== 'id') flat[k] = content[k]
+  return flat
 }
 
 /**
  * Records in (parsed lines or plain objects), JSON Lines bytes out, shaped as asked.
- * Pipe it into a file sink or stdout.
+ * Pipe it into a file sink or stdout. Every number keeps the digits it was written with; a
+ * key given twice in one object keeps its last value when a record is reshaped (raw lines
+ * are copied byte for byte).
  */
 export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
   const ctx = opts.context ?? createContext({ tool: 'jsonl-write', counters: ['read', 'written', ['skipped', 'duplicate id']] })
@@ -42,7 +61,7 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
     if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
     let id: string | undefined
     if (needsId) {
-      id = idToString(getId(value))
+      id = recordId(parsed ?? value, getId)
       if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
       if (seen !== undefined) {
         if (seen.has(id)) { ctx.stats.add('skipped'); return undefined }
@@ -51,20 +70,19 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
     }
     let line: string
     if (shape === 'raw') {
-      line = parsed?.text ?? JSON.stringify(value)
+      line = parsed?.text ?? stringifyExact(value)
     } else {
-      const content = getContent(value)
+      const content = getContent(parsed?.exact ?? value)
       if (content === undefined) return fail('RECORD_MISSING_CONTENT', `record has no content at '${opts.contentField ?? '_source'}'`)
       if (shape === 'envelope') {
-        line = JSON.stringify({ id, content })
+        line = stringifyExact({ id, content })
       } else {
-        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is not an object, so it can't be flattened`)
-        // The record's id wins over an `id` key inside the content, and stays the first key.
-        line = JSON.stringify(Object.assign({ id }, content, { id }))
+        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so it can't be flattened`)
+        line = stringifyExact(flatten(id as string, content))
       }
     }
-    ctx.stats.add('written')
+    if (opts.ledger === undefined) ctx.stats.add('written')
     return line
   }
-  return toNdjson(map)
+  return toNdjson(map, opts.ledger)
 }

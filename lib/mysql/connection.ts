@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
-import { EspipeError, UsageError } from '../core/errors.js'
+import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import { checkIdentifier } from './identifiers.js'
+import { identifyPeer } from '../core/peer.js'
 
 export type SslMode = 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
 export const SSL_MODES: readonly SslMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
@@ -101,4 +102,17 @@ export function targetContext (t: MysqlTarget, table?: string): ErrorContext {
 
 export function describeTarget (t: MysqlTarget): string {
   return t.socket !== undefined ? `${t.socket}` : `${t.host}:${t.port}`
+}
+
+/**
+ * Why a connection failed, naming what answered when the port is not MySQL's: a server that
+ * never greets (HTTP, TLS) times out, one that greets otherwise breaks the handshake.
+ */
+export async function explainConnectFailure (err: unknown, t: MysqlTarget): Promise<string> {
+  const message = errorMessage(err)
+  const code = (err as { code?: unknown }).code
+  if (t.socket !== undefined || !(code === 'ETIMEDOUT' || (typeof code === 'string' && code.startsWith('PROTOCOL_')) || /handshake|packets out of order/i.test(message))) return message
+  const peer = await identifyPeer(t.host, t.port)
+  if (peer === undefined || peer.protocol === 'mysql') return message
+  return `${message}: it is not a MySQL server but ${peer.description}; check the port (MySQL listens on 3306)`
 }

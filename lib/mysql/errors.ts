@@ -37,7 +37,8 @@ const ROW_ERRNOS = new Set([
 const RETRY_ERRNOS = new Set([
   1205, // ER_LOCK_WAIT_TIMEOUT
   1213, // ER_LOCK_DEADLOCK
-  1040, // ER_CON_COUNT_ERROR
+  1040, // ER_CON_COUNT_ERROR (the pool keeps fewer connections while some are open)
+  1203, // ER_TOO_MANY_USER_CONNECTIONS (the server's max_user_connections)
   1053, // ER_SERVER_SHUTDOWN
   1152, // ER_ABORTING_CONNECTION
   1158, 1159, 1160, 1161, // network read/write errors and timeouts
@@ -68,9 +69,21 @@ export function sqlCode (err: unknown): string {
   return errno !== undefined ? `ER_${errno}` : 'EUNKNOWN'
 }
 
+/**
+ * A refusal because the server (1040), the server's per-user setting (1203) or the account's
+ * own limit (1226 naming max_user_connections, as CREATE USER … WITH MAX_USER_CONNECTIONS sets)
+ * has no connection left: fewer connections would do, and once one frees up, a retry.
+ */
+export function isConnectionLimit (err: unknown): boolean {
+  const errno = sqlErrno(err)
+  const message = (err as SqlError | null)?.message
+  return errno === 1040 || errno === 1203 || (errno === 1226 && typeof message === 'string' && message.includes('max_user_connections'))
+}
+
 export function classifySqlError (err: unknown): ErrorKind {
   const e = err as SqlError | null
   const errno = sqlErrno(err)
+  if (isConnectionLimit(err)) return 'retry'
   if (errno !== undefined && ROW_ERRNOS.has(errno)) return 'row'
   if (errno !== undefined && RETRY_ERRNOS.has(errno)) return 'retry'
   if (typeof e?.code === 'string' && RETRY_CODES.has(e.code)) return 'retry'

@@ -6,6 +6,7 @@ import { EspipeError } from '../core/errors.js'
 import type { StageMetrics } from '../core/stage-metrics.js'
 import type { MysqlTarget } from './connection.js'
 import { classifySqlError, errorRow, sqlCode, sqlErrno } from './errors.js'
+import type { ConnectionPool } from './pool.js'
 import type { BatchStatement, RowCounts } from './statement.js'
 
 /** What a column gets: mysql2 sends strings and numbers as they are, null as NULL. */
@@ -30,6 +31,10 @@ export interface Row {
 /** What all lanes share: where rows go when they land or fail, and the run's first fatal error. */
 export interface LaneShared {
   target: MysqlTarget
+  /** The connections all lanes borrow, one per batch. */
+  pool: ConnectionPool
+  /** Lanes retrying a batch now: the first one says so, the others wait in silence. */
+  retrying: number
   statement: BatchStatement
   /** The batch size the statement cache is sized for; other sizes are unprepared after use. */
   batchSize: number
@@ -61,7 +66,6 @@ export async function openConnection (target: MysqlTarget): Promise<Connection> 
  * order, whatever the number of lanes.
  */
 export class Lane {
-  private conn: Connection | undefined
   private tail: Promise<void> = Promise.resolve()
   private waiters: Array<() => void> = []
   private current: Row[] = []
@@ -111,26 +115,6 @@ export class Lane {
     await this.tail
   }
 
-  async close (): Promise<void> {
-    const c = this.conn
-    this.conn = undefined
-    if (c !== undefined) await c.end().catch(() => { c.destroy() })
-  }
-
-  private drop (): void {
-    this.conn?.destroy()
-    this.conn = undefined
-  }
-
-  private async connection (): Promise<Connection> {
-    if (this.conn === undefined) {
-      const conn = await openConnection(this.shared.target)
-      // An idle connection that dies emits 'error'; the next batch reconnects.
-      conn.on('error', () => { if (this.conn === conn) this.conn = undefined })
-      this.conn = conn
-    }
-    return this.conn
-  }
 
   /** A batch, then its parts when a row in it was refused: good rows land, bad ones fail alone. */
   private async writeRows (rows: Row[]): Promise<void> {
@@ -173,33 +157,52 @@ export class Lane {
     const sql = statement.sql(rows.length)
     const params: SqlValue[] = []
     for (const r of rows) for (const v of r.values) params.push(v)
+    const { pool } = this.shared
     let firstFailure: number | undefined
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const conn = await this.connection()
-        if (statement.needsExisting) return await this.replace(conn, rows, sql, params)
-        const [result] = await conn.execute<ResultSetHeader>(sql, params)
-        // Odd sizes (the last batch, split parts) would fill the server's prepared
-        // statement limit, which all clients share.
-        if (rows.length !== this.shared.batchSize) conn.unprepare(sql)
-        return statement.count(result, rows.length)
-      } catch (err) {
-        if (classifySqlError(err) !== 'retry') throw err
-        this.drop()
-        const now = Date.now()
-        firstFailure ??= now
-        const code = sqlCode(err)
-        const errno = sqlErrno(err)
-        if (now - firstFailure >= retryForMs) {
-          throw new EspipeError(code, `gave up after ${Math.round((now - firstFailure) / 1000)} s of retries (--retry-for): ${(err as Error).message}; ${this.shared.committedRows()} rows were committed — rerun the same input to complete the table`, { context: this.shared.context, cause: err })
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let conn: Connection | undefined
+        try {
+          conn = await pool.acquire()
+          let counts: RowCounts
+          if (statement.needsExisting) {
+            counts = await this.replace(conn, rows, sql, params)
+          } else {
+            const [result] = await conn.execute<ResultSetHeader>(sql, params)
+            // Odd sizes (the last batch, split parts) would fill the server's prepared
+            // statement limit, which all clients share.
+            if (rows.length !== this.shared.batchSize) conn.unprepare(sql)
+            counts = statement.count(result, rows.length)
+          }
+          pool.release(conn)
+          return counts
+        } catch (err) {
+          const retry = classifySqlError(err) === 'retry'
+          if (conn !== undefined) {
+            if (retry) pool.discard(conn)
+            else pool.release(conn)
+          }
+          if (!retry) throw err
+          const now = Date.now()
+          const code = sqlCode(err)
+          const errno = sqlErrno(err)
+          if (firstFailure === undefined) {
+            firstFailure = now
+            // Deadlocks and lock waits are routine under concurrency; a lost server is worth
+            // one line, said by the first lane to meet it, not by every lane.
+            if (this.shared.retrying++ === 0 && errno !== 1213 && errno !== 1205) this.shared.warn(`${code}: ${(err as Error).message} — retrying the batch of ${rows.length} rows for up to ${Math.round(retryForMs / 1000)} s`, { code, context: this.shared.context })
+          }
+          if (now - firstFailure >= retryForMs) {
+            throw new EspipeError(code, `gave up after ${Math.round((now - firstFailure) / 1000)} s of retries (--retry-for): ${(err as Error).message}; ${this.shared.committedRows()} rows were committed — rerun the same input to complete the table`, { context: this.shared.context, cause: err })
+          }
+          const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() / 2)
+          this.shared.metrics.retried()
+          await sleep(delay)
+          if (this.shared.error !== undefined) throw this.shared.error
         }
-        const delay = Math.min(100 * 2 ** attempt, 2000) * (0.75 + Math.random() / 2)
-        // Deadlocks and lock waits are routine under concurrency; a lost server is worth a line.
-        if (attempt === 0 && errno !== 1213 && errno !== 1205) this.shared.warn(`${code}: ${(err as Error).message} — retrying the batch of ${rows.length} rows for up to ${Math.round(retryForMs / 1000)} s`, { code, context: this.shared.context })
-        this.shared.metrics.retried()
-        await sleep(delay)
-        if (this.shared.error !== undefined) throw this.shared.error
       }
+    } finally {
+      if (firstFailure !== undefined) this.shared.retrying--
     }
   }
 }

@@ -5,20 +5,24 @@ import { createContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import type { MysqlConnectionSettings } from './connection.js'
-import { describeTarget, resolveConnection, targetContext } from './connection.js'
+import { describeTarget, explainConnectFailure, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
 import { checkIdentifier, parseTableName, quoteTable } from './identifiers.js'
 import type { LaneShared, Row, SqlValue } from './lane.js'
 import { Lane, openConnection } from './lane.js'
+import { ConnectionPool } from './pool.js'
 import { IdSorter } from './sort.js'
 import type { RowCounts, WriteMode } from './statement.js'
 import { BatchStatement } from './statement.js'
 import type { TableInfo } from './table.js'
 import { prepareTable } from './table.js'
-import { ParsedLine } from '../core/ndjson.js'
+import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
+import { ParsedLine, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
-import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import type { JsonObject } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import type { ColumnInfo } from './columns.js'
+import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 
 export type SortIds = 'auto' | 'always' | 'never'
 export const SORT_IDS: readonly SortIds[] = ['auto', 'always', 'never']
@@ -38,6 +42,11 @@ export interface MysqlWriteOptions {
   /** Real columns filled from paths inside the content: [column, path]. */
   map?: ReadonlyArray<readonly [string, string]>
   create?: boolean
+  /**
+   * Write even when the table's id column would merge distinct ids (a case-insensitive or PAD
+   * SPACE collation, CHAR, a prefix key, "01" into an integer column); otherwise refused.
+   */
+  allowIdMerge?: boolean
   batchSize?: number
   concurrency?: number
   /** Seconds to keep retrying a batch while the server is unreachable. */
@@ -51,22 +60,33 @@ export interface MysqlWriteOptions {
   context?: StageContext
 }
 
-/** Column list and how to make a record's row values, checked before connecting. */
+/** Column list and where each value comes from, checked before connecting. */
 interface Layout {
   columns: string[]
   idColumn: string
-  /** `raw`: the content's JSON text as it came, when it could be cut from the line. */
-  values: (content: unknown, raw: string | undefined) => SqlValue[] | 'RECORD_MISSING_CONTENT' | 'RECORD_CONTENT_NOT_OBJECT'
-  /** The layout stores the content as JSON text, so the raw text can stand in for it. */
-  wantsRaw: boolean
+  /** [column, path in the content] for --columns/--map; empty: the content goes whole into one JSON column. */
+  mapped: Array<readonly [string, string]>
 }
 
-function columnValue (v: unknown): SqlValue {
+/** A record's value that the table can't hold as it is: the record fails with this. */
+class Inexact {
+  constructor (readonly message: string) {}
+}
+
+/**
+ * The value bound for one column. Numbers go as the text they were written as and the server
+ * converts them; one the column would round is refused here (strict mode does not catch it).
+ */
+function columnValue (v: unknown, col: ColumnInfo): SqlValue | Inexact {
   if (v === undefined || v === null) return null
   if (typeof v === 'boolean') return v ? 1 : 0
-  if (typeof v === 'object') return JSON.stringify(v)
-  if (typeof v === 'bigint') return v.toString()
-  return typeof v === 'number' || typeof v === 'string' ? v : String(v)
+  const text = typeof v === 'string' ? v : numberText(v)
+  if (text === undefined) return stringifyExact(v)
+  if (isNumericColumn(col) && !(/^-?\d{1,15}$/.test(text) && col.dataType !== 'float')) {
+    const problem = numericProblem(text, col)
+    if (problem !== undefined) return new Inexact(problem)
+  }
+  return text
 }
 
 function buildLayout (opts: MysqlWriteOptions): Layout {
@@ -78,12 +98,7 @@ function buildLayout (opts: MysqlWriteOptions): Layout {
   if (mapped.length === 0) {
     const contentColumn = checkIdentifier(opts.contentColumn ?? 'content', 'column')
     if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
-    return {
-      idColumn,
-      columns: [idColumn, contentColumn],
-      values: (content, raw) => content === undefined ? 'RECORD_MISSING_CONTENT' : [raw ?? JSON.stringify(content)],
-      wantsRaw: true
-    }
+    return { idColumn, columns: [idColumn, contentColumn], mapped }
   }
   if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
   const seen = new Set([idColumn.toLowerCase()])
@@ -92,13 +107,7 @@ function buildLayout (opts: MysqlWriteOptions): Layout {
     if (seen.has(col.toLowerCase())) throw new UsageError(`column ${col} is given twice (the id column is filled from --id-field)`)
     seen.add(col.toLowerCase())
   }
-  const getters: PathGetter[] = mapped.map(([, path]) => compilePath(path))
-  return {
-    idColumn,
-    columns: [idColumn, ...mapped.map(([c]) => c)],
-    values: (content) => isJsonObject(content) ? getters.map((g) => columnValue(g(content))) : 'RECORD_CONTENT_NOT_OBJECT',
-    wantsRaw: false
-  }
+  return { idColumn, columns: [idColumn, ...mapped.map(([c]) => c)], mapped }
 }
 
 // Statement text, the VALUES groups' parentheses and commas, and the packet header.
@@ -138,23 +147,25 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const getContent = compilePath(opts.contentField ?? '_source')
   // A top-level content field can be cut from the line as it came (see rawMemberRange).
   const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
-  const rawKey = layout.wantsRaw && !contentField.includes('.') ? contentField : undefined
+  const rawKey = layout.mapped.length === 0 && !contentField.includes('.') ? contentField : undefined
 
   let first: Connection
   let info: TableInfo
   try {
     first = await openConnection(target)
   } catch (err) {
-    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${errorMessage(err)}`, { context, cause: err })
+    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { context, cause: err })
   }
   try {
-    info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns }, context)
+    info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns, allowIdMerge: opts.allowIdMerge }, context)
   } catch (err) {
     first.destroy()
     if (err instanceof EspipeError) throw err
     throw new EspipeError(sqlCode(err), `${errorMessage(err)} (MySQL at ${describeTarget(target)}, table ${tableLabel})`, { context, cause: err })
   }
-  await first.end().catch(() => first.destroy())
+  // The lanes' first batch goes over the connection the table was checked on.
+  const pool = new ConnectionPool(target, concurrency, (message, code) => ctx.logger.warn(message, { code, context }))
+  pool.adopt(first)
 
   const maxBatchBytes = Math.max(1024, Math.min(info.maxPacket - STATEMENT_OVERHEAD, 16 * 1024 * 1024))
   const batchSize = Math.max(1, Math.min(opts.batchSize ?? 1000, Math.floor(MAX_PLACEHOLDERS / layout.columns.length)))
@@ -163,12 +174,14 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
 
   const recordOf = (row: { text?: string, record?: unknown }): unknown => {
     if (row.record !== undefined) return row.record
-    try { return JSON.parse(row.text ?? 'null') } catch { return row.text }
+    try { return parseExact(row.text ?? 'null') } catch { return row.text }
   }
   const rowContext = (row: { id?: string, line?: number, file?: string }): ErrorContext => ({ ...context, file: row.file, _id: row.id })
 
   const shared: LaneShared = {
     target,
+    pool,
+    retrying: 0,
     statement,
     batchSize,
     retryForMs: (opts.retryFor ?? 60) * 1000,
@@ -194,24 +207,52 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   }
   const lanes = Array.from({ length: concurrency }, () => new Lane(shared, batchSize, maxBatchBytes))
 
+  const mappedColumns = layout.mapped.map(([col, path]) => ({ get: compilePath(path), col: info.columns.get(col.toLowerCase()) as ColumnInfo }))
+  const checkId = isIntegerColumn(info.idColumn) && opts.allowIdMerge !== true
+
+  /** The row's values after the id, or why the record can't be written. */
+  const rowValues = (parsed: ParsedLine | undefined, value: JsonObject): { values: SqlValue[], range?: [number, number] } | { code: string, message: string } => {
+    const exact = (): JsonObject => parsed?.exact ?? value
+    if (layout.mapped.length === 0) {
+      const content = getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${opts.contentField ?? '_source'}'` }
+      // The content's text as it came, unless a key in the line is there twice: the table then
+      // gets the last one's value written once (MariaDB's JSON functions would read the first).
+      const range = rawKey === undefined || parsed === undefined
+        ? undefined
+        : rawKey === '' ? [0, parsed.text.length] as [number, number] : rawMemberRange(parsed.text, value, rawKey)
+      if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) return { values: [(parsed as ParsedLine).text.slice(range[0], range[1])], range }
+      return { values: [stringifyExact(getContent(exact()))] }
+    }
+    const content = getContent(exact())
+    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
+    const values: SqlValue[] = []
+    for (const { get, col } of mappedColumns) {
+      const v = columnValue(get(content), col)
+      if (v instanceof Inexact) return { code: 'RECORD_INEXACT_VALUE', message: v.message }
+      values.push(v)
+    }
+    return { values }
+  }
+
   /** A record → its row, or undefined after counting it as failed. */
   const toRow = (chunk: unknown): Row | undefined => {
     const parsed = chunk instanceof ParsedLine ? chunk : undefined
     const value = parsed?.value ?? chunk
     const fail = (code: string, message: string, id?: string): undefined => {
-      ctx.failures.fail({ record: value, line: parsed?.line, code, message, context: rowContext({ id, file: parsed?.file }) })
+      ctx.failures.fail({ record: parsed?.exact ?? value, line: parsed?.line, code, message, context: rowContext({ id, file: parsed?.file }) })
       return undefined
     }
     if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
-    const id = idToString(getId(value))
+    const id = recordId(parsed ?? value, getId)
     if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
-    const content = getContent(value)
-    const range: [number, number] | undefined = rawKey === undefined || parsed === undefined || content === undefined
-      ? undefined
-      : rawKey === '' ? [0, parsed.text.length] : rawMemberRange(parsed.text, value, rawKey)
-    const values = layout.values(content, range === undefined ? undefined : (parsed as ParsedLine).text.slice(range[0], range[1]))
-    if (values === 'RECORD_MISSING_CONTENT') return fail(values, `record has no content at '${opts.contentField ?? '_source'}'`, id)
-    if (typeof values === 'string') return fail(values, `content at '${opts.contentField ?? '_source'}' is not an object, so columns can't be taken from it`, id)
+    if (checkId) {
+      const problem = integerIdProblem(id, info.idColumn)
+      if (problem !== undefined) return fail('RECORD_INEXACT_ID', problem, id)
+    }
+    const made = rowValues(parsed, value)
+    if ('code' in made) return fail(made.code, made.message, id)
+    const { values, range } = made
     values.unshift(id)
     let bytes = 0
     for (const v of values) bytes += valueBytes(v)
@@ -242,7 +283,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const sortSample = 2000
 
   const closeAll = async (): Promise<void> => {
-    await Promise.all(lanes.map(async (l) => await l.close()))
+    await pool.close()
     await sorter?.dispose()
   }
 
@@ -272,7 +313,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         }
       }
       if (sorter !== undefined) {
-        const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? JSON.stringify(row.record), id: row.id, range: row.text === undefined ? undefined : row.range })
+        const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? stringifyExact(row.record), id: row.id, range: row.text === undefined ? undefined : row.range })
         if (spilling === undefined) done()
         else spilling.then(() => { done() }, (err: unknown) => { done(err as Error) })
         return

@@ -123,7 +123,9 @@ t.test('--metrics-port serves Prometheus metrics while the run lasts', async (t)
   })
   // Scrape until the three lines have been counted: the run is still going (stdin is open).
   let body = ''
-  for (let i = 0; i < 50 && !body.includes('espipe_records{outcome="failed",tool="jsonl-write"} 1'); i++) {
+  // A record counts as written once stdout has taken its bytes, just after it is read.
+  const counted = (b: string): boolean => b.includes('espipe_records{outcome="failed",tool="jsonl-write"} 1') && b.includes('espipe_records{outcome="written",tool="jsonl-write"} 2')
+  for (let i = 0; i < 50 && !counted(body); i++) {
     body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     await new Promise((resolve) => setTimeout(resolve, 100))
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LosslessNumber, numberText, numbersSurviveJsonParse, parseExact, stringifyExact } from '../../lib/core/json.js'
+import { LosslessNumber, keyCount, keysMatch, numberText, numbersSurviveJsonParse, parseExact, stringifyExact } from '../../lib/core/json.js'
 
 const roundTrip = (text: string): string => stringifyExact(parseExact(text))
 
@@ -96,4 +96,19 @@ t.test('a generated corpus survives parse and stringify byte for byte', async (t
   }
   t.same(differing, [], 'every generated line comes back as it went in')
   t.equal(same, 2000)
+})
+
+t.test('keysMatch: false exactly when some object in the text has a key twice', async (t) => {
+  for (const [text, same] of [
+    ['{"a":1,"b":{"c":2}}', true],
+    ['{"a":1,"a":2}', false],
+    ['{"a":{"x":1,"x":1}}', false],
+    ['[{"a":1},{"a":1}]', true],
+    ['{"s":"a\\":b","t":"\\\\"}', true],
+    ['{"k\\\\":1}', true],
+    ['{"a" : 1}', false]
+  ] as const) {
+    t.equal(keysMatch(text, JSON.parse(text)), same, text)
+  }
+  t.equal(keyCount({ a: [{ b: 1 }, 2], c: null }), 3)
 })

@@ -32,5 +32,5 @@ t.test('es-read: progress shows percent and ETA from _count; metrics count pages
   const r = await done
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /es-read: \d+ read, \d+ emitted, .* \d+(\.\d)?% of 3000, ETA \d+ s/, 'a progress line with the total from _count')
-  t.match(r.stderr, /es-read: 3000 read, 3000 emitted, 16 pages, 1 retries, 0 failed/)
+  t.match(r.stderr, /es-read: 3000 read, 3000 emitted, 16 pages, 1 retry, 0 failed/)
 })

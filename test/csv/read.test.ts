@@ -3,7 +3,7 @@ import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { csvRead, castValue, createContext } from '../../lib/index.js'
+import { csvRead, castValue, createContext, LosslessNumber, stringifyExact, uniqueColumns } from '../../lib/index.js'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
 
 const records = (stdout: string): Array<{ _id: string, _source: Record<string, unknown> }> => lines(stdout).map((l) => JSON.parse(l))
@@ -37,7 +37,8 @@ t.test('stdin, delimiter, quote, --no-header with --columns, --skip, --cast', as
   })
   t.equal(r.code, 0, r.stderr)
   t.same(records(r.stdout), [{ _id: 'b', _source: { id: 'b', n: 2.5, flag: false, zip: '010', empty: null } }])
-  t.equal(castValue('1e3'), 1000)
+  t.same(castValue('1e3'), new LosslessNumber('1e3'), 'a number that would print differently keeps its text')
+  t.equal(castValue('2.5'), 2.5)
   t.equal(castValue('-12'), -12)
   t.equal(castValue('12abc'), '12abc')
 })
@@ -84,7 +85,7 @@ t.test('the bad-input corpus', async (t) => {
     const r = await runTool('csv-read', [file('nl.csv', 'id,text\n1,"a\nb\nc"\n2\n')])
     t.equal(r.code, 1)
     t.same(records(r.stdout), [{ _id: '1', _source: { id: '1', text: 'a\nb\nc' } }])
-    t.match(r.stderr, /record error \[CSV_RECORD_INCONSISTENT_FIELDS_LENGTH\] line 5 has 1 fields, the header has 2/)
+    t.match(r.stderr, /record error \[CSV_RECORD_INCONSISTENT_FIELDS_LENGTH\] .*nl\.csv line 5 has 1 fields, the header has 2/)
   })
 
   t.test('an unterminated quote is fatal and names the file and line', async (t) => {
@@ -92,7 +93,7 @@ t.test('the bad-input corpus', async (t) => {
     const r = await runTool('csv-read', [f])
     t.equal(r.code, 1)
     t.same(records(r.stdout).map((x) => x._id), ['1'])
-    t.match(r.stderr, new RegExp(`error \\[CSV_QUOTE_NOT_CLOSED\\] ${f.replace(/[.]/g, '\\.')} line \\d+: .*Quote Not Closed`))
+    t.match(r.stderr, new RegExp(`error \\[CSV_QUOTE_NOT_CLOSED\\] ${f.replace(/[.]/g, '\\.')} line 3: Quote Not Closed: the quote opened on this line is never closed`))
     t.match(r.stderr, /1 read, 1 emitted, 0 failed/)
   })
 
@@ -121,7 +122,7 @@ t.test('the bad-input corpus', async (t) => {
     const r = await runTool('csv-read', [f])
     t.equal(r.code, 1)
     t.same(records(r.stdout).map((x) => x._id), ['2'])
-    t.match(r.stderr, /record error \[CSV_INVALID_ENCODING\] line 2 is not valid UTF-8 \(if the file is Latin-1, use --encoding latin1\)/)
+    t.match(r.stderr, /record error \[CSV_INVALID_ENCODING\] .*latin1\.csv line 2 is not valid UTF-8 \(if the file is Latin-1, use --encoding latin1\)/)
     const latin = await runTool('csv-read', ['--encoding', 'latin1', f])
     t.equal(latin.code, 0)
     t.equal(records(latin.stdout)[0]._source.name, 'Zöe')
@@ -147,14 +148,14 @@ t.test('the bad-input corpus', async (t) => {
     const r = await runTool('csv-read', [file('noid.csv', 'key,name\n1,a\n')])
     t.equal(r.code, 1)
     t.equal(r.stdout, '')
-    t.match(r.stderr, /error \[CSV_MISSING_ID_COLUMN\] .*noid\.csv has no column 'id' \(columns: key, name\); name the id column with --id-column/)
+    t.match(r.stderr, /error \[CSV_MISSING_ID_COLUMN\] .*noid\.csv line 1 has no column 'id' \(columns: key, name\); name the id column with --id-column/)
   })
 
   t.test('an empty id is a record error', async (t) => {
     const r = await runTool('csv-read', [file('emptyid.csv', 'id,name\n,a\n2,b\n')])
     t.equal(r.code, 1)
     t.same(records(r.stdout).map((x) => x._id), ['2'])
-    t.match(r.stderr, /record error \[CSV_MISSING_ID\] line 2 has an empty 'id'/)
+    t.match(r.stderr, /record error \[CSV_MISSING_ID\] .*emptyid\.csv line 2 has an empty 'id'/)
   })
 
   t.test('a missing file exits 1 naming the path, before reading anything', async (t) => {
@@ -202,7 +203,7 @@ t.test('as a library: csvRead() is a readable stream of records with backpressur
   t.equal(ctx.stats.get('emitted'), 5000)
 })
 
-t.test('serialize: the lines are the bytes JSON.stringify gives for the records, also with duplicate column names', async (t) => {
+t.test('serialize: the lines are the bytes stringifyExact gives for the records, also with duplicate column names', async (t) => {
   const dir = scratchDir(t)
   const collect = async (opts: Parameters<typeof csvRead>[0]): Promise<unknown[]> => {
     const out: unknown[] = []
@@ -219,7 +220,53 @@ t.test('serialize: the lines are the bytes JSON.stringify gives for the records,
     for (const cast of [false, true]) {
       const objects = await collect({ files: [f], cast })
       const lines = await collect({ files: [f], cast, serialize: true })
-      t.same(lines, objects.map((o) => JSON.stringify(o)), `${name}${cast ? ' --cast' : ''}`)
+      t.same(lines, objects.map((o) => stringifyExact(o)), `${name}${cast ? ' --cast' : ''}`)
     }
   }
+})
+
+t.test('a repeated or empty header name is renamed, never loses a cell, and is named on stderr', async (t) => {
+  const dir = scratchDir(t)
+  const f = join(dir, 'dupes.csv')
+  writeFileSync(f, 'id,name,name,,name_2,name,\n1,a,b,c,d,e,f\n')
+  const r = await runTool('csv-read', [f])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, '{"_id":"1","_source":{"id":"1","name":"a","name_3":"b","column_4":"c","name_2":"d","name_4":"e","column_7":"f"}}\n', 'name_2 is taken, so the repeats are name_3 and name_4')
+  t.match(r.stderr, /csv-read: warning: .*dupes\.csv line 1: column names repeated or empty, so renamed: column 3 'name' is name_3, column 4 \(empty\) is column_4, column 6 'name' is name_4, column 7 \(empty\) is column_7\n/)
+  const cols = await runTool('csv-read', ['--no-header', '--columns', 'id,x,x'], { input: '1,a,b\n' })
+  t.equal(cols.stdout, '{"_id":"1","_source":{"id":"1","x":"a","x_2":"b"}}\n', '--columns follow the same rule')
+  t.same(uniqueColumns(['', '', 'column_1']).columns, ['column_1_2', 'column_2', 'column_1'])
+})
+
+t.test('line numbers are physical lines: CRLF, LF, lone CR and quoted newlines; every error names file and line', async (t) => {
+  const dir = scratchDir(t)
+  const errors = join(dir, 'lines.errors')
+  const cases: Array<[string, string, Array<[number, string]>]> = [
+    ['crlf.csv', 'id,name\r\n1,a\r\n2,"multi\r\nline"\r\n3\r\n\r\n4,b,c\r\n,e\r\n', [[5, '3'], [7, '4,b,c'], [8, ',e']]],
+    ['lf.csv', 'id,name\n1,"x\n\ny"\n2\n', [[5, '2']]],
+    ['cr.csv', 'id,name\r1,a\r2\r3,"q\rq"\r4\r', [[3, '2'], [6, '4']]]
+  ]
+  for (const [name, text, want] of cases) {
+    const f = join(dir, name)
+    writeFileSync(f, text)
+    const r = await runTool('csv-read', ['--errors', errors, f])
+    t.equal(r.code, 1, name)
+    const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l) as { record: string, line: number, error: { message: string }, context: { file: string, line: number } })
+    t.same(dead.map((d) => [d.line, d.record]), want, `${name}: lines`)
+    for (const d of dead) {
+      t.equal(d.context.file, f)
+      t.equal(d.context.line, d.line)
+      t.ok(d.error.message.startsWith(`${f} line ${d.line} `), d.error.message)
+    }
+  }
+  const opened = join(dir, 'open.csv')
+  writeFileSync(opened, 'id,a,b\r\n1,"x\r\ny","ok"\r\n2,"fine",\r\n3,"a\r\nb","never\r\nclosed\r\n4,x,y\r\n')
+  const q = await runTool('csv-read', ['--log-format', 'json', opened])
+  t.equal(q.code, 1)
+  const fatal = lines(q.stderr).map((l) => JSON.parse(l) as { event: string, code?: string, message: string, context?: { file?: string, line?: number } }).find((e) => e.event === 'error')
+  t.equal(fatal?.code, 'CSV_QUOTE_NOT_CLOSED')
+  t.same(fatal?.context, { file: opened, line: 6 }, 'the line the unclosed quote opened on, not where the file ended')
+  t.equal(fatal?.message, `${opened} line 6: Quote Not Closed: the quote opened on this line is never closed`)
+  const stdin = await runTool('csv-read', [], { input: 'id\n1\n"2\n' })
+  t.match(stdin.stderr, /error \[CSV_QUOTE_NOT_CLOSED\] stdin line 3: /)
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parse } from 'csv-parse/sync'
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -208,10 +208,13 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   const input = ndjson([{ _id: '1', _source: { a: 1 } }])
   const out = join(dir, 'out.csv')
   writeFileSync(out, 'old\n')
+  chmodSync(out, 0o640)
   const r = await runTool('csv-write', ['-o', out], { input })
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, '')
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n')
+  t.equal(statSync(out).mode & 0o777, 0o640, 'the mode of the file it replaced')
+  t.match(r.stderr, /1 read, 1 written, 0 partial, 0 failed/, 'written once the file is in place')
   t.same(readdirSync(dir), ['out.csv'], 'no temporary file left behind')
   const gz = join(dir, 'out.csv.gz')
   const z = await runTool('csv-write', ['--output_file', gz], { input })
@@ -288,6 +291,8 @@ t.test('a closed stdout ends the run quietly with status 0', async (t) => {
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'id,n,text\n0,0,' + 'x'.repeat(50) + '\n')
   t.notMatch(r.stderr, /error|Error/)
+  const m = /(\d+) read, (\d+) written/.exec(r.stderr)
+  t.ok(m !== null && Number(m[2]) < 20000, `only what the pipe took counts as written (${m?.[0] ?? r.stderr})`)
 })
 
 t.test('as a library: plain objects with exact numbers', async (t) => {

@@ -16,6 +16,9 @@ for (const tool of Object.keys(pkg.bin)) {
     t.ok(pkg.man.includes(`man/${tool}.1`), 'listed in package.json "man"')
     const help = await runTool(tool, ['--help'])
     t.equal(help.code, 0)
+    // The tool's own line, the one its man page's NAME gives, not the package's description.
+    const name = /\.SH NAME\n(.+)\n/.exec(readFileSync(join(ROOT, 'man', `${tool}.1`), 'utf8'))?.[1].replace(/\\-/g, '-')
+    t.equal(help.stdout.split('\n').find((l) => l.trim() !== '')?.trim(), name, '--help starts with the NAME line')
     // Example lines ($ ...) show other tools' options too: only the option lines count.
     const optionLines = help.stdout.split('\n').filter((l) => !l.trim().startsWith('$'))
     const options = new Set(optionLines.flatMap((l) => [...l.matchAll(/(?<![\w-])(--?[a-zA-Z][\w-]*)/g)].map((m) => m[1])))

@@ -148,7 +148,7 @@ t.test('failures: one clear line each', async (t) => {
   const cases: Array<[string, string[], Record<string, string>, number, RegExp]> = [
     ['auth', ['--url', secured.url, '--index', 'docs', '--username', 'elastic'], { ES_PASSWORD: 'wrong-secret' }, 1, /^es-read: error \[security_exception\] authentication failed at http:\/\/127\.0\.0\.1:\d+ \(401 security_exception: unable to authenticate user \[elastic\]/],
     ['unknown index', ['--url', server.url, '--index', 'nope'], {}, 1, /^es-read: error \[index_not_found_exception\] index not found at http:\/\/127\.0\.0\.1:\d+: no such index \[nope\]/],
-    ['unreachable', ['--url', 'http://127.0.0.1:9', '--index', 'docs'], {}, 1, /^es-read: error \[ECONNREFUSED\] cannot open a point in time at http:\/\/127\.0\.0\.1:9: connection refused/],
+    ['unreachable', ['--url', 'http://127.0.0.1:9', '--index', 'docs'], {}, 1, /^es-read: error \[ECONNREFUSED\] cannot reach the cluster at http:\/\/127\.0\.0\.1:9: connection refused/],
     ['bad --query', ['--url', server.url, '--index', 'docs', '--query', '{"term":'], {}, 2, /^es-read: invalid value for --query: not JSON .*\(see 'es-read --help'\)$/],
     ['no index', ['--url', server.url], {}, 2, /^es-read: missing required option --index/],
     ['bad --slice', ['--url', server.url, '--index', 'docs', '--slice', '3/3'], {}, 2, /^es-read: invalid value for --slice: 3\/3/]

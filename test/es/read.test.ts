@@ -225,7 +225,7 @@ t.test('an abort (SIGINT) ends the stream cleanly and closes the PIT', async (t)
 
 t.test('errors name what failed', async (t) => {
   await t.rejects(read(server, { index: 'nope' }), { code: 'index_not_found_exception', message: /index not found at http:\/\/127\.0\.0\.1:\d+: no such index \[nope\]/ })
-  await t.rejects(read(server, { connection: { url: 'http://127.0.0.1:9' } }), { code: 'ECONNREFUSED', message: 'cannot open a point in time at http://127.0.0.1:9: connection refused' })
+  await t.rejects(read(server, { connection: { url: 'http://127.0.0.1:9' } }), { code: 'ECONNREFUSED', message: 'cannot reach the cluster at http://127.0.0.1:9: connection refused' })
   await t.rejects(read(server, { query: '{"term":' }), { code: 'EUSAGE', message: /--query: not JSON/ })
   const secured = await startEsServer({ auth: { basic: { username: 'elastic', password: 's3cret-pw' } } })
   t.teardown(async () => await secured.close())

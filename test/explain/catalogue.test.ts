@@ -16,7 +16,7 @@ t.test('the catalogue covers every failure the issue lists', async (t) => {
     'mysql-access-denied', 'mysql-unknown-database', 'mysql-missing-table', 'mysql-unknown-column', 'mysql-data-too-long', 'mysql-incorrect-value', 'mysql-invalid-json',
     'mysql-packet-too-large', 'mysql-deadlock', 'mysql-lock-wait-timeout', 'mysql-too-many-connections', 'mysql-gone-away', 'mysql-duplicate-key',
     'csv-broken-quote', 'csv-row-width', 'csv-bad-encoding', 'ndjson-not-json',
-    'file-not-found', 'permission-denied', 'disk-full', 'broken-pipe'
+    'file-not-found', 'permission-denied', 'disk-full', 'broken-pipe', 'wrong-service', 'record-content-not-object'
   ]) t.ok(ids.has(id), id)
   t.equal(ids.size, RULES.length, 'rule ids are unique')
   for (const r of RULES) t.ok(r.causes.length > 0 && r.what !== '', `${r.id} says what happened and why`)
@@ -31,7 +31,9 @@ const documented: Array<[string, string, string, string]> = [
   ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'tls-error', 'openssl s_client -connect es.internal:9200'],
   ['ECONNRESET', 'read ECONNRESET', 'connection-reset', 'nc -vz es.internal 9200'],
   ['EPIPE', 'write EPIPE', 'broken-pipe', 'PIPESTATUS'],
-  ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN es.internal', 'dns-failure', 'getent hosts es.internal']
+  ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN es.internal', 'dns-failure', 'getent hosts es.internal'],
+  ['ENOTHTTP', 'https://es.internal:9200 does not speak HTTP: it is a MySQL server (MariaDB 10.11.6)', 'wrong-service', 'openssl s_client -connect es.internal:9200'],
+  ['ES_WRONG_SCHEME', 'http://es.internal:9200 speaks TLS (certificate for es.internal): use https://', 'wrong-service', 'curl -sv https://es.internal:9200/']
 ]
 
 for (const [code, message, rule, says] of documented) {
@@ -100,4 +102,14 @@ t.test("es-read's security_exception: the status tells 401 from 403", async (t) 
   const forbidden = r.problems.find((p) => p.rule === 'es-forbidden')
   t.equal(forbidden?.what, "Elasticsearch at https://es.internal:9200 authenticated user 'reader' but refused action indices:data/read/search on index logs.")
   t.ok(forbidden?.commands.includes('curl -u reader https://es.internal:9200/_security/_authenticate?pretty'))
+})
+
+t.test('exactness refusals are explained: an inexact value and an id column that merges ids', async (t) => {
+  const value = await explainText("mysql-write: record error [RECORD_INEXACT_VALUE] 1.5 can't be stored exactly in INT(11) column qty: it is not a whole number (database=shop, table=orders, _id=7, line=7)\n")
+  t.equal(value.problems[0].rule, 'mysql-inexact-value')
+  t.match(value.problems[0].what, /INT\(11\) column 'qty' of table 'orders'/)
+  const fix = 'ALTER TABLE `shop`.`orders` MODIFY `id` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL'
+  const r = await explainText(`mysql-write: error [EUNSAFE_ID_COLUMN] table shop.orders: id column id would merge distinct ids (VARCHAR(255) COLLATE utf8mb4_bin is PAD SPACE, so 'a' and 'a ' are one id); make it exact with ${fix}, or pass --allow-id-merge to write anyway (host=db, port=3306, database=shop, table=orders)\n`)
+  t.equal(r.problems[0].rule, 'mysql-unsafe-id-column')
+  t.ok(r.problems[0].commands.some((c) => c.endsWith(`-e '${fix}'`)), 'the fix, quoted for the shell')
 })

@@ -22,6 +22,7 @@ const es = http.createServer((req, res) => {
       send(status, { error: { root_cause: [{ type: rootType, reason }], type, reason: type === rootType ? reason : 'all shards failed' }, status })
     const path = (req.url ?? '').split('?')[0]
     if (esMode === '401') return error(401, 'security_exception', `unable to authenticate user [reader] for REST request [${path}]`)
+    if (req.method === 'GET' && path === '/') return send(200, { name: 'stub', version: { number: '8.19.0' }, tagline: 'You Know, for Search' })
     if (esMode === '404') return error(404, 'index_not_found_exception', 'no such index [logs]')
     if (req.method === 'POST' && path.endsWith('/_pit')) return send(200, { id: 'cGl0LWlk', _shards: { total: 1, successful: 1, skipped: 0, failed: 0 } })
     if (req.method === 'DELETE' && path === '/_pit') return send(404, { succeeded: true, num_freed: 0 })
@@ -67,7 +68,7 @@ const urlFor = (database: string, change: (u: URL) => void = () => {}): string =
 const admin = await mysql.createConnection({ uri: base.toString() })
 await admin.query(`DROP DATABASE IF EXISTS \`${db}\``)
 await admin.query(`CREATE DATABASE \`${db}\``)
-await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(255) PRIMARY KEY, name VARCHAR(3))`)
+await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(255) COLLATE utf8mb4_nopad_bin PRIMARY KEY, name VARCHAR(3))`)
 t.teardown(async () => {
   await admin.query(`DROP DATABASE IF EXISTS \`${db}\``)
   await admin.end()

@@ -106,7 +106,7 @@ const cases: Case[] = [
     name: 'no X-Elastic-Product header',
     err: await esFailure('no-product'),
     rule: 'es-not-elasticsearch',
-    what: `The server at ${node} answered, but not as Elasticsearch`,
+    what: `The server at ${node} answered, but neither as Elasticsearch`,
     command: `curl -s -i ${node}/ | head -20`
   },
   {

@@ -169,6 +169,20 @@ t.test('--simple-errors explains the run\'s own failure on stderr at exit', asyn
   t.notMatch(clean.stderr, 'problem', 'nothing to explain after a good run')
 })
 
+t.test('--log-format json with --simple-errors: every stderr line is still a JSON event', async (t) => {
+  const r = await run('csv-read', ['--simple-errors', '--log-format', 'json', at('width.csv')])
+  t.equal(r.code, 1)
+  const events = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event: string, message: string, report?: { problems: Array<{ title: string }> } })
+  t.same(events.map((e) => e.event), ['record-error', 'record-error', 'summary', 'explanation'])
+  const explanation = events[3]
+  t.equal(explanation.message, '1 problem in 2 errors')
+  t.equal(explanation.report?.problems[0].title, 'A CSV row has the wrong number of fields')
+  // A usage error is an event too when the line asked for JSON.
+  const usage = await run('csv-read', ['--log-format', 'json', '--frobnicate'])
+  t.equal(usage.code, 2)
+  t.match(JSON.parse(usage.stderr), { tool: 'csv-read', level: 'error', event: 'error', code: 'EUSAGE', message: "unknown option --frobnicate (see 'csv-read --help')" })
+})
+
 t.test('every option in --help is in the man page', async (t) => {
   const help = await run('explain-errors', ['--help'])
   t.equal(help.code, 0)

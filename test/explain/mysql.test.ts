@@ -29,7 +29,7 @@ t.teardown(async () => {
   await admin.query(`DROP DATABASE IF EXISTS \`${db}\``)
   await admin.end()
 })
-await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(20) PRIMARY KEY, name VARCHAR(5), age INT, email VARCHAR(50) UNIQUE, doc JSON)`)
+await admin.query(`CREATE TABLE \`${db}\`.people (id VARCHAR(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, name VARCHAR(5), age INT, email VARCHAR(50) UNIQUE, doc JSON)`)
 await admin.query(`INSERT INTO \`${db}\`.people (id, email) VALUES ('p1', 'a@example.com')`)
 const conn = await mysql.createConnection({ ...server, database: db })
 t.teardown(async () => { await conn.end() })

@@ -13,7 +13,7 @@ interface Dead { record: { _id: string }, line: number, error: { code: string, m
 const readDead = (file: string): Dead[] => lines(readFileSync(file, 'utf8')).map((l) => JSON.parse(l) as Dead)
 
 t.test('column mapping: values land in typed columns; a value that does not fit is a record error, not a truncation', async (t) => {
-  await db.conn.query(`CREATE TABLE people (id VARCHAR(20) PRIMARY KEY, name VARCHAR(10) NOT NULL, age TINYINT UNSIGNED,
+  await db.conn.query(`CREATE TABLE people (id VARCHAR(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, name VARCHAR(10) NOT NULL, age TINYINT UNSIGNED,
     born DATE, active BOOLEAN, meta JSON)`)
   const recs = [
     { _id: 'p1', _source: { name: 'Ann', age: 31, born: '1993-04-01', active: true, profile: { tags: ['x'] } } },
@@ -51,7 +51,7 @@ t.test('column mapping: values land in typed columns; a value that does not fit 
 t.test('bad rows are isolated from their batch: the good ones land, each bad one is dead-lettered once', async (t) => {
   const recs: Array<{ _id: string, _source: unknown }> = makeRecords(5000)
   const bad = [3, 999, 1000, 2500, 4001, 4002, 4999]
-  for (const i of bad) recs[i] = { _id: 'x'.repeat(256) + String(i), _source: { i } }
+  for (const i of bad) recs[i] = { _id: 'x'.repeat(513) + String(i), _source: { i } }
   const file = join(dir, 'isolate.ndjson')
   writeFileSync(file, ndjson(recs))
   const errors = join(dir, 'isolate.errors')
@@ -64,14 +64,14 @@ t.test('bad rows are isolated from their batch: the good ones land, each bad one
   t.same(dead.map((d) => d.line).sort((a, b) => a - b), bad.map((i) => i + 1))
   t.ok(dead.every((d) => d.error.code === 'ER_DATA_TOO_LONG'))
   // The dead-letter file replays once fixed.
-  const fixed = dead.map((d) => JSON.stringify({ ...d.record, _id: d.record._id.slice(250) })).join('\n') + '\n'
+  const fixed = dead.map((d) => JSON.stringify({ ...d.record, _id: d.record._id.slice(507) })).join('\n') + '\n'
   const again = await runTool('mysql-write', ['--url', db.url, '-t', 'isolate'], { input: fixed })
   t.equal(again.code, 0)
   t.match(again.stderr, /7 read, 7 inserted/)
 })
 
 t.test('--max-errors stops the run; --log-format json record errors carry code and context', async (t) => {
-  const recs = [...makeRecords(3), { _id: 'y'.repeat(300), _source: {} }, { _id: 'z'.repeat(300), _source: {} }, ...makeRecords(3, { start: 3 })]
+  const recs = [...makeRecords(3), { _id: 'y'.repeat(600), _source: {} }, { _id: 'z'.repeat(600), _source: {} }, ...makeRecords(3, { start: 3 })]
   const r = await runTool('mysql-write', ['--url', db.url, '-t', 'maxerr', '--create', '--max-errors', '1', '--batch-size', '1', '--log-format', 'json', '-c', '1'], { input: ndjson(recs) })
   t.equal(r.code, 1)
   const events = lines(r.stderr).map((l) => JSON.parse(l) as { event: string, code?: string, context?: Record<string, unknown>, counts?: Record<string, number> })

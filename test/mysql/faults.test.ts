@@ -77,7 +77,7 @@ t.test('a server gone longer than --retry-for: exit 1 with the committed count; 
 t.test('kill -9 in the middle of a load, then the same input again: the exact table', async (t) => {
   const child = spawn(process.execPath, [binPath('mysql-write'), '--url', db.url, '-t', 'killed', '--create', '--batch-size', '500', '--sort-ids', 'never', file], { stdio: 'pipe' })
   const done = collect(child, null)
-  await db.conn.query('CREATE TABLE IF NOT EXISTS killed (id VARCHAR(255) COLLATE utf8mb4_bin PRIMARY KEY, content JSON)')
+  await db.conn.query('CREATE TABLE IF NOT EXISTS killed (id VARCHAR(512) COLLATE utf8mb4_nopad_bin PRIMARY KEY, content JSON)')
   while (await count('killed') < 5000) await sleep(20)
   child.kill('SIGKILL')
   const r = await done
@@ -97,7 +97,7 @@ t.test('SIGTERM: the batches in flight and the partial ones are committed, summa
   const child = spawn(process.execPath, [binPath('mysql-write'), '--url', db.url, '-t', 'term', '--create', '--batch-size', '100', '-c', '2'], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.write(ndjson(records.slice(0, 2550)))
-  await db.conn.query('CREATE TABLE IF NOT EXISTS term (id VARCHAR(255) COLLATE utf8mb4_bin PRIMARY KEY, content JSON)')
+  await db.conn.query('CREATE TABLE IF NOT EXISTS term (id VARCHAR(512) COLLATE utf8mb4_nopad_bin PRIMARY KEY, content JSON)')
   while (await count("term") < 2000) await sleep(20)
   child.kill('SIGTERM')
   const r = await done

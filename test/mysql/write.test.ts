@@ -120,7 +120,7 @@ t.test('a document as large as max_allowed_packet allows lands; a larger one is 
 })
 
 t.test('--id-field/--content-field . and renamed columns', async (t) => {
-  await db.conn.query('CREATE TABLE plain (k VARCHAR(50) PRIMARY KEY, doc JSON)')
+  await db.conn.query('CREATE TABLE plain (k VARCHAR(50) COLLATE utf8mb4_nopad_bin PRIMARY KEY, doc JSON)')
   const input = '{"uid":"u1","name":"Ann"}\n{"uid":"u2","name":"Bob"}\n{"name":"no id"}\n'
   const r = await runTool('mysql-write', ['--url', db.url, '-t', 'plain', '--id-field', 'uid', '--content-field', '.', '--id-column', 'k', '--content-column', 'doc'], { input })
   t.equal(r.code, 1)

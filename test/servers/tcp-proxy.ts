@@ -17,6 +17,9 @@ export class TcpProxy {
   private onCut: (() => void) | undefined
   private down = false
   private bytesPerSecond: number | undefined
+  private limit: { connections: number, reply: Buffer } | undefined
+  /** Connections answered with the refusal instead of being passed on. */
+  refused = 0
 
   constructor (private readonly targetHost: string, private readonly targetPort: number) {}
 
@@ -32,6 +35,12 @@ export class TcpProxy {
 
   private accept (client: Socket): void {
     if (this.down) { client.destroy(); return }
+    if (this.limit !== undefined && this.pairs.size >= this.limit.connections) {
+      this.refused++
+      client.on('error', () => {})
+      client.end(this.limit.reply)
+      return
+    }
     this.connections++
     const upstream = net.connect(this.targetPort, this.targetHost)
     const pair: [Socket, Socket] = [client, upstream]
@@ -76,6 +85,14 @@ export class TcpProxy {
   setDown (down: boolean): void {
     this.down = down
     if (down) this.cutAll()
+  }
+
+  /**
+   * Passes at most `connections` connections at once; any further one gets `reply` (what a
+   * server at its connection limit sends instead of a greeting) and is closed.
+   */
+  limitConnections (connections: number, reply: Buffer): void {
+    this.limit = { connections, reply }
   }
 
   throttle (bytesPerSecond: number | undefined): void {

@@ -2,7 +2,7 @@
 // millis/seconds, and date math (`now-1d/d`, `2024-01-01||+1M/d`). Upper bounds round up the way
 // ES does: a partial date or a `/unit` rounding with lte covers the whole unit.
 
-import { parsingException } from './errors.js'
+import { allShardsFailed, parsingException } from './errors.js'
 
 const ISO = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/
 
@@ -116,7 +116,15 @@ export function parseDateBound(v: unknown, formats: string[] | undefined, roundU
   let rest = math
   while (rest.length > 0) {
     const m = /^([+-])(\d+)([yMwdhHms])|^\/([yMwdhHms])/.exec(rest)
-    if (m === null) return bad()
+    if (m === null) {
+      // The engine's own words: a unit it lacks (`+1x`), else a character where an operator belongs (`-1ms`: `s`).
+      const unit = /^[+-]\d+(.)|^\/(.)/.exec(rest)
+      if (unit !== null && !/[yMwdhHms]/.test(unit[1] ?? unit[2] ?? '')) {
+        throw allShardsFailed(400, { type: 'parse_exception', reason: `unit [${unit[1] ?? unit[2] ?? ''}] not supported for date math [${math}]` }, null)
+      }
+      if (/^[^+\-/]/.test(rest)) throw allShardsFailed(400, { type: 'parse_exception', reason: `operator not supported for date math [${math}]` }, null)
+      return bad()
+    }
     rest = rest.slice(m[0].length)
     if (m[4] !== undefined) {
       const start = roundDown(t, m[4])

@@ -2,8 +2,41 @@
 
 import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
-import { isObject, type Json, type Out } from './json.js'
+import { parseDate } from './dates.js'
+import { isObject, parseJson, type Json, type Out } from './json.js'
 import type { Doc, IndexData, Store } from './store.js'
+
+const LONG_MIN = -(2n ** 63n)
+const LONG_MAX = 2n ** 63n - 1n
+
+/** How the engine renders a rejected value in "Preview of field's value" (Java's toString). */
+function preview(v: Json): string {
+  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${preview(x)}`).join(', ')}}`
+  if (Array.isArray(v)) return `[${v.map(preview).join(', ')}]`
+  return String(v)
+}
+
+/** Whether a value is one the mapped type accepts (with the engine's coercion of strings and numbers). */
+function fits(type: string, v: Json): boolean {
+  if (v === null) return true
+  switch (type) {
+    case 'long':
+      if (typeof v === 'bigint') return v >= LONG_MIN && v <= LONG_MAX
+      if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) < 2 ** 63
+      return typeof v === 'string' && /^\s*-?\d+(\.\d*)?\s*$/.test(v) && BigInt(v.trim().split('.')[0] as string) >= LONG_MIN && BigInt(v.trim().split('.')[0] as string) <= LONG_MAX
+    case 'float':
+      return typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)))
+    case 'date':
+      return typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && parseDate(v, undefined, false) !== undefined)
+    case 'boolean':
+      return v === true || v === false || v === 'true' || v === 'false' || v === ''
+    case 'keyword':
+    case 'text':
+      return !isObject(v)
+    default:
+      return true
+  }
+}
 
 export function autoId(): string {
   return randomBytes(15).toString('base64url')
@@ -35,7 +68,54 @@ function parseSource(text: string): Record<string, unknown> {
 }
 
 export class Documents {
-  constructor(readonly store: Store) {}
+  /** `opensearch`: mapping failures are mapper_parsing_exception (Elasticsearch 8: document_parsing_exception). */
+  constructor(readonly store: Store, readonly opensearch = false) {}
+
+  /**
+   * Refuses a document whose values do not fit the index's mapped (or already inferred) field
+   * types, with the engine's own error, so a writer meets the per-item 400s a real cluster gives.
+   */
+  private checkTypes(idx: IndexData, id: string, raw: string): void {
+    const type = this.opensearch ? 'mapper_parsing_exception' : 'document_parsing_exception'
+    const walk = (obj: { [k: string]: Json }, prefix: string): void => {
+      for (const [k, value] of Object.entries(obj)) {
+        const path = prefix + k
+        if (idx.unparsed.has(path)) continue
+        const mapped = idx.fieldTypes.get(path)
+        for (const v of Array.isArray(value) ? value : [value]) {
+          if (mapped === 'object') {
+            if (isObject(v)) walk(v, path + '.')
+            else if (v !== null) throw new EsError(400, { type, reason: `object mapping for [${path}] tried to parse field [${k}] as object, but found a concrete value` })
+          } else if (mapped !== undefined && !fits(mapped, v)) {
+            const shown = mapped === 'text' ? 'text' : mapped
+            throw new EsError(400, { type, reason: `failed to parse field [${path}] of type [${shown}] in document with id '${id}'. Preview of field's value: '${preview(v)}'` })
+          } else if (mapped === undefined && isObject(v)) {
+            walk(v, path + '.')
+          }
+        }
+      }
+    }
+    let source: Json
+    try {
+      source = parseJson(raw)
+    } catch {
+      return
+    }
+    if (isObject(source)) walk(source, '')
+  }
+
+  /** `if_seq_no`/`if_primary_term`: a write that does not find the document at that sequence number is a 409. */
+  private checkSeqNo(idx: IndexData, id: string, ifSeqNo: unknown, ifPrimaryTerm: unknown): void {
+    if (ifSeqNo === undefined && ifPrimaryTerm === undefined) return
+    const existing = idx.docs.get(id)
+    const required = `required seqNo [${String(ifSeqNo)}], primary term [${String(ifPrimaryTerm ?? 1)}]`
+    const reason = existing === undefined
+      ? `[${id}]: version conflict, ${required}. but no document was found`
+      : Number(ifSeqNo) !== existing.seqNo || Number(ifPrimaryTerm ?? 1) !== 1
+        ? `[${id}]: version conflict, ${required}. current document has seqNo [${existing.seqNo}] and primary term [1]`
+        : undefined
+    if (reason !== undefined) throw new EsError(409, { type: 'version_conflict_engine_exception', reason, index_uuid: idx.uuid, shard: '0', index: idx.name })
+  }
 
   createIndex(name: string, body: Json | undefined): Out {
     if (this.store.indices.has(name)) throw resourceAlreadyExists(name)
@@ -78,13 +158,15 @@ export class Documents {
   }
 
   /** PUT/POST /{index}/_doc/{id?} and _create: `raw` is the body text, kept as the stored `_source`. */
-  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean): { status: number; body: Out } {
+  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean, seq: { ifSeqNo?: unknown; ifPrimaryTerm?: unknown } = {}): { status: number; body: Out } {
     if (raw.trim() === '') throw validationFailed('source is missing')
     const source = parseSource(raw)
     const idx = this.store.getOrCreate(name)
     const docId = id ?? autoId()
     const existing = idx.docs.get(docId)
     if (createOnly && existing !== undefined) throw conflict(idx, existing)
+    this.checkSeqNo(idx, docId, seq.ifSeqNo, seq.ifPrimaryTerm)
+    this.checkTypes(idx, docId, raw)
     const { doc, created } = idx.put(docId, source, raw.trim())
     return { status: created ? 201 : 200, body: writeResult(idx, doc, created ? 'created' : 'updated') }
   }
@@ -116,7 +198,7 @@ export class Documents {
     const lines = raw.split('\n')
     lines.pop()
     // Parse every action first: a malformed line fails the whole request, as in ES.
-    const ops: { action: string; index: string; id: string | undefined; source?: string }[] = []
+    const ops: { action: string; index: string; id: string | undefined; source?: string; ifSeqNo?: unknown; ifPrimaryTerm?: unknown }[] = []
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] as string
       if (line.trim() === '') continue
@@ -145,7 +227,7 @@ export class Documents {
       }
       const source = lines[++i]
       if (source === undefined) throw illegalArgument('The bulk request must be terminated by a newline [\\n]')
-      ops.push({ action, index, id, source })
+      ops.push({ action, index, id, source, ifSeqNo: params.if_seq_no, ifPrimaryTerm: params.if_primary_term })
     }
     const items: Out[] = []
     let errors = false
@@ -157,7 +239,7 @@ export class Documents {
     return { errors, took: Date.now() - started, items }
   }
 
-  private bulkItem(op: { action: string; index: string; id: string | undefined; source?: string }): { [k: string]: Out } {
+  private bulkItem(op: { action: string; index: string; id: string | undefined; source?: string; ifSeqNo?: unknown; ifPrimaryTerm?: unknown }): { [k: string]: Out } {
     try {
       if (op.action === 'delete') {
         const r = this.deleteDoc(op.index, op.id as string)
@@ -176,7 +258,7 @@ export class Documents {
         const { doc, created } = idx.put(op.id, merged)
         return { ...writeResult(idx, doc, created ? 'created' : 'updated'), status: created ? 201 : 200 }
       }
-      const r = this.indexDoc(op.index, op.id, op.source as string, op.action === 'create')
+      const r = this.indexDoc(op.index, op.id, op.source as string, op.action === 'create', op)
       return { ...(r.body as { [k: string]: Out }), status: r.status }
     } catch (e) {
       if (!(e instanceof EsError)) throw e

@@ -3,7 +3,7 @@
 // kept with the PIT, so paging with search_after is a binary search plus a slice.
 
 import { Contexts, parseTimeValue, type PitContext, type Ranked } from './contexts.js'
-import { EsError, parsingException, shardIllegalArgument, validationFailed } from './errors.js'
+import { allShardsFailed, EsError, parsingException, shardIllegalArgument, validationFailed } from './errors.js'
 import { fieldsOption, renderHit, sourceOption, type HitOptions } from './hits.js'
 import { isObject, type Json, type Out } from './json.js'
 import { compileQuery, type Entry, type Pred } from './query.js'
@@ -90,7 +90,15 @@ function fnv(s: string): number {
 export class SearchService {
   private readonly entryCache = new WeakMap<Doc[], Map<number, Entry[]>>()
 
-  constructor(readonly store: Store, readonly contexts: Contexts) {}
+  /**
+   * `opensearch`: OpenSearch's dialect (PIT ids under `pit_id`, no implicit `_shard_doc`
+   * tiebreaker, `_id` sortable); `shardDoc`: whether `_shard_doc` exists (OpenSearch 3.3+).
+   */
+  constructor(
+    readonly store: Store,
+    readonly contexts: Contexts,
+    readonly flavor: { opensearch: boolean; shardDoc: boolean } = { opensearch: false, shardDoc: true },
+  ) {}
 
   /** The docs of indices as search entries; shard = position in the searched list (one shard each). */
   entries(names: string[]): Entry[] {
@@ -179,12 +187,15 @@ export class SearchService {
     }
     const firstIndex = indexNames[0] ?? null
     const indices: IndexData[] = pitCtx?.indexData ?? indexNames.map((n) => this.store.get(n))
-    resolveSort(spec, indices)
+    if (!this.flavor.shardDoc && spec.some((s) => s.kind === '_shard_doc')) {
+      throw allShardsFailed(400, { type: 'query_shard_exception', reason: 'No mapping found for [_shard_doc] in order to sort on' }, firstIndex)
+    }
+    resolveSort(spec, indices, this.flavor.opensearch)
 
-    // With a PIT, ES appends an implicit _shard_doc tiebreaker that shows in each hit's sort.
+    // With a PIT, ES appends an implicit _shard_doc tiebreaker that shows in each hit's sort (OpenSearch does not).
     const last = spec[spec.length - 1]
     const visible: SortField[] =
-      pit !== undefined && last !== undefined && last.kind !== '_shard_doc'
+      pit !== undefined && !this.flavor.opensearch && last !== undefined && last.kind !== '_shard_doc'
         ? [...spec, { kind: '_shard_doc', field: '_shard_doc', order: 'asc', missing: '_last' }]
         : spec
     const ordering: SortField[] = visible.length === 0 || ['_shard_doc', '_doc'].includes(visible[visible.length - 1]?.kind ?? '')
@@ -205,6 +216,10 @@ export class SearchService {
     let start = from
     if (searchAfter !== undefined) {
       if (!Array.isArray(searchAfter)) throw parsingException('[search_after] must be an array')
+      // OpenSearch 2.19's own bug, reproduced so es-read's way around it stays tested.
+      if (this.flavor.opensearch && body.track_total_hits === false && searchAfter.includes(null)) {
+        throw allShardsFailed(500, { type: 'null_pointer_exception', reason: 'Cannot read field "bytes" because "other" is null' }, firstIndex)
+      }
       if (visible.length === 0) throw shardIllegalArgument('Sort must contain at least one field.', firstIndex)
       if (searchAfter.length !== visible.length) {
         throw shardIllegalArgument(`search_after has ${searchAfter.length} value(s) but sort has ${visible.length}.`, firstIndex)
@@ -321,7 +336,18 @@ export class SearchService {
     const names = this.store.resolve(pathIndex, params.ignore_unavailable === 'true')
     // The snapshot is this array: later writes build new index lists, so the PIT never sees them.
     const ctx = this.contexts.openPit(this.entries(names), names, names.map((n) => this.store.get(n)), keepAlive)
-    return { id: this.contexts.pitId(ctx), _shards: { total: names.length, successful: names.length, skipped: 0, failed: 0 } }
+    const shards = { total: names.length, successful: names.length, skipped: 0, failed: 0 }
+    if (this.flavor.opensearch) return { pit_id: this.contexts.pitId(ctx), _shards: shards, creation_time: Date.now() }
+    return { id: this.contexts.pitId(ctx), _shards: shards }
+  }
+
+  /** OpenSearch: `DELETE /_search/point_in_time {"pit_id":[…]}`; an id already freed still reports success. */
+  closePits(rawBody: Json | undefined): { status: number; body: Out } {
+    const ids = isObject(rawBody) ? rawBody.pit_id : undefined
+    const list = typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids : []
+    if (list.length === 0 || !list.every((id): id is string => typeof id === 'string' && id !== '')) throw validationFailed('no pit ids specified')
+    for (const id of list) this.contexts.closePit(id)
+    return { status: 200, body: { pits: list.map((id) => ({ successful: true, pit_id: id })) } }
   }
 
   closePit(rawBody: Json | undefined): { status: number; body: Out } {

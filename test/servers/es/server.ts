@@ -20,6 +20,12 @@ export interface EsServerOptions {
   version?: string
   /** Port to listen on; default 0 (a free port). */
   port?: number
+  /**
+   * Answer as OpenSearch (default version 2.19.1): `version.distribution` in `GET /`, no
+   * x-elastic-product header, 406 for Elasticsearch's vendored media types, the PIT API under
+   * `/_search/point_in_time`, no implicit tiebreaker, `_shard_doc` only from 3.3, `_id` sortable.
+   */
+  distribution?: 'elasticsearch' | 'opensearch'
 }
 
 export interface RequestRecord {
@@ -89,11 +95,13 @@ function acceptedCompat(version: string): number[] {
 }
 
 export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestServer> {
-  const version = opts.version ?? '8.19.0'
+  const opensearch = opts.distribution === 'opensearch'
+  const version = opts.version ?? (opensearch ? '2.19.1' : '8.19.0')
+  const [major, minor] = version.split('.').map(Number) as [number, number]
   const store = new Store()
   const contexts = new Contexts()
-  const search = new SearchService(store, contexts)
-  const docs = new Documents(store)
+  const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3) })
+  const docs = new Documents(store, opensearch)
   const faults = new Faults()
   const requests: RequestRecord[] = []
   const ok = (body: Out): Reply => ({ status: 200, body })
@@ -102,7 +110,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     {
       pattern: [],
       methods: {
-        GET: () => ok(info(version)),
+        GET: () => ok(opensearch ? openSearchInfo(version) : info(version)),
         HEAD: () => ({ status: 200 }),
       },
     },
@@ -153,8 +161,8 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     {
       pattern: [':index', '_doc', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create'),
+        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
+        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
         GET: (r) => docs.getDoc(idx(r), idx(r, 2)),
         HEAD: (r) => ({ status: docs.getDoc(idx(r), idx(r, 2)).status }),
         DELETE: (r) => docs.deleteDoc(idx(r), idx(r, 2)),
@@ -190,6 +198,18 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     { pattern: [':index', '_mapping'], methods: { GET: (r) => ok(docs.getMapping(idx(r))) } },
   ]
 
+  if (opensearch) {
+    const pitApi = (p: string[]): boolean => p[p.length - 1] === '_pit'
+    routes.splice(0, routes.length, ...routes.filter((r) => !pitApi(r.pattern)))
+    // The point-in-time API came with OpenSearch 2.4.
+    if (major > 2 || (major === 2 && minor >= 4)) {
+      routes.push(
+        { pattern: ['_search', 'point_in_time'], methods: { DELETE: (r) => search.closePits(r.body) } },
+        { pattern: [':index', '_search', 'point_in_time'], methods: { POST: (r) => ok(search.openPit(idx(r), r.params)) } },
+      )
+    }
+  }
+
   function route(req: Req): { handler: Handler } {
     const allowed = new Set<string>()
     for (const r of routes) {
@@ -219,6 +239,10 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   }
 
   function checkMediaTypes(req: IncomingMessage): void {
+    const type = req.headers['content-type'] ?? ''
+    if (opensearch && type.includes('application/vnd.elasticsearch')) {
+      throw new EsError(406, { type: 'media_type', reason: `Content-Type header [${type}] is not supported` }, undefined, {}, true)
+    }
     const accepted = acceptedCompat(version)
     for (const name of ['accept', 'content-type'] as const) {
       const m = /compatible-with=(\d+)/.exec(req.headers[name] ?? '')
@@ -271,13 +295,13 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     if (raw.length > 0 && raw.length < MAX_LOGGED_BODY) record.body = raw
     requests.push(record)
     const compat = /compatible-with=(\d+)/.exec(req.headers.accept ?? '')
-    const contentType = compat !== null ? `application/vnd.elasticsearch+json;compatible-with=${compat[1]}` : 'application/json'
+    const contentType = opensearch ? 'application/json; charset=UTF-8' : compat !== null ? `application/vnd.elasticsearch+json;compatible-with=${compat[1]}` : 'application/json'
     const send = async (reply: Reply, cut: boolean): Promise<void> => {
       if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs))
       const text = reply.body === undefined || req.method === 'HEAD' ? '' : stringify(reply.body)
       record.status = cut ? 0 : reply.status
       res.writeHead(reply.status, {
-        'x-elastic-product': 'Elasticsearch',
+        ...(opensearch ? {} : { 'x-elastic-product': 'Elasticsearch' }),
         'content-type': contentType,
         'content-length': Buffer.byteLength(text),
         ...reply.headers,
@@ -372,6 +396,26 @@ function info(version: string): Out {
       minimum_index_compatibility_version: major >= 9 ? '8.0.0' : '7.0.0',
     },
     tagline: 'You Know, for Search',
+  }
+}
+
+function openSearchInfo(version: string): Out {
+  return {
+    name: 'espipe-test-node',
+    cluster_name: 'espipe-test',
+    cluster_uuid: 'espipe-test-cluster-uuid0',
+    version: {
+      distribution: 'opensearch',
+      number: version,
+      build_type: 'tar',
+      build_hash: '0000000000000000000000000000000000000000',
+      build_date: '2025-01-01T00:00:00.000Z',
+      build_snapshot: false,
+      lucene_version: '9.12.1',
+      minimum_wire_compatibility_version: '7.10.0',
+      minimum_index_compatibility_version: '7.0.0',
+    },
+    tagline: 'The OpenSearch Project: https://opensearch.org/',
   }
 }
 

@@ -67,10 +67,20 @@ export function parseSort(body: Json | undefined, param: string | undefined): So
   })
 }
 
-/** Gives each field sort its type in the searched indices; refuses what ES refuses. */
-export function resolveSort(spec: SortField[], indices: IndexData[]): void {
+/**
+ * Gives each field sort its type in the searched indices; refuses what ES refuses. `_index` sorts
+ * as a keyword; `_id` too where `idSort` (OpenSearch loads `_id` field data; Elasticsearch 8 refuses).
+ */
+export function resolveSort(spec: SortField[], indices: IndexData[], idSort = false): void {
   for (const s of spec) {
     if (s.kind !== 'field') continue
+    if (s.field === '_index' || (s.field === '_id' && idSort)) {
+      s.type = 'keyword'
+      continue
+    }
+    if (s.field === '_id') {
+      throw shardIllegalArgument('Fielddata access on the _id field is disallowed, you can re-enable it by updating the dynamic cluster setting: indices.id_field_data.enabled', indices[0]?.name ?? null)
+    }
     const types = indices.map((i) => i.typeOf(s.field)?.type).filter((t): t is FieldType => t !== undefined)
     const first = types[0]
     if (first === undefined) {
@@ -113,6 +123,8 @@ export function sortKeys(e: Entry, spec: SortField[]): SortKey[] {
   return spec.map((s) => {
     if (s.kind === '_score') return 1
     if (s.kind === '_doc' || s.kind === '_shard_doc') return shardDoc(e)
+    if (s.field === '_index') return e.index.name
+    if (s.field === '_id' && s.type === 'keyword') return e.doc.id
     const vals = typedValues(e, s.field).values
     if (vals.length === 0) return missingKey(s)
     // Multi-valued fields sort by their min (asc) or max (desc), ES's default mode.

@@ -37,6 +37,8 @@ const MAPPED_TYPES: Record<string, FieldType> = {
 export class IndexData {
   readonly docs = new Map<string, Doc>()
   readonly fieldTypes = new Map<string, FieldType>()
+  /** Objects mapped with `enabled: false`: kept in `_source`, never parsed or typed. */
+  readonly unparsed = new Set<string>()
   readonly created = Date.now()
   readonly uuid = Math.random().toString(36).slice(2, 24)
   private nextSeq = 0
@@ -81,6 +83,7 @@ export class IndexData {
   private learnTypes(obj: Record<string, unknown>, prefix: string): void {
     for (const [k, raw] of Object.entries(obj)) {
       const path = prefix + k
+      if (this.unparsed.has(path)) continue
       for (const v of Array.isArray(raw) ? raw : [raw]) {
         const t = inferType(v)
         if (t === undefined) continue
@@ -92,9 +95,14 @@ export class IndexData {
 
   /** Explicit mappings win over inference, as in ES; only leaf `type`s matter here. */
   applyMappings(mappings: unknown, prefix = ''): void {
-    const props = (mappings as { properties?: Record<string, { type?: string; properties?: unknown }> } | null)?.properties
+    const props = (mappings as { properties?: Record<string, { type?: string; properties?: unknown; enabled?: unknown }> } | null)?.properties
     if (typeof props !== 'object' || props === null) return
     for (const [k, def] of Object.entries(props)) {
+      if (def.enabled === false) {
+        this.fieldTypes.set(prefix + k, 'object')
+        this.unparsed.add(prefix + k)
+        continue
+      }
       if (def.properties !== undefined) {
         this.fieldTypes.set(prefix + k, 'object')
         this.applyMappings(def, prefix + k + '.')

@@ -1,0 +1,74 @@
+import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { LosslessNumber, OutputClosed, ParsedLine, concatInputs, createContext, jsonlWrite, parseNdjson, recordId, compilePath } from '../../lib/index.js'
+import { scratchDir } from '../helpers/run.js'
+
+const context = (): ReturnType<typeof createContext> => createContext({ tool: 'test', counters: ['read', 'written'], quiet: true })
+
+/** Reads `file` through concatInputs + parseNdjson, aborting with `reason` after the first record. */
+async function readAndStop (file: string, reason?: unknown): Promise<{ ctx: ReturnType<typeof createContext>, got: ParsedLine[] }> {
+  const ctx = context()
+  const abort = new AbortController()
+  const got: ParsedLine[] = []
+  const input = concatInputs([file], () => [parseNdjson(ctx, { file })], { signal: abort.signal })
+  await pipeline(input, new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write (line: ParsedLine, _enc, done) {
+      got.push(line)
+      if (got.length === 1) abort.abort(reason)
+      setImmediate(done)
+    }
+  })).catch(() => {})
+  return { ctx, got }
+}
+
+t.test('an input cut short drops the line it was cut in: not counted, not dead-lettered', async (t) => {
+  const dir = scratchDir(t)
+  const file = join(dir, 'big.ndjson')
+  // Lines of varied length, so the cut lands inside one.
+  writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ _id: String(i), pad: 'p'.repeat(i % 97) })).join('\n') + '\n')
+  const cut = await readAndStop(file)
+  t.equal(cut.ctx.failures.count, 0, 'SIGINT-like cut: no failed record')
+  t.ok(cut.got.length >= 1 && cut.got.length < 50_000, `stopped early (${cut.got.length})`)
+  t.equal(cut.ctx.stats.get('read'), cut.got.length, 'every line counted as read was handed on')
+  t.same(cut.got.map((l) => l.value._id), cut.got.map((_, i) => String(i)), 'whole lines, in order')
+  const closed = await readAndStop(file, new OutputClosed())
+  t.equal(closed.ctx.failures.count, 0, 'output closed: no failed record')
+  t.ok(closed.got.length < 50_000)
+})
+
+t.test('a file whose real last line has no newline still gives that line', async (t) => {
+  const dir = scratchDir(t)
+  const file = join(dir, 'last.ndjson')
+  writeFileSync(file, '{"_id":"1"}\n{"_id":"2"}')
+  const ctx = context()
+  const got: string[] = []
+  await pipeline(concatInputs([file], () => [parseNdjson(ctx)]), new Writable({ objectMode: true, write (l: ParsedLine, _e, done) { got.push(l.text); done() } }))
+  t.same(got, ['{"_id":"1"}', '{"_id":"2"}'])
+})
+
+t.test('ParsedLine: value is JSON.parse, exact keeps every digit; recordId reads number ids exactly', async (t) => {
+  const text = '{"_id":9007199254740993,"_source":{"n":1.0,"s":"x"}}'
+  const line = new ParsedLine(JSON.parse(text), text, 1)
+  t.equal(line.value._id, 9007199254740992, 'JSON.parse rounds')
+  t.same(line.exact, { _id: new LosslessNumber('9007199254740993'), _source: { n: new LosslessNumber('1.0'), s: 'x' } })
+  t.equal(recordId(line, compilePath('_id')), '9007199254740993')
+  t.equal(recordId({ _id: 12 }, compilePath('_id')), '12')
+  const plain = new ParsedLine({ a: 1 }, '{"a":1}', 1)
+  t.equal(plain.exact, plain.value, 'no second parse when JSON.parse was exact')
+})
+
+t.test('jsonlWrite as a library: exact values in, the same digits out', async (t) => {
+  const ctx = context()
+  let out = ''
+  await pipeline(
+    Readable.from([{ _id: new LosslessNumber('18446744073709551616'), _source: { big: 2n ** 80n, d: new LosslessNumber('0.10') } }]),
+    jsonlWrite({ shape: 'envelope', context: ctx }),
+    new Writable({ write (c: Buffer, _e, done) { out += c.toString(); done() } })
+  )
+  t.equal(out, '{"id":"18446744073709551616","content":{"big":1208925819614629174706176,"d":0.10}}\n')
+})

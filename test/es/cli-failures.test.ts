@@ -1,0 +1,201 @@
+// es-read as a new user types it and as a hostile world answers it (issue 11): the command
+// line, servers that are not Elasticsearch, the wrong scheme, checkpoints that cannot be
+// written. Real child processes against loopback servers in this process.
+import t from 'tap'
+import type { Test } from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { startEsServer } from '../servers/es/server.js'
+import type { EsTestServer } from '../servers/es/server.js'
+import { BASE_URL } from '../helpers/mysql.js'
+import { binPath, collect, lines, scratchDir } from '../helpers/run.js'
+import type { RunResult } from '../helpers/run.js'
+
+const BIN = binPath('es-read')
+const N = 5000
+const dir = scratchDir(t)
+
+// Never spawnSync while a server runs in this process: it would stop answering.
+async function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult & { ms: number }> {
+  const started = Date.now()
+  const r = await collect(spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' }))
+  return { ...r, ms: Date.now() - started }
+}
+const ids = (stdout: string): string[] => lines(stdout).map((l) => (JSON.parse(l) as { _id: string })._id)
+const errorLines = (stderr: string): string[] => lines(stderr).filter((l) => l.includes(' error ['))
+
+let server: EsTestServer
+let secured: EsTestServer
+t.before(async () => {
+  server = await startEsServer()
+  server.addDocs('logs', Array.from({ length: N }, (_v, i) => ({ _id: `d${i}`, _source: { n: i, level: i % 10 === 0 ? 'warn' : 'info' } })))
+  secured = await startEsServer({ auth: { basic: { username: 'dev', password: '' } } })
+  secured.addDocs('logs', [{ _id: 'a', _source: { n: 1 } }])
+})
+t.teardown(async () => { await server.close(); await secured.close() })
+
+t.test('-iNAME, -i NAME; -q is --quiet and --q the query string', async (t) => {
+  const attached = await run(['--url', server.url, '-ilogs', '-q'])
+  t.equal(attached.code, 0, attached.stderr)
+  t.equal(ids(attached.stdout).length, N)
+  t.equal(attached.stderr, '', '-q: nothing but errors on stderr')
+  const query = await run(['--url', server.url, '-i', 'logs', '--q', 'level:warn'])
+  t.equal(query.code, 0, query.stderr)
+  t.equal(ids(query.stdout).length, N / 10, '--q filters')
+})
+
+t.test('an explicitly empty --es_pass is a password', async (t) => {
+  const r = await run(['--url', secured.url, '-i', 'logs', '--es_user', 'dev', '--es_pass', ''])
+  t.equal(r.code, 0, r.stderr)
+  t.same(ids(r.stdout), ['a'])
+})
+
+t.test('--threads is accepted with a one-line note', async (t) => {
+  const r = await run(['--url', server.url, '-i', 'logs', '--threads', '5'])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(ids(r.stdout).length, N)
+  t.match(r.stderr, /^es-read: --threads is the original tool's option and changes nothing here: /m)
+})
+
+t.test('--url/--es_url with a query string: q= is honoured, anything else refused in one line', async (t) => {
+  const honoured = await run(['--es_url', `${server.url}/logs/_search?q=level:warn`])
+  t.equal(honoured.code, 0, honoured.stderr)
+  t.equal(ids(honoured.stdout).length, N / 10, 'q= in the URL filters like --q')
+  const both = await run(['--es_url', `${server.url}/logs/_search?q=level:warn`, '--q', 'level:info'])
+  t.equal(both.code, 2)
+  t.equal(both.stderr, "es-read: --es_url has q=level:warn and --q says level:info: give the query once (see 'es-read --help')\n")
+  const size = await run(['--es_url', `${server.url}/logs/_search?size=5&pretty`])
+  t.equal(size.code, 2)
+  t.equal(size.stderr, "es-read: --es_url has a query string es-read does not follow: size, pretty (only q= is taken; use es-read's options, e.g. --limit, --size) (see 'es-read --help')\n")
+  t.equal(size.stdout, '')
+})
+
+t.test("a port that is not HTTP (MariaDB's): one line naming what answered, exit 1, at once", async (t) => {
+  const mysql = new URL(BASE_URL)
+  const url = `http://${mysql.hostname}:${mysql.port === '' ? 3306 : mysql.port}`
+  const r = await run(['--url', url, '-i', 'logs'])
+  t.equal(r.code, 1, r.stderr)
+  const errs = errorLines(r.stderr)
+  t.equal(errs.length, 1, 'one error line')
+  t.match(errs[0], new RegExp(`^es-read: error \\[ENOTHTTP\\] ${url.replace(/\./g, '\\.')} does not speak HTTP: it is a MySQL server \\(`))
+  t.notMatch(r.stderr, /warning|retry/, 'not retried')
+  t.ok(r.ms < 20000, `answered in ${r.ms} ms (8 retries would take longer)`)
+})
+
+/** A web server that is not Elasticsearch: HTML pages, a Server header. */
+async function webServer (t: Test, status: number): Promise<{ url: string, requests: () => number }> {
+  let requests = 0
+  const s = http.createServer((req, res) => {
+    requests++
+    req.resume()
+    res.writeHead(status, { server: 'nginx/1.24.0', 'content-type': 'text/html' })
+    res.end(`<!DOCTYPE html>\n<html>\n<head><title>${status} Not Here</title></head>\n<body>\n<h1>${status}</h1>\n</body>\n</html>\n`)
+  })
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { s.closeAllConnections(); s.close() })
+  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, requests: () => requests }
+}
+
+t.test('a plain web server: reported at once in one line naming it, never retried, no HTML', async (t) => {
+  for (const status of [404, 501, 200]) {
+    const web = await webServer(t, status)
+    const r = await run(['--url', web.url, '-i', 'logs', '--retries', '3'])
+    t.equal(r.code, 1, r.stderr)
+    const errs = errorLines(r.stderr)
+    t.equal(errs.length, 1, `${status}: one error line`)
+    t.match(errs[0], /\[ES_NOT_ELASTICSEARCH\] .* is neither Elasticsearch nor OpenSearch: .*nginx\/1\.24\.0/, `${status}: names the server`)
+    t.notMatch(r.stderr, /<|warning/, `${status}: no HTML, no retry`)
+    t.equal(web.requests(), 1, `${status}: one request`)
+  }
+})
+
+t.test('a 503 from a proxy is retried, each warning one line without the page', async (t) => {
+  const web = await webServer(t, 503)
+  const r = await run(['--url', web.url, '-i', 'logs', '--retries', '2', '--retry-max-wait', '50ms'])
+  t.equal(r.code, 1)
+  t.equal(web.requests(), 3, 'retried: a proxy answers 503 while Elasticsearch restarts')
+  const warnings = lines(r.stderr).filter((l) => l.includes('warning:'))
+  t.equal(warnings.length, 2)
+  for (const w of warnings) t.match(w, /503 .*nginx\/1\.24\.0.*; retry \d\/2 in/)
+  t.notMatch(r.stderr, /</, 'no HTML')
+})
+
+t.test('the wrong scheme, either way round: one line that says which to use, not retried', async (t) => {
+  const web = await webServer(t, 404)
+  const tlsToPlain = await run(['--url', web.url.replace('http:', 'https:'), '-i', 'logs'])
+  t.equal(tlsToPlain.code, 1)
+  t.same(errorLines(tlsToPlain.stderr).length, 1)
+  t.match(errorLines(tlsToPlain.stderr)[0], /https:\/\/127\.0\.0\.1:\d+ does not speak TLS: it is a plain HTTP server \(nginx\/1\.24\.0\); use http:\/\//)
+  t.notMatch(tlsToPlain.stderr, /warning|ssl3_get_record/)
+
+  const openssl = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=es.test'], { encoding: 'utf8' })
+  t.equal(openssl.status, 0, 'a certificate for the TLS server')
+  const s = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'))
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { s.closeAllConnections(); s.close() })
+  const plainToTls = await run(['--url', `http://127.0.0.1:${(s.address() as AddressInfo).port}`, '-i', 'logs', '--retries', '3'])
+  t.equal(plainToTls.code, 1)
+  t.same(errorLines(plainToTls.stderr).length, 1)
+  t.match(errorLines(plainToTls.stderr)[0], /http:\/\/127\.0\.0\.1:\d+ speaks TLS \(certificate for es\.test\): use https:\/\//)
+  t.notMatch(plainToTls.stderr, /warning/, 'not retried')
+})
+
+t.test('a checkpoint that cannot be written is refused before any request', async (t) => {
+  const before = server.requests.length
+  const r = await run(['--url', server.url, '-i', 'logs', '--checkpoint', join(dir, 'no', 'such', 'dir', 'ckpt')])
+  t.equal(r.code, 1)
+  t.equal(errorLines(r.stderr).length, 1)
+  t.match(errorLines(r.stderr)[0], /cannot write checkpoint .*ckpt: ENOENT/)
+  t.equal(r.stdout, '')
+  t.same(server.requests.slice(before).map((q) => q.path), [], 'no request at all: no point in time opened')
+  const isDir = await run(['--url', server.url, '-i', 'logs', '--checkpoint', dir])
+  t.equal(isDir.code, 1)
+  t.match(errorLines(isDir.stderr)[0], /cannot write checkpoint .*: EISDIR|is a directory/)
+})
+
+t.test('a checkpoint that stops being writable mid-read: exit 1, and the point in time is closed', async (t) => {
+  const ckptDir = join(dir, 'ckpt-gone')
+  mkdirSync(ckptDir)
+  const child = spawn(process.execPath, [BIN, '--url', server.url, '-i', 'logs', '--size', '100', '--checkpoint', join(ckptDir, 'c.json')], { stdio: 'pipe' })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  // The first page is out and its cursor saved; then the directory goes, then reading resumes.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.pause(); resolve() }))
+  t.ok(existsSync(join(ckptDir, 'c.json')), 'the checkpoint was being written')
+  rmSync(ckptDir, { recursive: true })
+  child.stdout.resume()
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  t.equal(code, 1)
+  t.equal(errorLines(stderr).length, 1, stderr)
+  t.match(errorLines(stderr)[0], /cannot write checkpoint/)
+  t.equal(server.openPits(), 0, 'the point in time is closed: no checkpoint names it')
+})
+
+t.test('an empty checkpoint file means start fresh', async (t) => {
+  const file = join(dir, 'empty.ckpt')
+  writeFileSync(file, '')
+  const r = await run(['--url', server.url, '-i', 'logs', '--checkpoint', file])
+  t.equal(r.code, 0, r.stderr)
+  t.equal(ids(r.stdout).length, N)
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true, emitted: N })
+  chmodSync(file, 0o644)
+})
+
+t.test('Elasticsearch headers on an answer that is not JSON: one line naming the host, not a SyntaxError', async (t) => {
+  const s = http.createServer((req, res) => {
+    req.resume()
+    res.writeHead(200, { 'x-elastic-product': 'Elasticsearch', 'content-type': 'text/html', server: 'odd-proxy/2' })
+    res.end('<html>\n<body>maintenance</body>\n</html>\n')
+  })
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { s.closeAllConnections(); s.close() })
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`
+  const r = await run(['--url', url, '-i', 'logs'])
+  t.equal(r.code, 1)
+  t.equal(errorLines(r.stderr).length, 1, r.stderr)
+  t.match(errorLines(r.stderr)[0], `error [ES_BAD_RESPONSE] ${url} answered the request to open a point in time with something other than JSON: odd-proxy/2, text/html`)
+})

@@ -1,0 +1,237 @@
+// es-read against OpenSearch as the project's test server speaks it (distribution: 'opensearch'):
+// the engine is told apart by GET /, no Elasticsearch product check or media type, paging chosen
+// by version, and the same guarantees as on Elasticsearch under injected faults. The real
+// OpenSearch node runs the same reads in test/engine/.
+import t from 'tap'
+import type { Test } from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { createContext } from '../../lib/core/context.js'
+import { Logger } from '../../lib/core/events.js'
+import { EsConnection } from '../../lib/es/client.js'
+import { ES_READ_COUNTERS, esRead } from '../../lib/es/read.js'
+import type { EsReadOptions } from '../../lib/es/read.js'
+import { startEsServer } from '../servers/es/server.js'
+import type { EsServerOptions, EsTestServer } from '../servers/es/server.js'
+
+const N = 1234
+
+function docs (n: number): Array<{ _id: string, _source: Record<string, unknown> }> {
+  return Array.from({ length: n }, (_v, i) => ({ _id: `d${i}`, _source: { n: i, group: i % 5, big: '12345678901234567890123', '@timestamp': new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString() } }))
+}
+
+interface Run { ids: string[], lines: string[], log: string }
+
+async function read (server: EsTestServer, opts: Partial<EsReadOptions> & { abortAfter?: number } = {}): Promise<Run> {
+  let log = ''
+  const logger = new Logger({ tool: 'es-read', stream: new Writable({ write (c: Buffer, _e, cb) { log += c.toString(); cb() } }) })
+  const abort = new AbortController()
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger, signal: abort.signal })
+  const reader = esRead({ index: 'docs', connection: { url: server.url }, retry: { retries: 5, maxWaitMs: 20 }, context: ctx, size: 100, ...opts })
+  const lines: string[] = []
+  try {
+    for await (const line of reader) {
+      lines.push(line as string)
+      if (lines.length === opts.abortAfter) abort.abort()
+    }
+  } finally {
+    await ctx.cleanup()
+  }
+  return { ids: lines.map((l) => (JSON.parse(l) as { _id: string })._id), lines, log }
+}
+
+function expectAll (t: Test, ids: string[], what: string): void {
+  t.equal(ids.length, N, `${what}: ${N} lines`)
+  t.equal(new Set(ids).size, N, `${what}: no id twice`)
+}
+
+async function openSearch (t: Test, opts: EsServerOptions = {}): Promise<EsTestServer> {
+  const server = await startEsServer({ distribution: 'opensearch', ...opts })
+  server.addDocs('docs', docs(N))
+  t.teardown(async () => await server.close())
+  return server
+}
+
+/** What es-read asked the server, as `METHOD path`. */
+function asked (server: EsTestServer): string[] {
+  return server.requests.map((r) => `${r.method} ${r.path}`)
+}
+
+t.test('identify: GET / tells OpenSearch, Elasticsearch and neither apart', async (t) => {
+  const os = await openSearch(t)
+  const conn = new EsConnection({ url: os.url })
+  t.same(await conn.identify({ host: os.url }), { distribution: 'opensearch', version: '2.19.1' })
+  await conn.close()
+  const es = await startEsServer({ version: '7.10.2' })
+  t.teardown(async () => await es.close())
+  const esConn = new EsConnection({ url: es.url })
+  t.same(await esConn.identify({ host: es.url }), { distribution: 'elasticsearch', version: '7.10.2' })
+  await esConn.close()
+})
+
+t.test('OpenSearch 2.19, no sort: a scroll in index order, every id once, cleared', async (t) => {
+  const server = await openSearch(t)
+  const r = await read(server)
+  expectAll(t, r.ids, 'scroll')
+  t.match(r.log, /reading docs from http:\/\/127\.0\.0\.1:\d+ \(OpenSearch 2\.19\.1, scroll\)/)
+  t.equal(server.openScrolls(), 0, 'scroll cleared')
+  t.notOk(server.requests.some((r) => /vnd\.elasticsearch/.test(JSON.stringify(r))), 'no Elasticsearch media type sent')
+  const sliced = await read(server, { slices: 3 })
+  expectAll(t, sliced.ids, 'three scroll slices')
+  t.equal(server.openScrolls(), 0, 'every slice cleared')
+})
+
+t.test('a sliced scroll stopped by --limit clears every slice, also one whose first page was still on its way', async (t) => {
+  const server = await openSearch(t)
+  server.faults.latencyMs = 30
+  const r = await read(server, { slices: 3, limit: 150 })
+  t.equal(r.ids.length, 150)
+  t.equal(server.openScrolls(), 0, 'no scroll left open')
+})
+
+t.test('OpenSearch 2.19 with --sort: PIT ended by _index,_id; exact, closed', async (t) => {
+  const server = await openSearch(t)
+  const r = await read(server, { sort: ['group:desc'] })
+  expectAll(t, r.ids, 'sorted PIT')
+  t.match(r.log, /\(OpenSearch 2\.19\.1, point in time\)/)
+  const groups = r.lines.map((l) => (JSON.parse(l) as { _source: { group: number } })._source.group)
+  t.same(groups, [...groups].sort((a, b) => b - a), 'in --sort order')
+  t.ok(asked(server).includes('POST /docs/_search/point_in_time'), 'PIT opened with OpenSearch\'s API')
+  t.ok(asked(server).includes('DELETE /_search/point_in_time'), 'and closed with it')
+  t.equal(server.openPits(), 0, 'no PIT left open')
+  const page = server.requests.find((q) => q.path === '/_search' && JSON.stringify(q.body).includes('search_after'))
+  t.match(JSON.stringify(page?.body), /"sort":\[\{"group":"desc"\},\{"_index":"asc"\},\{"_id":"asc"\}\]/, 'the tiebreaker is _index,_id')
+  const sliced = await read(server, { sort: ['n'], slices: 2 })
+  expectAll(t, sliced.ids, 'two PIT slices')
+  t.equal(server.openPits(), 0, 'no PIT left open after slices')
+})
+
+t.test('a keyword sort with missing values: OpenSearch gets search_after with null, and counts hits then', async (t) => {
+  const server = await openSearch(t)
+  server.addDocs('tags', Array.from({ length: 50 }, (_v, i) => ({ _id: `t${i}`, _source: i % 3 === 0 ? { n: i } : { n: i, tag: `k${i % 5}` } })))
+  const r = await read(server, { index: 'tags', sort: ['tag.keyword'], size: 7, retry: { retries: 0, maxWaitMs: 1 } })
+  t.equal(r.ids.length, 50, 'every document, those without the field last')
+  t.equal(new Set(r.ids).size, 50)
+  t.ok(server.requests.some((q) => String(JSON.stringify(q.body)).includes('"search_after":[null,')), 'a page after a missing value was asked')
+})
+
+t.test('faults on OpenSearch PIT pages are retried: every id once, PIT closed', async (t) => {
+  const server = await openSearch(t)
+  const faults: Array<[string, () => void]> = [
+    ['429', () => server.faults.failNth(2, 429, { path: /^\/_search$/, type: 'es_rejected_execution_exception', times: 2 })],
+    ['503', () => server.faults.failNth(3, 503, { path: /^\/_search$/ })],
+    ['500 on open', () => server.faults.failNth(1, 500, { path: /point_in_time$/ })],
+    ['reset mid-body', () => server.faults.resetNth(4, { path: /^\/_search$/, midBody: true })],
+    ['partial shard failure', () => server.faults.shardFailureNth(3, { path: /^\/_search$/ })]
+  ]
+  for (const [name, inject] of faults) {
+    server.faults.reset()
+    inject()
+    const r = await read(server, { sort: ['n'] })
+    expectAll(t, r.ids, name)
+    t.equal(server.openPits(), 0, `${name}: PIT closed`)
+  }
+})
+
+t.test('an early stop (--limit) and a fatal error both close the OpenSearch PIT', async (t) => {
+  const server = await openSearch(t)
+  const r = await read(server, { sort: ['n'], limit: 150 })
+  t.equal(r.ids.length, 150)
+  t.equal(server.openPits(), 0, '--limit: PIT closed')
+  server.faults.failNth(2, 503, { path: /^\/_search$/, times: 100 })
+  await t.rejects(read(server, { sort: ['n'] }), { message: /search failed at .* 503/ })
+  t.equal(server.openPits(), 0, 'retries run out: PIT closed')
+})
+
+t.test('--checkpoint on OpenSearch 2.19: resumes exactly, even after its PIT expired, without --sort', async (t) => {
+  const server = await openSearch(t)
+  const dir = mkdtempSync(join(tmpdir(), 'espipe-os-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'ckpt.json')
+  const first = await read(server, { checkpoint: file, abortAfter: 250 })
+  t.ok(first.ids.length >= 250 && first.ids.length < N, 'the first run stopped part way')
+  t.equal(server.openPits(), 1, 'the PIT is kept for resuming')
+  const resumed = await read(server, { checkpoint: file })
+  t.same([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
+  t.equal(server.openPits(), 0)
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true })
+
+  const file2 = join(dir, 'ckpt2.json')
+  const a = await read(server, { checkpoint: file2, abortAfter: 400 })
+  server.expireAllContexts()
+  const b = await read(server, { checkpoint: file2 })
+  t.match(b.log, /opening a new one and continuing after the last document written \(exact/)
+  t.same([...a.ids, ...b.ids].sort(), docs(N).map((d) => d._id).sort(), 'a new PIT continues after the last _index,_id: every id once')
+  t.equal(server.openPits(), 0)
+})
+
+t.test('paging follows the version: 3.3 has _shard_doc, before 2.4 only scroll', async (t) => {
+  const three = await openSearch(t, { version: '3.3.0' })
+  const r = await read(three)
+  expectAll(t, r.ids, 'OpenSearch 3.3')
+  t.match(r.log, /\(OpenSearch 3\.3\.0, point in time\)/)
+  const page = three.requests.find((q) => q.path === '/_search')
+  t.match(JSON.stringify(page?.body), /"sort":\[\{"_shard_doc":"asc"\}\]/, '_shard_doc named explicitly')
+
+  const old = await openSearch(t, { version: '2.3.0' })
+  const s = await read(old, { sort: ['n'] })
+  expectAll(t, s.ids, 'OpenSearch 2.3, sorted')
+  t.match(s.log, /\(OpenSearch 2\.3\.0, scroll\)/)
+  const ckptDir = mkdtempSync(join(tmpdir(), 'espipe-os-'))
+  t.teardown(() => rmSync(ckptDir, { recursive: true, force: true }))
+  await t.rejects(read(old, { checkpoint: join(ckptDir, 'ckpt.json') }), { code: 'ES_NO_POINT_IN_TIME', message: '--checkpoint needs point-in-time paging, which OpenSearch 2.3.0 lacks (Elasticsearch 7.10+, OpenSearch 2.4+)' })
+})
+
+t.test('Elasticsearch 9 reads with the 8.x client\'s compatible-with=8 media type, by point in time', async (t) => {
+  const nine = await startEsServer({ version: '9.1.0' })
+  t.teardown(async () => await nine.close())
+  nine.addDocs('docs', docs(N))
+  const r = await read(nine, { slices: 2 })
+  expectAll(t, r.ids, 'Elasticsearch 9.1')
+  t.match(r.log, /\(Elasticsearch 9\.1\.0, point in time\)/)
+  t.equal(nine.openPits(), 0)
+})
+
+t.test('Elasticsearch 7 gets plain JSON media types; a server that is neither engine is refused at once', async (t) => {
+  const seven = await startEsServer({ version: '7.10.2' })
+  t.teardown(async () => await seven.close())
+  seven.addDocs('docs', docs(N))
+  const r = await read(seven)
+  expectAll(t, r.ids, 'Elasticsearch 7.10')
+  t.match(r.log, /\(Elasticsearch 7\.10\.2, point in time\)/)
+
+  const { createServer } = await import('node:http')
+  const other = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"status":"ok"}') })
+  await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => other.close())
+  const url = `http://127.0.0.1:${(other.address() as { port: number }).port}`
+  await t.rejects(read(seven, { connection: { url } }), { code: 'ES_NOT_ELASTICSEARCH', message: `${url} is neither Elasticsearch nor OpenSearch: GET / answered 200 from a server that does not name itself, application/json, with no x-elastic-product header and no OpenSearch version; check --url` })
+})
+
+t.test('basic authentication against OpenSearch: accepted, and a wrong password refused in one line', async (t) => {
+  const server = await openSearch(t, { auth: { basic: { username: 'reader', password: 'Os-Secret-1' } } })
+  const ok = await read(server, { connection: { url: server.url, username: 'reader', password: 'Os-Secret-1' } })
+  expectAll(t, ok.ids, 'with credentials')
+  await t.rejects(read(server, { connection: { url: server.url, username: 'reader', password: 'wrong' } }), { status: 401, message: /^authentication failed at http:\/\/127\.0\.0\.1:\d+ \(401 security_exception: unable to authenticate user \[reader\] for REST request \[\/\]\); check --username\/--password or --api-key$/ })
+})
+
+t.test('a user forbidden GET /: Elasticsearch if its header says so, else OpenSearch of unknown version', async (t) => {
+  const { createServer } = await import('node:http')
+  let elastic = false
+  const stub = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/json', ...(elastic ? { 'x-elastic-product': 'Elasticsearch' } : {}) })
+    res.end('{"error":{"root_cause":[{"type":"security_exception","reason":"no permissions for [cluster:monitor/main]"}],"type":"security_exception","reason":"no permissions for [cluster:monitor/main]"},"status":403}')
+  })
+  await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => stub.close())
+  const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`
+  const conn = new EsConnection({ url })
+  t.same(await conn.identify({ host: url }), { distribution: 'opensearch' })
+  await conn.close()
+  elastic = true
+  const esConn = new EsConnection({ url })
+  t.same(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
+  await esConn.close()
+})
