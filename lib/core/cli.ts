@@ -153,6 +153,8 @@ export class Options {
     let out = message
     for (const [name, typed] of Object.entries(this.typed)) {
       const long = `--${kebab(name)}`
+      // A boolean given as --no-X is not another spelling of --X: a message naming --X means --X.
+      if (this.flags[name] === false) continue
       if (typed !== long && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
     }
     return out
