@@ -8,7 +8,7 @@ import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'es-read',
-  description: 'stream an Elasticsearch index as NDJSON records, exactly once, in flat memory',
+  description: 'stream an Elasticsearch or OpenSearch index as NDJSON records, exactly once, in flat memory',
   importMeta: import.meta,
   counters: ES_READ_COUNTERS,
   flags: {
