@@ -11,6 +11,7 @@ import { ColumnCollector, ColumnTree, leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
 import { RowFormatter, cellText } from './format.js'
+import { uniqueColumns } from './read.js'
 
 /** What a record with keys outside the columns does: fail (not written, dead-lettered) or ignore (written without them). */
 export type ExtraKeys = 'fail' | 'ignore'
@@ -108,6 +109,9 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     if (bad !== undefined) throw new EspipeError('CSV_UNENCODABLE', `column name '${bad}' ${encodingProblem(bad) ?? ''}`)
     const unquotable = formatter.unquotable(cols)
     if (unquotable !== undefined) throw new EspipeError('CSV_NEEDS_QUOTES', `column name '${cols[unquotable.index]}' ${unquotable.reason}, ${NEEDS_QUOTES}`)
+    // Only an empty key ("") can make a name csv-read renames: the columns are distinct paths.
+    const { renamed } = uniqueColumns(cols)
+    if (renamed.length > 0) ctx.logger.warn(`a column with an empty name (the key ""): csv-read reads it back under another: ${renamed.join(', ')}`)
     out.add(header + eol)
   }
 

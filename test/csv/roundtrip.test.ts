@@ -9,7 +9,7 @@ import type { EsTestServer } from '../servers/es/server.js'
 import { lines, runShell, scratchDir } from '../helpers/run.js'
 
 /** Cells as csv-parse (the parser csv-read uses) reads them. */
-const cells = (csv: string | Buffer, opts: { delimiter?: string, encoding?: BufferEncoding } = {}): string[][] => parse(csv, { bom: true, ...opts })
+const cells = (csv: string | Buffer, opts: { delimiter?: string, encoding?: BufferEncoding, relax?: boolean } = {}): string[][] => parse(csv, { bom: true, delimiter: opts.delimiter, encoding: opts.encoding, relax_column_count: opts.relax })
 
 // Files csv-read reads whole (no header names it would rename: repeated or empty ones).
 const corpus: Array<{ name: string, content: string | Buffer, options?: string, encoding?: BufferEncoding, delimiter?: string }> = [
@@ -41,6 +41,58 @@ t.test('csv-read x.csv | csv-write gives back the cells of x.csv', async (t) => 
   }
   const plain = join(dir, 'plain.csv')
   t.equal(readFileSync(join(dir, 'out-plain.csv'), 'utf8'), readFileSync(plain, 'utf8'), 'a file written the plain way comes back byte for byte')
+})
+
+t.test("csv-read's rules show in the round trip: repeated or empty header names come back renamed, the cells the same", async (t) => {
+  const dir = scratchDir(t)
+  const src = join(dir, 'names.csv')
+  writeFileSync(src, 'id,name,name,,\n1,a,b,c,d\n2,,,,\n')
+  const r = await runShell(`csv-read ${src} | csv-write`)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, 'id,name,name_2,column_4,column_5\n1,a,b,c,d\n2,,,,\n', 'the names csv-read gave them (its warning names each)')
+  t.same(cells(r.stdout).slice(1), cells(readFileSync(src, 'utf8')).slice(1), 'every data cell as it was')
+  t.match(r.stderr, /csv-read: warning: .*column 3 'name' is name_2, column 4 \(empty\) is column_4, column 5 \(empty\) is column_5/)
+})
+
+t.test("csv-read's bad-input corpus: the rows that parse come back; no rows, no file content", async (t) => {
+  const dir = scratchDir(t)
+  const files: Array<{ name: string, content: string | Buffer, good: number[] }> = [
+    { name: 'ragged.csv', content: 'id,a,b\n1,x,y\n2,x\n3,x,y,z\n4,"x\ny",y\n', good: [0, 1, 4] },
+    { name: 'emptyid.csv', content: 'id,name\n,a\n2,b\n', good: [0, 2] },
+    { name: 'bad-utf8.csv', content: Buffer.concat([Buffer.from('id,name\n1,'), Buffer.from([0x5a, 0xf6, 0x65]), Buffer.from('\n2,ok\n')]), good: [0, 2] },
+    { name: 'broken-quote.csv', content: 'id,name\n1,ok\n2,"broken\n3,after\n', good: [0, 1] }
+  ]
+  for (const f of files) {
+    const src = join(dir, f.name)
+    writeFileSync(src, f.content)
+    // csv-read exits 1 for these (pipefail says so); csv-write writes what came.
+    const r = await runShell(`csv-read ${src} | csv-write`)
+    t.equal(r.code, 1, f.name)
+    t.match(r.stderr, /csv-write: \d+ read, \d+ written, 0 partial, 0 failed/, `${f.name}: csv-write itself had nothing to refuse`)
+    const all = cells(readFileSync(src, 'utf8').split('\n').slice(0, f.name === 'broken-quote.csv' ? 2 : undefined).join('\n'), { relax: true })
+    t.same(cells(r.stdout), f.good.map((i) => all[i]), `${f.name}: the header and the good rows, cell for cell`)
+  }
+  for (const [name, content] of [['empty.csv', ''], ['header-only.csv', 'id,name\n']]) {
+    const src = join(dir, name)
+    writeFileSync(src, content)
+    const r = await runShell(`csv-read ${src} | csv-write`)
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stdout, '', `${name}: no records, so nothing to name columns after (a header alone needs --columns)`)
+  }
+  const header = await runShell(`csv-read ${join(dir, 'header-only.csv')} | csv-write --columns name`)
+  t.equal(header.stdout, 'id,name\n')
+})
+
+t.test("stray quotes: csv-read --quote '' | csv-write --quote '' gives the file back byte for byte", async (t) => {
+  const dir = scratchDir(t)
+  const src = join(dir, 'stray.csv')
+  writeFileSync(src, 'id,name,size\n1,5" screen,"big\n2,O"Brien,""\n')
+  const r = await runShell(`csv-read --quote '' ${src} | csv-write --quote ''`)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, readFileSync(src, 'utf8'))
+  const quoted = await runShell(`csv-read --quote '' ${src} | csv-write | csv-read`)
+  const plain = await runShell(`csv-read --quote '' ${src}`)
+  t.equal(quoted.stdout, plain.stdout, 'written with quotes instead, it reads back as the same records')
 })
 
 t.test('the same file through --bom --crlf (what Excel likes) still reads back the same', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { parse } from 'csv-parse/sync'
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -177,6 +177,49 @@ t.test('dialect: delimiter, quote, tab, CRLF, BOM, no header', async (t) => {
   t.equal(single.stdout, 'a\n""\nx\n', 'a row of one empty cell is written "", or a reader would skip it as a blank line')
 })
 
+t.test("--quote '': nothing is quoted; a cell that needs quotes is a record error, in a column name fatal", async (t) => {
+  const dir = scratchDir(t)
+  const errors = join(dir, 'errors.ndjson')
+  const input = ndjson([
+    { _id: '1', _source: { a: '5" screen', b: "O'Brien" } },
+    { _id: '2', _source: { a: 'x,y', b: 'ok' } },
+    { _id: '3', _source: { a: 'two\nlines', b: 'ok' } },
+    { _id: '4', _source: { a: '\uFEFFbom', b: 'ok' } },
+    { _id: '5', _source: { a: ['p', 'q'], b: { c: 1 } } }
+  ])
+  const r = await runTool('csv-write', ['--quote', '', '--columns', 'a,b', '--errors', errors], { input })
+  t.equal(r.code, 1)
+  t.equal(r.stdout, 'id,a,b\n1,5" screen,O\'Brien\n', 'quotes are plain characters, written as they are')
+  const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l))
+  t.same(dead.map((d) => [d.line, d.error.code, d.error.message]), [
+    [2, 'CSV_NEEDS_QUOTES', 'line 2: column \'a\' holds the delimiter (","), which only quotes can hold, and --quote \'\' turned quoting off'],
+    [3, 'CSV_NEEDS_QUOTES', 'line 3: column \'a\' holds a line end, which only quotes can hold, and --quote \'\' turned quoting off'],
+    [4, 'CSV_NEEDS_QUOTES', 'line 4: column \'a\' starts with a byte order mark, which only quotes can hold, and --quote \'\' turned quoting off'],
+    [5, 'CSV_NEEDS_QUOTES', 'line 5: column \'a\' holds the delimiter (","), which only quotes can hold, and --quote \'\' turned quoting off']
+  ], 'JSON of an array holds the delimiter too')
+  t.match(r.stderr, /5 read, 1 written, 0 partial, 4 failed/)
+
+  const tab = await runTool('csv-write', ['--quote', '', '-d', '\\t'], { input: ndjson([{ _id: '1', _source: { a: 'x,y "z"', b: [1, 2] } }]) })
+  t.equal(tab.code, 0, tab.stderr)
+  t.equal(tab.stdout, 'id\ta\tb\n1\tx,y "z"\t[1,2]\n', 'with a tab, commas and quotes need nothing')
+
+  const only = await runTool('csv-write', ['--quote', '', '--no-id', '--columns', 'a'], { input: ndjson([{ _id: '1', _source: { a: '' } }, { _id: '2', _source: { a: 'x' } }]) })
+  t.equal(only.stdout, 'a\nx\n')
+  t.match(only.stderr, /record error \[CSV_NEEDS_QUOTES\] line 1: column 'a' is the only cell of its row and empty/, 'an empty line would be read as no row')
+
+  const name = await runTool('csv-write', ['--quote', ''], { input: ndjson([{ _id: '1', _source: { 'a,b': 1 } }]) })
+  t.equal(name.code, 1)
+  t.equal(name.stdout, '')
+  t.match(name.stderr, /error \[CSV_NEEDS_QUOTES\] column name 'a,b' holds the delimiter/)
+})
+
+t.test('a key "" makes a column with an empty name: written, and a warning says what csv-read will call it', async (t) => {
+  const r = await runTool('csv-write', [], { input: ndjson([{ _id: '1', _source: { '': 'x', a: 1 } }]) })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(r.stdout, 'id,,a\n1,x,1\n')
+  t.match(r.stderr, /warning: a column with an empty name \(the key ""\): csv-read reads it back under another: column 2 \(empty\) is column_2/)
+})
+
 t.test('--encoding latin1 and utf16le write those bytes; what Latin-1 cannot hold is a record error', async (t) => {
   const input = ndjson([{ _id: '1', _source: { name: 'Zoë' } }, { _id: '2', _source: { name: 'euro €' } }, { _id: '3', _source: { name: { nested: '€' } } }])
   const latin = await runTool('csv-write', ['--encoding', 'latin1', '--columns', 'name'], { input })
@@ -225,6 +268,14 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n', 'a run stopped by --max-errors leaves the file as it was')
   t.same(readdirSync(dir).sort(), ['out.csv', 'out.csv.gz'])
   t.ok(statSync(out).isFile())
+  symlinkSync('out.csv', join(dir, 'link.csv'))
+  const linked = await runTool('csv-write', ['-o', join(dir, 'link.csv')], { input: ndjson([{ _id: '2', _source: { b: 2 } }]) })
+  t.equal(linked.code, 0, linked.stderr)
+  t.ok(lstatSync(join(dir, 'link.csv')).isSymbolicLink(), 'the link is still a link')
+  t.equal(readFileSync(out, 'utf8'), 'id,b\n2,2\n', 'its target has the new file')
+  t.equal(statSync(out).mode & 0o777, 0o640, 'and keeps its mode')
+  const dash = await runTool('csv-write', ['-o', '-'], { input })
+  t.equal(dash.stdout, 'id,a\n1,1\n', '-o - is stdout')
 })
 
 t.test('--max-errors stops the run on a record csv-write refuses, held or streamed, and leaves -o as it was', async (t) => {
