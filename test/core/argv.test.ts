@@ -127,7 +127,7 @@ t.test('each binary shows under its own name in ps', async (t) => {
     const child = spawn(process.execPath, [binPath(tool), ...(tool === 'mysql-write' ? ['--url', db.url, '-t', 'title', '--create'] : [])], { stdio: 'pipe' })
     const done = collect(child, null)
     let comm = ''
-    for (let i = 0; i < 100 && comm !== tool; i++) {
+    for (let i = 0; i < 600 && comm !== tool; i++) { // up to 60 s: a loaded machine starts node slowly
       await new Promise((resolve) => setTimeout(resolve, 100))
       comm = readFileSync(`/proc/${child.pid ?? 0}/comm`, 'utf8').trim()
     }

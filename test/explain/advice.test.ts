@@ -68,7 +68,7 @@ t.test("a JSON CHECK failure names the causes JSON.parse lets through: nesting d
 t.test('a _source that is an array is described as one', async (t) => {
   const record = '{"_id":"a1","_source":[1,2,3]}\n'
   const mw = await run('mysql-write', ['--url', db.url, '-t', 'cols', '--columns', 'name'], { input: record })
-  await conn.query('CREATE TABLE cols (id VARCHAR(20) PRIMARY KEY, name TEXT)')
+  await conn.query('CREATE TABLE cols (id VARBINARY(512) PRIMARY KEY, name TEXT)')
   const mw2 = await run('mysql-write', ['--url', db.url, '-t', 'cols', '--columns', 'name'], { input: record })
   t.equal(mw2.code, 1, mw.stderr)
   t.match(mw2.stderr, "record error [RECORD_CONTENT_NOT_OBJECT] content at '_source' is an array, not an object, so columns can't be taken from it")
