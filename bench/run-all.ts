@@ -10,6 +10,7 @@ import { ROOT } from './measure.js'
 
 const benches: Array<[string, string, string[]]> = [
   ['csv-read | jsonl-write vs cat and jq -c .', 'csv-jsonl.ts', ['500000', '3']],
+  ['csv-write vs elasticdump\'s csv output and jq @csv', 'csv-write.ts', ['1000000', '3']],
   ['es-read vs elasticdump', 'es-read-bench.ts', ['--docs', '200000', '--runs', '3']],
   ['es-write vs elasticdump (file → index, index → index)', 'es-write-bench.ts', ['--docs', '200000', '--runs', '3']],
   ['mysql-write vs LOAD DATA LOCAL INFILE', 'mysql-write.ts', ['500000', '3']],

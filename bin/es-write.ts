@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { commonHelp, runCli } from '../lib/cli.js'
-import { failSource } from '../lib/core/context.js'
 import { EspipeError, UsageError } from '../lib/core/errors.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
 import { keepHeapSmall } from '../lib/core/memory.js'
-import { parseNdjson } from '../lib/core/ndjson.js'
+import { ndjsonInputs } from '../lib/core/ndjson.js'
 import { parseDuration } from '../lib/core/retry.js'
 import { parseByteSize } from '../lib/core/size.js'
 import type { BulkOp } from '../lib/es/bulk-item.js'
@@ -139,6 +138,5 @@ ${commonHelp()}
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
-  return [input, writer]
+  return [ndjsonInputs(files, ctx), writer]
 })

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8'
 import { commonHelp, runCli } from '../lib/cli.js'
-import { failSource } from '../lib/core/context.js'
 import { UsageError } from '../lib/core/errors.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_HELP, connectionSettings } from '../lib/mysql/options.js'
 import type { WriteMode } from '../lib/mysql/statement.js'
 import { WRITE_MODES } from '../lib/mysql/statement.js'
 import type { SortIds } from '../lib/mysql/write.js'
 import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from '../lib/mysql/write.js'
-import { parseNdjson } from '../lib/core/ndjson.js'
+import { ndjsonInputs } from '../lib/core/ndjson.js'
 
 // Rows wait in batches long enough to reach the old generation, which V8 then lets grow to
 // ~130 MB of mostly garbage before collecting: a smaller growth step keeps RSS near 130 MB
@@ -133,6 +132,5 @@ ${commonHelp()}
       context: ctx
     })
   })()
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
-  return [input, writer]
+  return [ndjsonInputs(files, ctx), writer]
 })

@@ -57,7 +57,9 @@ t.test('bad JSON throws JSON.parse\'s own error', async (t) => {
 
 t.test('the native path is taken only when it is exact', async (t) => {
   t.ok(numbersSurviveJsonParse('{"a":1,"b":[-2,0,123456789012345],"c":"1.5e9 -0"}'))
-  for (const s of ['{"a":1.5}', '{"a":-0}', '{"a":1e3}', '{"a":1234567890123456}', '{"a":"\\"",  "b":2.0}']) t.notOk(numbersSurviveJsonParse(s), s)
+  for (const s of ['{"a":1.5,"b":-0.001,"c":1e+21,"d":9007199254740991}', '{"geo":{"lat":52.520008,"lon":-13.404954}}']) t.ok(numbersSurviveJsonParse(s), s)
+  for (const s of ['{"a":-0}', '{"a":1e3}', '{"a":1E+21}', '{"a":9007199254740993}', '{"a":0.1000000000000000055511151231257827}', '{"a":"\\"",  "b":2.0}', '{"a":1.50}']) t.notOk(numbersSurviveJsonParse(s), s)
+  t.same(parseExact('{"f":1.5,"big":9007199254740993}'), { f: 1.5, big: new LosslessNumber('9007199254740993') }, 'beside a number that needs it, a float that prints back stays a number')
 })
 
 t.test('values built in code: bigint and LosslessNumber are written as digits', async (t) => {
