@@ -58,7 +58,7 @@ async function startLoadedEngine (): Promise<{ url: string, stop: () => Promise<
   return { url: node.url, stop: node.stop, label: `a real OpenSearch ${node.version} node (one shard, same machine)` }
 }
 
-const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench', LATENCY)), label: LATENCY > 0 ? `the test server answering each response after ${LATENCY} ms` : 'the test server' }
+const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench', { latencyMs: LATENCY })), label: LATENCY > 0 ? `the test server answering each response after ${LATENCY} ms` : 'the test server' }
 const tools: Array<[string, string]> = [
   ['es-read', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
   ['es-read --slices 2', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],

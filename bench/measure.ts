@@ -12,19 +12,24 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 /** The binaries measured; ESPIPE_BENCH_DIST points at another build (an older one, for before/after). */
 export const BIN = join(process.env.ESPIPE_BENCH_DIST ?? join(ROOT, 'dist'), 'bin')
 
-export interface Measurement { seconds: number, rssMb: number[] }
+export interface Measurement {
+  seconds: number
+  rssMb: number[]
+  /** CPU time (user + system) of each stage, in seconds. */
+  cpuSeconds: number[]
+}
 
 /** Runs `stages` joined by pipes under bash -o pipefail; each stage's peak RSS via /usr/bin/time. */
 export function runPipeline (stages: string[], opts: { cwd?: string, env?: NodeJS.ProcessEnv } = {}): Measurement {
   const dir = mkdtempSync(join(tmpdir(), 'espipe-bench-'))
   try {
-    const script = stages.map((s, i) => `/usr/bin/time -f %M -o ${dir}/rss${i} ${s}`).join(' | ')
+    const script = stages.map((s, i) => `/usr/bin/time -f '%M %U %S' -o ${dir}/rss${i} ${s}`).join(' | ')
     const started = process.hrtime.bigint()
     const r = spawnSync('bash', ['-o', 'pipefail', '-c', script], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     if (r.status !== 0) throw new Error(`bench pipeline failed (${r.status}): ${script}\n${r.stderr.toString().slice(-2000)}`)
-    const rssMb = stages.map((_, i) => Number(readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop()) / 1024)
-    return { seconds, rssMb }
+    const stats = stages.map((_, i) => (readFileSync(`${dir}/rss${i}`, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number))
+    return { seconds, rssMb: stats.map(([kb]) => (kb ?? NaN) / 1024), cpuSeconds: stats.map(([, user, sys]) => (user ?? NaN) + (sys ?? NaN)) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -37,6 +42,11 @@ export function median (runs: number, once: () => Measurement, setup?: () => voi
     setup?.()
     results.push(once())
   }
+  return medianOf(results)
+}
+
+/** The median (by wall time) of measurements already taken, e.g. alternated with a peer's. */
+export function medianOf (results: readonly Measurement[]): Measurement & { all: number[] } {
   const sorted = [...results].sort((a, b) => a.seconds - b.seconds)
   return { ...sorted[Math.floor(sorted.length / 2)], all: results.map((r) => Number(r.seconds.toFixed(2))) }
 }
@@ -55,8 +65,9 @@ export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
  * The project's Elasticsearch-compatible test server as its own process, seeded with `docs`
  * generated documents; `latencyMs` delays each of its responses (a page that takes that long).
  */
-export async function startEsServerProcess (docs: number, index: string, latencyMs = 0): Promise<{ url: string, stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(latencyMs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[], latencyMs?: number } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
+  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(opts.latencyMs ?? 0)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let out = ''
   let err = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
@@ -65,7 +76,7 @@ export async function startEsServerProcess (docs: number, index: string, latency
     if (child.exitCode !== null) throw new Error(`server died: ${err}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM') }
+  return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM'), exited }
 }
 
 /** A mariadb client command line for MYSQL_URL (default root@127.0.0.1:3306), and the env it needs. */

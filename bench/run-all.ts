@@ -10,8 +10,11 @@ import { ROOT } from './measure.js'
 
 const benches: Array<[string, string, string[]]> = [
   ['csv-read | jsonl-write vs cat and jq -c .', 'csv-jsonl.ts', ['500000', '3']],
+  ['csv-write vs elasticdump\'s csv output and jq @csv', 'csv-write.ts', ['1000000', '3']],
   ['es-read vs elasticdump', 'es-read-bench.ts', ['--docs', '200000', '--runs', '3']],
+  ['es-write vs elasticdump (file → index, index → index)', 'es-write-bench.ts', ['--docs', '200000', '--runs', '3']],
   ['mysql-write vs LOAD DATA LOCAL INFILE', 'mysql-write.ts', ['500000', '3']],
+  ['mysql-read vs the mariadb client (and RSS at 1M and 5M rows)', 'mysql-read.ts', ['1000000', '3', '5000000']],
   ['End to end: es-read | mysql-write vs one INSERT per row', 'e2e.ts', ['30000', '3']],
   ['Memory under a slow stage', 'memory.ts', ['1000000', '100000', '2000000']]
 ]

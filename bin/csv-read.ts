@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { csvRead } from '../lib/csv/read.js'
-import type { CsvEncoding } from '../lib/csv/read.js'
+import { csvDialect, csvDialectFlags, csvDialectHelp } from '../lib/csv/dialect.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import { toNdjson } from '../lib/core/ndjson.js'
 import { UsageError } from '../lib/core/errors.js'
@@ -15,13 +15,11 @@ await runCli({
     csvFile: { type: 'string', aliases: ['csv_file'], isMultiple: true },
     idColumn: { type: 'string', default: 'id', aliases: ['csv_id_column', 'id_column'] },
     contentColumn: { type: 'string', default: 'content', aliases: ['csv_content_column', 'content_column'] },
-    delimiter: { type: 'string', shortFlag: 'd', default: ',' },
-    quote: { type: 'string', default: '"', allowEmpty: true },
+    ...csvDialectFlags,
     header: { type: 'boolean', default: true },
     columns: { type: 'string', isMultiple: true },
     limit: { type: 'string' },
     skip: { type: 'string' },
-    encoding: { type: 'string', default: 'utf8' },
     cast: { type: 'boolean' }
   },
   help: `
@@ -36,14 +34,11 @@ await runCli({
       --content-column NAME  column holding a JSON document; when a row's value there is a
                              JSON object it becomes _source, otherwise the whole row does
                              (default: content)
-      -d, --delimiter CHAR   field delimiter (default: ,)
-      --quote CHAR           quote character (default: "); --quote '' reads quotes as
-                             plain characters (files with stray quotes)
+${csvDialectHelp('reads quotes as\nplain characters (files with stray quotes)')}
       --no-header            the first line is data; name the columns with --columns
       --columns a,b,c        column names (with a header line, they replace its names)
       --limit N              stop after N records
       --skip N               skip the first N records
-      --encoding ENC         utf8 (default), latin1 or utf16le
       --cast                 numbers, true/false and null (or empty) become JSON values;
                              a number keeps its text (1.0, 1e3, 9007199254740993)
 
@@ -67,20 +62,15 @@ ${commonHelp()}
   const noHeader = !opts.bool('header')
   const columns = opts.strings('columns')
   if (noHeader && columns.length === 0) throw new UsageError('--no-header needs --columns to name the columns')
-  const encoding = opts.string('encoding', { choices: ['utf8', 'utf-8', 'latin1', 'utf16le'] })?.replace('utf-8', 'utf8') as CsvEncoding
-  const delimiter = opts.string('delimiter') ?? ','
-  const quote = opts.string('quote') ?? '"'
   const records = csvRead({
+    ...csvDialect(opts),
     files,
     idColumn: opts.string('idColumn'),
     contentColumn: opts.string('contentColumn'),
-    delimiter: delimiter === '\\t' ? '\t' : delimiter,
-    quote,
     noHeader,
     columns: columns.length > 0 ? columns : undefined,
     limit: opts.int('limit', { min: 0 }),
     skip: opts.int('skip', { min: 0 }),
-    encoding,
     cast: opts.bool('cast'),
     serialize: true,
     context: ctx

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { UsageError } from '../lib/core/errors.js'
+import { ES_CONNECTION_FLAGS, ES_CONNECTION_HELP, esConnectionOptions } from '../lib/es/cli-options.js'
 import { splitSearchUrl } from '../lib/es/client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es/read.js'
 import { parseDuration } from '../lib/core/retry.js'
+import { parseSliceOption } from '../lib/core/slice.js'
 import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
@@ -12,13 +14,7 @@ await runCli({
   importMeta: import.meta,
   counters: ES_READ_COUNTERS,
   flags: {
-    url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
-    username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
-    password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true },
-    apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
-    caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
-    insecure: { type: 'boolean' },
-    cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] },
+    ...ES_CONNECTION_FLAGS,
     index: { type: 'string', shortFlag: 'i' },
     query: { type: 'string' },
     q: { type: 'string' },
@@ -53,12 +49,7 @@ await runCli({
       --url URL              node URL (env ES_URL; default http://localhost:9200); a search URL
                              such as http://host:9200/logs/_search also names the index, and
                              its ?q= is taken as --q (any other parameter is refused)
-      --username NAME        basic auth user (env ES_USERNAME)
-      --password PASS        basic auth password (env ES_PASSWORD; prefer the variable)
-      --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
-      --ca-cert FILE         PEM CA certificate to trust (env ES_CA_CERT)
-      --insecure             do not check the server's TLS certificate (warned)
-      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)
+${ES_CONNECTION_HELP}
 
     What to read
       -i, --index NAME       index, comma list, wildcard or alias (required unless in --url)
@@ -109,24 +100,10 @@ ${commonHelp()}
   if (urlQ !== undefined && q !== undefined && q !== urlQ) throw new UsageError(`${opts.label('url')} has q=${urlQ} and ${opts.label('q')} says ${q}: give the query once`)
   const index = opts.string('index') ?? urlIndex
   if (index === undefined) throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
-  let slice: { id: number, max: number } | undefined
-  const sliceText = opts.string('slice')
-  if (sliceText !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(sliceText)
-    if (m === null) throw new UsageError(`invalid value for --slice: '${sliceText}' (use I/N, e.g. 0/4)`)
-    slice = { id: Number(m[1]), max: Number(m[2]) }
-  }
+  const slice = parseSliceOption(opts.string('slice'))
   const reader = esRead({
     index,
-    connection: {
-      url: node,
-      username: opts.string('username'),
-      password: opts.string('password'),
-      apiKey: opts.string('apiKey'),
-      caCert: opts.string('caCert'),
-      insecure: opts.bool('insecure'),
-      cloudId: opts.string('cloudId')
-    },
+    connection: esConnectionOptions(opts, node),
     query: opts.string('query'),
     q: q ?? urlQ,
     timeField: opts.string('timeField'),

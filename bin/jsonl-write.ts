@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-import { commonHelp, runCli, stdout } from '../lib/cli.js'
-import { failSource } from '../lib/core/context.js'
-import { fileSink, ledgerSink } from '../lib/core/file-sink.js'
+import { commonHelp, outputSink, runCli } from '../lib/cli.js'
 import { WriteLedger } from '../lib/core/ledger.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
 import type { JsonlShape } from '../lib/jsonl/write.js'
 import { JSONL_SHAPES, jsonlWrite } from '../lib/jsonl/write.js'
-import { parseNdjson } from '../lib/core/ndjson.js'
+import { ndjsonInputs } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'jsonl-write',
@@ -60,7 +58,6 @@ ${commonHelp()}
 `
 }, async ({ opts, ctx }) => {
   const files = inputNames(opts.input)
-  const output = opts.string('output')
   // A record counts as written once its bytes are in the file (or taken by the pipe).
   const ledger = new WriteLedger((n) => ctx.stats.add('written', n))
   const writer = jsonlWrite({
@@ -72,9 +69,6 @@ ${commonHelp()}
     context: ctx
   })
   await checkInputs(files)
-  const sink = output === undefined || output === '-'
-    ? ledgerSink(stdout(), ledger)
-    : fileSink(output, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, commit: () => ctx.fatal === undefined, ledger, inputs: files })
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
-  return [input, writer, sink]
+  const sink = outputSink(opts.string('output'), ctx, { append: opts.bool('append'), gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, ledger, inputs: files })
+  return [ndjsonInputs(files, ctx), writer, sink]
 })

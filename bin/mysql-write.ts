@@ -1,16 +1,14 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8'
 import { commonHelp, runCli } from '../lib/cli.js'
-import { failSource } from '../lib/core/context.js'
 import { UsageError } from '../lib/core/errors.js'
-import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
-import type { SslMode } from '../lib/mysql/connection.js'
-import { SSL_MODES } from '../lib/mysql/connection.js'
+import { checkInputs, inputNames } from '../lib/core/input.js'
+import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_HELP, connectionSettings } from '../lib/mysql/options.js'
 import type { WriteMode } from '../lib/mysql/statement.js'
 import { WRITE_MODES } from '../lib/mysql/statement.js'
 import type { SortIds } from '../lib/mysql/write.js'
 import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from '../lib/mysql/write.js'
-import { parseNdjson } from '../lib/core/ndjson.js'
+import { ndjsonInputs } from '../lib/core/ndjson.js'
 
 // Rows wait in batches long enough to reach the old generation, which V8 then lets grow to
 // ~130 MB of mostly garbage before collecting: a smaller growth step keeps RSS near 130 MB
@@ -23,16 +21,8 @@ await runCli({
   importMeta: import.meta,
   counters: MYSQL_WRITE_COUNTERS,
   flags: {
+    ...MYSQL_CONNECTION_FLAGS,
     table: { type: 'string', shortFlag: 't', aliases: ['db_table'] },
-    url: { type: 'string', env: 'MYSQL_URL' },
-    host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
-    port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
-    user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-    password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
-    database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
-    socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
-    sslCa: { type: 'string', aliases: ['ssl_ca'] },
-    sslMode: { type: 'string', aliases: ['ssl_mode'] },
     idField: { type: 'string', default: '_id', aliases: ['id_field'] },
     contentField: { type: 'string', default: '_source', aliases: ['content_field'] },
     idColumn: { type: 'string', default: 'id', aliases: ['id_column'] },
@@ -57,18 +47,7 @@ await runCli({
     Rows go in multi-row batches over several connections; a row MySQL refuses is
     dead-lettered and the rest of its batch lands. Rerunning the same input is safe.
 
-    Connection (flags win over the environment)
-      --url URL              mysql://user:password@host:port/database   (MYSQL_URL)
-      -h, --host HOST        server host (default 127.0.0.1)           (MYSQL_HOST)
-      -P, --port N           server port (default 3306)                 (MYSQL_TCP_PORT)
-      -u, --user USER        user (default root)                        (MYSQL_USER)
-      -p, --password PASS    password; MYSQL_PWD keeps it out of ps      (MYSQL_PWD)
-      -D, --database DB      database, unless --table says db.table     (MYSQL_DATABASE)
-      -S, --socket PATH      Unix socket instead of host and port       (MYSQL_UNIX_PORT)
-      --ssl-ca FILE          CA certificate to verify the server with
-      --ssl-mode MODE        disabled (default), required (TLS, unverified),
-                             verify-ca, verify-identity (default with --ssl-ca);
-                             preferred is taken as disabled
+${MYSQL_CONNECTION_HELP}
 
     Table
       -t, --table NAME       table (or database.table) to write to; required
@@ -109,7 +88,7 @@ await runCli({
                              lock wait timeouts this long (default 60), then exit 1
 ${commonHelp()}
 
-    Aliases of the original tool: --db_host, --db_user, --db_pass, --db_name, --db_table,
+    Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table,
     --threads, --batch_size.
 
     Exit status: 0 all records written or skipped; 1 a record failed or a fatal error
@@ -124,30 +103,17 @@ ${commonHelp()}
 `
 }, async ({ opts, ctx }) => {
   const table = opts.string('table', { required: true }) as string
-  const urlFromFlag = opts.has('url')
-  // An explicit --url outranks the discrete environment variables; explicit flags outrank both.
-  const setting = (name: string): string | undefined => opts.has(name) || !urlFromFlag ? opts.string(name) : undefined
   const map = opts.strings('map').map((m) => {
     const eq = m.indexOf('=')
     if (eq <= 0 || eq === m.length - 1) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
     return [m.slice(0, eq), m.slice(eq + 1)] as const
   })
-  const port = opts.has('port') || !urlFromFlag ? opts.int('port', { min: 1 }) : undefined
+  const connection = connectionSettings(opts)
   const files = inputNames(opts.input)
   const writer = await (async () => {
     await checkInputs(files)
     return await mysqlWrite({
-      connection: {
-        url: opts.string('url'),
-        host: setting('host'),
-        port,
-        user: setting('user'),
-        password: setting('password'),
-        database: setting('database'),
-        socket: setting('socket'),
-        sslCa: opts.string('sslCa'),
-        sslMode: opts.string('sslMode', { choices: SSL_MODES }) as SslMode | undefined
-      },
+      connection,
       table,
       mode: opts.string('mode', { choices: WRITE_MODES }) as WriteMode,
       idField: opts.string('idField'),
@@ -166,6 +132,5 @@ ${commonHelp()}
       context: ctx
     })
   })()
-  const input = concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
-  return [input, writer]
+  return [ndjsonInputs(files, ctx), writer]
 })

@@ -1,7 +1,7 @@
 import type { Cli, CliSpec, StageStreams } from './core/cli.js'
 import { runCli as runStage } from './core/cli.js'
 
-export { commonHelp, stdout } from './core/cli.js'
+export { commonHelp, outputSink, stdout } from './core/cli.js'
 
 /**
  * What every binary runs: core's runner, with explain-errors behind --simple-errors and

@@ -6,6 +6,8 @@ import type { StageContext } from './context.js'
 import { createContext } from './context.js'
 import type { ErrorContext } from './errors.js'
 import { EspipeError, UsageError, errorCode, errorMessage } from './errors.js'
+import type { FileSinkOptions } from './file-sink.js'
+import { fileSink, ledgerSink } from './file-sink.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { OutputClosed } from './input.js'
@@ -151,8 +153,9 @@ export class Options {
     let out = message
     for (const [name, typed] of Object.entries(this.typed)) {
       const long = `--${kebab(name)}`
-      // `--no-gzip` is the same spelling negated: a message's `--gzip` stays as it is.
-      if (typed !== long && typed !== `--no-${kebab(name)}` && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
+      // A boolean given as --no-X is not another spelling of --X: a message naming --X means --X.
+      if (this.flags[name] === false) continue
+      if (typed !== long && typed.startsWith('--')) out = out.replace(new RegExp(`${long}(?![\\w-])`, 'g'), typed)
     }
     return out
   }
@@ -296,6 +299,16 @@ export function stdout (): NodeJS.WriteStream {
     })
   }
   return process.stdout
+}
+
+/**
+ * Where a writer's bytes go: stdout, or the file given with `-o` (`-` is stdout too). The file
+ * is committed only when the run had no fatal error; with a ledger, records count as written
+ * as their bytes reach the file or the pipe.
+ */
+export function outputSink (path: string | undefined, ctx: StageContext, opts: Omit<FileSinkOptions, 'commit'> = {}): NodeJS.WritableStream {
+  if (path === undefined || path === '-') return opts.ledger === undefined ? stdout() : ledgerSink(stdout(), opts.ledger)
+  return fileSink(path, { ...opts, commit: () => ctx.fatal === undefined })
 }
 
 interface PipeHandle { setBlocking?: (on: boolean) => number }

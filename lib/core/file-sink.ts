@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, fstatSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs'
+import { createReadStream, createWriteStream, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { chmod, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -76,6 +76,27 @@ export function refuseInputAsOutput (path: string, inputs: readonly string[]): v
 
 const GZIP_MAGIC = [0x1f, 0x8b]
 
+/**
+ * Temporary files not yet renamed into place or removed. stream.pipeline settles as soon as a
+ * stage fails, without waiting for a sink that is still being constructed to be destroyed, and
+ * the binary then exits: the temporary file would stay. So each one is removed at exit too.
+ */
+const pendingTemps = new Set<string>()
+let exitHookInstalled = false
+
+function holdTemp (path: string): void {
+  pendingTemps.add(path)
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const p of pendingTemps) {
+      try {
+        unlinkSync(p)
+      } catch {}
+    }
+  })
+}
+
 /** The first two bytes, the last byte, and whether the file is gzip; undefined for an empty or unreadable file. */
 async function fileEnds (path: string): Promise<{ gzip: boolean, last: number } | undefined> {
   let fh
@@ -149,12 +170,21 @@ export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
 
   const open = async (): Promise<void> => {
     const newline = opts.append === true && existing?.isFile() === true ? await prepareAppend(real, gzip) : false
-    const f = createWriteStream(target, { flags: opts.append === true ? 'a' : 'w' })
-    file = f
-    await new Promise<void>((resolve, reject) => {
-      f.once('open', () => resolve())
-      f.once('error', reject)
-    })
+    let f: ReturnType<typeof createWriteStream>
+    if (target === real) {
+      f = createWriteStream(target, { flags: opts.append === true ? 'a' : 'w' })
+      file = f
+      await new Promise<void>((resolve, reject) => {
+        f.once('open', () => resolve())
+        f.once('error', reject)
+      })
+    } else {
+      // Made at once, so that when the process exits, the file it removes is already there.
+      const fd = openSync(target, 'w')
+      holdTemp(target)
+      f = createWriteStream(target, { fd })
+      file = f
+    }
     f.on('error', onError)
     head = f
     if (gzip) {
@@ -188,9 +218,10 @@ export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
       finished(file as NonNullable<typeof file>).then(async () => {
         if (failure !== undefined) throw failure
         if (target !== real) {
-          if (opts.commit?.() === false) { await unlink(target); return }
+          if (opts.commit?.() === false) { await unlink(target); pendingTemps.delete(target); return }
           if (existing !== undefined) await chmod(target, existing.mode & 0o7777)
           await rename(target, real)
+          pendingTemps.delete(target)
         }
         ledger?.confirmAll()
       }).then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
@@ -198,7 +229,7 @@ export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
     destroy (err, done) {
       if (err === null || target === real) { done(err); return }
       file?.destroy()
-      unlink(target).catch(() => {}).finally(() => done(err))
+      unlink(target).catch(() => {}).finally(() => { pendingTemps.delete(target); done(err) })
     }
   })
 }

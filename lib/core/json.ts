@@ -8,7 +8,7 @@ export { LosslessNumber, isLosslessNumber }
  * JSON.parse turns 9007199254740993 into …992, 1e400 into Infinity (null once serialised),
  * -0 into 0 and 1.0 into 1. A migration tool must give back what it got, so every path that
  * re-serialises a value goes through here. The common case stays native: when every number
- * in the text is a short canonical integer (what JSON.parse keeps exactly), it is JSON.parse.
+ * in the text prints back as written once JSON.parse has read it, it is JSON.parse.
  * Otherwise the numbers JSON.parse would change become LosslessNumber (their text) and the rest
  * is still parsed by JSON.parse, so duplicate keys follow one rule everywhere: the last wins,
  * as in JSON.parse and Elasticsearch.
@@ -16,6 +16,8 @@ export { LosslessNumber, isLosslessNumber }
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
+const SPACE_BEFORE_COLON = /"[ \t\n\r]+:/
+const isJsonSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 const MINUS = 0x2d
 const ZERO = 0x30
 const NINE = 0x39
@@ -24,8 +26,6 @@ const COLON = 0x3a
 const MARK = '\uE000'
 const MARK_CODE = 0xe000
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
-/** Digits an integer may have and still come back from JSON.parse exactly (2^53 has 16). */
-const SAFE_DIGITS = 15
 
 /** Index of the quote that closes the string opened at `open`. */
 function stringEnd (text: string, open: number): number {
@@ -50,19 +50,48 @@ function numberEnd (text: string, start: number): number {
   return i
 }
 
-/** Whether JSON.parse reads this number token back as the same text: a canonical integer of at most 15 digits. */
-function isPlainInteger (text: string, start: number, end: number): boolean {
+/** Digits a decimal may have and still print back as written: any 15 significant digits survive a double. */
+const SAFE_DIGITS = 15
+const DOT = 0x2e
+
+/**
+ * Whether JSON.parse reads this number token as a value that prints back as the same text,
+ * decided without parsing for the common shapes: an integer or a plain decimal (no exponent,
+ * no trailing zero, at most 15 significant digits, at most 5 zeros after "0.", as JavaScript
+ * prints 0.000001 but 1e-7). Not: 1.0, -0, 01, 1e3, 9007199254740993.
+ */
+function isShortCanonical (text: string, start: number, end: number): boolean {
   let i = start
   if (text.charCodeAt(i) === MINUS) i++
-  const digits = end - i
-  if (digits < 1 || digits > SAFE_DIGITS) return false
-  const first = text.charCodeAt(i)
-  if (first === ZERO) return digits === 1 && i === start // 0 is plain; -0 and 01 are not
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i)
-    if (c < ZERO || c > NINE) return false
-  }
-  return true
+  const intStart = i
+  while (i < end && isDigit(text.charCodeAt(i))) i++
+  const intDigits = i - intStart
+  if (intDigits === 0) return false
+  const zero = text.charCodeAt(intStart) === ZERO
+  if (zero && intDigits > 1) return false // 01
+  if (i === end) return intDigits <= SAFE_DIGITS && !(zero && intStart > start) // -0
+  if (text.charCodeAt(i) !== DOT) return false
+  const fracStart = ++i
+  while (i < end && isDigit(text.charCodeAt(i))) i++
+  if (i !== end || i === fracStart || text.charCodeAt(end - 1) === ZERO) return false
+  if (!zero) return intDigits + (end - fracStart) <= SAFE_DIGITS
+  let lead = fracStart
+  while (text.charCodeAt(lead) === ZERO) lead++
+  return lead - fracStart <= 5 && end - lead <= SAFE_DIGITS
+}
+
+function isDigit (c: number): boolean {
+  return c >= ZERO && c <= NINE
+}
+
+/**
+ * Whether JSON.parse reads this number token as a value that prints back as the same text:
+ * the shapes above, or any other token whose shortest form is the token itself (1e+21).
+ */
+function keepsText (text: string, start: number, end: number): boolean {
+  if (isShortCanonical(text, start, end)) return true
+  const token = text.slice(start, end)
+  return String(Number(token)) === token
 }
 
 /** True when JSON.parse keeps every number in `text` exactly as written (strings are skipped). */
@@ -74,7 +103,7 @@ export function numbersSurviveJsonParse (text: string): boolean {
       i = stringEnd(text, i)
     } else if ((c >= ZERO && c <= NINE) || c === MINUS) {
       const end = numberEnd(text, i)
-      if (!isPlainInteger(text, i, end)) return false
+      if (!keepsText(text, i, end)) return false
       i = end - 1
     }
   }
@@ -116,7 +145,7 @@ function markNumbers (text: string): string {
       i = end
     } else if ((c >= ZERO && c <= NINE) || c === MINUS) {
       const end = numberEnd(text, i)
-      if (!isPlainInteger(text, i, end)) {
+      if (!keepsText(text, i, end)) {
         // Not a JSON number at all: let JSON.parse say so, with its own message.
         if (!JSON_NUMBER.test(text.slice(i, end))) JSON.parse(text)
         parts.push(text.slice(copied, i), '"', MARK, text.slice(i, end), '"')
@@ -211,12 +240,21 @@ export function keyCount (value: unknown): number {
  * Whether the JSON `text` is written exactly as its parse `value` would be, key for key: false
  * when some object in it has a key twice (the parse kept only the last one), so the text says
  * something its readers may take differently (MariaDB's JSON functions read the first).
- * Counts `":` whose quote is not escaped: in compact JSON each key ends so, and nothing else
- * does. Text with space before a colon counts short, and is rewritten too: never wrong, only slower.
+ * Counts the unescaped quotes followed by a colon (after JSON whitespace): each key ends so, so
+ * the count is at least the keys the text holds; a string that starts with a colon counts too,
+ * which only ever makes it too high (the text is then rewritten: never wrong, only slower).
  */
 export function keysMatch (text: string, value: unknown): boolean {
+  // Compact text (the usual) is counted by `":` alone; space before a colon needs every quote looked at.
+  const spaced = SPACE_BEFORE_COLON.test(text)
+  const needle = spaced ? '"' : '":'
   let n = 0
-  for (let i = text.indexOf('":'); i >= 0; i = text.indexOf('":', i + 2)) {
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+    if (spaced) {
+      let j = i + 1
+      while (isJsonSpace(text.charCodeAt(j))) j++
+      if (text.charCodeAt(j) !== COLON) continue
+    }
     let slashes = 0
     while (text.charCodeAt(i - 1 - slashes) === BACKSLASH) slashes++
     if (slashes % 2 === 0) n++

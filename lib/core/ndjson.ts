@@ -1,6 +1,10 @@
+import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
+import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
+import { failSource } from './context.js'
+import { concatInputs } from './input.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
 import type { JsonObject, PathGetter } from './record.js'
@@ -113,7 +117,14 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
   })
 }
 
-const COALESCE_BYTES = 64 * 1024
+/**
+ * What a writer stage reads: the records of its input files (none or `-` is stdin) one file
+ * after another, each with its own line numbers; a file that can't be read ends the input
+ * as DESIGN.md wants a fatal source error to (see failSource).
+ */
+export function ndjsonInputs (files: readonly string[], ctx: StageContext): Readable {
+  return concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
+}
 
 /** Serialises one item to a line (no newline), or returns undefined to drop it. */
 export type LineMapper = (chunk: unknown) => string | undefined
@@ -121,30 +132,12 @@ export type LineMapper = (chunk: unknown) => string | undefined
 const defaultMapper: LineMapper = (chunk) => typeof chunk === 'string' ? chunk : chunk instanceof ParsedLine ? chunk.text : JSON.stringify(chunk)
 
 /**
- * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines).
- * Lines are coalesced into writes of up to 64 KiB while input keeps coming; what is left when
- * a burst ends goes out at once (the next turn of the event loop), so a busy pipe gets few
- * large writes and a trickle (`tail -f |`) still flows line by line.
+ * NDJSON framing out: objects → bytes, one line each (strings are taken as serialised lines),
+ * in large writes on a busy pipe and line by line for a trickle (see Coalescer).
  * With a ledger, each write is entered there with its line count, for the sink to confirm.
  */
 export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger): Transform {
-  let pending = ''
-  let lines = 0
-  let later: NodeJS.Immediate | undefined
-  const push = (stream: Transform): void => {
-    if (later !== undefined) { clearImmediate(later); later = undefined }
-    if (pending === '' || stream.destroyed) return
-    if (ledger === undefined) {
-      stream.push(pending)
-    } else {
-      const bytes = Buffer.from(pending)
-      ledger.handed(bytes.length, lines)
-      stream.push(bytes)
-    }
-    pending = ''
-    lines = 0
-  }
-  return new Transform({
+  const stream = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 256,
     transform (chunk: unknown, _enc, done) {
@@ -154,18 +147,18 @@ export function toNdjson (map: LineMapper = defaultMapper, ledger?: WriteLedger)
       } catch (err) {
         return done(err as Error)
       }
-      if (line !== undefined) { pending += line + '\n'; lines++ }
-      if (pending.length >= COALESCE_BYTES) push(this)
-      else if (pending !== '' && later === undefined) later = setImmediate(() => { later = undefined; push(this) })
+      if (line !== undefined) out.add(line + '\n', 1)
       done()
     },
     flush (done) {
-      push(this)
+      out.flush()
       done()
     },
     destroy (err, done) {
-      if (later !== undefined) clearImmediate(later)
+      out.cancel()
       done(err)
     }
   })
+  const out = new Coalescer(stream, 'utf8', ledger)
+  return stream
 }

@@ -28,6 +28,12 @@ export class Stats {
     if (!this.counts.has('failed')) this.counts.set('failed', 0)
   }
 
+  /** Changes what a counter's note says (`skipped (exists)` for one write mode, `skipped (not found)` for another). */
+  setNote (name: string, note: string | undefined): void {
+    if (note === undefined) this.notes.delete(name)
+    else this.notes.set(name, note)
+  }
+
   add (name: string, n = 1): void {
     this.counts.set(name, (this.counts.get(name) ?? 0) + n)
   }

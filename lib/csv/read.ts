@@ -9,8 +9,9 @@ import { concatInputs } from '../core/input.js'
 import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
+import type { CsvEncoding } from './dialect.js'
 
-export type CsvEncoding = 'utf8' | 'latin1' | 'utf16le'
+export type { CsvEncoding }
 
 export interface CsvReadOptions {
   /** Input files; none or `-` is stdin. */

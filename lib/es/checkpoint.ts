@@ -1,5 +1,5 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
+import { checkStateFileWritable, readStateFile, writeStateFile, writtenLinesOutput } from '../core/checkpoint.js'
 import { EspipeError } from '../core/errors.js'
 
 export interface SliceCursor {
@@ -24,51 +24,20 @@ export interface CheckpointState {
 }
 
 export function loadCheckpoint (file: string): CheckpointState | undefined {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
+  const state = readStateFile(file) as CheckpointState | undefined
+  if (state === undefined) return undefined
+  if (state === null || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') {
+    throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (not an es-read checkpoint); delete it to start over`, { context: { file } })
   }
-  // An empty file (`touch`, `mktemp`, `: > file`) holds no cursor yet: start fresh.
-  if (text.trim() === '') return undefined
-  try {
-    const state = JSON.parse(text) as CheckpointState
-    if (state.version !== 1 || !Array.isArray(state.slices) || typeof state.read !== 'string') throw new Error('not an es-read checkpoint')
-    return state
-  } catch (err) {
-    throw new EspipeError('ECHECKPOINT', `checkpoint ${file} is unreadable (${(err as Error).message}); delete it to start over`, { context: { file } })
-  }
+  return state
 }
 
-/**
- * Fails now, before any work, when the checkpoint could not be saved: its directory is missing
- * or not writable, or the name is a directory. Tries what saving does (a temporary file beside
- * it), so permissions, read-only mounts and a full disk show up alike.
- */
-export function checkCheckpointWritable (file: string): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  try {
-    if (statSync(file, { throwIfNoEntry: false })?.isDirectory() === true) {
-      throw Object.assign(new Error(`EISDIR: ${file} is a directory`), { code: 'EISDIR' })
-    }
-    writeFileSync(tmp, '')
-    rmSync(tmp)
-  } catch (err) {
-    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
-  }
-}
+/** Fails now, before any work, when the checkpoint could not be saved (see checkStateFileWritable). */
+export const checkCheckpointWritable = checkStateFileWritable
 
 /** Written to a temporary file and renamed over the old one, so a kill never leaves half a file. */
 export function saveCheckpoint (file: string, state: CheckpointState): void {
-  const tmp = `${file}.tmp-${process.pid}`
-  try {
-    writeFileSync(tmp, JSON.stringify({ ...state, updated: new Date().toISOString() }) + '\n')
-    renameSync(tmp, file)
-  } catch (err) {
-    throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write checkpoint ${file}: ${(err as Error).message}`, { context: { file } })
-  }
+  writeStateFile(file, state)
 }
 
 interface Handed { startLine: number, endLine: number, slice: number, sorts: ReadonlyArray<string | undefined>, done: boolean }
@@ -83,7 +52,6 @@ interface Handed { startLine: number, endLine: number, slice: number, sorts: Rea
 export class CheckpointTracker {
   private readonly queue: Handed[] = []
   private handedLines = 0
-  private writtenLines = 0
   private tracking = false
   private committedLines = 0
   /** Nothing is saved before a state was loaded or made: a file must always name a real PIT. */
@@ -183,30 +151,9 @@ export class CheckpointTracker {
   /** Wraps the final output (stdout): counts the lines actually written and commits their pages. */
   output (out: NodeJS.WritableStream): Writable {
     this.tracking = true
-    return new Writable({
-      write: (chunk: Buffer | string, _enc, done) => {
-        out.write(chunk, (err?: Error | null) => {
-          if (err != null) return done(err)
-          const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1')
-          let n = 0
-          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++
-          this.writtenLines += n
-          try {
-            this.commit(this.writtenLines)
-          } catch (e) {
-            return done(e as Error)
-          }
-          done()
-        })
-      },
-      final: (done) => {
-        try {
-          this.close()
-          done()
-        } catch (e) {
-          done(e as Error)
-        }
-      }
+    return writtenLinesOutput(out, {
+      written: (lines) => this.commit(lines),
+      end: () => this.close()
     })
   }
 }

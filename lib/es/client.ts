@@ -87,6 +87,19 @@ class StrictHttpConnection extends HttpConnection {
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
 /** What OpenSearch and Elasticsearch 7 understand (OpenSearch answers the vendored type with 406). */
 const PLAIN_JSON = 'application/json'
+/** What the Elasticsearch client itself sends with a _bulk body. */
+const NDJSON_TYPE = 'application/vnd.elasticsearch+x-ndjson; compatible-with=8'
+/** The same for OpenSearch and Elasticsearch 7 (the vendored type gets 406 there too). */
+const PLAIN_NDJSON = 'application/x-ndjson'
+
+export interface EsRequest {
+  method: string
+  path: string
+  querystring?: Record<string, string>
+  body?: string
+  /** The body is NDJSON (_bulk), not one JSON document. */
+  ndjson?: boolean
+}
 
 export interface RawResponse { status: number, text: string }
 
@@ -243,14 +256,14 @@ export class EsConnection {
    * EsRequestError naming host, index, status, type and reason; a connection lost while the
    * body streams in is an error too (never a short page).
    */
-  async request (req: { method: string, path: string, querystring?: Record<string, string>, body?: string }, where: EsWhere, what: string, signal?: AbortSignal): Promise<RawResponse> {
+  async request (req: EsRequest, where: EsWhere, what: string, signal?: AbortSignal): Promise<RawResponse> {
     let status: number
     let headers: Record<string, unknown>
     let stream: Readable
     try {
       const res = await this.client.transport.request<Readable>(
         { method: req.method, path: req.path, querystring: req.querystring, body: req.body },
-        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': this.mediaType, accept: this.mediaType } : { accept: this.mediaType } }
+        { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': req.ndjson === true ? this.ndjsonType() : this.mediaType, accept: this.mediaType } : { accept: this.mediaType } }
       )
       status = res.statusCode ?? 0
       headers = res.headers ?? {}
@@ -291,6 +304,11 @@ export class EsConnection {
       throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, text)}`, { status, stage: 'final', where })
     }
     return { status, text }
+  }
+
+  /** The NDJSON type in the dialect identify() chose. */
+  private ndjsonType (): string {
+    return this.mediaType === PLAIN_JSON ? PLAIN_NDJSON : NDJSON_TYPE
   }
 
   /**

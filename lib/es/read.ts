@@ -18,6 +18,7 @@ import type { SearchPage } from './response.js'
 import type { RetryPolicy } from '../core/retry.js'
 import { DEFAULT_RETRY, withRetry } from '../core/retry.js'
 import { ScrollPager } from './scroll.js'
+import { checkSlicing } from '../core/slice.js'
 import type { JsonObject } from '../core/record.js'
 
 export const ES_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
@@ -102,12 +103,10 @@ export class EsReader extends Readable {
     if (!KEEP_ALIVE.test(this.keepAlive)) throw new UsageError(`invalid value for --keep-alive: '${this.keepAlive}' (use an Elasticsearch time unit, e.g. 30s, 5m, 1h)`)
     this.retry = opts.retry ?? DEFAULT_RETRY
     this.remaining = opts.limit ?? Infinity
-    if (opts.slices !== undefined && opts.slice !== undefined) throw new UsageError('--slices and --slice cannot be combined')
+    checkSlicing(opts.slices, opts.slice)
     const n = opts.slices ?? 1
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`invalid value for --slices: ${n}`)
     if (opts.slice !== undefined) {
-      const { id, max } = opts.slice
-      if (!Number.isInteger(id) || !Number.isInteger(max) || max < 1 || id < 0 || id >= max) throw new UsageError(`invalid value for --slice: ${id}/${max} (I/N with 0 <= I < N)`)
+      const { max } = opts.slice
       this.slices = [max > 1 ? opts.slice : undefined]
     } else {
       this.slices = n > 1 ? Array.from({ length: n }, (_v, id) => ({ id, max: n })) : [undefined]

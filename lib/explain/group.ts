@@ -19,7 +19,8 @@ interface Group {
  * numbers and quoted values are blanked so 10,000 "Duplicate entry 'x'" are one group.
  */
 function normalise (message: string): string {
-  return message.replace(/'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\]/g, 'Q').replace(/\d+/g, '#')
+  // An apostrophe inside a word ("field's", "doesn't") opens no quote.
+  return message.replace(/(\w)'(\w)/g, '$1$2').replace(/'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\]/g, 'Q').replace(/\d+/g, '#')
 }
 
 /**

@@ -433,6 +433,78 @@ export const RULES: Rule[] = [
     option: 'es-read --index takes comma lists and wildcards (logs-*)'
   },
   {
+    id: 'es-mapping-conflict',
+    title: 'A value does not fit its field in the Elasticsearch mapping',
+    severity: 2,
+    groupBy: ['field', 'fieldType'],
+    codes: ['document_parsing_exception', 'mapper_parsing_exception'],
+    messages: [/failed to parse field \[/],
+    extract: [/failed to parse field \[(?<field>[^\]]+)\] of type \[(?<fieldType>[^\]]+)\]/, /object mapping for \[(?<field>[^\]]+)\]/],
+    defaults: { field: 'FIELD', fieldType: 'TYPE' },
+    what: "Elasticsearch refused documents whose field '{field}' does not fit its mapping (type {fieldType}) in index {index}.",
+    causes: [
+      "dynamic mapping typed the field from the first document that had it (a number makes it long), and later documents hold something else there",
+      'the input mixes shapes for the same field (a string in some records, an object in others)',
+      'an explicit mapping that does not match the data'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/{index}/_mapping/field/{field}?pretty'",
+      "jq -c '.record' ERRORS_FILE | head"
+    ],
+    option: 'es-write --create-index --mappings FILE maps the field yourself before loading (keyword takes any value); fix the records and replay them: jq -c .record ERRORS_FILE | es-write …'
+  },
+  {
+    id: 'es-strict-mapping',
+    title: 'The Elasticsearch mapping is strict and the documents have new fields',
+    severity: 2,
+    groupBy: ['field'],
+    codes: ['strict_dynamic_mapping_exception'],
+    messages: [/mapping set to strict, dynamic introduction of/],
+    extract: [/dynamic introduction of \[(?<field>[^\]]+)\]/],
+    defaults: { field: 'FIELD' },
+    what: "Index {index} has a strict mapping (dynamic: strict), and documents bring field '{field}' it does not declare.",
+    causes: [
+      'the documents have fields the mapping was not written for',
+      'the wrong index, or a template that applies a strict mapping'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/{index}/_mapping?pretty'"
+    ],
+    option: 'add the field to the mapping (PUT {index}/_mapping), or drop it from the records (jq del(._source.FIELD)) and replay the dead-letter file'
+  },
+  {
+    id: 'es-document-missing',
+    title: 'An update found no document to update',
+    severity: 2,
+    codes: ['document_missing_exception'],
+    messages: [/document_missing_exception|\]: document missing/],
+    what: 'Updates named ids that index {index} does not have.',
+    causes: [
+      'the documents were never created, or were deleted',
+      'the ids or the index differ from the ones written before'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/{index}/_doc/ID?pretty'"
+    ],
+    option: 'es-write --op upsert creates what is missing (doc_as_upsert)'
+  },
+  {
+    id: 'es-document-too-large',
+    title: 'A record is larger than Elasticsearch takes in one request',
+    severity: 2,
+    codes: ['ES_DOCUMENT_TOO_LARGE'],
+    messages: [/413 Request Entity Too Large|http\.max_content_length/],
+    what: 'A record is larger than {esUrl} accepts in one request (http.max_content_length, 100mb by default).',
+    causes: [
+      'the document holds something it should not (a file, a whole log)',
+      "the cluster's http.max_content_length was lowered"
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_cluster/settings?include_defaults=true&filter_path=**.max_content_length'"
+    ],
+    option: 'shrink the record, or raise http.max_content_length on the nodes (a static setting)'
+  },
+  {
     id: 'es-search-context-missing',
     title: 'The point in time (or scroll) expired',
     severity: 4,

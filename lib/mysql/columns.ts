@@ -22,9 +22,19 @@ export function isNumericColumn (col: ColumnInfo): boolean {
   return INTEGER_TYPES.has(col.dataType) || col.dataType === 'decimal' || col.dataType === 'float' || col.dataType === 'double'
 }
 
-/** The text the server prints back for a FLOAT: six significant digits of the single-precision value. */
-function floatText (n: number): string {
-  return Math.fround(n).toPrecision(6)
+/**
+ * The number a FLOAT holding `double` reads back as: the shortest decimal that is the same
+ * single-precision float (16777216, not the FLOAT text's 16777200; 0.1, not 0.10000000149011612).
+ * The server stores the float, not its 6-digit text, so 0.1234567 is as exact in a FLOAT as
+ * 0.1 is in a DOUBLE; mysql-read writes FLOATs so.
+ */
+export function float32Text (double: number): string {
+  const f = Math.fround(double)
+  for (let p = 1; p < 9; p++) {
+    const s = f.toPrecision(p)
+    if (Math.fround(Number(s)) === f) return String(Number(s))
+  }
+  return String(Number(f.toPrecision(9)))
 }
 
 /**
@@ -48,7 +58,7 @@ export function numericProblem (text: string, col: ColumnInfo): string | undefin
   if (col.dataType !== 'float' && col.dataType !== 'double') return undefined
   const n = Number(m[1])
   if (!Number.isFinite(n)) return undefined
-  const back = col.dataType === 'float' ? floatText(n) : String(n)
+  const back = col.dataType === 'float' ? float32Text(n) : String(n)
   return new Big(back).eq(v) ? undefined : `${cannot}: it would read back as ${Number(back)}`
 }
 

@@ -34,3 +34,12 @@ export function parseTableName (spec: string): TableName {
 export function quoteTable (t: TableName): string {
   return t.database === undefined ? quoteIdentifier(t.table) : `${quoteIdentifier(t.database)}.${quoteIdentifier(t.table)}`
 }
+
+/**
+ * Any name the server itself reported (a column of an existing table), backquoted with its
+ * backquotes doubled, MySQL's own escape: reading a table must work whatever its columns are
+ * called. Names typed by the user reach SQL only after they matched such a name.
+ */
+export function quoteServerName (name: string): string {
+  return '`' + name.replace(/`/g, '``') + '`'
+}

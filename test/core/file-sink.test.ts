@@ -1,11 +1,13 @@
 import t from 'tap'
 import { chmodSync, linkSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { WriteLedger, fileSink, toNdjson } from '../../lib/index.js'
-import { lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { ROOT, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 
 const rec = (id: string): string => `{"_id":"${id}","_source":{}}\n`
 
@@ -109,4 +111,22 @@ t.test('as a library: the ledger confirms records when the sink has them', async
   t.equal(written, 2)
   partial.confirmAll()
   t.equal(written, 3)
+})
+
+t.test('a run that fails while -o FILE is still being opened leaves no temporary file when it exits', async (t) => {
+  // stream.pipeline settles on the first failure without waiting for a sink still being
+  // constructed; a binary exits right after. Each process, 20 times over: never a .tmp left.
+  const dir = scratchDir(t)
+  const script = [
+    `import { fileSink } from ${JSON.stringify(pathToFileURL(join(ROOT, 'dist/lib/index.js')).href)}`,
+    "import { pipeline } from 'node:stream/promises'",
+    "import { Readable, Transform } from 'node:stream'",
+    "const fail = new Transform({ transform (c, e, cb) { cb(new Error('boom')) } })",
+    'await pipeline(Readable.from([\'x\']), fail, fileSink(process.argv[1])).catch(() => process.exit(1))'
+  ].join('\n')
+  for (let i = 0; i < 20; i++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'out.csv')], { encoding: 'utf8' })
+    t.equal(r.status, 1, r.stderr)
+  }
+  t.same(readdirSync(dir), [], 'no temporary file, no output file')
 })

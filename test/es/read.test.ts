@@ -73,10 +73,14 @@ t.test('every id exactly once, whatever the page size', async (t) => {
 })
 
 t.test('hits go out as _index, _id, _source (and fields when asked), byte-exact', async (t) => {
-  // Through _bulk as text: a JS number literal would already have lost the digits.
+  // Through _bulk as text: a JS number literal would already have lost the digits. Beyond the
+  // range of a long, so mapped unsigned_long first, as Elasticsearch would refuse it otherwise.
+  const created = await fetch(`${server.url}/exact`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"mappings":{"properties":{"big":{"type":"unsigned_long"}}}}' })
+  t.equal(created.status, 200, 'index created')
   const bulk = '{"index":{"_index":"exact","_id":"big"}}\n{"big":12345678901234567890,"tiny":1e-7,"s":"é\\u2028\\"\\\\"}\n'
   const res = await fetch(`${server.url}/_bulk?refresh=true`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: bulk })
   t.equal(res.status, 200, 'seeded through _bulk')
+  t.equal((await res.json() as { errors: boolean }).errors, false, 'the document was accepted')
   const run = await read(server, { index: 'exact' })
   t.equal(run.lines.length, 1)
   t.match(run.lines[0], /^\{"_index":"exact","_id":"big","_source":\{/)

@@ -77,14 +77,17 @@ t.test('a server that comes back full after a cut: every lane waits, one warning
   t.equal(out.length, warnings.length + 2, 'and the summary')
 })
 
-t.test('a port that is not MySQL: one line naming what answered', async (t) => {
+t.test('a port that is not MySQL: one line naming what answered (mysql-write and mysql-read)', async (t) => {
   const web = http.createServer((_req, res) => { res.writeHead(404, { server: 'es-like/1.0' }); res.end() })
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { web.closeAllConnections(); web.close() })
   const port = (web.address() as AddressInfo).port
-  const r = await runTool('mysql-write', ['-h', '127.0.0.1', '-P', String(port), '-D', db.name, '-t', 'x'], { input: '' })
-  t.equal(r.code, 1)
-  const out = lines(r.stderr)
-  t.equal(out.length, 2, r.stderr)
-  t.match(out[0], new RegExp(`^mysql-write: error \\[ETIMEDOUT\\] cannot connect to MySQL at 127\\.0\\.0\\.1:${port}: connect ETIMEDOUT: it is not a MySQL server but a plain HTTP server \\(es-like/1\\.0\\); check the port`))
+  // Both MySQL binaries, at once (each waits for the handshake to time out).
+  await Promise.all(['mysql-write', 'mysql-read'].map(async (tool) => {
+    const r = await runTool(tool, ['-h', '127.0.0.1', '-P', String(port), '-D', db.name, '-t', 'x'], { input: '' })
+    t.equal(r.code, 1, tool)
+    const out = lines(r.stderr)
+    t.equal(out.length, 2, r.stderr)
+    t.match(out[0], new RegExp(`^${tool}: error \\[ETIMEDOUT\\] cannot connect to MySQL at 127\\.0\\.0\\.1:${port}: connect ETIMEDOUT: it is not a MySQL server but a plain HTTP server \\(es-like/1\\.0\\); check the port`))
+  }))
 })

@@ -1,42 +1,11 @@
 // Index and document APIs: create/delete/get index, single-document writes, and _bulk.
 
 import { randomBytes } from 'node:crypto'
-import { EsError, illegalArgument, indexNotFound, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
-import { parseDate } from './dates.js'
-import { isObject, parseJson, type Json, type Out } from './json.js'
-import type { Doc, IndexData, Store } from './store.js'
-
-const LONG_MIN = -(2n ** 63n)
-const LONG_MAX = 2n ** 63n - 1n
-
-/** How the engine renders a rejected value in "Preview of field's value" (Java's toString). */
-function preview(v: Json): string {
-  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${k}=${preview(x)}`).join(', ')}}`
-  if (Array.isArray(v)) return `[${v.map(preview).join(', ')}]`
-  return String(v)
-}
-
-/** Whether a value is one the mapped type accepts (with the engine's coercion of strings and numbers). */
-function fits(type: string, v: Json): boolean {
-  if (v === null) return true
-  switch (type) {
-    case 'long':
-      if (typeof v === 'bigint') return v >= LONG_MIN && v <= LONG_MAX
-      if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) < 2 ** 63
-      return typeof v === 'string' && /^\s*-?\d+(\.\d*)?\s*$/.test(v) && BigInt(v.trim().split('.')[0] as string) >= LONG_MIN && BigInt(v.trim().split('.')[0] as string) <= LONG_MAX
-    case 'float':
-      return typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)))
-    case 'date':
-      return typeof v === 'number' || typeof v === 'bigint' || (typeof v === 'string' && parseDate(v, undefined, false) !== undefined)
-    case 'boolean':
-      return v === true || v === false || v === 'true' || v === 'false' || v === ''
-    case 'keyword':
-    case 'text':
-      return !isObject(v)
-    default:
-      return true
-  }
-}
+import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
+import { Pipelines } from './ingest.js'
+import { duplicateKey, isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { admit, NeedsExactNumbers, type Dialect } from './mapping.js'
+import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
 export function autoId(): string {
   return randomBytes(15).toString('base64url')
@@ -54,64 +23,156 @@ function writeResult(index: IndexData, doc: Doc, result: string): { [k: string]:
   }
 }
 
-function parseSource(text: string): Record<string, unknown> {
+function notAnObject(): EsError {
+  return new EsError(400, { type: 'document_parsing_exception', reason: '[1:1] failed to parse: source is not an object' })
+}
+
+/** Jackson's words for where it stopped (OpenSearch 2.19 shows them; the source itself is redacted). */
+function jacksonAt(line: number, column: number): string {
+  return `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${column}]`
+}
+
+/**
+ * A document's JSON, refused as the engines refuse it: not JSON, not an object, or an object
+ * with a key given twice (both engines parse with Jackson's strict duplicate detection).
+ */
+function parseSource(text: string, dialect: Dialect = 'elasticsearch'): Record<string, unknown> {
   let v: unknown
   try {
     v = JSON.parse(text)
   } catch (e) {
     throw new EsError(400, { type: 'document_parsing_exception', reason: `[1:1] failed to parse: ${(e as Error).message}` })
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new EsError(400, { type: 'document_parsing_exception', reason: '[1:1] failed to parse: source is not an object' })
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw notAnObject()
+  const dup = duplicateKey(text, v)
+  if (dup !== undefined) {
+    const cause = { type: 'json_parse_exception', reason: `${dup.message}${jacksonAt(dup.line, dup.column)}` }
+    throw new EsError(400, dialect === 'opensearch'
+      ? { type: 'mapper_parsing_exception', reason: 'failed to parse', caused_by: cause }
+      : { type: 'document_parsing_exception', reason: `[${dup.line}:${dup.column}] failed to parse: ${cause.reason}`, caused_by: cause })
   }
   return v as Record<string, unknown>
 }
 
-export class Documents {
-  /** `opensearch`: mapping failures are mapper_parsing_exception (Elasticsearch 8: document_parsing_exception). */
-  constructor(readonly store: Store, readonly opensearch = false) {}
+/** Column (from 1) of the JSON token that ends just before `offset`, as a parser's token location. */
+function tokenBefore(text: string, offset: number): number {
+  let j = offset - 1
+  while (j > 0 && /[\s,]/.test(text[j] as string)) j--
+  if (text[j] === '"') {
+    for (j--; j > 0; j--) {
+      let slashes = 0
+      while (text[j - 1 - slashes] === '\\') slashes++
+      if (text[j] === '"' && slashes % 2 === 0) break
+    }
+  } else if (text[j] !== '}' && text[j] !== ']') {
+    while (j > 0 && /[\w.+-]/.test(text[j - 1] as string)) j--
+  }
+  return j + 1
+}
 
-  /**
-   * Refuses a document whose values do not fit the index's mapped (or already inferred) field
-   * types, with the engine's own error, so a writer meets the per-item 400s a real cluster gives.
-   */
-  private checkTypes(idx: IndexData, id: string, raw: string): void {
-    const type = this.opensearch ? 'mapper_parsing_exception' : 'document_parsing_exception'
-    const walk = (obj: { [k: string]: Json }, prefix: string): void => {
-      for (const [k, value] of Object.entries(obj)) {
-        const path = prefix + k
-        if (idx.unparsed.has(path)) continue
-        const mapped = idx.fieldTypes.get(path)
-        for (const v of Array.isArray(value) ? value : [value]) {
-          if (mapped === 'object') {
-            if (isObject(v)) walk(v, path + '.')
-            else if (v !== null) throw new EsError(400, { type, reason: `object mapping for [${path}] tried to parse field [${k}] as object, but found a concrete value` })
-          } else if (mapped !== undefined && !fits(mapped, v)) {
-            const shown = mapped === 'text' ? 'text' : mapped
-            throw new EsError(400, { type, reason: `failed to parse field [${path}] of type [${shown}] in document with id '${id}'. Preview of field's value: '${preview(v)}'` })
-          } else if (mapped === undefined && isObject(v)) {
-            walk(v, path + '.')
-          }
-        }
-      }
-    }
-    let source: Json
-    try {
-      source = parseJson(raw)
-    } catch {
-      return
-    }
-    if (isObject(source)) walk(source, '')
+/**
+ * An update body is parsed with the request (an x-content parse of UpdateRequest), so a key given
+ * twice in it fails the whole _bulk request, as on OpenSearch 2.19.
+ */
+function checkUpdateBody(text: string): void {
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch {
+    return
+  }
+  const dup = duplicateKey(text, v)
+  if (dup === undefined || !isObject(v as Json)) return
+  const field = Object.keys(v as object).find((k) => text.indexOf(JSON.stringify(k)) < dup.offset && text.indexOf(JSON.stringify(k)) >= 0) ?? 'doc'
+  throw new EsError(400, {
+    type: 'x_content_parse_exception',
+    reason: `[${dup.line}:${tokenBefore(text, dup.offset)}] [UpdateRequest] failed to parse field [${field}]`,
+    caused_by: { type: 'json_parse_exception', reason: `${dup.message}${jacksonAt(dup.line, dup.column)}` },
+  })
+}
+
+/** The document with integers beyond 2^53 as bigint (for updates that re-serialize it). */
+function exactSource(text: string): Record<string, unknown> {
+  const v = parseJson(text)
+  if (!isObject(v)) throw notAnObject()
+  return v
+}
+
+/** Maps a document, parsed again exactly when a long field must see every digit of a large integer. */
+function admitDocument(idx: IndexData, source: Record<string, unknown>, id: string, text: string, dialect: Dialect): void {
+  try {
+    admit(idx, source, id, text, dialect)
+  } catch (e) {
+    if (!(e instanceof NeedsExactNumbers)) throw e
+    admit(idx, exactSource(text), id, text, dialect)
+  }
+}
+
+/** Settings ES knows, with the `index.` prefix; other names are refused as ES refuses them. */
+const KNOWN_SETTINGS = /^index\.(number_of_shards|number_of_replicas|refresh_interval|max_result_window|codec|hidden|auto_expand_replicas|default_pipeline|final_pipeline|max_inner_result_window|query\.default_field|(analysis|routing|lifecycle|blocks|translog|sort|mapping|similarity|merge|search|indexing|store)\..+)$/
+
+function flattenSettings(v: Json, prefix: string, out: Map<string, string>): void {
+  if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) flattenSettings(x, prefix === '' ? k : `${prefix}.${k}`, out)
+    return
+  }
+  const name = prefix.startsWith('index.') ? prefix : `index.${prefix}`
+  if (!KNOWN_SETTINGS.test(name)) {
+    throw illegalArgument(`unknown setting [${name}] please check that any required plugins are installed, or check the breaking changes documentation for removed settings`)
+  }
+  out.set(name, Array.isArray(v) ? v.map(String).join(',') : String(v))
+}
+
+// Parameters an action/metadata line may carry in ES 8; anything else fails the whole request.
+const ACTION_PARAMS = new Set([
+  '_index', '_id', 'routing', 'op_type', 'version', 'version_type', 'if_seq_no', 'if_primary_term', 'retry_on_conflict',
+  'pipeline', '_source', 'require_alias', 'require_data_stream', 'dynamic_templates', 'list_executed_pipelines',
+])
+
+interface BulkOp {
+  action: string
+  index: string
+  id: string | undefined
+  routing?: string
+  pipeline?: string
+  source?: string
+  ifSeqNo?: Json
+  ifPrimaryTerm?: Json
+}
+
+/** Optimistic concurrency parameters of a write (`if_seq_no`, `if_primary_term`). */
+interface SeqNoCheck {
+  ifSeqNo?: unknown
+  ifPrimaryTerm?: unknown
+}
+
+export interface BulkOptions {
+  /** The request's `pipeline` parameter, run on index and create items without their own. */
+  pipeline?: string
+  /** The request's `routing` parameter, for items without their own. */
+  routing?: string
+  /** Fault injection: true refuses this item with a 429, as a full write queue does. */
+  reject?: () => boolean
+}
+
+export class Documents {
+  readonly pipelines = new Pipelines()
+
+  /** Whose error types and reasons mapping failures take (see mapping.ts). */
+  readonly dialect: Dialect
+
+  constructor(readonly store: Store, opensearch = false) {
+    this.dialect = opensearch ? 'opensearch' : 'elasticsearch'
   }
 
   /** `if_seq_no`/`if_primary_term`: a write that does not find the document at that sequence number is a 409. */
-  private checkSeqNo(idx: IndexData, id: string, ifSeqNo: unknown, ifPrimaryTerm: unknown): void {
-    if (ifSeqNo === undefined && ifPrimaryTerm === undefined) return
+  private checkSeqNo(idx: IndexData, id: string, seq: SeqNoCheck): void {
+    if (seq.ifSeqNo === undefined && seq.ifPrimaryTerm === undefined) return
     const existing = idx.docs.get(id)
-    const required = `required seqNo [${String(ifSeqNo)}], primary term [${String(ifPrimaryTerm ?? 1)}]`
+    const required = `required seqNo [${String(seq.ifSeqNo)}], primary term [${String(seq.ifPrimaryTerm ?? 1)}]`
     const reason = existing === undefined
       ? `[${id}]: version conflict, ${required}. but no document was found`
-      : Number(ifSeqNo) !== existing.seqNo || Number(ifPrimaryTerm ?? 1) !== 1
+      : Number(seq.ifSeqNo) !== existing.seqNo || Number(seq.ifPrimaryTerm ?? 1) !== 1
         ? `[${id}]: version conflict, ${required}. current document has seqNo [${existing.seqNo}] and primary term [1]`
         : undefined
     if (reason !== undefined) throw new EsError(409, { type: 'version_conflict_engine_exception', reason, index_uuid: idx.uuid, shard: '0', index: idx.name })
@@ -119,8 +180,17 @@ export class Documents {
 
   createIndex(name: string, body: Json | undefined): Out {
     if (this.store.indices.has(name)) throw resourceAlreadyExists(name)
-    const idx = this.store.getOrCreate(name)
-    if (isObject(body)) idx.applyMappings(body.mappings)
+    validateIndexName(name)
+    // Checked in full before the index exists: a refused mapping or setting creates nothing.
+    const idx = new IndexData(name)
+    if (isObject(body)) {
+      for (const k of Object.keys(body)) {
+        if (!['mappings', 'settings', 'aliases'].includes(k)) throw parsingException(`unknown key [${k}] for create index`)
+      }
+      if (body.settings !== undefined) flattenSettings(body.settings, '', idx.settings)
+      idx.applyMappings(body.mappings)
+    }
+    this.store.indices.set(name, idx)
     return { acknowledged: true, shards_acknowledged: true, index: name }
   }
 
@@ -137,16 +207,12 @@ export class Documents {
     const out: { [k: string]: Out } = {}
     for (const name of this.store.resolve(expr)) {
       const idx = this.store.get(name)
-      out[name] = {
-        aliases: {},
-        mappings: idx.mappings() as Out,
-        settings: {
-          index: {
-            number_of_shards: '1', number_of_replicas: '1', uuid: idx.uuid, provided_name: name,
-            creation_date: String(idx.created),
-          },
-        },
+      const index: { [k: string]: Out } = {
+        number_of_shards: '1', number_of_replicas: '1', uuid: idx.uuid, provided_name: name,
+        creation_date: String(idx.created),
       }
+      for (const [k, v] of idx.settings) index[k.slice('index.'.length)] = v
+      out[name] = { aliases: {}, mappings: idx.mappings() as Out, settings: { index } }
     }
     return out
   }
@@ -157,18 +223,35 @@ export class Documents {
     return out
   }
 
-  /** PUT/POST /{index}/_doc/{id?} and _create: `raw` is the body text, kept as the stored `_source`. */
-  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean, seq: { ifSeqNo?: unknown; ifPrimaryTerm?: unknown } = {}): { status: number; body: Out } {
+  /**
+   * Indexes one document as ES does: checked against the mapping (new fields mapped only when it
+   * is accepted), refused on create when the id exists. `raw` is kept as the stored `_source`
+   * unless a pipeline changed the document.
+   */
+  private write(name: string, id: string | undefined, raw: string, createOnly: boolean, opts: { routing?: string; pipeline?: string } & SeqNoCheck = {}): { status: number; body: { [k: string]: Out } } {
     if (raw.trim() === '') throw validationFailed('source is missing')
-    const source = parseSource(raw)
+    if (id === '') throw illegalArgument('if _id is specified it must not be empty')
+    let source = parseSource(raw, this.dialect)
+    let text = raw.trim()
     const idx = this.store.getOrCreate(name)
     const docId = id ?? autoId()
+    if (opts.pipeline !== undefined && opts.pipeline !== '_none') {
+      const exact = exactSource(raw)
+      this.pipelines.run(opts.pipeline, exact)
+      text = stringify(exact as Out)
+      source = JSON.parse(text) as Record<string, unknown>
+    }
+    admitDocument(idx, source, docId, text, this.dialect)
     const existing = idx.docs.get(docId)
     if (createOnly && existing !== undefined) throw conflict(idx, existing)
-    this.checkSeqNo(idx, docId, seq.ifSeqNo, seq.ifPrimaryTerm)
-    this.checkTypes(idx, docId, raw)
-    const { doc, created } = idx.put(docId, source, raw.trim())
+    this.checkSeqNo(idx, docId, opts)
+    const { doc, created } = idx.put(docId, undefined, text, { routing: opts.routing })
     return { status: created ? 201 : 200, body: writeResult(idx, doc, created ? 'created' : 'updated') }
+  }
+
+  /** PUT/POST /{index}/_doc/{id?} and _create: `raw` is the body text, kept as the stored `_source`. */
+  indexDoc(name: string, id: string | undefined, raw: string, createOnly: boolean, params: { routing?: string; pipeline?: string } & SeqNoCheck = {}): { status: number; body: Out } {
+    return this.write(name, id, raw, createOnly, params)
   }
 
   getDoc(name: string, id: string): { status: number; body: Out } {
@@ -177,7 +260,10 @@ export class Documents {
     if (doc === undefined) return { status: 404, body: { _index: name, _id: id, found: false } }
     return {
       status: 200,
-      body: { _index: name, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: 1, found: true, _source: doc.source as Out },
+      body: {
+        _index: name, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: 1, found: true,
+        ...(doc.routing === undefined ? {} : { _routing: doc.routing }), _source: new RawJson(doc.sourceJson),
+      },
     }
   }
 
@@ -191,14 +277,15 @@ export class Documents {
     return { status: old === undefined ? 404 : 200, body }
   }
 
-  bulk(pathIndex: string | undefined, raw: string): Out {
+  /** POST /_bulk: NDJSON action lines, each but delete followed by its document. Always 200 once parsed. */
+  bulk(pathIndex: string | undefined, raw: string, opts: BulkOptions = {}): Out {
     const started = Date.now()
     if (raw === '') throw new EsError(400, { type: 'parse_exception', reason: 'request body is required' })
     if (!raw.endsWith('\n')) throw illegalArgument('The bulk request must be terminated by a newline [\\n]')
     const lines = raw.split('\n')
     lines.pop()
     // Parse every action first: a malformed line fails the whole request, as in ES.
-    const ops: { action: string; index: string; id: string | undefined; source?: string; ifSeqNo?: unknown; ifPrimaryTerm?: unknown }[] = []
+    const ops: BulkOp[] = []
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] as string
       if (line.trim() === '') continue
@@ -208,68 +295,120 @@ export class Documents {
       } catch {
         throw xContentParse(`Malformed action/metadata line [${i + 1}], expected START_OBJECT`)
       }
-      if (!isObject(meta) || Object.keys(meta).length !== 1) {
+      if (!isObject(meta as Json) || Object.keys(meta as object).length !== 1) {
         throw illegalArgument(`Malformed action/metadata line [${i + 1}], expected START_OBJECT or END_OBJECT but found [${typeof meta}]`)
       }
-      const action = Object.keys(meta)[0] as string
+      const action = Object.keys(meta as object)[0] as string
       if (!['index', 'create', 'delete', 'update'].includes(action)) {
         throw illegalArgument(`Malformed action/metadata line [${i + 1}], expected field [create], [delete], [index] or [update] but found [${action}]`)
       }
-      const m = meta[action]
+      const m = (meta as { [k: string]: Json })[action]
       const params = isObject(m) ? m : {}
+      for (const k of Object.keys(params)) {
+        if (!ACTION_PARAMS.has(k)) throw illegalArgument(`Action/metadata line [${i + 1}] contains an unknown parameter [${k}]`)
+      }
       const index = typeof params._index === 'string' ? params._index : pathIndex
       if (index === undefined) throw validationFailed('index is missing')
-      const id = params._id === undefined ? undefined : String(params._id)
-      if (action === 'delete') {
+      const id = params._id === undefined || params._id === null ? undefined : String(params._id)
+      const routing = params.routing === undefined || params.routing === null ? opts.routing : String(params.routing)
+      const pipeline = typeof params.pipeline === 'string' ? params.pipeline : undefined
+      if (action === 'delete' || action === 'update') {
         if (id === undefined) throw validationFailed('id is missing')
-        ops.push({ action, index, id })
+      }
+      if (action === 'delete') {
+        ops.push({ action, index, id, routing })
         continue
       }
       const source = lines[++i]
       if (source === undefined) throw illegalArgument('The bulk request must be terminated by a newline [\\n]')
-      ops.push({ action, index, id, source, ifSeqNo: params.if_seq_no, ifPrimaryTerm: params.if_primary_term })
+      if (action === 'update') checkUpdateBody(source)
+      ops.push({ action, index, id, routing, pipeline, source, ifSeqNo: params.if_seq_no, ifPrimaryTerm: params.if_primary_term })
     }
-    const items: Out[] = []
+    // Request validation covers every item before any runs: one bad id refuses the whole request.
+    const invalid = ops.filter((op) => op.id !== undefined && Buffer.byteLength(op.id) > 512)
+      .map((op) => `id [${op.id as string}] is too long, must be no longer than 512 bytes but was: ${Buffer.byteLength(op.id as string)}`)
+    if (invalid.length > 0) throw validationFailed(...invalid)
+    const items: Json[] = []
     let errors = false
     for (const op of ops) {
-      const item = this.bulkItem(op)
+      const item = opts.reject?.() === true ? rejected(op) : this.bulkItem(op, opts)
       if ('error' in item) errors = true
-      items.push({ [op.action]: item })
+      items.push({ [op.action]: item as Json })
     }
-    return { errors, took: Date.now() - started, items }
+    // Items hold no big numbers: serialized natively, a large batch costs little to answer.
+    return new PlainJson({ errors, took: Date.now() - started, items })
   }
 
-  private bulkItem(op: { action: string; index: string; id: string | undefined; source?: string; ifSeqNo?: unknown; ifPrimaryTerm?: unknown }): { [k: string]: Out } {
+  private bulkItem(op: BulkOp, opts: BulkOptions): { [k: string]: Out } {
     try {
       if (op.action === 'delete') {
         const r = this.deleteDoc(op.index, op.id as string)
         return { ...(r.body as { [k: string]: Out }), status: r.status }
       }
-      if (op.action === 'update') {
-        const idx = this.store.getOrCreate(op.index)
-        const body = parseSource(op.source as string)
-        const existing = op.id === undefined ? undefined : idx.docs.get(op.id)
-        if (op.id === undefined) throw validationFailed('id is missing')
-        if (existing === undefined && body.doc_as_upsert !== true && body.upsert === undefined) {
-          throw new EsError(404, { type: 'document_missing_exception', reason: `[${op.id}]: document missing`, index_uuid: idx.uuid, shard: '0', index: op.index })
-        }
-        const base = existing?.source ?? (body.upsert as Record<string, unknown> | undefined) ?? {}
-        const merged = existing === undefined && body.upsert !== undefined ? base : { ...base, ...(body.doc as Record<string, unknown>) }
-        const { doc, created } = idx.put(op.id, merged)
-        return { ...writeResult(idx, doc, created ? 'created' : 'updated'), status: created ? 201 : 200 }
-      }
-      const r = this.indexDoc(op.index, op.id, op.source as string, op.action === 'create', op)
-      return { ...(r.body as { [k: string]: Out }), status: r.status }
+      if (op.action === 'update') return this.update(op)
+      const r = this.write(op.index, op.id, op.source as string, op.action === 'create', { routing: op.routing, pipeline: op.pipeline ?? opts.pipeline, ifSeqNo: op.ifSeqNo, ifPrimaryTerm: op.ifPrimaryTerm })
+      return { ...r.body, status: r.status }
     } catch (e) {
       if (!(e instanceof EsError)) throw e
       return { _index: op.index, _id: op.id ?? null, status: e.status, error: e.cause_ as Out }
     }
   }
 
+  /** A partial update (`doc`), with `doc_as_upsert` or `upsert`; an update that changes nothing is a noop. */
+  private update(op: BulkOp): { [k: string]: Out } {
+    const idx = this.store.getOrCreate(op.index)
+    const id = op.id as string
+    parseSource(op.source as string)
+    const body = exactSource(op.source as string)
+    for (const k of Object.keys(body)) {
+      if (!['doc', 'doc_as_upsert', 'upsert', 'detect_noop', '_source', 'scripted_upsert'].includes(k)) {
+        throw illegalArgument(k === 'script' ? 'the test server does not run update scripts' : `[UpdateRequest] unknown field [${k}]`)
+      }
+    }
+    if (body.doc !== undefined && !isObject(body.doc as Json)) throw illegalArgument('[doc] must be an object')
+    const existing = idx.docs.get(id)
+    if (existing === undefined && body.doc_as_upsert !== true && body.upsert === undefined) {
+      throw new EsError(404, { type: 'document_missing_exception', reason: `[${id}]: document missing`, index_uuid: idx.uuid, shard: '0', index: op.index })
+    }
+    const before = existing === undefined ? undefined : exactSource(existing.sourceJson)
+    const merged = existing === undefined
+      ? ((body.upsert ?? body.doc) as Record<string, unknown>)
+      : deepMerge(before as Record<string, unknown>, (body.doc ?? {}) as Record<string, unknown>)
+    const text = stringify(merged as Out)
+    if (existing !== undefined && body.detect_noop !== false && text === stringify(before as Out)) {
+      return { ...writeResult(idx, existing, 'noop'), status: 200 }
+    }
+    admit(idx, merged, id, text, this.dialect)
+    const { doc, created } = idx.put(id, undefined, text, { routing: op.routing ?? existing?.routing })
+    return { ...writeResult(idx, doc, created ? 'created' : 'updated'), status: created ? 201 : 200 }
+  }
+
   /** Seeding without HTTP, for benchmarks. */
   addDocs(name: string, docs: Array<{ _id?: string; _source: Record<string, unknown> }>): void {
     const idx = this.store.getOrCreate(name)
     for (const d of docs) idx.put(d._id ?? autoId(), d._source)
+  }
+}
+
+/** A partial document merged into a stored one as ES merges it: objects key by key, anything else replaced. */
+function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(patch)) {
+    const old = out[k]
+    out[k] = isObject(old as Json) && isObject(v as Json) ? deepMerge(old as Record<string, unknown>, v as Record<string, unknown>) : v
+  }
+  return out
+}
+
+function rejected(op: BulkOp): { [k: string]: Out } {
+  return {
+    _index: op.index,
+    _id: op.id ?? null,
+    status: 429,
+    error: {
+      type: 'es_rejected_execution_exception',
+      reason: `rejected execution of TransportShardBulkAction[[${op.index}][0]] on EsThreadPoolExecutor[name = espipe-test-node/write, queue capacity = 10000, active threads = 2, queued tasks = 10000]`,
+    },
   }
 }
 

@@ -13,6 +13,14 @@ export interface FaultControl {
   shardFailureNth(n: number, opts?: { path?: RegExp }): void
   /** On the nth matching request naming a PIT or scroll, that context has expired. */
   expireNth(n: number, opts?: { path?: RegExp }): void
+  /**
+   * From now on, each `_bulk` item is refused with a per-item 429 es_rejected_execution_exception
+   * with probability `share` (a seeded sequence, so a run is repeatable), while the others are
+   * written: what a full write queue on some shards looks like. `items` caps how many are refused.
+   */
+  rejectBulkItems(share: number, opts?: { seed?: number; items?: number }): void
+  /** Bulk items refused so far by rejectBulkItems. */
+  readonly rejectedItems: number
   reset(): void
 }
 
@@ -40,7 +48,9 @@ export interface FaultProbe {
 
 export class Faults implements FaultControl {
   latencyMs = 0
+  rejectedItems = 0
   private rules: Rule[] = []
+  private itemRejection: { share: number; state: number; left: number } | undefined
 
   private add(action: FaultAction, n: number, path: RegExp | undefined, times = 1): void {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`)
@@ -63,9 +73,32 @@ export class Faults implements FaultControl {
     this.add({ kind: 'expire' }, n, opts.path)
   }
 
+  rejectBulkItems(share: number, opts: { seed?: number; items?: number } = {}): void {
+    if (!(share >= 0 && share <= 1)) throw new RangeError(`share must be between 0 and 1, got ${share}`)
+    this.itemRejection = { share, state: (opts.seed ?? 1) >>> 0, left: opts.items ?? Infinity }
+  }
+
+  /** Asked once per bulk item: whether to refuse it (see rejectBulkItems). */
+  rejectItem(): boolean {
+    const r = this.itemRejection
+    if (r === undefined || r.left <= 0) return false
+    // mulberry32: a small seeded generator, so a failing run can be repeated exactly.
+    r.state = (r.state + 0x6d2b79f5) >>> 0
+    let t = r.state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    const x = ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+    if (x >= r.share) return false
+    r.left--
+    this.rejectedItems++
+    return true
+  }
+
   reset(): void {
     this.rules = []
     this.latencyMs = 0
+    this.itemRejection = undefined
+    this.rejectedItems = 0
   }
 
   /** Counts this request against every rule it matches; the first rule due wins. */

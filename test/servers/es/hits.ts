@@ -99,6 +99,7 @@ export function renderHit(e: Entry, opts: HitOptions, sort: SortKey[] | undefine
   if (opts.version) s += ',"_version":' + e.doc.version
   if (opts.seqNoPrimaryTerm) s += ',"_seq_no":' + e.doc.seqNo + ',"_primary_term":1'
   s += opts.scored ? ',"_score":1.0' : ',"_score":null'
+  if (e.doc.routing !== undefined) s += ',"_routing":' + JSON.stringify(e.doc.routing)
   if (src === undefined) s += ',"_source":' + e.doc.sourceJson
   else if (src !== null) s += ',"_source":' + JSON.stringify(filterSource(e.doc.source, src.includes, src.excludes, ''))
   if (opts.fields.length > 0) {

@@ -7,6 +7,11 @@ export class RawJson {
   constructor(readonly json: string) {}
 }
 
+/** A value known to hold no bigint and no RawJson: serialized natively (a large _bulk answer costs little). */
+export class PlainJson {
+  constructor(readonly value: Json) {}
+}
+
 export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json }
 
 export class JsonSyntaxError extends Error {
@@ -15,8 +20,20 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-/** Parses JSON; integer literals outside the safe range come back as bigint. */
-export function parseJson(text: string): Json {
+/** A key given twice in one object, where the engines' parser (Jackson, strict duplicate detection) stops. */
+export class DuplicateKeyError extends Error {
+  /** `offset`: where the repeated name's opening quote is in the text. */
+  constructor(readonly key: string, readonly line: number, readonly column: number, readonly offset: number) {
+    super(`Duplicate field '${key}'`)
+  }
+}
+
+/**
+ * Parses JSON; integer literals outside the safe range come back as bigint. `strictKeys`: a
+ * key given twice in one object throws DuplicateKeyError, as Elasticsearch and OpenSearch parse
+ * documents (JSON.parse keeps the last).
+ */
+export function parseJson(text: string, strictKeys = false): Json {
   let i = 0
   const ws = (): void => {
     while (i < text.length) {
@@ -39,7 +56,13 @@ export function parseJson(text: string): Json {
       for (;;) {
         ws()
         if (text[i] !== '"') fail('expected a field name')
+        const start = i
         const key = str()
+        if (strictKeys && Object.hasOwn(obj, key)) {
+          // Jackson's location: just past the repeated name, columns counted from 1.
+          const before = text.lastIndexOf('\n', i - 1)
+          throw new DuplicateKeyError(key, text.slice(0, i).split('\n').length, i - before, start)
+        }
         ws()
         if (text[i] !== ':') fail("expected ':'")
         i++
@@ -96,11 +119,46 @@ export function parseJson(text: string): Json {
   return result
 }
 
-export type Out = Json | RawJson | undefined | Out[] | { [k: string]: Out }
+/** How many object keys `value` holds, at every depth. */
+function keyCount(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0
+  let n = 0
+  if (Array.isArray(value)) {
+    for (const v of value) n += keyCount(v)
+    return n
+  }
+  for (const k in value as Record<string, unknown>) n += 1 + keyCount((value as Record<string, unknown>)[k])
+  return n
+}
+
+/**
+ * The first key given twice in one object of `text` (whose JSON.parse reading is `parsed`), or
+ * undefined. Cheap when there is none: each key of compact JSON ends in an unescaped `":`, so
+ * as many of those as keys in the parse means no key was dropped; only otherwise is the text
+ * parsed again, strictly.
+ */
+export function duplicateKey(text: string, parsed: unknown): DuplicateKeyError | undefined {
+  let n = 0
+  for (let i = text.indexOf('":'); i >= 0; i = text.indexOf('":', i + 2)) {
+    let slashes = 0
+    while (text.charCodeAt(i - 1 - slashes) === 92) slashes++
+    if (slashes % 2 === 0) n++
+  }
+  if (n === keyCount(parsed)) return undefined
+  try {
+    parseJson(text, true)
+  } catch (e) {
+    if (e instanceof DuplicateKeyError) return e
+  }
+  return undefined
+}
+
+export type Out = Json | RawJson | PlainJson | undefined | Out[] | { [k: string]: Out }
 
 /** Serializes like JSON.stringify, but bigint as exact literals and RawJson verbatim. */
 export function stringify(v: Out): string {
   if (v instanceof RawJson) return v.json
+  if (v instanceof PlainJson) return JSON.stringify(v.value)
   if (typeof v === 'bigint') return v.toString()
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
   if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : stringify(x))).join(',') + ']'
@@ -112,5 +170,5 @@ export function stringify(v: Out): string {
 }
 
 export function isObject(v: unknown): v is { [k: string]: Json } {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson)
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson) && !(v instanceof PlainJson)
 }

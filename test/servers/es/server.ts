@@ -5,9 +5,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Contexts } from './contexts.js'
-import { Documents } from './documents.js'
-import { EsError, methodNotAllowed, noHandler, injectedError, searchContextMissing, unauthenticated, xContentParse } from './errors.js'
+import { Documents, type BulkOptions } from './documents.js'
+import { EsError, illegalArgument, methodNotAllowed, noHandler, injectedError, searchContextMissing, unauthenticated, xContentParse } from './errors.js'
 import { Faults, type FaultAction, type FaultControl } from './faults.js'
+import { filterPath } from './filter-path.js'
 import { isObject, JsonSyntaxError, parseJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { SearchService, type Effects, type Params, type SearchResponse } from './search.js'
 import { Store } from './store.js'
@@ -20,6 +21,8 @@ export interface EsServerOptions {
   version?: string
   /** Port to listen on; default 0 (a free port). */
   port?: number
+  /** http.max_content_length: a larger request body gets 413 with an empty body. Default 100 MB. */
+  maxContentLength?: number
   /**
    * Answer as OpenSearch (default version 2.19.1): `version.distribution` in `GET /`, no
    * x-elastic-product header, 406 for Elasticsearch's vendored media types, the PIT API under
@@ -47,9 +50,23 @@ export interface EsTestServer {
   openPits(): number
   openScrolls(): number
   expireAllContexts(): void
+  /** The `_source` bytes stored for a document, as they came in (undefined when there is none). */
+  storedSource(index: string, id: string): string | undefined
+  /** Every stored document of an index: id → `_source` bytes. */
+  storedSources(index: string): Map<string, string>
+  /** The most requests that were being answered at the same time, since start or the last call. */
+  peakConcurrency(): number
 }
 
 const MAX_LOGGED_BODY = 64 * 1024
+const DEFAULT_MAX_CONTENT_LENGTH = 100 * 1024 * 1024
+
+// The query parameters _bulk takes (besides the common ones); ES refuses any other.
+const BULK_PARAMS = new Set([
+  'refresh', 'routing', 'timeout', 'wait_for_active_shards', 'pipeline', 'require_alias', 'require_data_stream',
+  '_source', '_source_includes', '_source_excludes', 'list_executed_pipelines', 'include_source_on_error',
+  'filter_path', 'pretty', 'human', 'error_trace', 'format',
+])
 
 interface Req {
   method: string
@@ -98,6 +115,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   const opensearch = opts.distribution === 'opensearch'
   const version = opts.version ?? (opensearch ? '2.19.1' : '8.19.0')
   const [major, minor] = version.split('.').map(Number) as [number, number]
+  const maxContentLength = opts.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH
   const store = new Store()
   const contexts = new Contexts()
   const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3) })
@@ -106,6 +124,28 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   const requests: RequestRecord[] = []
   const ok = (body: Out): Reply => ({ status: 200, body })
   const idx = (r: Req, n = 0): string => r.segments[n] as string
+  const bulk = (r: Req, pathIndex?: string): Reply => {
+    for (const k of Object.keys(r.params)) {
+      if (!BULK_PARAMS.has(k)) throw illegalArgument(`request [${r.rawPath}] contains unrecognized parameter: [${k}]`)
+    }
+    const refresh = r.params.refresh
+    if (refresh !== undefined && !['', 'true', 'false', 'wait_for'].includes(refresh)) throw illegalArgument(`Unknown value for refresh: [${refresh}].`)
+    const opts: BulkOptions = { pipeline: r.params.pipeline, routing: r.params.routing, reject: () => faults.rejectItem() }
+    const answer = docs.bulk(pathIndex, r.raw, opts)
+    if (refresh !== undefined && refresh !== 'false') refreshAll(store.resolve(undefined))
+    return ok(answer)
+  }
+  const refreshAll = (names: string[]): Out => {
+    for (const name of names) store.get(name).refresh()
+    return refreshed(names.length)
+  }
+  /** `?refresh=true|wait_for` on a single-document write makes its index searchable at once. */
+  const withRefresh = <T>(r: Req, reply: T): T => {
+    const refresh = r.params.refresh
+    if (refresh !== undefined && refresh !== 'false' && store.indices.has(idx(r))) store.get(idx(r)).refresh()
+    return reply
+  }
+  const docParams = (r: Req): { routing?: string; pipeline?: string; ifSeqNo?: string; ifPrimaryTerm?: string } => ({ routing: r.params.routing, pipeline: r.params.pipeline, ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term })
   const routes: Route[] = [
     {
       pattern: [],
@@ -114,7 +154,15 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
         HEAD: () => ({ status: 200 }),
       },
     },
-    { pattern: ['_bulk'], methods: { POST: (r) => ok(docs.bulk(undefined, r.raw)), PUT: (r) => ok(docs.bulk(undefined, r.raw)) } },
+    { pattern: ['_bulk'], methods: { POST: (r) => bulk(r), PUT: (r) => bulk(r) } },
+    {
+      pattern: ['_ingest', 'pipeline', ':id'],
+      methods: {
+        PUT: (r) => ok(docs.pipelines.put(idx(r, 2), r.body)),
+        GET: (r) => docs.pipelines.get(idx(r, 2)),
+        DELETE: (r) => ok(docs.pipelines.delete(idx(r, 2))),
+      },
+    },
     {
       pattern: ['_search'],
       methods: {
@@ -143,7 +191,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       pattern: ['_count'],
       methods: { GET: (r) => ok(search.count(undefined, r.params, r.body)), POST: (r) => ok(search.count(undefined, r.params, r.body)) },
     },
-    { pattern: ['_refresh'], methods: { POST: () => ok(refreshed(store.indices.size)), GET: () => ok(refreshed(store.indices.size)) } },
+    { pattern: ['_refresh'], methods: { POST: () => ok(refreshAll(store.resolve(undefined))), GET: () => ok(refreshAll(store.resolve(undefined))) } },
     {
       pattern: ['_cluster', 'health'],
       methods: { GET: () => ok({ cluster_name: 'espipe-test', status: 'green', timed_out: false, number_of_nodes: 1, number_of_data_nodes: 1 }) },
@@ -157,25 +205,25 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
         HEAD: (r) => ({ status: store.resolve(idx(r), true).length > 0 && !missingConcrete(store, idx(r)) ? 200 : 404 }),
       },
     },
-    { pattern: [':index', '_doc'], methods: { POST: (r) => docs.indexDoc(idx(r), undefined, r.raw, false) } },
+    { pattern: [':index', '_doc'], methods: { POST: (r) => withRefresh(r, docs.indexDoc(idx(r), undefined, r.raw, false, docParams(r))) } },
     {
       pattern: [':index', '_doc', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', { ifSeqNo: r.params.if_seq_no, ifPrimaryTerm: r.params.if_primary_term }),
+        PUT: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r))),
+        POST: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, r.params.op_type === 'create', docParams(r))),
         GET: (r) => docs.getDoc(idx(r), idx(r, 2)),
         HEAD: (r) => ({ status: docs.getDoc(idx(r), idx(r, 2)).status }),
-        DELETE: (r) => docs.deleteDoc(idx(r), idx(r, 2)),
+        DELETE: (r) => withRefresh(r, docs.deleteDoc(idx(r), idx(r, 2))),
       },
     },
     {
       pattern: [':index', '_create', ':id'],
       methods: {
-        PUT: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true),
-        POST: (r) => docs.indexDoc(idx(r), idx(r, 2), r.raw, true),
+        PUT: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r))),
+        POST: (r) => withRefresh(r, docs.indexDoc(idx(r), idx(r, 2), r.raw, true, docParams(r))),
       },
     },
-    { pattern: [':index', '_bulk'], methods: { POST: (r) => ok(docs.bulk(idx(r), r.raw)), PUT: (r) => ok(docs.bulk(idx(r), r.raw)) } },
+    { pattern: [':index', '_bulk'], methods: { POST: (r) => bulk(r, idx(r)), PUT: (r) => bulk(r, idx(r)) } },
     {
       pattern: [':index', '_search'],
       methods: {
@@ -191,8 +239,8 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     {
       pattern: [':index', '_refresh'],
       methods: {
-        POST: (r) => ok(refreshed(store.resolve(idx(r)).length)),
-        GET: (r) => ok(refreshed(store.resolve(idx(r)).length)),
+        POST: (r) => ok(refreshAll(store.resolve(idx(r)))),
+        GET: (r) => ok(refreshAll(store.resolve(idx(r)))),
       },
     },
     { pattern: [':index', '_mapping'], methods: { GET: (r) => ok(docs.getMapping(idx(r))) } },
@@ -284,11 +332,34 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     return undefined
   }
 
+  let concurrent = 0
+  let peak = 0
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    concurrent++
+    peak = Math.max(peak, concurrent)
+    try {
+      await answer(req, res)
+    } finally {
+      concurrent--
+    }
+  }
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
-    for await (const c of req) chunks.push(c as Buffer)
-    const raw = Buffer.concat(chunks).toString('utf8')
+    let size = 0
+    for await (const c of req) {
+      size += (c as Buffer).length
+      // Past the limit the rest is read and dropped, as ES's HTTP layer does before its 413.
+      if (size <= maxContentLength) chunks.push(c as Buffer)
+    }
     const rawUrl = req.url ?? '/'
+    if (size > maxContentLength) {
+      requests.push({ method: req.method ?? 'GET', path: new URL(rawUrl, 'http://localhost').pathname, query: {}, status: 413 })
+      // Netty answers this one, not the REST layer: no body, no product header.
+      res.writeHead(413, { 'content-length': 0 }).end()
+      return
+    }
+    const raw = Buffer.concat(chunks).toString('utf8')
     const url = new URL(rawUrl, 'http://localhost')
     const params: Params = Object.fromEntries(url.searchParams)
     const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: params, status: 0 }
@@ -298,7 +369,9 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     const contentType = opensearch ? 'application/json; charset=UTF-8' : compat !== null ? `application/vnd.elasticsearch+json;compatible-with=${compat[1]}` : 'application/json'
     const send = async (reply: Reply, cut: boolean): Promise<void> => {
       if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs))
-      const text = reply.body === undefined || req.method === 'HEAD' ? '' : stringify(reply.body)
+      const filter = params.filter_path
+      const body = filter !== undefined && reply.status < 400 && reply.body !== undefined ? filterPath(reply.body, filter) : reply.body
+      const text = body === undefined || req.method === 'HEAD' ? '' : stringify(body)
       record.status = cut ? 0 : reply.status
       res.writeHead(reply.status, {
         ...(opensearch ? {} : { 'x-elastic-product': 'Elasticsearch' }),
@@ -367,6 +440,13 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     openPits: () => contexts.openPits(),
     openScrolls: () => contexts.openScrolls(),
     expireAllContexts: () => contexts.expireAll(),
+    storedSource: (index, id) => store.indices.get(index)?.docs.get(id)?.sourceJson,
+    peakConcurrency: () => {
+      const p = peak
+      peak = concurrent
+      return p
+    },
+    storedSources: (index) => new Map([...(store.indices.get(index)?.docs.values() ?? [])].map((d) => [d.id, d.sourceJson])),
   }
 }
 

@@ -1,6 +1,7 @@
 // Documents, indices and the field types Elasticsearch's dynamic mapping would infer for them.
 
 import { EsError, indexNotFound } from './errors.js'
+import { applyMappings, inferType, mappingsOf, type Dynamic, type MappingState } from './mapping.js'
 
 export type FieldType = 'long' | 'float' | 'date' | 'keyword' | 'text' | 'boolean' | 'object'
 
@@ -13,60 +14,88 @@ export interface Doc {
   readonly seq: number
   readonly version: number
   readonly seqNo: number
+  /** The routing it was indexed with, returned as `_routing` in hits. */
+  readonly routing?: string
 }
 
-// ES dynamic date detection uses strict_date_optional_time: these strings become `date` fields.
-const DATE_DETECT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/
+/**
+ * A stored document. Documents written over HTTP keep only their text until something reads
+ * their fields (a query, a sort, `fields`): a large load then holds strings, not object trees,
+ * and costs the garbage collector little.
+ */
+class StoredDoc implements Doc {
+  private parsed: Record<string, unknown> | undefined
 
-export function inferType(v: unknown): FieldType | undefined {
-  if (typeof v === 'number') return Number.isInteger(v) ? 'long' : 'float'
-  if (typeof v === 'boolean') return 'boolean'
-  // Dynamic mapping makes other strings `text` with a `.keyword` sub-field.
-  if (typeof v === 'string') return DATE_DETECT.test(v) ? 'date' : 'text'
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) return 'object'
-  return undefined
+  constructor(
+    readonly id: string,
+    parsed: Record<string, unknown> | undefined,
+    readonly sourceJson: string,
+    readonly seq: number,
+    readonly version: number,
+    readonly seqNo: number,
+    readonly routing: string | undefined,
+  ) {
+    this.parsed = parsed
+  }
+
+  get source(): Record<string, unknown> {
+    this.parsed ??= JSON.parse(this.sourceJson) as Record<string, unknown>
+    return this.parsed
+  }
 }
 
-const MAPPED_TYPES: Record<string, FieldType> = {
-  long: 'long', integer: 'long', short: 'long', byte: 'long', unsigned_long: 'long',
-  float: 'float', double: 'float', half_float: 'float', scaled_float: 'float',
-  date: 'date', date_nanos: 'date', keyword: 'keyword', constant_keyword: 'keyword', wildcard: 'keyword',
-  text: 'text', boolean: 'boolean', object: 'object',
-}
-
-export class IndexData {
+export class IndexData implements MappingState {
   readonly docs = new Map<string, Doc>()
   readonly fieldTypes = new Map<string, FieldType>()
-  /** Objects mapped with `enabled: false`: kept in `_source`, never parsed or typed. */
-  readonly unparsed = new Set<string>()
+  readonly declared = new Map<string, string>()
+  readonly dynamic = new Map<string, Dynamic>()
+  readonly opaque = new Set<string>()
+  /** Index settings as given at creation, flattened with the `index.` prefix. */
+  readonly settings = new Map<string, string>()
   readonly created = Date.now()
   readonly uuid = Math.random().toString(36).slice(2, 24)
   private nextSeq = 0
   private seqNo = 0
   private ordered: Doc[] | null = null
+  /** What searches see of an index with `refresh_interval: -1`: the docs as of its last refresh. */
+  private refreshed: Doc[] = []
 
   constructor(readonly name: string) {}
 
-  /** Live docs in index (doc id) order; cached until the next write. */
+  /**
+   * Whether searches see only what a refresh made visible. Only with `refresh_interval: -1`:
+   * otherwise every write is searchable at once (a real engine's 1 s refresh, made instant so
+   * that tests need not wait), while with -1 a search or `_count` sees nothing new until
+   * `_refresh` or a write with `refresh=true|wait_for`, as on a real cluster. GET by id is
+   * realtime either way.
+   */
+  private manualRefresh(): boolean {
+    return this.settings.get('index.refresh_interval') === '-1'
+  }
+
+  /** The searchable docs in index (doc id) order; cached until the next write (or refresh). */
   list(): Doc[] {
+    if (this.manualRefresh()) return this.refreshed
     if (this.ordered === null) this.ordered = Array.from(this.docs.values())
     return this.ordered
   }
 
-  put(id: string, source: Record<string, unknown>, sourceJson?: string): { doc: Doc; created: boolean } {
+  /** Makes every write so far searchable. */
+  refresh(): void {
+    if (this.manualRefresh()) this.refreshed = Array.from(this.docs.values())
+  }
+
+  /**
+   * Stores a document from its object (seeding: its types are learned) or from its text alone
+   * (`source` undefined: the caller has checked and mapped it, see mapping.ts admit).
+   */
+  put(id: string, source: Record<string, unknown> | undefined, sourceJson?: string, opts: { routing?: string } = {}): { doc: Doc; created: boolean } {
     const old = this.docs.get(id)
     // Re-indexing gives the doc a new Lucene doc id, so it moves to the end of index order.
     if (old !== undefined) this.docs.delete(id)
-    const doc: Doc = {
-      id,
-      source,
-      sourceJson: sourceJson ?? JSON.stringify(source),
-      seq: this.nextSeq++,
-      version: (old?.version ?? 0) + 1,
-      seqNo: this.seqNo++,
-    }
+    const doc = new StoredDoc(id, source, sourceJson ?? JSON.stringify(source), this.nextSeq++, (old?.version ?? 0) + 1, this.seqNo++, opts.routing)
     this.docs.set(id, doc)
-    this.learnTypes(source, '')
+    if (source !== undefined) this.learnTypes(source, '')
     this.ordered = null
     return { doc, created: old === undefined }
   }
@@ -83,7 +112,7 @@ export class IndexData {
   private learnTypes(obj: Record<string, unknown>, prefix: string): void {
     for (const [k, raw] of Object.entries(obj)) {
       const path = prefix + k
-      if (this.unparsed.has(path)) continue
+      if (this.opaque.has(path)) continue
       for (const v of Array.isArray(raw) ? raw : [raw]) {
         const t = inferType(v)
         if (t === undefined) continue
@@ -93,24 +122,9 @@ export class IndexData {
     }
   }
 
-  /** Explicit mappings win over inference, as in ES; only leaf `type`s matter here. */
-  applyMappings(mappings: unknown, prefix = ''): void {
-    const props = (mappings as { properties?: Record<string, { type?: string; properties?: unknown; enabled?: unknown }> } | null)?.properties
-    if (typeof props !== 'object' || props === null) return
-    for (const [k, def] of Object.entries(props)) {
-      if (def.enabled === false) {
-        this.fieldTypes.set(prefix + k, 'object')
-        this.unparsed.add(prefix + k)
-        continue
-      }
-      if (def.properties !== undefined) {
-        this.fieldTypes.set(prefix + k, 'object')
-        this.applyMappings(def, prefix + k + '.')
-        continue
-      }
-      const t = MAPPED_TYPES[def.type ?? 'object']
-      if (t !== undefined) this.fieldTypes.set(prefix + k, t)
-    }
+  /** Explicit mappings win over inference, as in ES (see mapping.ts). */
+  applyMappings(mappings: unknown): void {
+    applyMappings(this, mappings as Parameters<typeof applyMappings>[1])
   }
 
   /** The type of a field path, and where its values live in `_source` (`x.keyword` reads `x`). */
@@ -125,14 +139,7 @@ export class IndexData {
   }
 
   mappings(): Record<string, unknown> {
-    const properties: Record<string, unknown> = {}
-    for (const [path, type] of this.fieldTypes) {
-      if (type === 'object') continue
-      // Dotted paths are written flat: ES accepts that form in mappings and it keeps this simple.
-      properties[path] =
-        type === 'text' ? { type: 'text', fields: { keyword: { type: 'keyword', ignore_above: 256 } } } : { type }
-    }
-    return { properties }
+    return mappingsOf(this)
   }
 }
 

@@ -1,0 +1,170 @@
+import { UsageError } from '../core/errors.js'
+import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
+import { ParsedLine, recordId } from '../core/ndjson.js'
+import { rawMemberRange } from '../core/raw-json.js'
+import type { JsonObject, PathGetter } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+
+/** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
+export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
+export const BULK_OPS: readonly BulkOp[] = ['index', 'create', 'update', 'upsert', 'delete']
+
+/** One record as it goes into a _bulk body, with what the writer needs to account for it. */
+export interface BulkItem {
+  /** The action/metadata line, without its newline. */
+  readonly action: string
+  /** The document line (none for delete), without its newline. */
+  readonly doc: string | undefined
+  /** UTF-8 bytes of both lines and their newlines. */
+  readonly bytes: number
+  readonly index: string
+  readonly id: string | undefined
+  /** index, id and routing: two items with the same key must reach the server in input order. */
+  readonly key: string | undefined
+  /** The record as it came (its line), for the dead-letter file. */
+  readonly record: string
+  readonly line?: number
+  readonly file?: string
+  /** Item-level retries spent (429, 5xx of this item alone). */
+  attempts: number
+  /** A request holding this item failed after it was sent: it may already be written. */
+  ambiguous: boolean
+}
+
+/** A record that cannot become a bulk item, with why. */
+export interface RecordProblem {
+  code: string
+  message: string
+  id?: string
+}
+
+export interface ItemOptions {
+  op: BulkOp
+  /** Target index for every record; otherwise each record's `_index`. */
+  index?: string
+  /** Where the id is (default `_id`); none → Elasticsearch assigns one (index and create only). */
+  idField?: string
+  /** Where the document is (default `_source`; `.` is the whole record). */
+  contentField?: string
+}
+
+const ES_ACTION: Record<BulkOp, string> = { index: 'index', create: 'create', update: 'update', upsert: 'update', delete: 'delete' }
+
+/** Updates race with other writers on the same document: let the server retry those itself. */
+const RETRY_ON_CONFLICT = 3
+
+/**
+ * Turns records into bulk items. The document goes out as the bytes it had in the input line
+ * (a top-level member is cut from the line; anything else, and a line with a key given twice,
+ * is re-serialised exactly), so numbers keep every digit. Returns a RecordProblem for a record
+ * that cannot be written.
+ */
+export class ItemBuilder {
+  readonly op: BulkOp
+  private readonly idPath: string
+  private readonly contentPath: string
+  private readonly getId: PathGetter
+  private readonly getContent: PathGetter
+  /** A top-level content member that can be cut from the line as it came. */
+  private readonly rawKey: string | undefined
+  private readonly fixedIndex: string | undefined
+  /** Records without an id seen so far (the writer warns about the first). */
+  withoutId = 0
+
+  constructor (o: ItemOptions) {
+    if (!BULK_OPS.includes(o.op)) throw new UsageError(`invalid value for --op: '${String(o.op)}' (choose ${BULK_OPS.join(', ')})`)
+    if (o.index !== undefined && o.index === '') throw new UsageError('option --index needs a value')
+    this.op = o.op
+    this.fixedIndex = o.index
+    this.idPath = o.idField ?? '_id'
+    this.contentPath = o.contentField ?? '_source'
+    this.getId = compilePath(this.idPath)
+    this.getContent = compilePath(this.contentPath)
+    const key = this.contentPath.replace(/^\./, '')
+    this.rawKey = key.includes('.') ? undefined : key
+  }
+
+  build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
+    const parsed = record instanceof ParsedLine ? record : undefined
+    const value = parsed?.value ?? record as JsonObject
+    const text = parsed?.text ?? stringifyExact(value)
+    // Every digit of a number: the line parsed again, exactly, only when a value is taken from it.
+    const exact = (): JsonObject => parsed?.exact ?? value
+
+    const index = this.fixedIndex ?? value._index
+    if (typeof index !== 'string' || index === '') {
+      return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${jsonKind(index)}, not an index name` }
+    }
+
+    const rawId = this.getId(value)
+    let id: string | undefined
+    if (typeof rawId === 'string') {
+      if (rawId === '') return { code: 'RECORD_EMPTY_ID', message: `record's id at '${this.idPath}' is empty (Elasticsearch refuses empty ids)` }
+      id = rawId
+    } else if (typeof rawId === 'number') {
+      id = recordId(record, this.getId)
+    } else if (rawId !== undefined && rawId !== null) {
+      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.idPath}' is ${jsonKind(rawId)}, not a string or number` }
+    }
+    if (id === undefined) {
+      if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.idPath}' (--op ${this.op} needs one)` }
+      this.withoutId++
+    }
+
+    let routing: string | undefined
+    const rawRouting = value._routing
+    if (typeof rawRouting === 'string') routing = rawRouting
+    else if (typeof rawRouting === 'number') routing = numberText(exact()._routing)
+    else if (rawRouting !== undefined && rawRouting !== null) return { code: 'RECORD_BAD_ROUTING', message: `record's _routing is ${jsonKind(rawRouting)}, not a string`, id }
+
+    let doc: string | undefined
+    if (this.op !== 'delete') {
+      const content = this.getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.contentPath}'`, id }
+      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${jsonKind(content)}; Elasticsearch documents are objects`, id }
+      // The document's bytes as they came, unless some object in the line has a key twice: the
+      // engines refuse that (Duplicate field), and our rule for every writer is that the last one
+      // wins, so the document is then written once, with the last value of each key.
+      let range: [number, number] | undefined
+      if (parsed !== undefined && this.rawKey !== undefined) {
+        range = this.rawKey === '' ? [0, text.length] : rawMemberRange(text, value, this.rawKey)
+        if (range !== undefined && !keysMatch(text, value)) range = undefined
+      }
+      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.getContent(exact()))
+      doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
+    }
+
+    let meta = '{"_index":' + JSON.stringify(index)
+    if (id !== undefined) meta += ',"_id":' + JSON.stringify(id)
+    if (routing !== undefined) meta += ',"routing":' + JSON.stringify(routing)
+    if (this.op === 'update' || this.op === 'upsert') meta += `,"retry_on_conflict":${RETRY_ON_CONFLICT}`
+    const action = `{"${ES_ACTION[this.op]}":${meta}}}`
+    const bytes = Buffer.byteLength(action) + (doc === undefined ? 1 : Buffer.byteLength(doc) + 2)
+    return {
+      action,
+      doc,
+      bytes,
+      index,
+      id,
+      key: id === undefined ? undefined : `${index}\u0000${id}\u0000${routing ?? ''}`,
+      record: text,
+      line: parsed?.line,
+      file: parsed?.file,
+      attempts: 0,
+      ambiguous: false
+    }
+  }
+}
+
+/** A record for the dead-letter file: parsed exactly, so numbers keep their digits; the raw line if that fails. */
+export function exactRecord (text: string): unknown {
+  try {
+    return parseExact(text)
+  } catch {
+    return text
+  }
+}
+
+export function isProblem (v: BulkItem | RecordProblem): v is RecordProblem {
+  return 'code' in v
+}

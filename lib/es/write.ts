@@ -1,0 +1,133 @@
+import { Writable } from 'node:stream'
+import type { StageContext } from '../core/context.js'
+import { createContext } from '../core/context.js'
+import { UsageError } from '../core/errors.js'
+import { ParsedLine } from '../core/ndjson.js'
+import { isJsonObject } from '../core/record.js'
+import type { RetryPolicy } from '../core/retry.js'
+import { DEFAULT_RETRY } from '../core/retry.js'
+import { formatBytes } from '../core/size.js'
+import type { BulkOp } from './bulk-item.js'
+import { ItemBuilder, exactRecord, isProblem } from './bulk-item.js'
+import { BulkWriter } from './bulk-writer.js'
+import type { EsConnectionOptions } from './client.js'
+import { EsConnection } from './client.js'
+import type { EsWhere } from './errors.js'
+import { checkServer, createIndex, indexBody, refreshIndices } from './index-setup.js'
+import { engineName } from './paging.js'
+
+export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'created', 'updated', 'deleted', ['skipped', 'exists'], 'failed', 'retries']
+
+/** What `skipped` means for each operation. */
+const SKIPPED: Record<BulkOp, string | undefined> = { index: undefined, create: 'exists', update: 'unchanged', upsert: 'unchanged', delete: 'not found' }
+
+export const ES_WRITE_DEFAULTS = { batchSize: 1000, batchBytes: 5 * 1024 * 1024, concurrency: 3, flushIntervalMs: 1000 }
+
+export interface EsWriteOptions {
+  /** Index for every record; otherwise each record's `_index`. */
+  index?: string
+  /** How to connect, or an open connection to share. */
+  connection?: EsConnectionOptions | EsConnection
+  /** index (default): the last write wins; create: an existing id is skipped; update; upsert; delete. */
+  op?: BulkOp
+  /** Where each record's id is (default `_id`). */
+  idField?: string
+  /** Where each record's document is (default `_source`; `.` is the whole record). */
+  contentField?: string
+  /** Ingest pipeline to run every document through. */
+  pipeline?: string
+  batchSize?: number
+  batchBytes?: number
+  concurrency?: number
+  flushIntervalMs?: number
+  /** Create `index` first (needs `index`); an existing index is used as it is. */
+  createIndex?: boolean
+  /** JSON text of the mappings and settings for a created index. */
+  mappings?: string
+  settings?: string
+  /** One refresh of the written indices at the end. */
+  refresh?: boolean
+  retry?: RetryPolicy
+  context?: StageContext
+}
+
+function positive (name: string, v: number | undefined, dflt: number, min = 1): number {
+  const n = v ?? dflt
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`invalid value for --${name}: ${n} (at least ${min})`)
+  return n
+}
+
+/**
+ * Records in, documents in Elasticsearch through _bulk: each record written exactly once or
+ * dead-lettered with the server's reason (see BulkWriter). Checks the server, and creates the
+ * index when asked, before it returns, so a wrong URL or password fails before any input is read.
+ */
+export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
+  const ctx = opts.context ?? createContext({ tool: 'es-write', counters: ES_WRITE_COUNTERS })
+  const op = opts.op ?? 'index'
+  const builder = new ItemBuilder({ op, index: opts.index, idField: opts.idField, contentField: opts.contentField })
+  const batchSize = positive('batch-size', opts.batchSize, ES_WRITE_DEFAULTS.batchSize)
+  const batchBytes = positive('batch-bytes', opts.batchBytes, ES_WRITE_DEFAULTS.batchBytes)
+  const concurrency = positive('concurrency', opts.concurrency, ES_WRITE_DEFAULTS.concurrency)
+  const flushIntervalMs = positive('flush-interval', opts.flushIntervalMs, ES_WRITE_DEFAULTS.flushIntervalMs, 0)
+  if (opts.createIndex === true && opts.index === undefined) throw new UsageError('--create-index needs --index (records naming their own _index are written to indices that exist or are created by Elasticsearch)')
+  if ((opts.mappings !== undefined || opts.settings !== undefined) && opts.createIndex !== true) throw new UsageError('--mappings and --settings apply to an index es-write creates: add --create-index')
+  const body = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
+  const retry = opts.retry ?? DEFAULT_RETRY
+
+  const own = !(opts.connection instanceof EsConnection)
+  const conn = opts.connection instanceof EsConnection ? opts.connection : new EsConnection(opts.connection ?? {}, ctx)
+  if (own) ctx.onCleanup(async () => await conn.close().catch(() => undefined))
+  const where: EsWhere = { host: conn.host, index: opts.index }
+  const info = await checkServer(conn, where, retry, ctx)
+  if (body !== undefined) await createIndex(conn, where, opts.index as string, body, ctx)
+
+  ctx.stats.setNote('skipped', SKIPPED[op])
+  ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host} (${engineName(info)}): --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op, engine: info.distribution, version: info.version })
+  const writer = new BulkWriter({ conn, where, op, batchSize, batchBytes, concurrency, flushIntervalMs, pipeline: opts.pipeline, retry, ctx })
+  let warnedNoId = false
+
+  return new Writable({
+    objectMode: true,
+    highWaterMark: 16,
+    write (chunk: unknown, _enc, done) {
+      if (writer.error !== undefined) { done(writer.error as Error); return }
+      let next: Promise<void> | undefined
+      try {
+        // Parsed lines were counted by the parser; objects handed in by code are counted here.
+        if (!(chunk instanceof ParsedLine)) ctx.stats.add('read')
+        if (!(chunk instanceof ParsedLine) && !isJsonObject(chunk)) {
+          ctx.failures.fail({ record: chunk, code: 'RECORD_NOT_OBJECT', message: 'record is not a JSON object', context: { host: conn.host } })
+          done()
+          return
+        }
+        const item = builder.build(chunk)
+        if (isProblem(item)) {
+          const line = chunk instanceof ParsedLine ? chunk : undefined
+          ctx.failures.fail({ record: line !== undefined ? exactRecord(line.text) : chunk, line: line?.line, code: item.code, message: item.message, context: { host: conn.host, index: opts.index, _id: item.id, file: line?.file } })
+          done()
+          return
+        }
+        if (item.id === undefined && !warnedNoId) {
+          warnedNoId = true
+          ctx.logger.warn(`records without an id (the first at line ${item.line ?? '?'}): Elasticsearch gives each a new one, so writing the same input again duplicates them; name the id with --id-field for exactly once`)
+        }
+        next = writer.add(item)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      if (next === undefined) done()
+      else next.then(() => { done() }, (err: unknown) => { done(err as Error) })
+    },
+    final (done) {
+      void (async () => {
+        await writer.flush()
+        if (opts.refresh === true && writer.touched.size > 0) await refreshIndices(conn, where, writer.touched, ctx)
+      })().then(() => { done() }, (err: unknown) => { done(err as Error) })
+    },
+    destroy (err, done) {
+      writer.close().then(() => { done(err) }, () => { done(err) })
+    }
+  })
+}
