@@ -248,6 +248,10 @@ export class EsReader extends Readable {
       return
     }
     if (this.recovering !== undefined) return
+    // With --checkpoint, pages come on demand as before: a page fetched ahead keeps the pipe
+    // full, and a kill -9 while a write is half in the pipe repeats its lines on resume
+    // (the cursor is saved when a write completes), which on-demand paging makes rare.
+    if (this.checkpoint !== undefined && !this.demand) return
     // One page ahead per slice, demand or not: the next page is on its way while the stream
     // writes this one, and waits in `ready` (never more than one per slice) until it is wanted.
     for (const pager of this.pagers) {

@@ -2,6 +2,9 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createContext } from '../../lib/core/context.js'
 import { Logger } from '../../lib/core/events.js'
 import { ES_READ_COUNTERS, esRead } from '../../lib/es/read.js'
@@ -242,6 +245,24 @@ t.test('one page ahead per slice: the next page is fetched before the consumer t
     expectAll(t, ids)
   }
   await ctx.cleanup()
+})
+
+t.test('with a checkpoint, pages come only when wanted: no page is fetched ahead', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'es-read-ahead-'))
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
+  const start = server.requests.length
+  const searches = (): number => server.requests.slice(start).filter((r) => r.path === '/_search').length
+  const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices: 2, checkpoint: join(dir, 'ckpt.json'), context: ctx })
+  reader.on('readable', () => {})
+  await until(() => searches() === 2)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(searches(), 2, 'the first page of each slice, nothing more')
+  const ids: string[] = []
+  reader.removeAllListeners('readable')
+  for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
+  expectAll(t, ids)
+  await ctx.cleanup()
+  rmSync(dir, { recursive: true, force: true })
 })
 
 t.test('a page that fails ahead of the consumer is said only after every line before it went out', async (t) => {
