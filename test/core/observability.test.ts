@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { startEsServer } from '../servers/es/server.js'
 import { generateDocs } from '../servers/es/seed.js'
-import { binPath, collect } from '../helpers/run.js'
+import { binPath, collect, scrapeMetrics } from '../helpers/run.js'
 
 t.test('es-read: progress shows percent and ETA from _count; metrics count pages, retries and latency', async (t) => {
   const es = await startEsServer()
@@ -12,20 +12,8 @@ t.test('es-read: progress shows percent and ETA from _count; metrics count pages
   es.faults.failNth(3, 429, { path: /_search/ })
   const child = spawn(process.execPath, [binPath('es-read'), '--url', es.url, '--index', 'logs', '--size', '200', '--progress', '--metrics-port', '127.0.0.1:0'], { stdio: 'pipe' })
   const done = collect(child, null)
-  let stderr = ''
-  const port = await new Promise<number>((resolve) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
-      if (m !== null) resolve(Number(m[1]))
-    })
-  })
   // Scrape while pages are still being fetched (each takes 150 ms): counters move as it goes.
-  let body = ''
-  for (let i = 0; i < 100 && !/espipe_retries_total\{tool="es-read"\} 1/.test(body); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  }
+  const body = await scrapeMetrics(child, /espipe_retries_total\{tool="es-read"\} 1/)
   t.match(body, /espipe_retries_total\{tool="es-read"\} 1/, 'the 429 was retried and counted')
   t.match(body, /espipe_batch_duration_seconds_count\{tool="es-read"\} [1-9]/, 'page latency observed')
   t.match(body, /espipe_records\{outcome="emitted",tool="es-read"\} \d+/)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
 import { generateDocs } from '../servers/es/seed.js'
-import { binPath, collect, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { binPath, collect, scrapeMetrics, runShell, runTool, scratchDir } from '../helpers/run.js'
 
 declare namespace Tap { type Test = typeof t }
 
@@ -137,19 +137,7 @@ t.test('--metrics-port and --progress: records by outcome, request latency and r
   const child = spawn(process.execPath, [binPath('es-write'), '--url', server.url, '--index', 'metrics', '--batch-size', '200', '--retry-max-wait', '100ms', '--progress', '--metrics-port', '127.0.0.1:0'], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.end(generateDocs(3000).map((d) => JSON.stringify({ _id: d._id, _source: d._source })).join('\n') + '\n')
-  let stderr = ''
-  const port = await new Promise<number>((resolve) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
-      if (m !== null) resolve(Number(m[1]))
-    })
-  })
-  let body = ''
-  for (let i = 0; i < 100 && !/espipe_retries_total\{tool="es-write"\} [1-9]/.test(body); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  }
+  const body = await scrapeMetrics(child, /espipe_retries_total\{tool="es-write"\} [1-9]/)
   t.match(body, /espipe_retries_total\{tool="es-write"\} [1-9]/, 'refused records sent again, counted')
   t.match(body, /espipe_batch_duration_seconds_count\{tool="es-write"\} [1-9]/, 'request latency observed')
   t.match(body, /espipe_records\{outcome="created",tool="es-write"\} \d+/)

@@ -69,3 +69,25 @@ export function scratchDir (t: { teardown: (fn: () => void) => void }): string {
 export function lines (text: string): string[] {
   return text.split('\n').filter((l) => l !== '')
 }
+
+/**
+ * The child's /metrics body once it matches `ready` (scraped every 100 ms, 100 times at most),
+ * from the port its stderr line `metrics on http://127.0.0.1:PORT/metrics` names.
+ */
+export async function scrapeMetrics (child: ChildProcess, ready: RegExp): Promise<string> {
+  let stderr = ''
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer | string) => {
+      stderr += d.toString()
+      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr)
+      if (m !== null) resolve(Number(m[1]))
+    })
+    child.once('close', () => { reject(new Error(`exited without serving metrics: ${stderr}`)) })
+  })
+  let body = ''
+  for (let i = 0; i < 100 && !ready.test(body); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  }
+  return body
+}
