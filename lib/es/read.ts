@@ -53,9 +53,10 @@ interface ReadyPage { pager: Pager, page: SearchPage, size: number }
 /**
  * An index as a stream of NDJSON lines, one per hit (`_index`, `_id`, `_source`, `fields`),
  * each the hit's own bytes. Each slice asks for its next page as soon as the previous one is
- * handed downstream, so the server's time overlaps the writing, and holds it until the stream
- * wants it: one request at a time and at most one page ahead per slice, so memory stays at a
- * few pages whatever the index size and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
+ * handed downstream (with a checkpoint, only when the stream wants more), so the server's
+ * time overlaps the writing, and holds it until the stream wants it: one request at a time
+ * and at most one page ahead per slice, so memory stays at a few pages whatever the index
+ * size and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
  * it is destroyed or its context's signal aborts.
  */
 export class EsReader extends Readable {
