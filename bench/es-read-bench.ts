@@ -2,10 +2,12 @@
 // /dev/null and behind a slow consumer. Docs/s (wall clock, process start to exit) and peak RSS
 // (of the exporting process only, from /usr/bin/time), median of RUNS runs. The server is the
 // project's test server, or with --engine a real OpenSearch 2.19 node (test/engine/node.ts; the
-// documents are bulk-loaded first, and es-read pages it with a sliced scroll).
-//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000] [--engine]
+// documents are bulk-loaded first, and es-read pages it with a sliced scroll). --latency MS makes
+// the test server take MS milliseconds over each response (a cluster that takes 20 ms per page);
+// --sinks null leaves out the slow-consumer rows. CPU is the exporter's user+sys seconds.
+//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000] [--latency 0] [--sinks null,slow] [--engine]
 import { execFileSync } from 'node:child_process'
-import { startEsServerProcess } from './measure.js'
+import { BIN, startEsServerProcess } from './measure.js'
 import { startEngine } from '../test/engine/node.js'
 import { generateDocs } from '../test/servers/es/seed.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -13,22 +15,25 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' }, engine: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' }, engine: { type: 'boolean', default: false }, latency: { type: 'string', default: '0' }, sinks: { type: 'string', default: 'null,slow' } } })
 const DOCS = Number(values.docs)
 const RUNS = Number(values.runs)
 const SIZE = values.size
 const root = join(import.meta.dirname, '..')
 const tmp = mkdtempSync(join(tmpdir(), 'es-read-bench-'))
 
-interface Sample { seconds: number, rssMb: number, lines?: number }
+const LATENCY = Number(values.latency)
+const SINKS = values.sinks.split(',')
+
+interface Sample { seconds: number, rssMb: number, cpu: number, lines?: number }
 
 /** Runs `cmd` (an exporter) under /usr/bin/time, its stdout to /dev/null or into the slow consumer. */
 function once (cmd: string, slow: boolean): Sample {
   const timeFile = join(tmp, 'time')
   const sink = slow ? `| node ${join(import.meta.dirname, 'es-read-slow-consumer.mjs')} ${values.rate}` : '> /dev/null'
-  const stdout = execFileSync('bash', ['-c', `/usr/bin/time -f '%e %M' -o ${timeFile} ${cmd} ${sink}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
-  const [secs, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [NaN, NaN]
-  return { seconds: secs, rssMb: kb / 1024, lines: slow ? Number(stdout.trim()) : undefined }
+  const stdout = execFileSync('bash', ['-c', `/usr/bin/time -f '%e %M %U %S' -o ${timeFile} ${cmd} ${sink}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+  const [secs, kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [NaN, NaN, NaN, NaN]
+  return { seconds: secs, rssMb: kb / 1024, cpu: user + sys, lines: slow ? Number(stdout.trim()) : undefined }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -53,10 +58,11 @@ async function startLoadedEngine (): Promise<{ url: string, stop: () => Promise<
   return { url: node.url, stop: node.stop, label: `a real OpenSearch ${node.version} node (one shard, same machine)` }
 }
 
-const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench')), label: 'the test server' }
+const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench', { latencyMs: LATENCY })), label: LATENCY > 0 ? `the test server answering each response after ${LATENCY} ms` : 'the test server' }
 const tools: Array<[string, string]> = [
-  ['es-read', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
-  ['es-read --slices 2', `node dist/bin/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],
+  ['es-read', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
+  ['es-read --slices 2', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],
+  ['es-read --slices 4', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 4`],
   ['elasticdump', `node_modules/.bin/elasticdump --quiet --input=${server.url}/bench --output=$ --limit=${SIZE}`]
 ]
 const rows: string[] = []
@@ -65,16 +71,21 @@ try {
   // whichever tool ran first would otherwise pay for its warm-up (JIT, heap growth).
   once(tools[0][1], false)
   for (const slow of [false, true]) {
+    if (!SINKS.includes(slow ? 'slow' : 'null')) continue
+    const results: Array<[string, number, number, number]> = []
     for (const [name, cmd] of tools) {
       const samples: Sample[] = []
       for (let r = 0; r < RUNS; r++) {
         const s = once(cmd, slow)
         if (slow && s.lines !== DOCS) console.error(`${name}: the consumer got ${s.lines} lines, not ${DOCS}`)
         samples.push(s)
-        console.error(`${name}${slow ? ' (slow consumer)' : ''} run ${r + 1}: ${s.seconds.toFixed(2)} s, ${s.rssMb.toFixed(0)} MB${s.lines !== undefined ? `, ${s.lines} lines` : ''}`)
+        console.error(`${name}${slow ? ' (slow consumer)' : ''} run ${r + 1}: ${s.seconds.toFixed(2)} s, ${s.cpu.toFixed(2)} s CPU, ${s.rssMb.toFixed(0)} MB${s.lines !== undefined ? `, ${s.lines} lines` : ''}`)
       }
-      const secs = median(samples.map((s) => s.seconds))
-      rows.push(`| ${name} | ${slow ? `slow consumer (${Number(values.rate) / 1e6} MB/s)` : '/dev/null'} | ${Math.round(DOCS / secs).toLocaleString('en-US')} | ${median(samples.map((s) => s.rssMb)).toFixed(0)} MB |`)
+      results.push([name, median(samples.map((s) => s.seconds)), median(samples.map((s) => s.cpu)), median(samples.map((s) => s.rssMb))])
+    }
+    const dump = results.find(([name]) => name === 'elasticdump') as [string, number, number, number]
+    for (const [name, secs, cpu, rss] of results) {
+      rows.push(`| ${name} | ${slow ? `slow consumer (${Number(values.rate) / 1e6} MB/s)` : '/dev/null'} | ${Math.round(DOCS / secs).toLocaleString('en-US')} | ${(dump[1] / secs).toFixed(2)}× | ${cpu.toFixed(2)} s (${(cpu / dump[2]).toFixed(2)}×) | ${rss.toFixed(0)} MB |`)
     }
   }
 } finally {
@@ -82,6 +93,6 @@ try {
   rmSync(tmp, { recursive: true, force: true })
 }
 console.log(`${DOCS} documents from ${server.label}, --size ${SIZE}, median of ${RUNS} runs, node ${process.version}`)
-console.log('| exporter | output | docs/s | peak RSS |')
-console.log('|---|---|---:|---:|')
+console.log('| exporter | output | docs/s | speed vs elasticdump | CPU user+sys (vs elasticdump) | peak RSS |')
+console.log('|---|---|---:|---:|---:|---:|')
 for (const r of rows) console.log(r)

@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-export const BIN = join(ROOT, 'dist', 'bin')
+/** The binaries measured; ESPIPE_BENCH_DIST points at another build (an older one, for before/after). */
+export const BIN = join(process.env.ESPIPE_BENCH_DIST ?? join(ROOT, 'dist'), 'bin')
 
 export interface Measurement {
   seconds: number
@@ -60,9 +61,12 @@ export function row (cells: Array<string | number>): string {
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
 
-/** The project's Elasticsearch-compatible test server as its own process, seeded with `docs` generated documents. */
-export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[] } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
-  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+/**
+ * The project's Elasticsearch-compatible test server as its own process, seeded with `docs`
+ * generated documents; `latencyMs` delays each of its responses (a page that takes that long).
+ */
+export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[], latencyMs?: number } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
+  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(opts.latencyMs ?? 0)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let out = ''
   let err = ''

@@ -219,12 +219,20 @@ export function numberText (value: unknown): string | undefined {
 export function keyCount (value: unknown): number {
   if (value === null || typeof value !== 'object') return 0
   let n = 0
+  // Primitives are skipped without a call: this runs once per record in mysql-write.
   if (Array.isArray(value)) {
-    for (const v of value) n += keyCount(v)
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i]
+      if (v !== null && typeof v === 'object') n += keyCount(v)
+    }
     return n
   }
   const o = value as Record<string, unknown>
-  for (const k in o) n += 1 + keyCount(o[k])
+  for (const k in o) {
+    n++
+    const v = o[k]
+    if (v !== null && typeof v === 'object') n += keyCount(v)
+  }
   return n
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
-import split2 from 'split2'
+import { StringDecoder } from 'node:string_decoder'
 import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
 import { failSource } from './context.js'
@@ -50,14 +50,16 @@ export function recordId (record: ParsedLine | JsonObject, getId: PathGetter): s
 /**
  * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
  * record error (counted, dead-lettered) and the stream goes on. Blank lines are ignored.
- * Every other line counts as `read`.
+ * Every other line counts as `read`. Lines end at \n (a \r before it is dropped).
  */
 export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): Transform {
   let line = 0
   const file = opts.file
-  return split2((raw: string): ParsedLine | undefined => {
+  const decoder = new StringDecoder('utf8')
+  let rest: string[] = []
+  const parse = (raw: string): ParsedLine | undefined => {
     line++
-    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw
+    const text = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw
     if (text.trim() === '') return undefined
     ctx.stats.add('read')
     let value: unknown
@@ -72,7 +74,47 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
       return undefined
     }
     return new ParsedLine(value, text, line, file)
-  }, { readableObjectMode: true })
+  }
+  // By hand rather than split2: one indexOf per line instead of a regex split into an array
+  // (the framing was a tenth of mysql-write's CPU).
+  return new Transform({
+    readableObjectMode: true,
+    transform (chunk: Buffer | string, _enc, done) {
+      const s = typeof chunk === 'string' ? chunk : decoder.write(chunk)
+      let nl = s.indexOf('\n')
+      // A line longer than a chunk is kept in pieces and joined once: no quadratic copying.
+      if (nl < 0) { rest.push(s); done(); return }
+      let start = 0
+      try {
+        for (; nl >= 0; nl = s.indexOf('\n', start)) {
+          let raw = s.slice(start, nl)
+          if (start === 0 && rest.length > 0) { rest.push(raw); raw = rest.join(''); rest = [] }
+          const parsed = parse(raw)
+          start = nl + 1
+          if (parsed !== undefined) this.push(parsed)
+        }
+      } catch (err) {
+        // --max-errors reached: the run stops with that error.
+        done(err as Error)
+        return
+      }
+      if (start < s.length) rest.push(s.slice(start))
+      done()
+    },
+    flush (done) {
+      rest.push(decoder.end())
+      const s = rest.join('')
+      rest = []
+      try {
+        const parsed = s === '' ? undefined : parse(s)
+        if (parsed !== undefined) this.push(parsed)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
+    }
+  })
 }
 
 /**

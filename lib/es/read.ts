@@ -52,9 +52,11 @@ interface ReadyPage { pager: Pager, page: SearchPage, size: number }
 
 /**
  * An index as a stream of NDJSON lines, one per hit (`_index`, `_id`, `_source`, `fields`),
- * each the hit's own bytes. Pages are requested only while the stream's buffer is below one
- * page, one request at a time per slice: memory stays at a few pages whatever the index size
- * and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
+ * each the hit's own bytes. Each slice asks for its next page as soon as the previous one is
+ * handed downstream (with a checkpoint, only when the stream wants more), so the server's
+ * time overlaps the writing, and holds it until the stream wants it: one request at a time
+ * and at most one page ahead per slice, so memory stays at a few pages whatever the index
+ * size and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
  * it is destroyed or its context's signal aborts.
  */
 export class EsReader extends Readable {
@@ -86,6 +88,9 @@ export class EsReader extends Readable {
   private checkpointFile: string | undefined
   private plan: PagingPlan = { mode: 'scroll' }
   private readonly inflight = new Set<Promise<SearchPage>>()
+  /** A fetch that failed for good, waiting for the pages fetched before it to go downstream. */
+  private failure: unknown
+  private draining = false
 
   constructor (opts: EsReadOptions) {
     const size = opts.size ?? 1000
@@ -238,7 +243,18 @@ export class EsReader extends Readable {
       this.finish()
       return
     }
-    if (!this.demand || this.recovering !== undefined) return
+    if (this.failure !== undefined) {
+      // A page that failed after its retries: said once every page before it is downstream.
+      if (this.ready.length === 0) this.failWhenDrained()
+      return
+    }
+    if (this.recovering !== undefined) return
+    // With --checkpoint, pages come on demand as before: a page fetched ahead keeps the pipe
+    // full, and a kill -9 while a write is half in the pipe repeats its lines on resume
+    // (the cursor is saved when a write completes), which on-demand paging makes rare.
+    if (this.checkpoint !== undefined && !this.demand) return
+    // One page ahead per slice, demand or not: the next page is on its way while the stream
+    // writes this one, and waits in `ready` (never more than one per slice) until it is wanted.
     for (const pager of this.pagers) {
       if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager)) continue
       this.fetch(pager)
@@ -264,11 +280,11 @@ export class EsReader extends Readable {
       this.busy.delete(pager)
       if (this.stop.signal.aborted) return
       if (isContextMissing(err) && this.resumedPit) return this.recoverPit(err)
-      if (isContextMissing(err)) return this.fail(this.expired(err))
-      if (err instanceof EsRequestError && err.stage === 'ambiguous' && this.plan.mode === 'scroll' && !pager.mayRetry(err)) {
-        return this.fail(new EsRequestError(err.code, `${err.message}; the scroll may have moved past a page the failure lost, so es-read stops rather than skip it (point-in-time paging, the default, resumes exactly)`, { status: err.status, type: err.type, stage: 'final', where: this.where }))
-      }
-      this.fail(err)
+      if (isContextMissing(err)) this.failure ??= this.expired(err)
+      else if (err instanceof EsRequestError && err.stage === 'ambiguous' && this.plan.mode === 'scroll' && !pager.mayRetry(err)) {
+        this.failure ??= new EsRequestError(err.code, `${err.message}; the scroll may have moved past a page the failure lost, so es-read stops rather than skip it (point-in-time paging, the default, resumes exactly)`, { status: err.status, type: err.type, stage: 'final', where: this.where })
+      } else this.failure ??= err
+      this.pump()
     })
   }
 
@@ -324,6 +340,22 @@ export class EsReader extends Readable {
   private expired (err: unknown): EspipeError {
     const what = this.plan.mode === 'scroll' ? 'scroll' : 'point in time'
     return new EspipeError('search_context_missing_exception', `the ${what} expired at ${this.conn.host} index ${this.o.index} before the next page was asked for; raise --keep-alive (now ${this.keepAlive}) above the longest pause of the consumer`, { context: { host: this.conn.host, index: this.o.index }, cause: err })
+  }
+
+  /**
+   * Fails with the pending failure once the consumer has taken every line pushed before it:
+   * destroy() would drop the buffered lines. Node says nothing when its buffer empties (no
+   * _read while a read is outstanding), so its length is looked at every 10 ms.
+   */
+  private failWhenDrained (): void {
+    if (this.draining) return
+    this.draining = true
+    const check = (): void => {
+      if (this.ending || this.destroyed) return
+      if (this.readableLength === 0) this.fail(this.failure)
+      else setTimeout(check, 10)
+    }
+    check()
   }
 
   private fail (err: unknown): void {

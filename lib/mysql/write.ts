@@ -262,12 +262,14 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     return { id, key: info.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, range }
   }
 
-  const route = async (row: Row): Promise<void> => {
+  /** Hands the row to its lane; a promise only when the lane is backed up (no promise per row). */
+  const route = (row: Row): Promise<void> | undefined => {
     const lane = lanes[concurrency === 1 ? 0 : fnv1a(row.key) % concurrency]
     lane.add(row)
-    // Backpressure: at most one batch waiting behind the one being written, per lane.
-    if (lane.pending > 1) await lane.below(1)
     if (shared.error !== undefined) throw shared.error
+    // Backpressure: at most one batch waiting behind the one being written, per lane.
+    if (lane.pending <= 1) return undefined
+    return lane.below(1).then(() => { if (shared.error !== undefined) throw shared.error })
   }
   const drainLanes = async (): Promise<void> => {
     for (const lane of lanes) lane.flush()
@@ -318,7 +320,15 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         else spilling.then(() => { done() }, (err: unknown) => { done(err as Error) })
         return
       }
-      route(row).then(() => { done() }, (err: unknown) => { done(err as Error) })
+      let waiting: Promise<void> | undefined
+      try {
+        waiting = route(row)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      if (waiting === undefined) done()
+      else waiting.then(() => { done() }, (err: unknown) => { done(err as Error) })
     },
     final (done) {
       void (async () => {

@@ -51,6 +51,24 @@ t.test('a file whose real last line has no newline still gives that line', async
   t.same(got, ['{"_id":"1"}', '{"_id":"2"}'])
 })
 
+t.test('parseNdjson frames lines however the bytes are cut: long lines, split characters, CRLF, blanks, no final newline', async (t) => {
+  const long = JSON.stringify({ _id: 'long', pad: 'é'.repeat(200_000) })
+  const text = `{"_id":"a"}\r\n\n   \n${long}\n{"_id":"ü€😀"}\nnot json\n{"_id":"last"}`
+  const bytes = Buffer.from(text)
+  // Chunks of 7 bytes cut through multi-byte characters; one chunk holds everything.
+  for (const size of [7, 65_536, bytes.length]) {
+    const chunks: Buffer[] = []
+    for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size))
+    const ctx = context()
+    const got: ParsedLine[] = []
+    await pipeline(Readable.from(chunks, { objectMode: false }), parseNdjson(ctx), new Writable({ objectMode: true, write (l: ParsedLine, _e, done) { got.push(l); done() } }))
+    t.same(got.map((l) => l.text), ['{"_id":"a"}', long, '{"_id":"ü€😀"}', '{"_id":"last"}'], `chunks of ${size} bytes`)
+    t.same(got.map((l) => l.line), [1, 4, 5, 7], 'line numbers count blank lines')
+    t.equal(ctx.stats.get('read'), 5, 'the bad line counts as read')
+    t.equal(ctx.failures.count, 1, 'and failed')
+  }
+})
+
 t.test('ParsedLine: value is JSON.parse, exact keeps every digit; recordId reads number ids exactly', async (t) => {
   const text = '{"_id":9007199254740993,"_source":{"n":1.0,"s":"x"}}'
   const line = new ParsedLine(JSON.parse(text), text, 1)

@@ -2,6 +2,9 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { Writable } from 'node:stream'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createContext } from '../../lib/core/context.js'
 import { Logger } from '../../lib/core/events.js'
 import { ES_READ_COUNTERS, esRead } from '../../lib/es/read.js'
@@ -210,6 +213,71 @@ t.test('backpressure: a consumer that stops reading holds the reader at a few pa
   t.ok(searches <= 4, `${searches} pages fetched for a consumer that took 10 documents (2 slices)`)
   t.ok(reader.readableLength <= 200, `at most ${reader.readableLength} lines held`)
   reader.destroy()
+  await ctx.cleanup()
+})
+
+/** Resolves once `ok()` holds (checked every 10 ms), or rejects after `ms`. */
+async function until (ok: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+t.test('one page ahead per slice: the next page is fetched before the consumer takes any of this one, and no further', async (t) => {
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
+  const idle = (): void => {}
+  for (const slices of [1, 2]) {
+    const start = server.requests.length
+    const sliceSearches = (): number => server.requests.slice(start).filter((r) => r.path === '/_search').length
+    const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices, context: ctx })
+    // Nothing is read: the buffer holds one page (its high-water mark); the slice that filled it
+    // has its next page fetched and held, every other slice its first page held, none fetches more.
+    reader.on('readable', idle)
+    await until(() => sliceSearches() === slices + 1)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    t.equal(sliceSearches(), slices + 1, `${slices} slice(s): one page ahead per slice, held until wanted`)
+    t.equal(reader.readableLength, 100, 'one page in the buffer')
+    const ids: string[] = []
+    reader.off('readable', idle)
+    for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
+    expectAll(t, ids)
+  }
+  await ctx.cleanup()
+})
+
+t.test('with a checkpoint, pages come only when wanted: no page is fetched ahead', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'es-read-ahead-'))
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
+  const start = server.requests.length
+  const searches = (): number => server.requests.slice(start).filter((r) => r.path === '/_search').length
+  const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices: 2, checkpoint: join(dir, 'ckpt.json'), context: ctx })
+  reader.on('readable', () => {})
+  await until(() => searches() === 2)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(searches(), 2, 'the first page of each slice, nothing more')
+  const ids: string[] = []
+  reader.removeAllListeners('readable')
+  for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
+  expectAll(t, ids)
+  await ctx.cleanup()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+t.test('a page that fails ahead of the consumer is said only after every line before it went out', async (t) => {
+  server.faults.failNth(2, 400, { path: /^\/_search$/ })
+  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
+  const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, context: ctx })
+  reader.on('readable', () => {})
+  const before = server.requests.length
+  await until(() => server.requests.slice(before).some((r) => r.path === '/_search' && r.status === 400))
+  const ids: string[] = []
+  await t.rejects((async () => {
+    for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
+  })(), { message: /400/ })
+  t.equal(ids.length, 100, 'the whole first page, then the error')
+  t.equal(ctx.stats.get('emitted'), 100)
   await ctx.cleanup()
 })
 

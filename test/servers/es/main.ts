@@ -1,6 +1,8 @@
 // Runs the test server as a process, for benchmarks and demos:
-//   node --import tsx test/servers/es/main.ts --port 9200 [--docs N --index NAME] [--load FILE]
+//   node --import tsx test/servers/es/main.ts --port 9200 [--docs N --index NAME] [--load FILE] [--latency MS]
 // --load reads records in es-read's shape ({"_index","_id","_source"} per line) into their index.
+// --latency delays every response by MS milliseconds (faults.latencyMs, as tests set it): a
+// 20 ms page is a cluster that takes 20 ms to answer each search.
 // Prints its URL as the first line of stdout and runs until SIGTERM/SIGINT.
 
 import { readFileSync } from 'node:fs'
@@ -14,10 +16,12 @@ const { values } = parseArgs({
     docs: { type: 'string', default: '0' },
     index: { type: 'string', default: 'espipe-demo' },
     load: { type: 'string' },
+    latency: { type: 'string', default: '0' },
   },
 })
 
 const server = await startEsServer({ port: Number(values.port) })
+server.faults.latencyMs = Number(values.latency)
 const total = Number(values.docs)
 for (let done = 0; done < total; done += 10000) {
   server.addDocs(values.index, generateDocs(Math.min(10000, total - done), done))
