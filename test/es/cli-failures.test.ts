@@ -161,12 +161,15 @@ t.test('a checkpoint that stops being writable mid-read: exit 1, and the point i
   const ckptDir = join(dir, 'ckpt-gone')
   mkdirSync(ckptDir)
   const child = spawn(process.execPath, [BIN, '--url', server.url, '-i', 'logs', '--size', '100', '--checkpoint', join(ckptDir, 'c.json')], { stdio: 'pipe' })
+  t.teardown(() => { child.kill('SIGKILL') })
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   // The first page is out and its cursor saved; then the directory goes, then reading resumes.
   await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.pause(); resolve() }))
   t.ok(existsSync(join(ckptDir, 'c.json')), 'the checkpoint was being written')
-  rmSync(ckptDir, { recursive: true })
+  // es-read may be saving into it as it goes (stdout's pipe still takes writes): a file made
+  // between rm's listing and its rmdir is ENOTEMPTY, which rm retries.
+  rmSync(ckptDir, { recursive: true, maxRetries: 20, retryDelay: 10 })
   child.stdout.resume()
   const code = await new Promise((resolve) => child.on('close', resolve))
   t.equal(code, 1)
