@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT } from '../helpers/run.js'
@@ -60,6 +60,12 @@ export async function startEngine (): Promise<EngineNode> {
   ].join('\n'))
   const started = performance.now()
   const java = process.env.ENGINE_JAVA ?? 'java'
+  // The node logs into a file, not a pipe: a pipe is drained only while this process's event
+  // loop runs, and a caller that waits synchronously (execFileSync in the benches) would leave
+  // the node blocked on a log line (OpenSearch 2.19 warns once per search task) in the middle of
+  // answering a search, until the client times out.
+  const logFile = join(home, 'node.log')
+  const log = openSync(logFile, 'w')
   const child: ChildProcess = spawn(java, [
     '-Xms512m', '-Xmx768m',
     '-XX:+UseSerialGC',
@@ -68,10 +74,15 @@ export async function startEngine (): Promise<EngineNode> {
     '-cp', classpath, MAIN,
     '-numOfNode', '1', '-clusterName', 'espipe-engine', '-basePath', home, '-confPath', conf,
     '-baseHttpPort', String(BASE_PORT)
-  ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => { output += d })
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => { output += d })
+  ], { stdio: ['ignore', log, log] })
+  closeSync(log)
+  const output = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8')
+    } catch {
+      return ''
+    }
+  }
   let exited: string | undefined
   const exit = new Promise<void>((resolve) => child.on('exit', (code, signal) => { exited = `exit ${code ?? signal ?? '?'}`; resolve() }))
   child.on('error', (err) => { exited = err.message })
@@ -91,8 +102,8 @@ export async function startEngine (): Promise<EngineNode> {
     let url: string | undefined
     let version: string | undefined
     while (Date.now() < deadline) {
-      if (exited !== undefined) throw new Error(`the OpenSearch node stopped before it answered (${exited}); its output ended with:\n${lastLines(output, 40)}`)
-      const port = /HTTP Port:\s+(\d+)/.exec(output)?.[1]
+      if (exited !== undefined) throw new Error(`the OpenSearch node stopped before it answered (${exited}); its output ended with:\n${lastLines(output(), 40)}`)
+      const port = /HTTP Port:\s+(\d+)/.exec(output())?.[1]
       if (port !== undefined) {
         url = `http://127.0.0.1:${port}`
         try {
@@ -105,7 +116,7 @@ export async function startEngine (): Promise<EngineNode> {
       }
       await new Promise((resolve) => setTimeout(resolve, 500))
     }
-    if (url === undefined || version === undefined) throw new Error(`the OpenSearch node did not answer within ${START_TIMEOUT_MS / 1000} s; its output ended with:\n${lastLines(output, 40)}`)
+    if (url === undefined || version === undefined) throw new Error(`the OpenSearch node did not answer within ${START_TIMEOUT_MS / 1000} s; its output ended with:\n${lastLines(output(), 40)}`)
     return { url, version, startSeconds: (performance.now() - started) / 1000, stop }
   } catch (err) {
     await stop()
