@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import { doneWhen } from '../core/callback.js'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import { UsageError } from '../core/errors.js'
@@ -117,14 +118,13 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
         done(err as Error)
         return
       }
-      if (next === undefined) done()
-      else next.then(() => { done() }, (err: unknown) => { done(err as Error) })
+      doneWhen(next, done)
     },
     final (done) {
-      void (async () => {
+      doneWhen((async () => {
         await writer.flush()
         if (opts.refresh === true && writer.touched.size > 0) await refreshIndices(conn, where, writer.touched, ctx)
-      })().then(() => { done() }, (err: unknown) => { done(err as Error) })
+      })(), done)
     },
     destroy (err, done) {
       writer.close().then(() => { done(err) }, () => { done(err) })

@@ -1,4 +1,5 @@
 import type { Connection } from 'mysql2/promise'
+import { doneWhen } from '../core/callback.js'
 import { Writable } from 'node:stream'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
@@ -316,8 +317,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       }
       if (sorter !== undefined) {
         const spilling = sorter.add({ key: row.key, line: row.line, file: row.file, text: row.text ?? stringifyExact(row.record), id: row.id, range: row.text === undefined ? undefined : row.range })
-        if (spilling === undefined) done()
-        else spilling.then(() => { done() }, (err: unknown) => { done(err as Error) })
+        doneWhen(spilling, done)
         return
       }
       let waiting: Promise<void> | undefined
@@ -327,8 +327,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         done(err as Error)
         return
       }
-      if (waiting === undefined) done()
-      else waiting.then(() => { done() }, (err: unknown) => { done(err as Error) })
+      doneWhen(waiting, done)
     },
     final (done) {
       void (async () => {
