@@ -132,5 +132,5 @@ ${commonHelp()}
       context: ctx
     })
   })()
-  return [ndjsonInputs(files, ctx), writer]
+  return [ndjsonInputs(files, ctx, { scan: true }), writer]
 })

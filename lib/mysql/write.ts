@@ -18,7 +18,7 @@ import { BatchStatement } from './statement.js'
 import type { TableInfo } from './table.js'
 import { prepareTable } from './table.js'
 import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
-import { ParsedLine, recordId } from '../core/ndjson.js'
+import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
@@ -149,6 +149,9 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   // A top-level content field can be cut from the line as it came (see rawMemberRange).
   const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
   const rawKey = layout.mapped.length === 0 && !contentField.includes('.') ? contentField : undefined
+  // Scanned lines (ParsedLine.raw) give a top-level id and content without a parse.
+  const idField = (opts.idField ?? '_id').replace(/^\./, '')
+  const rawIdKey = rawKey !== undefined && idField !== '' && !idField.includes('.') ? idField : undefined
 
   let first: Connection
   let info: TableInfo
@@ -239,22 +242,34 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   /** A record → its row, or undefined after counting it as failed. */
   const toRow = (chunk: unknown): Row | undefined => {
     const parsed = chunk instanceof ParsedLine ? chunk : undefined
-    const value = parsed?.value ?? chunk
+    // A scanned line is cut, not parsed (only a failing one is, for its dead-letter entry).
+    const raw = rawIdKey === undefined ? undefined : parsed?.raw
+    const value = raw !== undefined ? undefined : parsed?.value ?? chunk
     const fail = (code: string, message: string, id?: string): undefined => {
       ctx.failures.fail({ record: parsed?.exact ?? value, line: parsed?.line, code, message, context: rowContext({ id, file: parsed?.file }) })
       return undefined
     }
-    if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
-    const id = recordId(parsed ?? value, getId)
+    if (raw === undefined && !isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
+    const id = raw === undefined ? recordId(parsed ?? value as JsonObject, getId) : rawRecordId(raw, rawIdKey as string)
     if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
     if (checkId) {
       const problem = integerIdProblem(id, info.idColumn)
       if (problem !== undefined) return fail('RECORD_INEXACT_ID', problem, id)
     }
-    const made = rowValues(parsed, value)
-    if ('code' in made) return fail(made.code, made.message, id)
-    const { values, range } = made
-    values.unshift(id)
+    let values: SqlValue[]
+    let range: [number, number] | undefined
+    if (raw !== undefined) {
+      // The scan found the line's keys each once: its content's text is the record's content.
+      range = rawKey === '' ? [0, raw.text.length] : raw.member(rawKey as string)
+      if (range === undefined) return fail('RECORD_MISSING_CONTENT', `record has no content at '${opts.contentField ?? '_source'}'`, id)
+      values = [id, raw.text.slice(range[0], range[1])]
+    } else {
+      const made = rowValues(parsed, value as JsonObject)
+      if ('code' in made) return fail(made.code, made.message, id)
+      values = made.values
+      range = made.range
+      values.unshift(id)
+    }
     let bytes = 0
     for (const v of values) bytes += valueBytes(v)
     if (bytes > maxBatchBytes) {
