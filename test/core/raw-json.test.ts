@@ -1,5 +1,10 @@
 import t from 'tap'
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { RawObject } from '../../lib/core/raw-json.js'
 import { scanObject } from '../../lib/core/raw-json.js'
+import { ParsedLine, parseNdjson, rawRecordId } from '../../lib/core/ndjson.js'
+import { createContext } from '../../lib/core/context.js'
 import { keyCount } from '../../lib/core/json.js'
 
 /** Whether every object in the valid JSON `text` holds each key once (JSON.parse keeps the last of two). */
@@ -83,4 +88,22 @@ t.test('scanObject never accepts what JSON.parse refuses: random edits of valid 
     }
   }
   t.ok(accepted > 1000, `${accepted} edited lines were still valid and accepted`)
+})
+
+t.test('parseNdjson({ scan: true }): scanned lines carry raw members and parse only when asked; the rest go the ordinary way', async (t) => {
+  const ctx = createContext({ tool: 'test', counters: ['read'], quiet: true })
+  const input = ['{"_id":"a","_source":{"n":1.50}}', '{"_id":7,"x":1,"x":2}', 'not json', '[1]', '{"_id":"\\u00e9"}', ''].join('\n')
+  const got: ParsedLine[] = []
+  await pipeline(Readable.from([Buffer.from(input)]), parseNdjson(ctx, { scan: true }), new Writable({ objectMode: true, write (l: ParsedLine, _e, done) { got.push(l); done() } }))
+  t.same(got.map((l) => [l.line, l.raw !== undefined]), [[1, true], [2, false], [5, true]], 'a duplicate key is left to JSON.parse; bad lines fail')
+  t.equal(ctx.stats.get('read'), 5)
+  t.equal(ctx.failures.count, 2)
+  const [a, dup, esc] = got
+  t.same(a.value, { _id: 'a', _source: { n: 1.5 } }, 'value is parsed when first read')
+  t.equal(rawRecordId(a.raw as RawObject, '_id'), 'a')
+  t.equal(rawRecordId(esc.raw as RawObject, '_id'), 'é', 'an escaped id is decoded')
+  t.same(dup.value, { _id: 7, x: 2 })
+  t.equal(rawRecordId(scanObject('{"_id":1.0}') as RawObject, '_id'), '1.0', 'a number id is its text as written')
+  for (const id of ['""', 'null', 'true', '{}', '[]']) t.equal(rawRecordId(scanObject(`{"_id":${id}}`) as RawObject, '_id'), undefined, `${id} is no id`)
+  t.equal(rawRecordId(a.raw as RawObject, 'id'), undefined)
 })
