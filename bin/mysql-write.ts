@@ -35,7 +35,7 @@ await runCli({
     allowIdMerge: { type: 'boolean' },
     mode: { type: 'string', default: 'ignore' },
     batchSize: { type: 'string', default: '1000', aliases: ['batch_size'] },
-    concurrency: { type: 'string', shortFlag: 'c', default: '4', aliases: ['threads'] },
+    concurrency: { type: 'string', shortFlag: 'c', default: '2', aliases: ['threads'] },
     retryFor: { type: 'string', default: '60', aliases: ['retry_for'] },
     sortIds: { type: 'string', default: 'auto', aliases: ['sort_ids'] },
     tmpdir: { type: 'string' }
@@ -79,7 +79,7 @@ ${MYSQL_CONNECTION_HELP}
                              insert: a duplicate id is a failed record
       --batch-size N         rows per INSERT (default 1000), also kept under the server's
                              max_allowed_packet and 65,535 placeholders
-      -c, --concurrency N    connections writing in parallel (default 4); rows with the same
+      -c, --concurrency N    connections writing in parallel (default 2); rows with the same
                              id are always written in input order. When the server refuses
                              connections for its limit, fewer are used (said in one line)
       --sort-ids WHEN        auto (default): once ids prove to arrive unordered, sort them
