@@ -345,15 +345,19 @@ export class EsReader extends Readable {
   /**
    * Fails with the pending failure once the consumer has taken every line pushed before it:
    * destroy() would drop the buffered lines. Node says nothing when its buffer empties (no
-   * _read while a read is outstanding), so its length is looked at every 10 ms.
+   * _read while a read is outstanding), so its length is looked at: every 10 ms at first, then
+   * less often up to every 250 ms, so that a consumer stopped for hours (a reader suspended
+   * with ^Z) costs this process nothing while it waits.
    */
   private failWhenDrained (): void {
     if (this.draining) return
     this.draining = true
+    let wait = 10
     const check = (): void => {
       if (this.ending || this.destroyed) return
-      if (this.readableLength === 0) this.fail(this.failure)
-      else setTimeout(check, 10)
+      if (this.readableLength === 0) return this.fail(this.failure)
+      setTimeout(check, wait)
+      wait = Math.min(wait * 2, 250)
     }
     check()
   }
