@@ -366,7 +366,17 @@ export class EsReader extends Readable {
     if (this.ending) return
     this.ending = true
     this.stop.abort()
-    this.destroy(err as Error)
+    if (!this.ctx.endOnFatal) {
+      this.destroy(err as Error)
+      return
+    }
+    // Every line pushed was counted as emitted: end rather than destroy, so the lines already
+    // past this stream (in the NDJSON encoder, in stdout's queue behind a slow reader) reach
+    // the output before the run fails; destroying dropped them at exit. The runner reports
+    // ctx.fatal once the pipeline has flushed (see failSource).
+    this.ctx.fatal ??= err
+    this.ready = []
+    this.release().finally(() => this.push(null))
   }
 
   /** Ends the stream cleanly (done, --limit, or the context's signal): close first, then end. */

@@ -277,3 +277,37 @@ t.test('a closed stderr does not stop the records, nor an error from ending the 
   unreachable.stdout.resume()
   t.equal(await exitWithin(unreachable, 30_000), 1, 'a failure with nobody to tell: exit 1, at once')
 })
+
+t.test('a read that fails while the reader is slow: every line counted as emitted reaches the pipe, then exit 1', async (t) => {
+  const gone = await startEsServer()
+  // Pages of ~250 KB: two of them are more than a socket pair holds, so some of what es-read
+  // emitted is still queued in it when the third page fails for good.
+  gone.addDocs('logs', Array.from({ length: 20000 }, (_v, i) => ({ _id: `d${i}`, _source: { n: i, pad: 'x'.repeat(200) } })))
+  gone.faults.failNth(3, 503, { path: /_search/, times: 10 })
+  t.teardown(async () => await gone.close())
+  const child = spawn(process.execPath, [BIN, '--url', gone.url, '-i', 'logs', '--retries', '1', '--retry-max-wait', '100ms'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const status = exitWithin(child, 30_000)
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  // The reader stops at the first bytes; the third page fails after its retry while lines are
+  // queued in es-read. The reader takes everything once es-read has exited (it used to exit
+  // as soon as its own buffer was empty, dropping what stdout still held) or after 3 s.
+  let out = ''
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    if (out === '') { child.stdout.pause(); resolve() }
+    out += d
+  }))
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+  child.stdout.resume()
+  t.equal(await status, 1, stderr)
+  t.equal(errorLines(stderr).length, 1, stderr)
+  t.match(errorLines(stderr)[0], /^es-read: error \[\w+\] .*503/)
+  const emitted = Number(/ (\d+) emitted/.exec(stderr)?.[1])
+  t.ok(emitted > 1000 && emitted < 20000, `the read stopped part way, after the first page (${emitted} emitted)`)
+  t.ok(out.endsWith('\n'), 'no line cut short')
+  const got = ids(out.slice(0, out.lastIndexOf('\n') + 1))
+  t.equal(got.length, emitted, 'each line counted as emitted is on stdout')
+  t.equal(new Set(got).size, emitted, 'each once')
+})
