@@ -121,6 +121,7 @@ ${commonHelp()}
     slice,
     scroll: opts.bool('scroll'),
     checkpoint: opts.string('checkpoint'),
+    pages: true,
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })

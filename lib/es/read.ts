@@ -42,6 +42,12 @@ export interface EsReadOptions extends EsQueryOptions {
   scroll?: boolean
   /** Cursor file: saved after every page, resumed from when it exists. */
   checkpoint?: string
+  /**
+   * One chunk per page: its lines joined by newlines (no newline after the last), instead of
+   * one chunk per line. For a writer of NDJSON text (toNdjson ends the chunk's last line): a
+   * stream step per hit is a tenth of es-read's CPU.
+   */
+  pages?: boolean
   retry?: RetryPolicy
   context?: StageContext
 }
@@ -94,7 +100,8 @@ export class EsReader extends Readable {
 
   constructor (opts: EsReadOptions) {
     const size = opts.size ?? 1000
-    super({ objectMode: true, highWaterMark: size })
+    // Buffered downstream: a page, as lines or as one chunk (a ready page waits in `ready`).
+    super({ objectMode: true, highWaterMark: opts.pages === true ? 1 : size })
     this.o = opts
     this.ctx = opts.context ?? createContext({ tool: 'es-read', counters: ES_READ_COUNTERS })
     if (opts.index === '') throw new UsageError('missing required option --index')
@@ -300,7 +307,8 @@ export class EsReader extends Readable {
       return true
     }
     let more = true
-    for (let i = 0; i < n; i++) more = this.push(page.lines[i])
+    if (this.o.pages === true) more = this.push((n === page.lines.length ? page.lines : page.lines.slice(0, n)).join('\n'))
+    else for (let i = 0; i < n; i++) more = this.push(page.lines[i])
     this.remaining -= n
     this.ctx.stats.add('emitted', n)
     pager.accept(page, n)
