@@ -359,15 +359,19 @@ export class EsReader extends Readable {
   /**
    * Fails with the pending failure once the consumer has taken every line pushed before it:
    * destroy() would drop the buffered lines. Node says nothing when its buffer empties (no
-   * _read while a read is outstanding), so its length is looked at every 10 ms.
+   * _read while a read is outstanding), so its length is looked at: every 10 ms at first, then
+   * less often up to every 250 ms, so that a consumer stopped for hours (a reader suspended
+   * with ^Z) costs this process nothing while it waits.
    */
   private failWhenDrained (): void {
     if (this.draining) return
     this.draining = true
+    let wait = 10
     const check = (): void => {
       if (this.ending || this.destroyed) return
-      if (this.readableLength === 0) this.fail(this.failure)
-      else setTimeout(check, 10)
+      if (this.readableLength === 0) return this.fail(this.failure)
+      setTimeout(check, wait)
+      wait = Math.min(wait * 2, 250)
     }
     check()
   }
@@ -376,7 +380,17 @@ export class EsReader extends Readable {
     if (this.ending) return
     this.ending = true
     this.stop.abort()
-    this.destroy(err as Error)
+    if (!this.ctx.endOnFatal) {
+      this.destroy(err as Error)
+      return
+    }
+    // Every line pushed was counted as emitted: end rather than destroy, so the lines already
+    // past this stream (in the NDJSON encoder, in stdout's queue behind a slow reader) reach
+    // the output before the run fails; destroying dropped them at exit. The runner reports
+    // ctx.fatal once the pipeline has flushed (see failSource).
+    this.ctx.fatal ??= err
+    this.ready = []
+    this.release().finally(() => this.push(null))
   }
 
   /** Ends the stream cleanly (done, --limit, or the context's signal): close first, then end. */
