@@ -4,10 +4,11 @@
 // project's test server, or with --engine a real OpenSearch 2.19 node (test/engine/node.ts; the
 // documents are bulk-loaded first, and es-read pages it with a sliced scroll). --latency MS makes
 // the test server take MS milliseconds over each response (a cluster that takes 20 ms per page);
-// --sinks null leaves out the slow-consumer rows. CPU is the exporter's user+sys seconds.
-//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000] [--latency 0] [--sinks null,slow] [--engine]
+// --sinks null leaves out the slow-consumer rows. CPU is the exporter's user+sys seconds. --pin
+// puts the test server on CPU 1 and the exporter on CPU 0 (see PIN in measure.ts).
+//   node --import tsx bench/es-read-bench.ts [--docs 500000] [--runs 3] [--size 1000] [--rate 20000000] [--latency 0] [--sinks null,slow] [--pin] [--engine]
 import { execFileSync } from 'node:child_process'
-import { BIN, startEsServerProcess } from './measure.js'
+import { BIN, PIN, pinned, startEsServerProcess } from './measure.js'
 import { startEngine } from '../test/engine/node.js'
 import { generateDocs } from '../test/servers/es/seed.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' }, engine: { type: 'boolean', default: false }, latency: { type: 'string', default: '0' }, sinks: { type: 'string', default: 'null,slow' } } })
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, size: { type: 'string', default: '1000' }, rate: { type: 'string', default: '20000000' }, engine: { type: 'boolean', default: false }, latency: { type: 'string', default: '0' }, sinks: { type: 'string', default: 'null,slow' }, pin: { type: 'boolean', default: false } } })
 const DOCS = Number(values.docs)
 const RUNS = Number(values.runs)
 const SIZE = values.size
@@ -24,6 +25,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'es-read-bench-'))
 
 const LATENCY = Number(values.latency)
 const SINKS = values.sinks.split(',')
+const PINNED = values.pin && !values.engine
 
 interface Sample { seconds: number, rssMb: number, cpu: number, lines?: number }
 
@@ -31,7 +33,7 @@ interface Sample { seconds: number, rssMb: number, cpu: number, lines?: number }
 function once (cmd: string, slow: boolean): Sample {
   const timeFile = join(tmp, 'time')
   const sink = slow ? `| node ${join(import.meta.dirname, 'es-read-slow-consumer.mjs')} ${values.rate}` : '> /dev/null'
-  const stdout = execFileSync('bash', ['-c', `/usr/bin/time -f '%e %M %U %S' -o ${timeFile} ${cmd} ${sink}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
+  const stdout = execFileSync('bash', ['-c', `/usr/bin/time -f '%e %M %U %S' -o ${timeFile} ${pinned(cmd, PINNED)} ${sink}`], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 20 })
   const [secs, kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [NaN, NaN, NaN, NaN]
   return { seconds: secs, rssMb: kb / 1024, cpu: user + sys, lines: slow ? Number(stdout.trim()) : undefined }
 }
@@ -58,7 +60,7 @@ async function startLoadedEngine (): Promise<{ url: string, stop: () => Promise<
   return { url: node.url, stop: node.stop, label: `a real OpenSearch ${node.version} node (one shard, same machine)` }
 }
 
-const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench', { latencyMs: LATENCY })), label: LATENCY > 0 ? `the test server answering each response after ${LATENCY} ms` : 'the test server' }
+const server = values.engine === true ? await startLoadedEngine() : { ...(await startEsServerProcess(DOCS, 'bench', { latencyMs: LATENCY, cpu: PINNED ? PIN.server : undefined })), label: (LATENCY > 0 ? `the test server answering each response after ${LATENCY} ms` : 'the test server') + (PINNED ? ` (pinned to CPU ${PIN.server}, the exporter to CPU ${PIN.clients}: --pin)` : '') }
 const tools: Array<[string, string]> = [
   ['es-read', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE}`],
   ['es-read --slices 2', `node ${BIN}/es-read.js --quiet --url ${server.url} --index bench --size ${SIZE} --slices 2`],

@@ -6,7 +6,8 @@
  * left a document out fails the bench. The server is the project's test server, or with --engine
  * a real OpenSearch 2.19 node (test/engine/node.ts; --engine-url reuses one already running).
  * Before each run the target index is created anew (one shard, no replica) for either loader.
- *   node --import tsx bench/es-write-bench.ts [--docs 500000] [--runs 3] [--engine [--engine-url URL]] [--profile-server]
+ *   node --import tsx bench/es-write-bench.ts [--docs 500000] [--runs 3] [--pin] [--engine [--engine-url URL]] [--profile-server]
+ * --pin puts the test server on CPU 1 and the loaders on CPU 0 (see PIN in measure.ts).
  * --profile-server adds one es-write run with the test server under --cpu-prof and prints where
  * the server's time went, to see whether the server is what limits the rate.
  */
@@ -18,9 +19,10 @@ import { parseArgs } from 'node:util'
 import { startEngine } from '../test/engine/node.js'
 import { generateDocs } from '../test/servers/es/seed.js'
 import type { Measurement } from './measure.js'
-import { BIN, ROOT, fmt, machine, row, runPipeline, startEsServerProcess } from './measure.js'
+import { BIN, PIN, ROOT, fmt, machine, pinned, row, runPipeline, startEsServerProcess } from './measure.js'
 
-const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, engine: { type: 'boolean' }, 'engine-url': { type: 'string' }, 'profile-server': { type: 'boolean' } } })
+const { values } = parseArgs({ options: { docs: { type: 'string', default: '500000' }, runs: { type: 'string', default: '3' }, engine: { type: 'boolean' }, 'engine-url': { type: 'string' }, 'profile-server': { type: 'boolean' }, pin: { type: 'boolean', default: false } } })
+const PINNED = values.pin === true && values.engine !== true
 const DOCS = Number(values.docs)
 const RUNS = Number(values.runs)
 const out = join(ROOT, 'bench', 'out')
@@ -87,7 +89,7 @@ async function loadedEngine (): Promise<{ url: string, stop: () => Promise<void>
 await generate()
 const server = values.engine === true
   ? await loadedEngine()
-  : await startEsServerProcess(DOCS, 'src').then((s) => ({ url: s.url, stop: async () => { s.stop(); await s.exited }, label: 'the test server (one more Node process on the same cores)' }))
+  : await startEsServerProcess(DOCS, 'src', { cpu: PINNED ? PIN.server : undefined }).then((s) => ({ url: s.url, stop: async () => { s.stop(); await s.exited }, label: PINNED ? `the test server pinned to CPU ${PIN.server}, every loader process to CPU ${PIN.clients} (--pin)` : 'the test server (one more Node process on the same cores)' }))
 const dump = join(ROOT, 'node_modules', '.bin', 'elasticdump')
 const write = `node ${BIN}/es-write.js --quiet --url ${server.url} --index t`
 const read = `node ${BIN}/es-read.js --quiet --url ${server.url} --index src`
@@ -112,7 +114,7 @@ try {
     for (let r = 0; r < RUNS; r++) {
       await es(server.url, 'DELETE', '/t')
       await es(server.url, 'PUT', '/t', TARGET_SETTINGS)
-      runs.push(runPipeline(stages))
+      runs.push(runPipeline(stages.map((st) => pinned(st, PINNED))))
       await es(server.url, 'POST', '/t/_refresh')
       counts.push(((await es(server.url, 'GET', '/t/_count')).body as { count?: number } | undefined)?.count ?? 0)
       if (counts[r] !== DOCS) throw new Error(`${name}: ${counts[r]} documents in the index after run ${r + 1}, not ${DOCS}`)

@@ -65,8 +65,10 @@ export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
  * The project's Elasticsearch-compatible test server as its own process, seeded with `docs`
  * generated documents; `latencyMs` delays each of its responses (a page that takes that long).
  */
-export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[], latencyMs?: number } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
-  const child = spawn(process.execPath, [...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(opts.latencyMs ?? 0)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startEsServerProcess (docs: number, index: string, opts: { nodeArgs?: string[], latencyMs?: number, cpu?: number } = {}): Promise<{ url: string, stop: () => void, exited: Promise<void> }> {
+  const argv = [process.execPath, ...opts.nodeArgs ?? [], '--import', 'tsx', join(ROOT, 'test/servers/es/main.ts'), '--docs', String(docs), '--index', index, '--latency', String(opts.latencyMs ?? 0)]
+  const [cmd, ...args] = opts.cpu === undefined ? argv : ['taskset', '-c', String(opts.cpu), ...argv]
+  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let out = ''
   let err = ''
@@ -77,6 +79,16 @@ export async function startEsServerProcess (docs: number, index: string, opts: {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   return { url: out.split('\n')[0], stop: () => child.kill('SIGTERM'), exited }
+}
+
+/**
+ * `--pin` in the Elasticsearch benches: the server on CPU 1, every client process on CPU 0, so
+ * the loaders are compared as against a cluster on machines of its own (on 2 shared cores the
+ * server's share otherwise caps both loaders at its rate). `pinned` prefixes a command line.
+ */
+export const PIN = { server: 1, clients: 0 }
+export function pinned (command: string, pin: boolean): string {
+  return pin ? `taskset -c ${PIN.clients} ${command}` : command
 }
 
 /** A mariadb client command line for MYSQL_URL (default root@127.0.0.1:3306), and the env it needs. */

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import '../lib/core/young-generation.js'
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
 import { csvRead } from '../lib/csv/read.js'
 import { csvDialect, csvDialectFlags, csvDialectHelp } from '../lib/csv/dialect.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
-import { toNdjson } from '../lib/core/ndjson.js'
 import { UsageError } from '../lib/core/errors.js'
 
 await runCli({
@@ -76,5 +76,5 @@ ${commonHelp()}
     context: ctx
   })
   await checkInputs(files)
-  return [records, toNdjson(), stdout()]
+  return [records, stdout()]
 })

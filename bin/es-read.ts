@@ -6,7 +6,6 @@ import { splitSearchUrl } from '../lib/es/client.js'
 import { ES_READ_COUNTERS, esRead } from '../lib/es/read.js'
 import { parseDuration } from '../lib/core/retry.js'
 import { parseSliceOption } from '../lib/core/slice.js'
-import { toNdjson } from '../lib/core/ndjson.js'
 
 await runCli({
   tool: 'es-read',
@@ -121,8 +120,9 @@ ${commonHelp()}
     slice,
     scroll: opts.bool('scroll'),
     checkpoint: opts.string('checkpoint'),
+    ndjson: true,
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })
-  return [reader, toNdjson(), reader.checkpoint?.output(stdout()) ?? stdout()]
+  return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
 })

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lib/core/young-generation.js'
 import { commonHelp, outputSink, runCli } from '../lib/cli.js'
 import { WriteLedger } from '../lib/core/ledger.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'

@@ -1,10 +1,9 @@
-import type { Transform } from 'node:stream'
 import type { WriteLedger } from './ledger.js'
 
 const CHUNK = 64 * 1024
 
 /**
- * Output text of a Transform, pushed in large chunks: when 64 KiB have gathered, or once the
+ * Output text of a stream, pushed in large chunks: when 64 KiB have gathered, or once the
  * input that arrived together has been handled (on the next turn of the event loop). A busy
  * pipe gets few large writes; a trickle (`tail -f |`) still goes out line by line, at once.
  *
@@ -13,6 +12,12 @@ const CHUNK = 64 * 1024
  * which promotes them and grows the heap. With a ledger, each chunk is entered there with the
  * records that end in it, for the sink to confirm.
  */
+/** Where a Coalescer's chunks go: a Readable's (or a Transform's) push side. */
+export interface ChunkTarget {
+  push: (chunk: Buffer) => boolean
+  readonly destroyed: boolean
+}
+
 export class Coalescer {
   private readonly buf = Buffer.allocUnsafe(CHUNK)
   private used = 0
@@ -20,7 +25,7 @@ export class Coalescer {
   private later: NodeJS.Immediate | undefined
   private readonly onLater = (): void => { this.later = undefined; this.flush() }
 
-  constructor (private readonly stream: Transform, private readonly encoding: BufferEncoding = 'utf8', private readonly ledger?: WriteLedger) {}
+  constructor (private readonly stream: ChunkTarget, private readonly encoding: BufferEncoding = 'utf8', private readonly ledger?: WriteLedger) {}
 
   /** Adds text in which `records` records end. */
   add (text: string, records = 0): void {

@@ -34,6 +34,25 @@ function formatContext (context: ErrorContext | undefined): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : ''
 }
 
+/** Streams that failed a write (EPIPE, a closed terminal, a full disk): nothing more goes to them. */
+const gone = new WeakSet<NodeJS.WritableStream>()
+const watched = new WeakSet<NodeJS.WritableStream>()
+
+/**
+ * A stderr whose reader has gone (a killed parent, `2>&1 | head`) is not a reason to stop
+ * moving records, and must not fail again on every message: the messages are dropped, the
+ * run goes on and ends with its usual status. process.stderr is never destroyed, so without
+ * a listener each write's EPIPE was an uncaught exception, and runCli's handler for those
+ * writes a warning, whose EPIPE was the next one. Each was thrown from a nextTick before
+ * Node ran the promise callbacks queued behind it, so runCli never reached process.exit:
+ * the process spun on this at 60% CPU, forever.
+ */
+function watch (stream: NodeJS.WritableStream): void {
+  if (watched.has(stream)) return
+  watched.add(stream)
+  stream.on('error', () => gone.add(stream))
+}
+
 /**
  * Everything a stage says goes through here, to stderr: one line of text prefixed with the
  * tool's name, or one NDJSON event (DESIGN.md §3) with --log-format json. Secrets are masked.
@@ -54,6 +73,7 @@ export class Logger {
     this.format = opts.format ?? 'text'
     this.quiet = opts.quiet ?? false
     this.stream = opts.stream ?? process.stderr
+    watch(this.stream)
     this.masker = opts.masker ?? new SecretMasker()
     this.drawProgress = !this.quiet && (opts.progress ?? this.stream.isTTY === true)
   }
@@ -171,6 +191,7 @@ export class Logger {
   }
 
   private write (text: string): void {
+    if (gone.has(this.stream)) return
     this.stream.write(this.masker.mask(text))
   }
 }

@@ -132,8 +132,16 @@ export function concatInputs (names: readonly string[], parserFor: (name: string
 function dropTailWhenCut (parser: Duplex | undefined, wasCut: () => boolean): void {
   if (!(parser instanceof Transform)) return
   const flush = parser._flush
+  // A parser that holds complete records back (to write them in large chunks) says how to
+  // hand those on without the tail.
+  const withoutTail = (parser as Partial<TailDropper>).flushWithoutTail
   parser._flush = function (this: Transform, done) {
-    if (wasCut() || typeof flush !== 'function') done()
-    else flush.call(this, done)
+    if (wasCut() || typeof flush !== 'function') {
+      if (wasCut() && withoutTail !== undefined) withoutTail.call(this, done)
+      else done()
+    } else flush.call(this, done)
   }
 }
+
+/** A parser whose flush at a cut input must still push what it holds (see dropTailWhenCut). */
+export interface TailDropper { flushWithoutTail: (done: (err?: Error | null) => void) => void }

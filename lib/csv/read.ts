@@ -1,7 +1,4 @@
-import type { Options as CsvOptions } from 'csv-parse'
-import { parse } from 'csv-parse'
 import type { Readable } from 'node:stream'
-import { Transform } from 'node:stream'
 import type { StageContext } from '../core/context.js'
 import { createContext, failSource } from '../core/context.js'
 import { EspipeError } from '../core/errors.js'
@@ -10,6 +7,8 @@ import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
 import type { CsvEncoding } from './dialect.js'
+import type { CsvParseOptions, RowMapper } from './parse.js'
+import { CsvParser } from './parse.js'
 
 export type { CsvEncoding }
 
@@ -30,14 +29,12 @@ export interface CsvReadOptions {
   /** Numbers, booleans and null instead of strings in `_source` (ids stay strings). */
   cast?: boolean
   /**
-   * Emit each record already serialised as its NDJSON line (a string) instead of an object:
-   * the same bytes JSON.stringify would give, built without the intermediate object.
+   * Emit NDJSON bytes (Buffers, each a run of whole lines) instead of objects: the lines
+   * stringifyExact would give for the records, built without the intermediate objects.
    */
   serialize?: boolean
   context?: StageContext
 }
-
-interface CsvChunk { record: string[], raw: string }
 
 const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
 
@@ -121,7 +118,7 @@ interface LineCounter { next: number }
  * names the columns; a row of the wrong width or with no id is a record error and the rest
  * flows on.
  */
-function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }, lines: LineCounter): Transform {
+function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }, lines: LineCounter): RowMapper {
   const file = name === '-' ? undefined : name
   let columns = o.noHeader ? o.columns : undefined
   let idIndex = columns?.indexOf(o.idColumn) ?? -1
@@ -141,68 +138,57 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
   }
   if (columns !== undefined) setColumns(columns, 1)
   // Physical line numbers are counted from the raw text of each record (CRLF, LF or CR ends a
-  // line, inside quotes too): csv-parse's `info` copies an object per row (a sixth of the parse
-  // time), and its count is off with CRLF.
-  return new Transform({
-    objectMode: true,
-    transform (chunk: CsvChunk, _enc, done) {
-      try {
-        const { record, raw } = chunk
-        const line = lines.next
-        lines.next += lineBreaks(raw)
-        // Blank lines reach us as one empty field: skipped, but counted as lines.
-        if (record.length === 1 && record[0] === '' && raw.trim() === '') return done()
-        if (columns === undefined) {
-          const header = record.map((c) => c.trim())
-          setColumns(o.columns ?? header, line)
-          return done()
-        }
-        if (quota.limit <= 0) return done()
-        ctx.stats.add('read')
-        const fail = (code: string, message: string): void => {
-          ctx.failures.fail({ record: raw.replace(/\r?\n$|\r$/, ''), line, code, message: `${file ?? 'stdin'} line ${line} ${message}`, context: { file } })
-        }
-        if (record.length !== columns.length) {
-          fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `has ${record.length} fields, the header has ${columns.length}`)
-          return done()
-        }
-        if (o.encoding === 'utf8' && raw.includes('\uFFFD')) {
-          fail('CSV_INVALID_ENCODING', 'is not valid UTF-8 (if the file is Latin-1, use --encoding latin1)')
-          return done()
-        }
-        const id = record[idIndex]
-        if (id === undefined || id === '') {
-          fail('CSV_MISSING_ID', `has an empty '${o.idColumn}'`)
-          return done()
-        }
-        if (quota.skip > 0) { quota.skip--; return done() }
-        let source = contentIndex >= 0 ? parseContent(record[contentIndex]) : undefined
-        if (source === undefined && keyPrefixes !== undefined) {
-          let line = '{"_id":' + JSON.stringify(id) + ',"_source":{'
-          for (let i = 0; i < keyPrefixes.length; i++) {
-            line += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
-          }
-          quota.limit--
-          ctx.stats.add('emitted')
-          this.push(line + '}}')
-          if (quota.limit <= 0) quota.onLimit()
-          return done()
-        }
-        if (source === undefined) {
-          const row: JsonObject = {}
-          for (let i = 0; i < columns.length; i++) row[columns[i]] = o.cast ? castValue(record[i]) : record[i]
-          source = row
-        }
-        quota.limit--
-        ctx.stats.add('emitted')
-        this.push(o.serialize ? stringifyExact({ _id: id, _source: source }) : { _id: id, _source: source })
-        if (quota.limit <= 0) quota.onLimit()
-        done()
-      } catch (err) {
-        done(err as Error)
-      }
+  // line, inside quotes too).
+  return (record, raw) => {
+    const line = lines.next
+    lines.next += lineBreaks(raw)
+    // Blank lines reach us as one empty field: skipped, but counted as lines.
+    if (record.length === 1 && record[0] === '' && raw.trim() === '') return undefined
+    if (columns === undefined) {
+      const header = record.map((c) => c.trim())
+      setColumns(o.columns ?? header, line)
+      return undefined
     }
-  })
+    if (quota.limit <= 0) return undefined
+    ctx.stats.add('read')
+    const fail = (code: string, message: string): void => {
+      ctx.failures.fail({ record: raw.replace(/\r?\n$|\r$/, ''), line, code, message: `${file ?? 'stdin'} line ${line} ${message}`, context: { file } })
+    }
+    if (record.length !== columns.length) {
+      fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `has ${record.length} fields, the header has ${columns.length}`)
+      return undefined
+    }
+    if (o.encoding === 'utf8' && raw.includes('\uFFFD')) {
+      fail('CSV_INVALID_ENCODING', 'is not valid UTF-8 (if the file is Latin-1, use --encoding latin1)')
+      return undefined
+    }
+    const id = record[idIndex]
+    if (id === undefined || id === '') {
+      fail('CSV_MISSING_ID', `has an empty '${o.idColumn}'`)
+      return undefined
+    }
+    if (quota.skip > 0) { quota.skip--; return undefined }
+    let source = contentIndex >= 0 ? parseContent(record[contentIndex]) : undefined
+    if (source === undefined && keyPrefixes !== undefined) {
+      let line = '{"_id":' + JSON.stringify(id) + ',"_source":{'
+      for (let i = 0; i < keyPrefixes.length; i++) {
+        line += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
+      }
+      quota.limit--
+      ctx.stats.add('emitted')
+      if (quota.limit <= 0) quota.onLimit()
+      return line + '}}'
+    }
+    if (source === undefined) {
+      const row: JsonObject = {}
+      for (let i = 0; i < columns.length; i++) row[columns[i]] = o.cast ? castValue(record[i]) : record[i]
+      source = row
+    }
+    quota.limit--
+    ctx.stats.add('emitted')
+    if (quota.limit <= 0) quota.onLimit()
+    return o.serialize ? stringifyExact({ _id: id, _source: source }) : { _id: id, _source: source }
+  }
 }
 
 /** A readable stream of records from one or more CSV files (or stdin), one file after another. */
@@ -222,21 +208,14 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     columns: opts.columns,
     encoding
   }
-  const csvOptions: CsvOptions = {
-    bom: true,
-    encoding,
-    delimiter: opts.delimiter ?? ',',
-    quote: opts.quote ?? '"',
-    relax_column_count: true,
-    raw: true
-  }
-  const quote = opts.quote ?? '"'
+  const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"' }
+  const quote = csvOptions.quote
   let lines: LineCounter = { next: 1 }
   return concatInputs(opts.files ?? ['-'], (name) => {
     lines = { next: 1 }
-    return [parse(csvOptions), rowsToRecords(name, o, ctx, quota, lines)]
+    return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
   }, { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
-    // csv-parse's own errors (a broken quote) are fatal: name the file and the physical line,
+    // The parser's errors (a broken quote) are fatal: name the file and the physical line,
     // counted from where the record began (an unclosed quote: the line it opened on).
     const e = err as Error & { code?: string, raw?: string }
     if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err

@@ -8,7 +8,7 @@ import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
 import { lines, runShell, scratchDir } from '../helpers/run.js'
 
-/** Cells as csv-parse (the parser csv-read uses) reads them. */
+/** Cells as csv-parse (csv-read's parser is held to it: test/csv/parse.test.ts) reads them. */
 const cells = (csv: string | Buffer, opts: { delimiter?: string, encoding?: BufferEncoding, relax?: boolean } = {}): string[][] => parse(csv, { bom: true, delimiter: opts.delimiter, encoding: opts.encoding, relax_column_count: opts.relax })
 
 // Files csv-read reads whole (no header names it would rename: repeated or empty ones).
@@ -93,6 +93,20 @@ t.test("stray quotes: csv-read --quote '' | csv-write --quote '' gives the file 
   const quoted = await runShell(`csv-read --quote '' ${src} | csv-write | csv-read`)
   const plain = await runShell(`csv-read --quote '' ${src}`)
   t.equal(quoted.stdout, plain.stdout, 'written with quotes instead, it reads back as the same records')
+})
+
+t.test("another quote character: csv-write -d ';' --quote \"'\" doubles it in a cell, and csv-read with the same options reads it back", async (t) => {
+  const dir = scratchDir(t)
+  const src = join(dir, 'records.ndjson')
+  const records = [
+    '{"_id":"1","_source":{"id":"1","text":"it\'s \\"fine\\"; ok"}}',
+    '{"_id":"2","_source":{"id":"2","text":"\'\'"}}'
+  ]
+  writeFileSync(src, records.join('\n') + '\n')
+  const r = await runShell(`csv-write -d ';' --quote "'" ${src} | tee ${dir}/out.csv | csv-read -d ';' --quote "'"`)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(readFileSync(join(dir, 'out.csv'), 'utf8'), `id;text\n1;'it''s "fine"; ok'\n2;''''''\n`)
+  t.same(lines(r.stdout), records, 'the same records, byte for byte')
 })
 
 t.test('the same file through --bom --crlf (what Excel likes) still reads back the same', async (t) => {

@@ -4,7 +4,8 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -167,9 +168,10 @@ t.test('a checkpoint that stops being writable mid-read: exit 1, and the point i
   // The first page is out and its cursor saved; then the directory goes, then reading resumes.
   await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.pause(); resolve() }))
   t.ok(existsSync(join(ckptDir, 'c.json')), 'the checkpoint was being written')
-  // es-read may be saving into it as it goes (stdout's pipe still takes writes): a file made
-  // between rm's listing and its rmdir is ENOTEMPTY, which rm retries.
-  rmSync(ckptDir, { recursive: true, maxRetries: 20, retryDelay: 10 })
+  // es-read may be saving into it as it goes (stdout's pipe still takes writes), so removing
+  // it raced those saves (ENOTEMPTY, now and then beyond rm's retries): the directory is moved
+  // away in one step instead, which a save in progress cannot undo.
+  renameSync(ckptDir, ckptDir + '-moved')
   child.stdout.resume()
   const code = await new Promise((resolve) => child.on('close', resolve))
   t.equal(code, 1)
@@ -201,4 +203,112 @@ t.test('Elasticsearch headers on an answer that is not JSON: one line naming the
   t.equal(r.code, 1)
   t.equal(errorLines(r.stderr).length, 1, r.stderr)
   t.match(errorLines(r.stderr)[0], `error [ES_BAD_RESPONSE] ${url} answered the request to open a point in time with something other than JSON: odd-proxy/2, text/html`)
+})
+
+/** CPU time (user + system, in clock ticks) the process has used so far; undefined once it is gone. */
+function cpuTicks (pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return Number(fields[11]) + Number(fields[12])
+  } catch {
+    return undefined
+  }
+}
+
+/** The child's exit status, or 'still running' after `ms` (it is then killed). */
+async function exitWithin (child: ChildProcess, ms: number): Promise<number | null | 'still running'> {
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c, sig) => resolve(sig === 'SIGKILL' ? -1 : c)))
+  clearTimeout(timer)
+  return code === -1 ? 'still running' : code
+}
+
+// A parent (a test runner, a shell) killed mid-read leaves es-read with pipes nobody reads.
+// Its stderr's EPIPE was an uncaught exception, whose handler wrote a warning to stderr, whose
+// EPIPE was the next one: the process spun at 60% CPU for as long as anyone let it.
+t.test('stdout and stderr readers gone, then the server: retried, exit 1, no spin', async (t) => {
+  for (const stderrGone of [true, false]) {
+    const gone = await startEsServer()
+    gone.addDocs('logs', Array.from({ length: 1000 }, (_v, i) => ({ _id: `d${i}`, _source: { n: i } })))
+    gone.faults.latencyMs = 300
+    const child = spawn(process.execPath, [BIN, '--url', gone.url, '-i', 'logs', '--size', '100', '--retries', '3', '--retry-max-wait', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    t.teardown(() => { child.kill('SIGKILL') })
+    const status = exitWithin(child, 30_000)
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    // The whole first page is out (nothing more is written until the next one, 300 ms away):
+    // then the readers go, as a killed parent's would, and then the server.
+    let seen = 0
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+      seen += d.toString('latin1').split('\n').length - 1
+      if (seen === 100) resolve()
+    }))
+    child.stdout.destroy()
+    if (stderrGone) child.stderr.destroy()
+    await gone.close()
+    const before = cpuTicks(child.pid as number) ?? 0
+    let last = before
+    const sampler = setInterval(() => { last = cpuTicks(child.pid as number) ?? last }, 100)
+    const code = await status
+    clearInterval(sampler)
+    const what = stderrGone ? 'stderr gone too' : 'stderr read'
+    t.equal(code, 1, `${what}: exit 1 once the retries are spent`)
+    // The retries wait about 1 to 2 s in all; spinning through them took more than half of it.
+    t.ok(last - before < 50, `${what}: CPU while retrying and failing stays low (${last - before} ticks)`)
+    if (!stderrGone) {
+      t.equal(errorLines(stderr).length, 1, stderr)
+      t.match(errorLines(stderr)[0], /^es-read: error \[ECONNREFUSED\] cannot search at http:\/\/127\.0\.0\.1:\d+: connection refused/)
+      t.equal(lines(stderr).filter((l) => / retry \d\/3 in /.test(l)).length, 3, 'each retry said once')
+    }
+  }
+})
+
+t.test('a closed stderr does not stop the records, nor an error from ending the run', async (t) => {
+  const child = spawn(process.execPath, [BIN, '--url', server.url, '-i', 'logs'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  child.stderr.destroy()
+  const status = exitWithin(child, 30_000)
+  let out = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+  t.equal(await status, 0, 'nobody reads the messages: the run goes on and succeeds')
+  t.equal(ids(out).length, N, 'every record on stdout')
+  const unreachable = spawn(process.execPath, [BIN, '--url', 'http://127.0.0.1:9', '-i', 'logs'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { unreachable.kill('SIGKILL') })
+  unreachable.stderr.destroy()
+  unreachable.stdout.resume()
+  t.equal(await exitWithin(unreachable, 30_000), 1, 'a failure with nobody to tell: exit 1, at once')
+})
+
+t.test('a read that fails while the reader is slow: every line counted as emitted reaches the pipe, then exit 1', async (t) => {
+  const gone = await startEsServer()
+  // Pages of ~250 KB: two of them are more than a socket pair holds, so some of what es-read
+  // emitted is still queued in it when the third page fails for good.
+  gone.addDocs('logs', Array.from({ length: 20000 }, (_v, i) => ({ _id: `d${i}`, _source: { n: i, pad: 'x'.repeat(200) } })))
+  gone.faults.failNth(3, 503, { path: /_search/, times: 10 })
+  t.teardown(async () => await gone.close())
+  const child = spawn(process.execPath, [BIN, '--url', gone.url, '-i', 'logs', '--retries', '1', '--retry-max-wait', '100ms'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const status = exitWithin(child, 30_000)
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  // The reader stops at the first bytes; the third page fails after its retry while lines are
+  // queued in es-read. The reader takes everything once es-read has exited (it used to exit
+  // as soon as its own buffer was empty, dropping what stdout still held) or after 3 s.
+  let out = ''
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    if (out === '') { child.stdout.pause(); resolve() }
+    out += d
+  }))
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+  child.stdout.resume()
+  t.equal(await status, 1, stderr)
+  t.equal(errorLines(stderr).length, 1, stderr)
+  t.match(errorLines(stderr)[0], /^es-read: error \[\w+\] .*503/)
+  const emitted = Number(/ (\d+) emitted/.exec(stderr)?.[1])
+  t.ok(emitted > 1000 && emitted < 20000, `the read stopped part way, after the first page (${emitted} emitted)`)
+  t.ok(out.endsWith('\n'), 'no line cut short')
+  const got = ids(out.slice(0, out.lastIndexOf('\n') + 1))
+  t.equal(got.length, emitted, 'each line counted as emitted is on stdout')
+  t.equal(new Set(got).size, emitted, 'each once')
 })
