@@ -81,6 +81,9 @@ await generate()
 const cases: Array<[string, string, string[]]> = [
   ['load-seq', 'LOAD DATA LOCAL INFILE, sequential ids', loadData(file('seq.tsv'))],
   ['mw-seq', 'mysql-write, sequential ids', [mw(file('seq.ndjson'))]],
+  // Fewer connections: less contention in the server for the same index pages (its CPU counts on a small machine).
+  ['mw-seq-c2', 'mysql-write -c 2, sequential ids', [mw('-c 2 ' + file('seq.ndjson'))]],
+  ['mw-seq-c1', 'mysql-write -c 1, sequential ids', [mw('-c 1 ' + file('seq.ndjson'))]],
   ['load-shuf', 'LOAD DATA LOCAL INFILE, shuffled ids', loadData(file('shuffled.tsv'))],
   ['mw-shuf', 'mysql-write, shuffled ids (default: --sort-ids auto)', [mw(file('shuffled.ndjson'))]],
   ['mw-shuf-nosort', 'mysql-write --sort-ids never, shuffled ids', [mw('--sort-ids never ' + file('shuffled.ndjson'))]],

@@ -7,25 +7,38 @@ import { failSource } from './context.js'
 import { concatInputs } from './input.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
+import type { RawObject } from './raw-json.js'
+import { scanObject } from './raw-json.js'
 import type { JsonObject, PathGetter } from './record.js'
 import { idToString, isJsonObject, jsonKind } from './record.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
   private exactValue: JsonObject | undefined
+  private parsedValue: JsonObject | undefined
 
   constructor (
-    /**
-     * JSON.parse's reading of the line: its keys and strings are the record's, but a number
-     * may be rounded (9007199254740993, 1.0, 1e400). Find things with it; never write a value
-     * from it: write `text` (or a slice of it), or `exact` through stringifyExact.
-     */
-    readonly value: JsonObject,
+    /** JSON.parse of the line; undefined when `raw` is given (then parsed when first asked for). */
+    value: JsonObject | undefined,
     /** The line as it came (without its line end): writers that pass records through write it as is. */
     readonly text: string,
     readonly line: number,
-    readonly file?: string
-  ) {}
+    readonly file?: string,
+    /** The line's top-level members as text, when it was scanned instead of parsed (see scanObject). */
+    readonly raw?: RawObject
+  ) {
+    this.parsedValue = value
+  }
+
+  /**
+   * JSON.parse's reading of the line: its keys and strings are the record's, but a number
+   * may be rounded (9007199254740993, 1.0, 1e400). Find things with it; never write a value
+   * from it: write `text` (or a slice of it), or `exact` through stringifyExact.
+   */
+  get value (): JsonObject {
+    this.parsedValue ??= JSON.parse(this.text) as JsonObject
+    return this.parsedValue
+  }
 
   /**
    * The record with every number exactly as written (a LosslessNumber where JSON.parse would
@@ -47,12 +60,40 @@ export function recordId (record: ParsedLine | JsonObject, getId: PathGetter): s
   return idToString(typeof v === 'number' ? getId(record.exact) : v)
 }
 
+export interface NdjsonInputOptions {
+  /**
+   * Scan each line (scanObject) instead of parsing it: for a reader of `ParsedLine.raw` that
+   * mostly cuts members from the text. Lines the scan leaves alone are parsed as usual, and
+   * `value` is still there for the others, parsed when first read.
+   */
+  scan?: boolean
+}
+
+/**
+ * recordId of a scanned line whose id is the top-level member `key`, read from the text: a
+ * string id is its characters, a number id the token as written.
+ */
+export function rawRecordId (raw: RawObject, key: string): string | undefined {
+  const range = raw.member(key)
+  if (range === undefined) return undefined
+  const [start, end] = range
+  const text = raw.text
+  const c = text.charCodeAt(start)
+  if (c === 0x22 /* " */) {
+    if (end - start === 2) return undefined
+    const s = text.slice(start + 1, end - 1)
+    return s.includes('\\') ? JSON.parse(text.slice(start, end)) as string : s
+  }
+  if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return text.slice(start, end)
+  return undefined
+}
+
 /**
  * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
  * record error (counted, dead-lettered) and the stream goes on. Blank lines are ignored.
  * Every other line counts as `read`. Lines end at \n (a \r before it is dropped).
  */
-export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): Transform {
+export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { file?: string } = {}): Transform {
   let line = 0
   const file = opts.file
   const decoder = new StringDecoder('utf8')
@@ -62,6 +103,10 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
     const text = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw
     if (text.trim() === '') return undefined
     ctx.stats.add('read')
+    if (opts.scan === true) {
+      const raw = scanObject(text)
+      if (raw !== undefined) return new ParsedLine(undefined, text, line, file, raw)
+    }
     let value: unknown
     try {
       value = JSON.parse(text)
@@ -122,8 +167,8 @@ export function parseNdjson (ctx: StageContext, opts: { file?: string } = {}): T
  * after another, each with its own line numbers; a file that can't be read ends the input
  * as DESIGN.md wants a fatal source error to (see failSource).
  */
-export function ndjsonInputs (files: readonly string[], ctx: StageContext): Readable {
-  return concatInputs(files, (name) => [parseNdjson(ctx, { file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
+export function ndjsonInputs (files: readonly string[], ctx: StageContext, opts: NdjsonInputOptions = {}): Readable {
+  return concatInputs(files, (name) => [parseNdjson(ctx, { ...opts, file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })
 }
 
 /** Serialises one item to a line (no newline), or returns undefined to drop it. */

@@ -60,6 +60,12 @@ export async function openConnection (target: MysqlTarget): Promise<Connection> 
   return conn
 }
 
+/** Whether the rows are already in key order (ids that arrive sorted): cheaper to check than to sort. */
+function inKeyOrder (rows: readonly Row[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i].key < rows[i - 1].key) return false
+  return true
+}
+
 /**
  * One connection writing its batches one after another. Records are routed to lanes by
  * id, so two records with the same id are always written by the same lane, in stream
@@ -86,7 +92,7 @@ export class Lane {
     if (this.current.length === 0) return
     // Key order inside a batch: lanes then take row locks in the same order (fewer deadlocks)
     // and the index is touched left to right. The sort is stable, so equal ids keep their order.
-    const batch = this.current.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    const batch = inKeyOrder(this.current) ? this.current : this.current.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
     this.current = []
     this.currentBytes = 0
     this.pending++

@@ -171,3 +171,43 @@ t.test('library checks: what rounds, what merges', async (t) => {
   t.match(keyColumnProblem({ name: 'id', dataType: 'binary', columnType: 'binary(16)' }, undefined), /pads with zero bytes/)
   t.match(keyColumnProblem({ name: 'id', dataType: 'datetime', columnType: 'datetime' }, undefined), /does not hold ids as text/)
 })
+
+t.test('lines cut from their text (scanned) and lines parsed give the same rows: every special character, number ids, failures', async (t) => {
+  const awkward = "q'uote \"dq\" back\\slash nul\u0000 ctrl-z\u001a tab\t nl\n é 𝄞 \u2028"
+  // The first of each pair has no escape in its line (scanned as it is); the second does.
+  const records = [
+    `{"_id":"plain-1","_source":{"s":"it's"}}`,
+    JSON.stringify({ _id: 'esc-1', _source: { s: awkward } }),
+    `{"_id":"it's","_source":{"n":1.50}}`,
+    JSON.stringify({ _id: awkward, _source: { id: true } }),
+    '{"_id":1.0,"_source":{"n":1e400}}',
+    '{"_id":9007199254740993,"_source":[1,2]}',
+    '{"_id":"\\u0061","_source":"text"}',
+    '{"_source":{"no":"id"},"n":1e400}',
+    '{"_id":"no-content","n":1e400}',
+    '{"_id":"", "_source":{}}',
+    '{"_id":"nested","_source":{"a":{"b":[{"c":null,"d":true,"e":false}],"f":-0.0e-0}}}'
+  ]
+  const errors = join(dir, 'scan.errors')
+  const r = await write(['-t', 'scanned', '--create', '--errors', errors], records.join('\n') + '\n')
+  t.equal(r.code, 1)
+  t.match(r.stderr, /11 read, 8 inserted, 0 updated, 0 skipped, 3 failed/)
+  const rows = await db.rows<RowDataPacket>('SELECT HEX(id) AS id, CAST(content AS CHAR) AS content FROM scanned')
+  const got = new Map(rows.map((x) => [Buffer.from(String(x.id), 'hex').toString('utf8'), x.content as string]))
+  const want: Array<[string, string]> = [
+    ['plain-1', '{"s":"it\'s"}'],
+    ['esc-1', JSON.stringify({ s: awkward })],
+    ["it's", '{"n":1.50}'],
+    [awkward, '{"id":true}'],
+    ['1.0', '{"n":1e400}'],
+    ['9007199254740993', '[1,2]'],
+    ['a', '"text"'],
+    ['nested', '{"a":{"b":[{"c":null,"d":true,"e":false}],"f":-0.0e-0}}']
+  ]
+  t.same([...got].sort(), want.sort(), 'ids and contents byte for byte, checked in the table')
+  const [json] = await db.rows<RowDataPacket>("SELECT JSON_VALUE(content, '$.s') AS s FROM scanned WHERE id = 'esc-1'")
+  t.equal(json.s, awkward, 'the server reads the escaped content as the record held it')
+  t.same(deadLetters(errors).sort((a, b) => a.line - b.line).map((d) => [d.line, d.error.code]), [[8, 'RECORD_MISSING_ID'], [9, 'RECORD_MISSING_CONTENT'], [10, 'RECORD_MISSING_ID']])
+  const text = readFileSync(errors, 'utf8')
+  for (const record of ['{"_source":{"no":"id"},"n":1e400}', '{"_id":"no-content","n":1e400}']) t.ok(text.includes(`"record":${record}`), `dead-lettered as written: ${record}`)
+})

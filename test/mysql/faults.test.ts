@@ -37,7 +37,7 @@ t.test('a proxy that cuts every connection mid-batch: batches are retried, the t
   t.teardown(async () => await proxy.close())
   // Cut twice while the load runs, each time in the middle of the batches being sent.
   proxy.cutAfter(3_000_000, () => proxy.cutAfter(5_000_000))
-  const r = await runTool('mysql-write', ['--url', urlFor(db.name, { host: '127.0.0.1', port: proxy.port }), '-t', 'cut', '--create', '--retry-for', '20', file])
+  const r = await runTool('mysql-write', ['--url', urlFor(db.name, { host: '127.0.0.1', port: proxy.port }), '-t', 'cut', '--create', '-c', '4', '--retry-for', '20', file])
   t.equal(r.code, 0, 'exit 0')
   t.match(r.stderr, /warning: (PROTOCOL_CONNECTION_LOST|ECONNRESET|EPIPE).*retrying the batch/)
   t.ok(proxy.connections > 5, 'connections were re-opened')
