@@ -51,13 +51,19 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
 
   const map: LineMapper = (chunk) => {
     const parsed = chunk instanceof ParsedLine ? chunk : undefined
-    const value = parsed?.value ?? chunk
     // Parsed lines were counted by the parser; objects handed in by code are counted here.
     if (parsed === undefined) ctx.stats.add('read')
     const fail = (code: string, message: string): undefined => {
-      ctx.failures.fail({ record: parsed?.text ?? value, line: parsed?.line, code, message, context: { file: parsed?.file } })
+      ctx.failures.fail({ record: parsed?.text ?? chunk, line: parsed?.line, code, message, context: { file: parsed?.file } })
       return undefined
     }
+    // A scanned line (ParsedLine.raw) is an object already, and a raw-shape line is written as
+    // its text: its value is parsed only when a shape or --dedupe needs it.
+    if (parsed?.raw !== undefined && shape === 'raw' && !needsId) {
+      if (opts.ledger === undefined) ctx.stats.add('written')
+      return parsed.text
+    }
+    const value = parsed?.value ?? chunk
     if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
     let id: string | undefined
     if (needsId) {
