@@ -5,8 +5,12 @@ import type { SearchPage } from './response.js'
 export interface Pager {
   /** The slice this pager reads (0 when the read is not sliced). */
   readonly slice: number
-  /** Fetches the page after the last one accepted; fetching again without `accept` repeats it. */
-  fetch: (size: number, signal: AbortSignal) => Promise<SearchPage>
+  /**
+   * Fetches the page after the last one accepted; fetching again without `accept` repeats it.
+   * `ahead` is asked when the answer is in: true when this page goes downstream at once, so a
+   * pager may ask for the page after it already (PitPager does; scroll cannot).
+   */
+  fetch: (size: number, signal: AbortSignal, ahead?: () => boolean) => Promise<SearchPage>
   /**
    * Moves the cursor past the first `count` hits of `page` (the ones handed downstream), or
    * marks the slice finished when the page is empty.

@@ -3,7 +3,7 @@ import type { EsWhere } from './errors.js'
 import { EsRequestError, shardFailureError } from './errors.js'
 import type { Pager } from './pager.js'
 import type { SearchPage } from './response.js'
-import { parseSearchPage, rawElements } from './response.js'
+import { parseSearchPage, rawElements, skipValue } from './response.js'
 import type { JsonObject } from '../core/record.js'
 
 /** Largest long: as a `_shard_doc` tiebreaker in search_after it skips every hit tied on the sort. */
@@ -89,6 +89,8 @@ export class PitPager implements Pager {
   private readonly prefix: string
   /** The same body without `track_total_hits:false`, for OpenSearch pages after a null sort value. */
   private readonly counted: string
+  /** The next page, asked for before this one was parsed (see guess). */
+  private guessed: { after: string, size: number, abort: AbortController, text: Promise<string> } | undefined
 
   constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
     this.slice = o.slice?.id ?? 0
@@ -101,19 +103,58 @@ export class PitPager implements Pager {
     this.counted = JSON.stringify(fixed).slice(0, -1)
   }
 
-  async fetch (size: number, signal: AbortSignal): Promise<SearchPage> {
-    // OpenSearch 2.19 fails a search_after holding null (a missing keyword) with a 500
-    // null_pointer_exception when track_total_hits is false; counting hits avoids that path.
-    const prefix = this.o.tiebreak !== undefined && this.o.tiebreak !== 'implicit' && this.after !== undefined && rawElements(this.after).includes('null') ? this.counted : this.prefix
-    let body = `${prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
-    if (this.after !== undefined) body += `,"search_after":${this.after}`
-    body += '}'
-    const res = await this.conn.request({ method: 'POST', path: '/_search', body }, this.where, 'search', signal)
-    const page = parseSearchPage(res.text, { fields: this.o.fields })
+  async fetch (size: number, signal: AbortSignal, ahead?: () => boolean): Promise<SearchPage> {
+    const guessed = this.guessed
+    this.guessed = undefined
+    let text: string
+    if (guessed !== undefined && guessed.after === this.after && guessed.size === size && !signal.aborted) {
+      text = await guessed.text
+    } else {
+      guessed?.abort.abort()
+      text = (await this.conn.request({ method: 'POST', path: '/_search', body: this.body(size, this.after) }, this.where, 'search', signal)).text
+    }
+    // The guessed request leaves once this turn of the event loop ends, so parsing waits a turn.
+    if (ahead?.() === true && this.guess(text, size, signal)) await new Promise((resolve) => setImmediate(resolve))
+    const page = parseSearchPage(text, { fields: this.o.fields })
     if (page.pitId !== undefined) this.session.id = page.pitId
     if (page.shards !== undefined && page.shards.failed > 0) throw shardFailureError(page.shards, this.where, 'search')
     if (page.timedOut) throw new EsRequestError('ES_TIMED_OUT', `search at ${this.where.host} index ${this.where.index ?? ''} timed out on the server (partial page)`, { stage: 'ambiguous', where: this.where })
     return page
+  }
+
+  /**
+   * Asks for the page after `text` before `text` is parsed, when this page goes downstream at
+   * once (so still one page ahead): the request then travels while this page is read and
+   * written, which would otherwise wait for each other. The cursor is guessed
+   * from the last `"sort":` in the text (a hit's sort follows its `_source`); a PIT page depends
+   * on nothing but its request, so the answer is used only when the next fetch asks for the very
+   * same search_after and size, and is dropped otherwise.
+   */
+  private guess (text: string, size: number, signal: AbortSignal): boolean {
+    const at = text.lastIndexOf('"sort":[')
+    if (at < 0) return false
+    let after: string
+    try {
+      const start = at + 7
+      after = text.slice(start, skipValue(text, start))
+    } catch {
+      return false
+    }
+    const abort = new AbortController()
+    const next = this.conn.request({ method: 'POST', path: '/_search', body: this.body(size, after) }, this.where, 'search', AbortSignal.any([signal, abort.signal])).then((res) => res.text)
+    // Unused guesses are dropped without a word; a used one's failure is the fetch's.
+    next.catch(() => {})
+    this.guessed = { after, size, abort, text: next }
+    return true
+  }
+
+  private body (size: number, after: string | undefined): string {
+    // OpenSearch 2.19 fails a search_after holding null (a missing keyword) with a 500
+    // null_pointer_exception when track_total_hits is false; counting hits avoids that path.
+    const prefix = this.o.tiebreak !== undefined && this.o.tiebreak !== 'implicit' && after !== undefined && rawElements(after).includes('null') ? this.counted : this.prefix
+    let body = `${prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
+    if (after !== undefined) body += `,"search_after":${after}`
+    return body + '}'
   }
 
   accept (page: SearchPage, count: number): void {
@@ -127,7 +168,10 @@ export class PitPager implements Pager {
     return err.stage !== 'final'
   }
 
-  async release (): Promise<void> {}
+  async release (): Promise<void> {
+    this.guessed?.abort.abort()
+    this.guessed = undefined
+  }
 
   /**
    * After the PIT was replaced (a checkpoint outlived its PIT), the old `_shard_doc` tiebreaker

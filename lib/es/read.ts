@@ -60,7 +60,8 @@ interface ReadyPage { pager: Pager, page: SearchPage, size: number }
  * An index as a stream of NDJSON lines, one per hit (`_index`, `_id`, `_source`, `fields`),
  * each the hit's own bytes. Each slice asks for its next page as soon as the previous one is
  * handed downstream (with a checkpoint, only when the stream wants more), so the server's
- * time overlaps the writing, and holds it until the stream wants it: one request at a time
+ * time overlaps the writing (and, with a PIT, the parsing: PitPager guesses the cursor), and
+ * holds it until the stream wants it: one request at a time
  * and at most one page ahead per slice, so memory stays at a few pages whatever the index
  * size and however slow the consumer. The PIT or scroll is closed before the stream ends, and when
  * it is destroyed or its context's signal aborts.
@@ -97,6 +98,8 @@ export class EsReader extends Readable {
   /** A fetch that failed for good, waiting for the pages fetched before it to go downstream. */
   private failure: unknown
   private draining = false
+  /** A delivered page whose lines are pushed on the next turn of the event loop (deliver). */
+  private deferred: SearchPage | undefined
   /** With `ndjson`: the page's lines, encoded into large chunks. */
   private readonly bytes: Coalescer | undefined
 
@@ -244,11 +247,13 @@ export class EsReader extends Readable {
    * ones requested, only while the last push left room.
    */
   private pump (): void {
-    if (this.ending || !this.started || this.destroyed) return
-    while (this.ready.length > 0 && this.demand && !this.ending) {
+    // A page whose lines are on their way comes first (deliver); its callback pumps again.
+    if (this.ending || !this.started || this.destroyed || this.deferred !== undefined) return
+    // A page that arrives once --limit is reached is not delivered: finish drops it.
+    while (this.ready.length > 0 && this.demand && !this.ending && this.remaining > 0) {
       this.demand = this.deliver(this.ready.shift() as ReadyPage)
     }
-    if (this.ending) return
+    if (this.ending || this.deferred !== undefined) return
     if (this.remaining <= 0 || (this.pagers.every((p) => p.done) && this.busy.size === 0 && this.ready.length === 0)) {
       this.finish()
       return
@@ -275,7 +280,7 @@ export class EsReader extends Readable {
     this.busy.add(pager)
     const size = this.plan.mode === 'scroll' ? this.size : Math.min(this.size, this.remaining)
     const started = performance.now()
-    const request = this.call(async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err))
+    const request = this.call(async (signal) => await pager.fetch(size, signal, () => this.takesAtOnce(size)), (err) => pager.mayRetry(err))
     this.inflight.add(request)
     request.finally(() => this.inflight.delete(request)).catch(() => {})
     request.then((page) => {
@@ -298,6 +303,14 @@ export class EsReader extends Readable {
     })
   }
 
+  /**
+   * Whether a page of `size` hits arriving now goes downstream at once and is not the last, so
+   * that the page after it may be asked for already (never with --checkpoint: see pump).
+   */
+  private takesAtOnce (size: number): boolean {
+    return this.checkpoint === undefined && this.demand && this.deferred === undefined && this.ready.length === 0 && !this.ending && this.remaining > size
+  }
+
   /** Hands one page downstream; returns whether the stream wants more. */
   private deliver ({ pager, page }: ReadyPage): boolean {
     const n = Math.min(page.lines.length, this.remaining)
@@ -309,17 +322,45 @@ export class EsReader extends Readable {
       this.checkpoint?.handed(pager.slice, [], true)
       return true
     }
+    if (this.checkpoint === undefined) {
+      // The cursor moves and the slice's next page is asked for first; the lines follow on the
+      // next turn of the event loop. Pushing them now would write them (stdout to a file is
+      // written synchronously) before the request leaves, and the server would wait for that.
+      this.remaining -= n
+      pager.accept(page, n)
+      this.fetchAhead(pager)
+      this.deferred = page
+      setImmediate(() => {
+        this.deferred = undefined
+        if (this.ending || this.destroyed) return
+        this.demand = this.pushLines(page, n)
+        this.pump()
+      })
+      return false
+    }
+    const more = this.pushLines(page, n)
+    this.remaining -= n
+    pager.accept(page, n)
+    this.checkpoint.handed(pager.slice, n === page.sorts.length ? page.sorts : page.sorts.slice(0, n), false)
+    return more
+  }
+
+  /** The first `n` lines of `page` into the stream; returns whether it wants more. */
+  private pushLines (page: SearchPage, n: number): boolean {
     let more = true
     if (this.bytes !== undefined) {
       for (let i = 0; i < n; i++) this.bytes.add(page.lines[i] + '\n', 1)
       this.bytes.flush()
       more = this.readableLength < this.readableHighWaterMark
     } else for (let i = 0; i < n; i++) more = this.push(page.lines[i])
-    this.remaining -= n
     this.ctx.stats.add('emitted', n)
-    pager.accept(page, n)
-    this.checkpoint?.handed(pager.slice, n === page.sorts.length ? page.sorts : page.sorts.slice(0, n), false)
     return more
+  }
+
+  /** The next page of a pager whose page is being delivered, when pump would ask for it too. */
+  private fetchAhead (pager: Pager): void {
+    if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager) || this.remaining <= 0 || this.failure !== undefined || this.recovering !== undefined) return
+    this.fetch(pager)
   }
 
   /** A checkpoint outlived its PIT: open a new one when the sort makes resuming exact, else stop. */

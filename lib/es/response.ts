@@ -55,7 +55,8 @@ function skipString (text: string, i: number): number {
   for (;;) {
     const k = text.indexOf('"', j)
     if (k < 0) throw bad(text, i, 'unterminated string')
-    let b = k - 1
+    if (text.charCodeAt(k - 1) !== BACKSLASH) return k + 1
+    let b = k - 2
     while (text.charCodeAt(b) === BACKSLASH) b--
     if ((k - 1 - b) % 2 === 0) return k + 1
     j = k + 1
@@ -63,22 +64,19 @@ function skipString (text: string, i: number): number {
 }
 
 /** Returns the index just after the JSON value starting at `i` (no leading whitespace). */
-function skipValue (text: string, i: number): number {
+export function skipValue (text: string, i: number): number {
   const c = text.charCodeAt(i)
   if (c === QUOTE) return skipString(text, i)
   if (c === OPEN_BRACE || c === OPEN_BRACKET) {
     let depth = 0
-    let j = i
     const n = text.length
-    while (j < n) {
+    for (let j = i; j < n; j++) {
       const d = text.charCodeAt(j)
-      if (d === QUOTE) { j = skipString(text, j); continue }
-      if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++
-      else if (d === CLOSE_BRACE || d === CLOSE_BRACKET) {
-        depth--
-        if (depth === 0) return j + 1
-      }
-      j++
+      if (d === QUOTE) { j = skipString(text, j) - 1; continue }
+      // `{` and `[` differ only in bit 5, as do `}` and `]`: one test each, on every byte.
+      const folded = d & 0xFFDF
+      if (folded === OPEN_BRACKET) depth++
+      else if (folded === CLOSE_BRACKET && --depth === 0) return j + 1
     }
     throw bad(text, i, 'unterminated object')
   }
@@ -162,7 +160,7 @@ export function compactJson (text: string): string {
   return out + text.slice(from)
 }
 
-function hitLine (text: string, start: number, withFields: boolean): { line: string, sort?: string, end: number } {
+function hitLine (text: string, start: number, withFields: boolean, multiline: boolean): { line: string, sort?: string, end: number } {
   let index: string | undefined
   let id: string | undefined
   let routing: string | undefined
@@ -189,7 +187,7 @@ function hitLine (text: string, start: number, withFields: boolean): { line: str
   if (source !== undefined) line += ',"_source":' + source
   if (fields !== undefined) line += ',"fields":' + fields
   line += '}'
-  if (line.includes('\n') || line.includes('\r')) line = compactJson(line)
+  if (multiline && (line.includes('\n') || line.includes('\r'))) line = compactJson(line)
   return { line, sort, end }
 }
 
@@ -197,6 +195,8 @@ function hitLine (text: string, start: number, withFields: boolean): { line: str
 export function parseSearchPage (text: string, opts: { fields?: boolean } = {}): SearchPage {
   const page: SearchPage = { lines: [], sorts: [], timedOut: false }
   const withFields = opts.fields === true
+  // A response without a line break (the usual, compact one) has none in any hit either.
+  const multiline = text.includes('\n') || text.includes('\r')
   const value = (s: number): unknown => JSON.parse(text.slice(s, skipValue(text, s)))
   eachMember(text, skipWs(text, 0), (key, s) => {
     switch (key) {
@@ -208,7 +208,7 @@ export function parseSearchPage (text: string, opts: { fields?: boolean } = {}):
         return eachMember(text, s, (k, hs) => {
           if (k !== 'hits') return
           return eachElement(text, hs, (a) => {
-            const { line, sort, end } = hitLine(text, a, withFields)
+            const { line, sort, end } = hitLine(text, a, withFields, multiline)
             page.lines.push(line)
             page.sorts.push(sort)
             return end
