@@ -138,5 +138,5 @@ ${commonHelp()}
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })
-  return [ndjsonInputs(files, ctx), writer]
+  return [ndjsonInputs(files, ctx, { scan: true }), writer]
 })

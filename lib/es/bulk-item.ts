@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js'
 import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
-import { ParsedLine, recordId } from '../core/ndjson.js'
+import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
+import type { RawObject } from '../core/raw-json.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
@@ -67,6 +68,8 @@ export class ItemBuilder {
   private readonly getContent: PathGetter
   /** A top-level content member that can be cut from the line as it came. */
   private readonly rawKey: string | undefined
+  /** A top-level id member that a scanned line gives without being parsed. */
+  private readonly rawIdKey: string | undefined
   private readonly fixedIndex: string | undefined
   /** Records without an id seen so far (the writer warns about the first). */
   withoutId = 0
@@ -82,10 +85,16 @@ export class ItemBuilder {
     this.getContent = compilePath(this.contentPath)
     const key = this.contentPath.replace(/^\./, '')
     this.rawKey = key.includes('.') ? undefined : key
+    const idKey = this.idPath.replace(/^\./, '')
+    this.rawIdKey = idKey === '' || idKey.includes('.') ? undefined : idKey
   }
 
   build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
     const parsed = record instanceof ParsedLine ? record : undefined
+    if (parsed?.raw !== undefined) {
+      const item = this.buildRaw(parsed, parsed.raw)
+      if (item !== undefined) return item
+    }
     const value = parsed?.value ?? record as JsonObject
     const text = parsed?.text ?? stringifyExact(value)
     // Every digit of a number: the line parsed again, exactly, only when a value is taken from it.
@@ -134,6 +143,45 @@ export class ItemBuilder {
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
 
+    return this.item(index, id, routing, doc, text, parsed)
+  }
+
+  /**
+   * build() for a scanned line (ParsedLine.raw): index, id, routing and document read from the
+   * text, never parsed. Undefined for anything but the plain case (a member that is not where
+   * or what it should be), which build() then handles, and words, from the parsed line.
+   */
+  private buildRaw (parsed: ParsedLine, raw: RawObject): BulkItem | undefined {
+    if (this.rawIdKey === undefined || this.rawKey === undefined) return undefined
+    const text = parsed.text
+    const index = this.fixedIndex ?? rawString(raw, '_index')
+    if (index === undefined || index === '') return undefined
+    let id: string | undefined
+    const idRange = raw.member(this.rawIdKey)
+    if (idRange !== undefined) {
+      // A string or a number; an empty string, null or anything else is build()'s to judge.
+      id = rawRecordId(raw, this.rawIdKey)
+      if (id === undefined) return undefined
+    } else if (this.op !== 'index' && this.op !== 'create') return undefined
+    let routing: string | undefined
+    const routingRange = raw.member('_routing')
+    if (routingRange !== undefined) {
+      routing = text.charCodeAt(routingRange[0]) === 0x22 /* " */ ? rawString(raw, '_routing') : rawRecordId(raw, '_routing')
+      if (routing === undefined) return undefined
+    }
+    let doc: string | undefined
+    if (this.op !== 'delete') {
+      // A scanned line has no key twice at any depth: its bytes are the document as parsed.
+      const range = this.rawKey === '' ? [0, text.length] : raw.member(this.rawKey)
+      if (range === undefined || text.charCodeAt(range[0]) !== 0x7b /* { */) return undefined
+      const source = text.slice(range[0], range[1])
+      doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
+    }
+    if (id === undefined) this.withoutId++
+    return this.item(index, id, routing, doc, text, parsed)
+  }
+
+  private item (index: string, id: string | undefined, routing: string | undefined, doc: string | undefined, text: string, parsed: ParsedLine | undefined): BulkItem {
     let meta = '{"_index":' + JSON.stringify(index)
     if (id !== undefined) meta += ',"_id":' + JSON.stringify(id)
     if (routing !== undefined) meta += ',"routing":' + JSON.stringify(routing)
@@ -154,6 +202,14 @@ export class ItemBuilder {
       ambiguous: false
     }
   }
+}
+
+/** The string value of top-level member `key` of a scanned line; undefined if it is not a string. */
+function rawString (raw: RawObject, key: string): string | undefined {
+  const range = raw.member(key)
+  if (range === undefined || raw.text.charCodeAt(range[0]) !== 0x22 /* " */) return undefined
+  const s = raw.text.slice(range[0] + 1, range[1] - 1)
+  return s.includes('\\') ? JSON.parse(raw.text.slice(range[0], range[1])) as string : s
 }
 
 /** A record for the dead-letter file: parsed exactly, so numbers keep their digits; the raw line if that fails. */
