@@ -10,6 +10,7 @@ import { fileSink, ledgerSink } from './file-sink.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { OutputClosed } from './input.js'
+import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
 
 export interface FlagSpec {
@@ -279,6 +280,7 @@ export interface Cli {
 
 let onStdoutClosed = (): void => {}
 let stdoutInUse = false
+let out: NodeJS.WritableStream | undefined
 
 /**
  * process.stdout for a stage that writes records there. Only a stage that calls this touches
@@ -286,18 +288,19 @@ let stdoutInUse = false
  * must not do that to a pipe it shares with others (`tee >(jsonl-write -o f) | …` would make
  * tee fail with EAGAIN).
  */
-export function stdout (): NodeJS.WriteStream {
-  if (!stdoutInUse) {
+export function stdout (): NodeJS.WritableStream {
+  if (out === undefined) {
     stdoutInUse = true
+    out = pipeStdout() ?? process.stdout
     // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') onStdoutClosed()
       // A failed write of stdout's own (a full disk behind `> file`) says where it happened;
       // errors that pipeline passes on to stdout from upstream are not its own.
       else if (err.syscall === 'write' && !err.message.startsWith('cannot write')) err.message = `cannot write to standard output: ${err.message}`
     })
   }
-  return process.stdout
+  return out
 }
 
 /**
@@ -486,5 +489,15 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   // A pipe that is full queues writes; process.exit would drop them (10,000 record-error lines
   // to a slow reader lost their tail). An empty write calls back once all before it are out.
   await new Promise<void>((resolve) => process.stderr.write('', () => resolve()))
+  // So with standard output written from the thread pool (pipe-out.ts), when a run ended
+  // without ending it (a failure): what was handed to it goes out before the exit.
+  const queued = out as Writable | undefined
+  if (queued !== undefined && queued !== process.stdout && !queued.destroyed && !queued.writableFinished && !stdoutClosed) {
+    await new Promise<void>((resolve) => {
+      if (queued.writableEnded) queued.once('finish', resolve).once('close', resolve)
+      // Called back once every write before it is out (or failed).
+      else queued.write(Buffer.alloc(0), () => { resolve() })
+    })
+  }
   process.exit(status)
 }
