@@ -3,6 +3,8 @@ import { Writable } from 'node:stream'
 
 /** How much output waits in this process while the pipe is full. */
 const QUEUE = 1024 * 1024
+/** How long a write that found the pipe full and non-blocking waits before it tries again. */
+const RETRY_MS = 5
 
 /**
  * Standard output when it is a pipe: written from libuv's thread pool, so that a full pipe
@@ -35,7 +37,10 @@ export function pipeStdout (): Writable | undefined {
 
 function writeAll (buf: Buffer, done: (err?: Error | null) => void): void {
   write(1, buf, 0, buf.length, null, (err, n) => {
-    if (err !== null) done(err)
+    // Non-blocking again: the pipe's mode is shared by every process writing into it, and
+    // another one (a Node process starting, as with `xargs -P 4 es-read … | …`) sets it.
+    if (err?.code === 'EAGAIN') setTimeout(() => { writeAll(buf, done) }, RETRY_MS)
+    else if (err !== null) done(err)
     else if (n < buf.length) writeAll(buf.subarray(n), done)
     else done()
   })
