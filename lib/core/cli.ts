@@ -279,7 +279,7 @@ export interface Cli {
 }
 
 let onStdoutClosed = (): void => {}
-let stdoutInUse = false
+/** Standard output once a stage asked for it (stdout()): a pipe writer or process.stdout. */
 let out: NodeJS.WritableStream | undefined
 
 /**
@@ -290,7 +290,6 @@ let out: NodeJS.WritableStream | undefined
  */
 export function stdout (): NodeJS.WritableStream {
   if (out === undefined) {
-    stdoutInUse = true
     out = pipeStdout() ?? process.stdout
     // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
     out.on('error', (err: NodeJS.ErrnoException) => {
@@ -448,7 +447,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
     }
     const streams = await Promise.race([build({ opts, ctx }), ...guard])
-    if (!stdoutInUse) shareStdioPipes()
+    if (out === undefined) shareStdioPipes()
     ctx.logger.startProgress(ctx.stats)
     await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])
     if (ctx.fatal !== undefined) throw ctx.fatal

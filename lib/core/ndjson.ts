@@ -8,7 +8,7 @@ import { concatInputs } from './input.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
 import type { RawObject } from './raw-json.js'
-import { scanObject } from './raw-json.js'
+import { scanObject, stringToken } from './raw-json.js'
 import type { JsonObject, PathGetter } from './record.js'
 import { idToString, isJsonObject, jsonKind } from './record.js'
 
@@ -75,15 +75,13 @@ export interface NdjsonInputOptions {
  */
 export function rawRecordId (raw: RawObject, key: string): string | undefined {
   const range = raw.member(key)
-  if (range === undefined) return undefined
-  const [start, end] = range
-  const text = raw.text
+  return range === undefined ? undefined : rawIdAt(raw.text, range)
+}
+
+/** rawRecordId of the value token at text[start, end): a non-empty string or a number, else undefined. */
+export function rawIdAt (text: string, [start, end]: readonly [number, number]): string | undefined {
   const c = text.charCodeAt(start)
-  if (c === 0x22 /* " */) {
-    if (end - start === 2) return undefined
-    const s = text.slice(start + 1, end - 1)
-    return s.includes('\\') ? JSON.parse(text.slice(start, end)) as string : s
-  }
+  if (c === 0x22 /* " */) return end - start === 2 ? undefined : stringToken(text, start, end)
   if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return text.slice(start, end)
   return undefined
 }

@@ -91,6 +91,18 @@ export class RawObject {
     }
     return undefined
   }
+
+  /** The value of top-level member `key` when it is a string; undefined when absent or not a string. */
+  string (key: string): string | undefined {
+    const range = this.member(key)
+    return range === undefined || this.text.charCodeAt(range[0]) !== 0x22 /* " */ ? undefined : stringToken(this.text, range[0], range[1])
+  }
+}
+
+/** The value of the JSON string whose token (quotes included) is text[start, end). */
+export function stringToken (text: string, start: number, end: number): string {
+  const s = text.slice(start + 1, end - 1)
+  return s.includes('\\') ? JSON.parse(text.slice(start, end)) as string : s
 }
 
 /**

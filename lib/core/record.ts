@@ -13,6 +13,15 @@ export function isJsonObject (v: unknown): v is JsonObject {
 
 export type PathGetter = (obj: JsonObject) => unknown
 
+/**
+ * The top-level key a path names ('' for the whole record: `.` or an empty path), or undefined
+ * for a nested path: what a writer can cut from a scanned line without parsing it.
+ */
+export function topLevelKey (path: string): string | undefined {
+  const key = path.replace(/^\./, '')
+  return key.includes('.') ? undefined : key
+}
+
 export function compilePath (path: string): PathGetter {
   if (path === '.' || path === '') return (obj) => obj
   const keys = path.replace(/^\./, '').split('.')

@@ -1,10 +1,10 @@
 import { UsageError } from '../core/errors.js'
 import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.js'
-import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
+import { ParsedLine, rawIdAt, recordId } from '../core/ndjson.js'
 import type { RawObject } from '../core/raw-json.js'
-import { rawMemberRange } from '../core/raw-json.js'
+import { rawMemberRange, stringToken } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind, topLevelKey } from '../core/record.js'
 
 /** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
 export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
@@ -83,10 +83,9 @@ export class ItemBuilder {
     this.contentPath = o.contentField ?? '_source'
     this.getId = compilePath(this.idPath)
     this.getContent = compilePath(this.contentPath)
-    const key = this.contentPath.replace(/^\./, '')
-    this.rawKey = key.includes('.') ? undefined : key
-    const idKey = this.idPath.replace(/^\./, '')
-    this.rawIdKey = idKey === '' || idKey.includes('.') ? undefined : idKey
+    this.rawKey = topLevelKey(this.contentPath)
+    const idKey = topLevelKey(this.idPath)
+    this.rawIdKey = idKey === '' ? undefined : idKey
   }
 
   build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
@@ -154,19 +153,20 @@ export class ItemBuilder {
   private buildRaw (parsed: ParsedLine, raw: RawObject): BulkItem | undefined {
     if (this.rawIdKey === undefined || this.rawKey === undefined) return undefined
     const text = parsed.text
-    const index = this.fixedIndex ?? rawString(raw, '_index')
+    const index = this.fixedIndex ?? raw.string('_index')
     if (index === undefined || index === '') return undefined
     let id: string | undefined
     const idRange = raw.member(this.rawIdKey)
     if (idRange !== undefined) {
       // A string or a number; an empty string, null or anything else is build()'s to judge.
-      id = rawRecordId(raw, this.rawIdKey)
+      id = rawIdAt(text, idRange)
       if (id === undefined) return undefined
     } else if (this.op !== 'index' && this.op !== 'create') return undefined
     let routing: string | undefined
     const routingRange = raw.member('_routing')
     if (routingRange !== undefined) {
-      routing = text.charCodeAt(routingRange[0]) === 0x22 /* " */ ? rawString(raw, '_routing') : rawRecordId(raw, '_routing')
+      // Any string, even an empty one, or a number as written.
+      routing = text.charCodeAt(routingRange[0]) === 0x22 /* " */ ? stringToken(text, routingRange[0], routingRange[1]) : rawIdAt(text, routingRange)
       if (routing === undefined) return undefined
     }
     let doc: string | undefined
@@ -202,14 +202,6 @@ export class ItemBuilder {
       ambiguous: false
     }
   }
-}
-
-/** The string value of top-level member `key` of a scanned line; undefined if it is not a string. */
-function rawString (raw: RawObject, key: string): string | undefined {
-  const range = raw.member(key)
-  if (range === undefined || raw.text.charCodeAt(range[0]) !== 0x22 /* " */) return undefined
-  const s = raw.text.slice(range[0] + 1, range[1] - 1)
-  return s.includes('\\') ? JSON.parse(raw.text.slice(range[0], range[1])) as string : s
 }
 
 /** A record for the dead-letter file: parsed exactly, so numbers keep their digits; the raw line if that fails. */

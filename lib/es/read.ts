@@ -98,8 +98,8 @@ export class EsReader extends Readable {
   /** A fetch that failed for good, waiting for the pages fetched before it to go downstream. */
   private failure: unknown
   private draining = false
-  /** A delivered page whose lines are pushed on the next turn of the event loop (deliver). */
-  private deferred: SearchPage | undefined
+  /** A delivered page's lines are to be pushed on the next turn of the event loop (deliver). */
+  private deferred = false
   /** With `ndjson`: the page's lines, encoded into large chunks. */
   private readonly bytes: Coalescer | undefined
 
@@ -248,12 +248,12 @@ export class EsReader extends Readable {
    */
   private pump (): void {
     // A page whose lines are on their way comes first (deliver); its callback pumps again.
-    if (this.ending || !this.started || this.destroyed || this.deferred !== undefined) return
+    if (this.ending || !this.started || this.destroyed || this.deferred) return
     // A page that arrives once --limit is reached is not delivered: finish drops it.
     while (this.ready.length > 0 && this.demand && !this.ending && this.remaining > 0) {
       this.demand = this.deliver(this.ready.shift() as ReadyPage)
     }
-    if (this.ending || this.deferred !== undefined) return
+    if (this.ending || this.deferred) return
     if (this.remaining <= 0 || (this.pagers.every((p) => p.done) && this.busy.size === 0 && this.ready.length === 0)) {
       this.finish()
       return
@@ -270,10 +270,7 @@ export class EsReader extends Readable {
     if (this.checkpoint !== undefined && !this.demand) return
     // One page ahead per slice, demand or not: the next page is on its way while the stream
     // writes this one, and waits in `ready` (never more than one per slice) until it is wanted.
-    for (const pager of this.pagers) {
-      if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager)) continue
-      this.fetch(pager)
-    }
+    for (const pager of this.pagers) if (this.idle(pager)) this.fetch(pager)
   }
 
   private fetch (pager: Pager): void {
@@ -308,7 +305,7 @@ export class EsReader extends Readable {
    * that the page after it may be asked for already (never with --checkpoint: see pump).
    */
   private takesAtOnce (size: number): boolean {
-    return this.checkpoint === undefined && this.demand && this.deferred === undefined && this.ready.length === 0 && !this.ending && this.remaining > size
+    return this.checkpoint === undefined && this.demand && !this.deferred && this.ready.length === 0 && !this.ending && this.remaining > size
   }
 
   /** Hands one page downstream; returns whether the stream wants more. */
@@ -329,9 +326,9 @@ export class EsReader extends Readable {
       this.remaining -= n
       pager.accept(page, n)
       this.fetchAhead(pager)
-      this.deferred = page
+      this.deferred = true
       setImmediate(() => {
-        this.deferred = undefined
+        this.deferred = false
         if (this.ending || this.destroyed) return
         this.demand = this.pushLines(page, n)
         this.pump()
@@ -359,8 +356,12 @@ export class EsReader extends Readable {
 
   /** The next page of a pager whose page is being delivered, when pump would ask for it too. */
   private fetchAhead (pager: Pager): void {
-    if (pager.done || this.busy.has(pager) || this.ready.some((r) => r.pager === pager) || this.remaining <= 0 || this.failure !== undefined || this.recovering !== undefined) return
-    this.fetch(pager)
+    if (this.remaining > 0 && this.failure === undefined && this.recovering === undefined && this.idle(pager)) this.fetch(pager)
+  }
+
+  /** A pager with more to read, no request out and no page waiting: its next page may be asked for. */
+  private idle (pager: Pager): boolean {
+    return !pager.done && !this.busy.has(pager) && !this.ready.some((r) => r.pager === pager)
   }
 
   /** A checkpoint outlived its PIT: open a new one when the sort makes resuming exact, else stop. */

@@ -21,7 +21,7 @@ import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.
 import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind, topLevelKey } from '../core/record.js'
 import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 
@@ -150,11 +150,10 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const getId = compilePath(opts.idField ?? '_id')
   const getContent = compilePath(opts.contentField ?? '_source')
   // A top-level content field can be cut from the line as it came (see rawMemberRange).
-  const contentField = (opts.contentField ?? '_source').replace(/^\./, '')
-  const rawKey = layout.mapped.length === 0 && !contentField.includes('.') ? contentField : undefined
+  const rawKey = layout.mapped.length === 0 ? topLevelKey(opts.contentField ?? '_source') : undefined
   // Scanned lines (ParsedLine.raw) give a top-level id and content without a parse.
-  const idField = (opts.idField ?? '_id').replace(/^\./, '')
-  const rawIdKey = rawKey !== undefined && idField !== '' && !idField.includes('.') ? idField : undefined
+  const idKey = topLevelKey(opts.idField ?? '_id')
+  const rawIdKey = rawKey !== undefined && idKey !== '' ? idKey : undefined
 
   let first: Connection
   let info: TableInfo
