@@ -102,6 +102,7 @@ export interface EsRequest {
 }
 
 export interface RawResponse { status: number, text: string }
+export interface ByteResponse { status: number, bytes: Buffer }
 
 /** Which engine answers, from `GET /`. */
 export interface ClusterInfo {
@@ -257,6 +258,12 @@ export class EsConnection {
    * body streams in is an error too (never a short page).
    */
   async request (req: EsRequest, where: EsWhere, what: string, signal?: AbortSignal): Promise<RawResponse> {
+    const { status, bytes } = await this.requestBytes(req, where, what, signal)
+    return { status, text: bytes.toString('utf8') }
+  }
+
+  /** As request(), with the body as bytes (a search page is read from them without decoding it). */
+  async requestBytes (req: EsRequest, where: EsWhere, what: string, signal?: AbortSignal): Promise<ByteResponse> {
     let status: number
     let headers: Record<string, unknown>
     let stream: Readable
@@ -274,36 +281,28 @@ export class EsConnection {
     }
     this.answered = true
     const encoding = String(headers['content-encoding'] ?? '')
-    const compressed = encoding.includes('gzip') || encoding.includes('deflate')
-    // Decoded as it arrives: a page is then one string, without an extra Buffer copy of it.
-    if (!compressed) stream.setEncoding('utf8')
-    let text = ''
     const chunks: Buffer[] = []
     // The transport stops watching the signal once headers are in: a body still streaming
     // must stop too when the read is aborted.
     const abort = (): void => { stream.destroy(new Error('Request aborted')) }
     signal?.addEventListener('abort', abort, { once: true })
     try {
-      for await (const chunk of stream) {
-        if (compressed) chunks.push(chunk as Buffer)
-        else text += chunk as string
-      }
+      for await (const chunk of stream) chunks.push(chunk as Buffer)
     } catch (err) {
       if (signal?.aborted === true) throw err
       throw transportError(err, where, what, true)
     } finally {
       signal?.removeEventListener('abort', abort)
     }
-    if (compressed) {
-      const bytes = Buffer.concat(chunks)
-      text = (encoding.includes('gzip') ? gunzipSync(bytes) : inflateSync(bytes)).toString('utf8')
-    }
-    if (status >= 400) throw responseError(status, text, where, what, headers)
+    let bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+    if (encoding.includes('gzip')) bytes = gunzipSync(bytes)
+    else if (encoding.includes('deflate')) bytes = inflateSync(bytes)
+    if (status >= 400) throw responseError(status, bytes.toString('utf8'), where, what, headers)
     const type = headers['content-type']
     if (typeof type === 'string' && !/json/i.test(type)) {
-      throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, text)}`, { status, stage: 'final', where })
+      throw new EsRequestError('ES_BAD_RESPONSE', `${where.host} answered the request to ${what} with something other than JSON: ${describeHttpAnswer(headers, bytes.toString('utf8'))}`, { status, stage: 'final', where })
     }
-    return { status, text }
+    return { status, bytes }
   }
 
   /** The NDJSON type in the dialect identify() chose. */

@@ -90,7 +90,7 @@ export class PitPager implements Pager {
   /** The same body without `track_total_hits:false`, for OpenSearch pages after a null sort value. */
   private readonly counted: string
   /** The next page, asked for before this one was parsed (see guess). */
-  private guessed: { after: string, size: number, abort: AbortController, text: Promise<string> } | undefined
+  private guessed: { after: string, size: number, abort: AbortController, bytes: Promise<Buffer> } | undefined
 
   constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
     this.slice = o.slice?.id ?? 0
@@ -106,16 +106,16 @@ export class PitPager implements Pager {
   async fetch (size: number, signal: AbortSignal, ahead?: () => boolean): Promise<SearchPage> {
     const guessed = this.guessed
     this.guessed = undefined
-    let text: string
+    let bytes: Buffer
     if (guessed !== undefined && guessed.after === this.after && guessed.size === size && !signal.aborted) {
-      text = await guessed.text
+      bytes = await guessed.bytes
     } else {
       guessed?.abort.abort()
-      text = (await this.conn.request({ method: 'POST', path: '/_search', body: this.body(size, this.after) }, this.where, 'search', signal)).text
+      bytes = (await this.conn.requestBytes({ method: 'POST', path: '/_search', body: this.body(size, this.after) }, this.where, 'search', signal)).bytes
     }
     // The guessed request leaves once this turn of the event loop ends, so parsing waits a turn.
-    if (ahead?.() === true && this.guess(text, size, signal)) await new Promise((resolve) => setImmediate(resolve))
-    const page = parseSearchPage(text, { fields: this.o.fields })
+    if (ahead?.() === true && this.guess(bytes, size, signal)) await new Promise((resolve) => setImmediate(resolve))
+    const page = parseSearchPage(bytes, { fields: this.o.fields })
     if (page.pitId !== undefined) this.session.id = page.pitId
     if (page.shards !== undefined && page.shards.failed > 0) throw shardFailureError(page.shards, this.where, 'search')
     if (page.timedOut) throw new EsRequestError('ES_TIMED_OUT', `search at ${this.where.host} index ${this.where.index ?? ''} timed out on the server (partial page)`, { stage: 'ambiguous', where: this.where })
@@ -123,28 +123,28 @@ export class PitPager implements Pager {
   }
 
   /**
-   * Asks for the page after `text` before `text` is parsed, when this page goes downstream at
+   * Asks for the page after `bytes` before they are parsed, when this page goes downstream at
    * once (so still one page ahead): the request then travels while this page is read and
    * written, which would otherwise wait for each other. The cursor is guessed
    * from the last `"sort":` in the text (a hit's sort follows its `_source`); a PIT page depends
    * on nothing but its request, so the answer is used only when the next fetch asks for the very
    * same search_after and size, and is dropped otherwise.
    */
-  private guess (text: string, size: number, signal: AbortSignal): boolean {
-    const at = text.lastIndexOf('"sort":[')
+  private guess (bytes: Buffer, size: number, signal: AbortSignal): boolean {
+    const at = bytes.lastIndexOf('"sort":[')
     if (at < 0) return false
     let after: string
     try {
       const start = at + 7
-      after = text.slice(start, skipValue(text, start))
+      after = bytes.toString('utf8', start, skipValue(bytes, start))
     } catch {
       return false
     }
     const abort = new AbortController()
-    const next = this.conn.request({ method: 'POST', path: '/_search', body: this.body(size, after) }, this.where, 'search', AbortSignal.any([signal, abort.signal])).then((res) => res.text)
+    const next = this.conn.requestBytes({ method: 'POST', path: '/_search', body: this.body(size, after) }, this.where, 'search', AbortSignal.any([signal, abort.signal])).then((res) => res.bytes)
     // Unused guesses are dropped without a word; a used one's failure is the fetch's.
     next.catch(() => {})
-    this.guessed = { after, size, abort, text: next }
+    this.guessed = { after, size, abort, bytes: next }
     return true
   }
 
@@ -158,8 +158,8 @@ export class PitPager implements Pager {
   }
 
   accept (page: SearchPage, count: number): void {
-    if (page.lines.length === 0) { this.done = true; return }
-    const sort = page.sorts[count - 1]
+    if (page.count === 0) { this.done = true; return }
+    const sort = page.sort(count - 1)
     if (sort === undefined) throw new EsRequestError('ES_BAD_RESPONSE', `search at ${this.where.host} returned hits without sort values`, { stage: 'final', where: this.where })
     this.after = sort
   }

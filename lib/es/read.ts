@@ -19,7 +19,6 @@ import type { RetryPolicy } from '../core/retry.js'
 import { DEFAULT_RETRY, withRetry } from '../core/retry.js'
 import { ScrollPager } from './scroll.js'
 import { checkSlicing } from '../core/slice.js'
-import { Coalescer } from '../core/coalesce.js'
 import type { JsonObject } from '../core/record.js'
 
 export const ES_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
@@ -44,8 +43,9 @@ export interface EsReadOptions extends EsQueryOptions {
   /** Cursor file: saved after every page, resumed from when it exists. */
   checkpoint?: string
   /**
-   * Emit NDJSON bytes (Buffers of whole lines, up to 64 KiB) instead of one string per line:
-   * for a binary writing to stdout, a stream step per hit was a tenth of es-read's CPU.
+   * Emit NDJSON bytes (one Buffer of whole lines per page, as read from the response) instead
+   * of one string per line: for a binary writing to stdout, a stream step per hit was a tenth
+   * of es-read's CPU, and decoding the page and encoding its lines again a third.
    */
   ndjson?: boolean
   retry?: RetryPolicy
@@ -100,14 +100,11 @@ export class EsReader extends Readable {
   private draining = false
   /** A delivered page's lines are to be pushed on the next turn of the event loop (deliver). */
   private deferred = false
-  /** With `ndjson`: the page's lines, encoded into large chunks. */
-  private readonly bytes: Coalescer | undefined
 
   constructor (opts: EsReadOptions) {
     const size = opts.size ?? 1000
     // Buffered downstream: about a page, as lines or as chunks (a ready page waits in `ready`).
     super({ objectMode: true, highWaterMark: opts.ndjson === true ? 1 : size })
-    this.bytes = opts.ndjson === true ? new Coalescer(this) : undefined
     this.o = opts
     this.ctx = opts.context ?? createContext({ tool: 'es-read', counters: ES_READ_COUNTERS })
     if (opts.index === '') throw new UsageError('missing required option --index')
@@ -310,11 +307,11 @@ export class EsReader extends Readable {
 
   /** Hands one page downstream; returns whether the stream wants more. */
   private deliver ({ pager, page }: ReadyPage): boolean {
-    const n = Math.min(page.lines.length, this.remaining)
+    const n = Math.min(page.count, this.remaining)
     this.ctx.metrics.inFlight(-1)
     this.ctx.stats.add('pages')
-    this.ctx.stats.add('read', page.lines.length)
-    if (page.lines.length === 0) {
+    this.ctx.stats.add('read', page.count)
+    if (page.count === 0) {
       pager.accept(page, 0)
       this.checkpoint?.handed(pager.slice, [], true)
       return true
@@ -338,18 +335,18 @@ export class EsReader extends Readable {
     const more = this.pushLines(page, n)
     this.remaining -= n
     pager.accept(page, n)
-    this.checkpoint.handed(pager.slice, n === page.sorts.length ? page.sorts : page.sorts.slice(0, n), false)
+    this.checkpoint.handed(pager.slice, page.sorts.slice(0, n), false)
     return more
   }
 
   /** The first `n` lines of `page` into the stream; returns whether it wants more. */
   private pushLines (page: SearchPage, n: number): boolean {
     let more = true
-    if (this.bytes !== undefined) {
-      for (let i = 0; i < n; i++) this.bytes.add(page.lines[i] + '\n', 1)
-      this.bytes.flush()
-      more = this.readableLength < this.readableHighWaterMark
-    } else for (let i = 0; i < n; i++) more = this.push(page.lines[i])
+    if (this.o.ndjson === true) more = this.push(page.head(n))
+    else {
+      const lines = page.lines
+      for (let i = 0; i < n; i++) more = this.push(lines[i])
+    }
     this.ctx.stats.add('emitted', n)
     return more
   }

@@ -1,10 +1,12 @@
 import { EspipeError } from '../core/errors.js'
 
 /**
- * Reads a search response from its raw text without building objects for the hits: each hit is
- * written back from slices of the text, so `_source` stays byte-exact (big numbers included) and
- * `search_after` gets back exactly the sort values the server sent (Long.MIN/MAX sentinels do
- * not survive `JSON.parse`, ES-NOTES "Point in time").
+ * Reads a search response from its raw bytes without building objects for the hits: each hit's
+ * output line is copied together from byte ranges of the response, so `_source` stays
+ * byte-exact (big numbers included), nothing is decoded and encoded again, and `search_after`
+ * gets back exactly the sort values the server sent (Long.MIN/MAX sentinels do not survive
+ * `JSON.parse`, ES-NOTES "Point in time"). Every structural character of JSON is ASCII, and no
+ * byte of a multi-byte UTF-8 character is, so the scan is the same on bytes as on text.
  */
 
 export interface ShardsInfo {
@@ -15,17 +17,6 @@ export interface ShardsInfo {
   failures?: Array<{ shard?: number, index?: string, reason?: { type?: string, reason?: string } }>
 }
 
-export interface SearchPage {
-  /** One NDJSON line per hit: `_index`, `_id`, `_routing` when set, `_source`, `fields` when asked. */
-  lines: string[]
-  /** Each hit's raw `sort` array (as sent by the server), parallel to `lines`. */
-  sorts: Array<string | undefined>
-  pitId?: string
-  scrollId?: string
-  shards?: ShardsInfo
-  timedOut: boolean
-}
-
 const QUOTE = 34
 const BACKSLASH = 92
 const OPEN_BRACE = 123
@@ -34,187 +25,364 @@ const OPEN_BRACKET = 91
 const CLOSE_BRACKET = 93
 const COMMA = 44
 const COLON = 58
+const NEWLINE = 10
+const RETURN = 13
 
-function isWs (c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9
+/** One page of hits: their NDJSON lines as bytes, and the page's paging state. */
+export class SearchPage {
+  pitId?: string
+  scrollId?: string
+  shards?: ShardsInfo
+  timedOut = false
+  private decodedLines: string[] | undefined
+
+  /**
+   * @param ndjson one line per hit, each ending in "\n": `_index`, `_id`, `_routing` when set,
+   *   `_source`, `fields` when asked
+   * @param ends where each hit's line ends in `ndjson` (just past its "\n")
+   * @param response the response's bytes, which `sortRanges` point into
+   * @param sortRanges each hit's `sort` as a start and an end offset (-1, -1 when absent)
+   */
+  constructor (readonly ndjson: Buffer, readonly ends: readonly number[], private readonly response: Buffer, private readonly sortRanges: readonly number[]) {}
+
+  /** How many hits the page holds. */
+  get count (): number {
+    return this.ends.length
+  }
+
+  /** The NDJSON bytes of the first `n` hits. */
+  head (n: number): Buffer {
+    if (n >= this.ends.length) return this.ndjson
+    return this.ndjson.subarray(0, n > 0 ? this.ends[n - 1] : 0)
+  }
+
+  /** Hit `i`'s raw `sort` array, as the server sent it. */
+  sort (i: number): string | undefined {
+    const start = this.sortRanges[2 * i]
+    return start === undefined || start < 0 ? undefined : this.response.toString('utf8', start, this.sortRanges[2 * i + 1])
+  }
+
+  /** One NDJSON line per hit, as text (decoded on first use). */
+  get lines (): string[] {
+    if (this.decodedLines === undefined) {
+      const lines: string[] = []
+      let from = 0
+      for (const end of this.ends) {
+        lines.push(this.ndjson.toString('utf8', from, end - 1))
+        from = end
+      }
+      this.decodedLines = lines
+    }
+    return this.decodedLines
+  }
+
+  /** Each hit's raw `sort` array, parallel to `lines`. */
+  get sorts (): Array<string | undefined> {
+    return this.ends.map((_end, i) => this.sort(i))
+  }
 }
 
-function bad (text: string, at: number, why: string): EspipeError {
-  const near = text.slice(Math.max(0, at - 20), at + 20)
+function isWs (c: number): boolean {
+  return c === 32 || c === NEWLINE || c === RETURN || c === 9
+}
+
+function bad (bytes: Buffer, at: number, why: string): EspipeError {
+  const near = bytes.toString('utf8', Math.max(0, at - 20), Math.min(bytes.length, at + 20))
   return new EspipeError('ES_BAD_RESPONSE', `unreadable search response at byte ${at} (${why}) near '${near}'`)
 }
 
-function skipWs (text: string, i: number): number {
-  while (i < text.length && isWs(text.charCodeAt(i))) i++
+function skipWs (bytes: Buffer, i: number): number {
+  while (i < bytes.length && isWs(bytes[i])) i++
   return i
 }
 
 /** `i` is at the opening quote; returns the index after the closing quote. */
-function skipString (text: string, i: number): number {
-  let j = i + 1
-  for (;;) {
-    const k = text.indexOf('"', j)
-    if (k < 0) throw bad(text, i, 'unterminated string')
-    if (text.charCodeAt(k - 1) !== BACKSLASH) return k + 1
-    let b = k - 2
-    while (text.charCodeAt(b) === BACKSLASH) b--
-    if ((k - 1 - b) % 2 === 0) return k + 1
-    j = k + 1
+function skipString (bytes: Buffer, i: number): number {
+  // A byte at a time beats indexOf here: most strings are a few bytes, and each indexOf is a
+  // call into C++.
+  const n = bytes.length
+  for (let j = i + 1; j < n; j++) {
+    const c = bytes[j]
+    if (c === QUOTE) return j + 1
+    if (c === BACKSLASH) j++
   }
+  throw bad(bytes, i, 'unterminated string')
 }
 
 /** Returns the index just after the JSON value starting at `i` (no leading whitespace). */
-export function skipValue (text: string, i: number): number {
-  const c = text.charCodeAt(i)
-  if (c === QUOTE) return skipString(text, i)
+export function skipValue (bytes: Buffer, i: number): number {
+  const c = bytes[i]
+  if (c === QUOTE) return skipString(bytes, i)
+  const n = bytes.length
   if (c === OPEN_BRACE || c === OPEN_BRACKET) {
     let depth = 0
-    const n = text.length
     for (let j = i; j < n; j++) {
-      const d = text.charCodeAt(j)
-      if (d === QUOTE) { j = skipString(text, j) - 1; continue }
+      const d = bytes[j]
+      if (d === QUOTE) { j = skipString(bytes, j) - 1; continue }
       // `{` and `[` differ only in bit 5, as do `}` and `]`: one test each, on every byte.
-      const folded = d & 0xFFDF
+      const folded = d & 0xDF
       if (folded === OPEN_BRACKET) depth++
       else if (folded === CLOSE_BRACKET && --depth === 0) return j + 1
     }
-    throw bad(text, i, 'unterminated object')
+    throw bad(bytes, i, 'unterminated object')
   }
   let j = i
-  while (j < text.length) {
-    const d = text.charCodeAt(j)
+  while (j < n) {
+    const d = bytes[j]
     if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isWs(d)) break
     j++
   }
-  if (j === i) throw bad(text, i, 'value expected')
+  if (j === i) throw bad(bytes, i, 'value expected')
   return j
+}
+
+/** A key's text; an escaped one (`"_\u0069d"`) is decoded. */
+function keyText (bytes: Buffer, start: number, end: number): string {
+  const raw = bytes.toString('utf8', start + 1, end - 1)
+  return raw.includes('\\') ? JSON.parse(bytes.toString('utf8', start, end)) as string : raw
 }
 
 /**
  * Calls `member` for each key of the object at `i`; returns the index after the object. A
  * callback that reads the value itself returns where it ends, so no byte is scanned twice.
  */
-function eachMember (text: string, i: number, member: (key: string, start: number) => number | undefined): number {
-  if (text.charCodeAt(i) !== OPEN_BRACE) throw bad(text, i, 'object expected')
-  i = skipWs(text, i + 1)
-  if (text.charCodeAt(i) === CLOSE_BRACE) return i + 1
+function eachMember<K> (bytes: Buffer, i: number, keyOf: (bytes: Buffer, start: number, end: number) => K, member: (key: K, start: number) => number | undefined): number {
+  if (bytes[i] !== OPEN_BRACE) throw bad(bytes, i, 'object expected')
+  i = skipWs(bytes, i + 1)
+  if (bytes[i] === CLOSE_BRACE) return i + 1
   for (;;) {
-    if (text.charCodeAt(i) !== QUOTE) throw bad(text, i, 'key expected')
-    const keyEnd = skipString(text, i)
-    const rawKey = text.slice(i + 1, keyEnd - 1)
-    const key = rawKey.includes('\\') ? JSON.parse(text.slice(i, keyEnd)) as string : rawKey
-    i = skipWs(text, keyEnd)
-    if (text.charCodeAt(i) !== COLON) throw bad(text, i, "':' expected")
-    const start = skipWs(text, i + 1)
-    const end = member(key, start) ?? skipValue(text, start)
-    i = skipWs(text, end)
-    const c = text.charCodeAt(i)
+    if (bytes[i] !== QUOTE) throw bad(bytes, i, 'key expected')
+    const keyEnd = skipString(bytes, i)
+    const key = keyOf(bytes, i, keyEnd)
+    i = skipWs(bytes, keyEnd)
+    if (bytes[i] !== COLON) throw bad(bytes, i, "':' expected")
+    const start = skipWs(bytes, i + 1)
+    const end = member(key, start) ?? skipValue(bytes, start)
+    i = skipWs(bytes, end)
+    const c = bytes[i]
     if (c === CLOSE_BRACE) return i + 1
-    if (c !== COMMA) throw bad(text, i, "',' or '}' expected")
-    i = skipWs(text, i + 1)
+    if (c !== COMMA) throw bad(bytes, i, "',' or '}' expected")
+    i = skipWs(bytes, i + 1)
   }
 }
 
 /** Calls `element` for each value of the array at `i`. */
-function eachElement (text: string, i: number, element: (start: number) => number | undefined): number {
-  if (text.charCodeAt(i) !== OPEN_BRACKET) throw bad(text, i, 'array expected')
-  i = skipWs(text, i + 1)
-  if (text.charCodeAt(i) === CLOSE_BRACKET) return i + 1
+function eachElement (bytes: Buffer, i: number, element: (start: number) => number | undefined): number {
+  if (bytes[i] !== OPEN_BRACKET) throw bad(bytes, i, 'array expected')
+  i = skipWs(bytes, i + 1)
+  if (bytes[i] === CLOSE_BRACKET) return i + 1
   for (;;) {
-    const end = element(i) ?? skipValue(text, i)
-    i = skipWs(text, end)
-    const c = text.charCodeAt(i)
+    const end = element(i) ?? skipValue(bytes, i)
+    i = skipWs(bytes, end)
+    const c = bytes[i]
     if (c === CLOSE_BRACKET) return i + 1
-    if (c !== COMMA) throw bad(text, i, "',' or ']' expected")
-    i = skipWs(text, i + 1)
+    if (c !== COMMA) throw bad(bytes, i, "',' or ']' expected")
+    i = skipWs(bytes, i + 1)
   }
 }
 
 /** The raw text of each element of a JSON array, unparsed. */
 export function rawElements (array: string): string[] {
+  const bytes = Buffer.from(array)
   const out: string[] = []
-  eachElement(array, skipWs(array, 0), (s) => {
-    const e = skipValue(array, s)
-    out.push(array.slice(s, e))
+  eachElement(bytes, skipWs(bytes, 0), (s) => {
+    const e = skipValue(bytes, s)
+    out.push(bytes.toString('utf8', s, e))
     return e
   })
   return out
 }
 
-/** Drops insignificant whitespace (a pretty-printed response must still give one line per hit). */
-export function compactJson (text: string): string {
-  let out = ''
-  let from = 0
-  let i = 0
-  while (i < text.length) {
-    const c = text.charCodeAt(i)
-    if (c === QUOTE) { i = skipString(text, i); continue }
-    if (isWs(c)) {
-      out += text.slice(from, i)
-      while (i < text.length && isWs(text.charCodeAt(i))) i++
-      from = i
-      continue
-    }
-    i++
+/** Drops the insignificant whitespace of `bytes[start, end)` in place; returns the new end. */
+function compactRange (bytes: Buffer, start: number, end: number): number {
+  let w = start
+  for (let r = start; r < end; r++) {
+    const c = bytes[r]
+    if (c === QUOTE) {
+      const close = skipString(bytes, r)
+      bytes.copyWithin(w, r, close)
+      w += close - r
+      r = close - 1
+    } else if (!isWs(c)) bytes[w++] = c
   }
-  return out + text.slice(from)
+  return w
 }
 
-function hitLine (text: string, start: number, withFields: boolean, multiline: boolean): { line: string, sort?: string, end: number } {
-  let index: string | undefined
-  let id: string | undefined
-  let routing: string | undefined
-  let source: string | undefined
-  let fields: string | undefined
-  let sort: string | undefined
-  const end = eachMember(text, start, (key, s) => {
-    const e = skipValue(text, s)
+/** Drops insignificant whitespace (a pretty-printed response must still give one line per hit). */
+export function compactJson (text: string): string {
+  const bytes = Buffer.from(text)
+  return bytes.toString('utf8', 0, compactRange(bytes, 0, bytes.length))
+}
+
+/** The hit members a line is made of, as small numbers for a switch. */
+const Key = { Other: 0, Index: 1, Id: 2, Routing: 3, Source: 4, Fields: 5, Sort: 6 } as const
+type Key = typeof Key[keyof typeof Key]
+
+const KEYS: ReadonlyArray<[Buffer, Key]> = [
+  [Buffer.from('_index'), Key.Index],
+  [Buffer.from('_id'), Key.Id],
+  [Buffer.from('_routing'), Key.Routing],
+  [Buffer.from('_source'), Key.Source],
+  [Buffer.from('fields'), Key.Fields],
+  [Buffer.from('sort'), Key.Sort]
+]
+
+function keyNamed (name: string): Key {
+  for (const [bytes, key] of KEYS) if (bytes.toString() === name) return key
+  return Key.Other
+}
+
+/** Which hit member the key `bytes[start, end)` (quotes included) names. */
+function hitKey (bytes: Buffer, start: number, end: number): Key {
+  const from = start + 1
+  const length = end - 1 - from
+  for (let k = from; k < end - 1; k++) if (bytes[k] === BACKSLASH) return keyNamed(keyText(bytes, start, end))
+  for (const [name, key] of KEYS) {
+    if (name.length !== length) continue
+    let same = true
+    for (let k = 0; k < length && same; k++) same = bytes[from + k] === name[k]
+    if (same) return key
+  }
+  return Key.Other
+}
+
+const PREFIX_INDEX = Buffer.from('"_index":')
+const PREFIX_ID = Buffer.from('"_id":')
+const PREFIX_ROUTING = Buffer.from(',"_routing":')
+const PREFIX_SOURCE = Buffer.from(',"_source":')
+const PREFIX_FIELDS = Buffer.from(',"fields":')
+
+/** Writes a hit's output lines into one buffer, each from byte ranges of the response. */
+class LineWriter {
+  readonly out: Buffer
+  at = 0
+  readonly ends: number[] = []
+  readonly sorts: number[] = []
+
+  constructor (private readonly bytes: Buffer, private readonly withFields: boolean, private readonly multiline: boolean) {
+    // A line is never longer than its hit plus the comma or bracket after it: the keys and
+    // separators it writes are ones the hit holds (or longer, escaped), less whitespace.
+    this.out = Buffer.allocUnsafe(bytes.length + 1)
+  }
+
+  // The members of the hit being read, as [start, end) ranges of the response (-1: absent).
+  private index = -1
+  private indexEnd = 0
+  private id = -1
+  private idEnd = 0
+  private routing = -1
+  private routingEnd = 0
+  private source = -1
+  private sourceEnd = 0
+  private fields = -1
+  private fieldsEnd = 0
+  private sort = -1
+  private sortEnd = -1
+
+  /** Notes where a member of the hit is; one function for every hit, so no closure per hit. */
+  private readonly member = (key: Key, s: number): number => {
+    const e = skipValue(this.bytes, s)
     switch (key) {
-      case '_index': index = text.slice(s, e); break
-      case '_id': id = text.slice(s, e); break
-      case '_routing': routing = text.slice(s, e); break
-      case '_source': source = text.slice(s, e); break
-      case 'fields': if (withFields) fields = text.slice(s, e); break
-      case 'sort': sort = text.slice(s, e); break
+      case Key.Index: this.index = s; this.indexEnd = e; break
+      case Key.Id: this.id = s; this.idEnd = e; break
+      case Key.Routing: this.routing = s; this.routingEnd = e; break
+      case Key.Source: this.source = s; this.sourceEnd = e; break
+      case Key.Fields: this.fields = s; this.fieldsEnd = e; break
+      case Key.Sort: this.sort = s; this.sortEnd = e; break
     }
     return e
-  })
-  if (id === undefined) throw bad(text, start, 'hit without _id')
-  let line = '{'
-  if (index !== undefined) line += '"_index":' + index + ','
-  line += '"_id":' + id
-  if (routing !== undefined) line += ',"_routing":' + routing
-  if (source !== undefined) line += ',"_source":' + source
-  if (fields !== undefined) line += ',"fields":' + fields
-  line += '}'
-  if (multiline && (line.includes('\n') || line.includes('\r'))) line = compactJson(line)
-  return { line, sort, end }
+  }
+
+  /** Reads the hit at `i` and writes its line; returns the index after the hit. */
+  hit (i: number): number {
+    this.index = this.id = this.routing = this.source = this.fields = this.sort = this.sortEnd = -1
+    const end = eachMember(this.bytes, i, hitKey, this.member)
+    const { index, indexEnd, id, idEnd, routing, routingEnd, source, sourceEnd, fields, fieldsEnd, sort, sortEnd } = this
+    if (id < 0) throw bad(this.bytes, i, 'hit without _id')
+    const out = this.out
+    const lineStart = this.at
+    out[this.at++] = OPEN_BRACE
+    if (index >= 0) {
+      this.put(PREFIX_INDEX)
+      this.copy(index, indexEnd)
+      out[this.at++] = COMMA
+    }
+    this.put(PREFIX_ID)
+    this.copy(id, idEnd)
+    if (routing >= 0) {
+      this.put(PREFIX_ROUTING)
+      this.copy(routing, routingEnd)
+    }
+    if (source >= 0) {
+      this.put(PREFIX_SOURCE)
+      this.copy(source, sourceEnd)
+    }
+    if (fields >= 0 && this.withFields) {
+      this.put(PREFIX_FIELDS)
+      this.copy(fields, fieldsEnd)
+    }
+    out[this.at++] = CLOSE_BRACE
+    if (this.multiline && this.hasLineBreak(lineStart)) this.at = compactRange(out, lineStart, this.at)
+    out[this.at++] = NEWLINE
+    this.ends.push(this.at)
+    this.sorts.push(sort, sortEnd)
+    return end
+  }
+
+  private put (prefix: Buffer): void {
+    for (let k = 0; k < prefix.length; k++) this.out[this.at++] = prefix[k]
+  }
+
+  private copy (start: number, end: number): void {
+    // Buffer.copy costs a call into C++ and a view object: a loop is cheaper for short ranges.
+    if (end - start > 128) {
+      this.bytes.copy(this.out, this.at, start, end)
+      this.at += end - start
+      return
+    }
+    const bytes = this.bytes
+    const out = this.out
+    let at = this.at
+    for (let k = start; k < end; k++) out[at++] = bytes[k]
+    this.at = at
+  }
+
+  private hasLineBreak (from: number): boolean {
+    for (let k = from; k < this.at; k++) if (this.out[k] === NEWLINE || this.out[k] === RETURN) return true
+    return false
+  }
 }
 
 /** Splits a successful search (or scroll) response into output lines and paging state. */
-export function parseSearchPage (text: string, opts: { fields?: boolean } = {}): SearchPage {
-  const page: SearchPage = { lines: [], sorts: [], timedOut: false }
-  const withFields = opts.fields === true
+export function parseSearchPage (response: Buffer | string, opts: { fields?: boolean } = {}): SearchPage {
+  const bytes = typeof response === 'string' ? Buffer.from(response) : response
   // A response without a line break (the usual, compact one) has none in any hit either.
-  const multiline = text.includes('\n') || text.includes('\r')
-  const value = (s: number): unknown => JSON.parse(text.slice(s, skipValue(text, s)))
-  eachMember(text, skipWs(text, 0), (key, s) => {
+  const multiline = bytes.includes(NEWLINE) || bytes.includes(RETURN)
+  const writer = new LineWriter(bytes, opts.fields === true, multiline)
+  const value = (s: number): unknown => JSON.parse(bytes.toString('utf8', s, skipValue(bytes, s)))
+  let pitId: string | undefined
+  let scrollId: string | undefined
+  let shards: ShardsInfo | undefined
+  let timedOut = false
+  eachMember(bytes, skipWs(bytes, 0), keyText, (key, s) => {
     switch (key) {
-      case 'pit_id': page.pitId = value(s) as string; return
-      case '_scroll_id': page.scrollId = value(s) as string; return
-      case '_shards': page.shards = value(s) as ShardsInfo; return
-      case 'timed_out': page.timedOut = value(s) === true; return
+      case 'pit_id': pitId = value(s) as string; return
+      case '_scroll_id': scrollId = value(s) as string; return
+      case '_shards': shards = value(s) as ShardsInfo; return
+      case 'timed_out': timedOut = value(s) === true; return
       case 'hits':
-        return eachMember(text, s, (k, hs) => {
+        return eachMember(bytes, s, keyText, (k, hs) => {
           if (k !== 'hits') return
-          return eachElement(text, hs, (a) => {
-            const { line, sort, end } = hitLine(text, a, withFields, multiline)
-            page.lines.push(line)
-            page.sorts.push(sort)
-            return end
-          })
+          return eachElement(bytes, hs, (a) => writer.hit(a))
         })
     }
   })
+  // Writes past a Buffer's end are dropped without a word: make sure none was.
+  if (writer.at > writer.out.length) throw new EspipeError('ES_BAD_RESPONSE', `search response of ${bytes.length} bytes gave ${writer.at} bytes of lines`)
+  const page = new SearchPage(writer.out.subarray(0, writer.at), writer.ends, bytes, writer.sorts)
+  page.pitId = pitId
+  page.scrollId = scrollId
+  page.shards = shards
+  page.timedOut = timedOut
   return page
 }

@@ -31,17 +31,17 @@ export class ScrollPager implements Pager {
   }
 
   async fetch (size: number, signal: AbortSignal): Promise<SearchPage> {
-    let text: string
+    let bytes: Buffer
     if (this.scrollId === undefined) {
       const body: JsonObject = { ...this.o.body, sort: this.o.sort.length > 0 ? this.o.sort : ['_doc'], size }
       if (this.o.slice !== undefined && this.o.slice.max > 1) body.slice = this.o.slice
       const path = `/${encodeURIComponent(this.o.index)}/_search`
-      text = (await this.conn.request({ method: 'POST', path, querystring: { scroll: this.o.keepAlive }, body: JSON.stringify(body) }, this.where, 'search', signal)).text
+      bytes = (await this.conn.requestBytes({ method: 'POST', path, querystring: { scroll: this.o.keepAlive }, body: JSON.stringify(body) }, this.where, 'search', signal)).bytes
     } else {
       const body = JSON.stringify({ scroll: this.o.keepAlive, scroll_id: this.scrollId })
-      text = (await this.conn.request({ method: 'POST', path: '/_search/scroll', body }, this.where, 'scroll', signal)).text
+      bytes = (await this.conn.requestBytes({ method: 'POST', path: '/_search/scroll', body }, this.where, 'scroll', signal)).bytes
     }
-    const page = parseSearchPage(text, { fields: this.o.fields })
+    const page = parseSearchPage(bytes, { fields: this.o.fields })
     if (page.scrollId !== undefined) this.pending = page.scrollId
     if (page.shards !== undefined && page.shards.failed > 0) throw shardFailureError(page.shards, this.where, 'scroll')
     if (page.timedOut) throw new EsRequestError('ES_TIMED_OUT', `scroll at ${this.where.host} index ${this.where.index ?? ''} timed out on the server (partial page)`, { stage: 'ambiguous', where: this.where })
@@ -50,7 +50,7 @@ export class ScrollPager implements Pager {
 
   accept (page: SearchPage): void {
     if (this.pending !== undefined) this.scrollId = this.pending
-    if (page.lines.length === 0) this.done = true
+    if (page.count === 0) this.done = true
   }
 
   mayRetry (err: EsRequestError): boolean {
