@@ -121,28 +121,25 @@ export function versionAtLeast (version: string | undefined, major: number, mino
 }
 
 /**
- * The @elastic/elasticsearch release whose requests these are, header for header: the same
- * transport, media types and identification (user-agent, x-elastic-client-meta), so a
- * cluster's logs and Elastic's client statistics see what they saw when es-read loaded the
- * whole client. test/es/connection.test.ts compares both headers with the client in
- * devDependencies, and fails when that moves on and this does not.
+ * Who is asking, for a cluster's logs and audit trail: espipe by name and version, over
+ * Elastic's transport. Not the client's own `elasticsearch-js/…` agent and
+ * `x-elastic-client-meta` (Elastic's usage statistics of that client): espipe does not use it.
  */
-const CLIENT_VERSION = '8.19.2'
-
-/** Both headers name a prerelease by its number and a `p`, as the client does. */
-function shortVersion (version: string): string {
-  const dash = version.indexOf('-')
-  return dash < 0 ? version : `${version.slice(0, dash)}p`
+function userAgent (): string {
+  const require = createRequire(import.meta.url)
+  const transport = (require('@elastic/transport/package.json') as { version: string }).version
+  return `espipe/${ownVersion(require)} (${os.platform()} ${os.release()}-${os.arch()}; Node.js ${process.versions.node}; elastic-transport-js ${transport})`
 }
 
-/** The two headers the client adds to every request (`hc`: node:http connections). */
-function clientHeaders (): Record<string, string> {
-  const transport = shortVersion((createRequire(import.meta.url)('@elastic/transport/package.json') as { version: string }).version)
-  const node = process.versions.node
-  return {
-    'user-agent': `elasticsearch-js/${CLIENT_VERSION} (${os.platform()} ${os.release()}-${os.arch()}; Node.js ${node}; Transport ${transport})`,
-    'x-elastic-client-meta': `es=${CLIENT_VERSION},js=${node},t=${transport},hc=${node}`
+/** espipe's version from its package.json, found from this module in lib/ or in dist/lib/. */
+function ownVersion (require: NodeJS.Require): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = require(up) as { name?: string, version?: string }
+      if (pkg.name === 'espipe' && pkg.version !== undefined) return pkg.version
+    } catch {}
   }
+  return 'unknown'
 }
 
 /**
@@ -229,7 +226,7 @@ export class EsConnection {
     const requestTimeout = opts.requestTimeoutMs ?? 120_000
     // One object for the pool's connection and the transport, in this order, as the client
     // builds them: the connection adds the Authorization header to it.
-    const headers = clientHeaders()
+    const headers = { 'user-agent': userAgent() }
     const diagnostic = new Diagnostic()
     const poolOptions: ConnectionPoolOptions = {
       // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
