@@ -1,7 +1,9 @@
-import { Client, HttpConnection, SniffingTransport } from '@elastic/elasticsearch'
-import type { ClientOptions } from '@elastic/elasticsearch'
+import { CloudConnectionPool, Diagnostic, HttpConnection, Transport, WeightedConnectionPool, errors } from '@elastic/transport'
+import type { BaseConnectionPool, ConnectionPoolOptions } from '@elastic/transport'
 import { readFileSync } from 'node:fs'
 import type { ClientRequest, RequestOptions } from 'node:http'
+import { createRequire } from 'node:module'
+import os from 'node:os'
 import type { Readable } from 'node:stream'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import type { StageContext } from '../core/context.js'
@@ -120,22 +122,51 @@ export function versionAtLeast (version: string | undefined, major: number, mino
 }
 
 /**
- * The client's transport without its product check (which rejects every 2xx answer lacking
- * `x-elastic-product: Elasticsearch`, so every OpenSearch cluster): EsConnection.identify asks
- * `GET /` once instead, and one code path above serves both engines.
+ * Who is asking, for a cluster's logs and audit trail: espipe by name and version, over
+ * Elastic's transport. Not the client's own `elasticsearch-js/…` agent and
+ * `x-elastic-client-meta` (Elastic's usage statistics of that client): espipe does not use it.
  */
-class AnyEngineTransport extends SniffingTransport {
-  constructor (opts: ConstructorParameters<typeof SniffingTransport>[0]) {
-    super({ ...opts, productCheck: undefined })
+function userAgent (): string {
+  const require = createRequire(import.meta.url)
+  const transport = (require('@elastic/transport/package.json') as { version: string }).version
+  return `espipe/${ownVersion(require)} (${os.platform()} ${os.release()}-${os.arch()}; Node.js ${process.versions.node}; elastic-transport-js ${transport})`
+}
+
+/** espipe's version from its package.json, found from this module in lib/ or in dist/lib/. */
+function ownVersion (require: NodeJS.Require): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = require(up) as { name?: string, version?: string }
+      if (pkg.name === 'espipe' && pkg.version !== undefined) return pkg.version
+    } catch {}
   }
+  return 'unknown'
 }
 
 /**
- * One cluster connection: the real client with its own retries switched off (es-read decides
+ * The node an Elastic Cloud id names, decoded as @elastic/elasticsearch 8.19 decodes it (and
+ * refused with its messages): `name:base64("host[:port]$es-id[$kibana-id]")` is
+ * `https://es-id.host[:port]`, port 443 unless the host part carries one.
+ */
+function cloudNode (id: string): URL {
+  const parts = id.split(':')
+  if (parts.length !== 2 || parts[1] === '') throw new errors.ConfigurationError('Cloud ID must be in the format "name:base64string".')
+  const urls = Buffer.from(parts[1] as string, 'base64').toString().split('$')
+  if (urls.length < 2 || urls[0] === '' || urls[1] === '') {
+    throw new errors.ConfigurationError('Cloud ID base64 must contain at least two "$" separated parts: "<cloudUrl>$<esId>[$<kibanaId>]".')
+  }
+  return new URL(`https://${urls[1] as string}.${urls[0] as string}`)
+}
+
+/**
+ * One cluster connection: Elastic's transport, the part of @elastic/elasticsearch that sends
+ * requests (the client's ~400 API modules and ES|QL helpers cost ~0.3 s of CPU per process to
+ * load and es-read calls none of them), with its own retries switched off (es-read decides
  * retries in one place, lib/core/retry.ts) and a request helper that returns the raw body text.
  */
 export class EsConnection {
-  readonly client: Client
+  private readonly transport: Transport
+  private readonly pool: BaseConnectionPool
   /** The node as printed in messages: password masked. */
   readonly host: string
   /** The node's URL (not for messages: it may hold a password). */
@@ -149,39 +180,36 @@ export class EsConnection {
     const url = opts.url ?? DEFAULT_ES_URL
     const masker = ctx?.logger.masker
     masker?.add(opts.password, opts.apiKey)
-    const options: ClientOptions = {
-      maxRetries: 0,
-      requestTimeout: opts.requestTimeoutMs ?? 120_000,
-      // Reading one index needs one node: sniffing would send requests we never asked for.
-      sniffOnStart: false,
-      // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
-      // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
-      Connection: StrictHttpConnection,
-      Transport: AnyEngineTransport
-    }
+    const cloud = opts.cloudId !== undefined
+    let node: URL
     if (opts.cloudId !== undefined) {
-      options.cloud = { id: opts.cloudId }
+      node = cloudNode(opts.cloudId)
       this.host = `cloud ${opts.cloudId.split(':')[0]}`
     } else {
-      let parsed: URL
       try {
-        parsed = new URL(url)
+        node = new URL(url)
       } catch {
         throw new UsageError(`invalid value for --url: '${maskUrl(url)}' is not a URL`)
       }
-      if (parsed.password !== '') masker?.add(decodeURIComponent(parsed.password))
-      options.node = url
+      if (node.password !== '') masker?.add(decodeURIComponent(node.password))
       this.host = maskUrl(url)
-      this.node = parsed
+      this.node = node
     }
+    let auth: ConnectionPoolOptions['auth']
     if (opts.apiKey !== undefined) {
       const k = opts.apiKey
       const colon = k.indexOf(':')
-      options.auth = colon > 0 && !/^[A-Za-z0-9+/=]+$/.test(k) ? { apiKey: { id: k.slice(0, colon), api_key: k.slice(colon + 1) } } : { apiKey: k }
+      auth = colon > 0 && !/^[A-Za-z0-9+/=]+$/.test(k) ? { apiKey: { id: k.slice(0, colon), api_key: k.slice(colon + 1) } } : { apiKey: k }
       if (colon > 0) masker?.add(k.slice(colon + 1), Buffer.from(k).toString('base64'))
     } else if (opts.username !== undefined || opts.password !== undefined) {
-      options.auth = { username: opts.username ?? 'elastic', password: opts.password ?? '' }
+      auth = { username: opts.username ?? 'elastic', password: opts.password ?? '' }
     }
+    // As the client had it: a user and password in the URL replace --username/--password, and
+    // an API key still goes first (the transport sends ApiKey when both are there).
+    if (node.username !== '' && node.password !== '') {
+      auth = { ...auth, username: decodeURIComponent(node.username), password: decodeURIComponent(node.password) }
+    }
+    let tls: ConnectionPoolOptions['tls']
     if (opts.caCert !== undefined || opts.insecure === true) {
       let ca: Buffer | undefined
       if (opts.caCert !== undefined) {
@@ -191,10 +219,43 @@ export class EsConnection {
           throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read --ca-cert ${opts.caCert}: ${(err as Error).message}`, { context: { file: opts.caCert } })
         }
       }
-      options.tls = { ca, rejectUnauthorized: opts.insecure !== true }
+      tls = { ca, rejectUnauthorized: opts.insecure !== true }
     }
+    // The client pins TLS 1.2 for Elastic Cloud.
+    if (cloud) tls = { ...tls, secureProtocol: 'TLSv1_2_method' }
     if (opts.insecure === true) ctx?.logger.warn('--insecure: the server\'s TLS certificate is not checked')
-    this.client = new Client(options)
+    const requestTimeout = opts.requestTimeoutMs ?? 120_000
+    // One object for the pool's connection and the transport, in this order, as the client
+    // builds them: the connection adds the Authorization header to it.
+    const headers = { 'user-agent': userAgent() }
+    const diagnostic = new Diagnostic()
+    const poolOptions: ConnectionPoolOptions = {
+      // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
+      // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
+      Connection: StrictHttpConnection,
+      auth,
+      tls,
+      diagnostic
+    }
+    // The pools the client picks: the cloud one always hands out its one connection.
+    this.pool = cloud ? new CloudConnectionPool(poolOptions) : new WeightedConnectionPool(poolOptions)
+    this.pool.addConnection({ url: node, tls, headers, auth, timeout: requestTimeout })
+    // No productCheck (the client asks for one, which rejects every 2xx answer lacking
+    // `x-elastic-product: Elasticsearch`, so every OpenSearch cluster): identify() asks `GET /`
+    // once instead, and one code path above serves both engines. No sniffing, the transport's
+    // default: reading one index needs one node, and sniffing sends requests we never asked for.
+    this.transport = new Transport({
+      connectionPool: this.pool,
+      diagnostic,
+      headers,
+      maxRetries: 0,
+      requestTimeout,
+      // Off, as the client has it for a URL; on for Elastic Cloud, as the client turns it on
+      // there: request bodies gzipped, and gzip or deflate answers accepted.
+      compression: cloud,
+      // What the client sends when a request names no media type (each of ours names one).
+      vendoredHeaders: { jsonContentType: JSON_TYPE, ndjsonContentType: NDJSON_TYPE, accept: `${JSON_TYPE},text/plain` }
+    })
   }
 
   /**
@@ -214,7 +275,7 @@ export class EsConnection {
     let headers: Record<string, unknown>
     let text: string
     try {
-      const res = await this.client.transport.request<string>({ method: 'GET', path: '/' }, { meta: true, signal, headers: { accept: PLAIN_JSON } })
+      const res = await this.transport.request<string>({ method: 'GET', path: '/' }, { meta: true, signal, headers: { accept: PLAIN_JSON } })
       status = res.statusCode ?? 0
       headers = res.headers ?? {}
       text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
@@ -268,7 +329,7 @@ export class EsConnection {
     let headers: Record<string, unknown>
     let stream: Readable
     try {
-      const res = await this.client.transport.request<Readable>(
+      const res = await this.transport.request<Readable>(
         { method: req.method, path: req.path, querystring: req.querystring, body: req.body },
         { asStream: true, meta: true, signal, headers: req.body !== undefined ? { 'content-type': req.ndjson === true ? this.ndjsonType() : this.mediaType, accept: this.mediaType } : { accept: this.mediaType } }
       )
@@ -337,6 +398,6 @@ export class EsConnection {
   }
 
   async close (): Promise<void> {
-    await this.client.close()
+    await this.pool.empty()
   }
 }

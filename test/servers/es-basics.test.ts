@@ -136,6 +136,22 @@ t.test('with auth configured: 401 with WWW-Authenticate, Basic and ApiKey accept
   t.match(await failure(wrongKey.info()), { meta: { statusCode: 401, body: { error: { type: 'security_exception' } } } })
 })
 
+t.test('a gzipped request body is read; with httpCompression an answer is gzipped when the client accepts it', async (t) => {
+  const { server } = await serverFor(t, { httpCompression: true })
+  server.addDocs('logs', docs(3))
+  const gzipping = new Client({ node: server.url, compression: true })
+  t.teardown(async () => await gzipping.close())
+  const res = await gzipping.search({ index: 'logs', query: { match_all: {} } }, { meta: true })
+  t.equal(res.headers['content-encoding'], 'gzip')
+  t.equal(res.body.hits.hits.length, 3)
+  const search = server.requests.find((r) => r.path === '/logs/_search')
+  t.equal(search?.headers['content-encoding'], 'gzip', 'the body came gzipped')
+  t.same(search?.body, { query: { match_all: {} } })
+  const plain = await raw(server, 'POST', '/logs/_search', { size: 1 })
+  t.equal(plain.status, 200)
+  t.equal(plain.headers.get('content-encoding'), null, 'no Accept-Encoding, no gzip')
+})
+
 t.test('403 and 429 bodies are shaped like ES', async (t) => {
   const { client, server } = await serverFor(t)
   server.faults.failNth(1, 403)

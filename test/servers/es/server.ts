@@ -2,8 +2,11 @@
 // It answers the REST subset es-read relies on as ES 8.19 does, refuses the rest with ES's own
 // 400s, and injects faults on demand (see faults.ts).
 
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { TLSSocket } from 'node:tls'
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib'
 import { Contexts } from './contexts.js'
 import { Documents, type BulkOptions } from './documents.js'
 import { EsError, illegalArgument, methodNotAllowed, noHandler, injectedError, searchContextMissing, unauthenticated, xContentParse } from './errors.js'
@@ -29,6 +32,13 @@ export interface EsServerOptions {
    * `/_search/point_in_time`, no implicit tiebreaker, `_shard_doc` only from 3.3, `_id` sortable.
    */
   distribution?: 'elasticsearch' | 'opensearch'
+  /** Serve HTTPS with this key and certificate (PEM); `url` then starts with https://. */
+  tls?: { key: string | Buffer; cert: string | Buffer }
+  /**
+   * ES's http.compression: gzip every answer to a request whose Accept-Encoding allows it.
+   * Default off (ES has it on for plain HTTP). A gzip or deflate request body is read either way.
+   */
+  httpCompression?: boolean
 }
 
 export interface RequestRecord {
@@ -37,6 +47,9 @@ export interface RequestRecord {
   query: Record<string, string>
   body?: unknown
   status: number
+  headers: IncomingHttpHeaders
+  /** The TLS version the request came over ('TLSv1.3'); undefined over plain HTTP. */
+  tls?: string
 }
 
 export interface EsTestServer {
@@ -353,16 +366,19 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       if (size <= maxContentLength) chunks.push(c as Buffer)
     }
     const rawUrl = req.url ?? '/'
+    const tls = req.socket instanceof TLSSocket ? req.socket.getProtocol() ?? undefined : undefined
     if (size > maxContentLength) {
-      requests.push({ method: req.method ?? 'GET', path: new URL(rawUrl, 'http://localhost').pathname, query: {}, status: 413 })
+      requests.push({ method: req.method ?? 'GET', path: new URL(rawUrl, 'http://localhost').pathname, query: {}, status: 413, headers: req.headers, tls })
       // Netty answers this one, not the REST layer: no body, no product header.
       res.writeHead(413, { 'content-length': 0 }).end()
       return
     }
-    const raw = Buffer.concat(chunks).toString('utf8')
+    const bytes = Buffer.concat(chunks)
+    const encoding = req.headers['content-encoding']
+    const raw = (encoding === 'gzip' ? gunzipSync(bytes) : encoding === 'deflate' ? inflateSync(bytes) : bytes).toString('utf8')
     const url = new URL(rawUrl, 'http://localhost')
     const params: Params = Object.fromEntries(url.searchParams)
-    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: params, status: 0 }
+    const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: params, status: 0, headers: req.headers, tls }
     if (raw.length > 0 && raw.length < MAX_LOGGED_BODY) record.body = raw
     requests.push(record)
     const compat = /compatible-with=(\d+)/.exec(req.headers.accept ?? '')
@@ -372,19 +388,22 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       const filter = params.filter_path
       const body = filter !== undefined && reply.status < 400 && reply.body !== undefined ? filterPath(reply.body, filter) : reply.body
       const text = body === undefined || req.method === 'HEAD' ? '' : stringify(body)
+      const gzip = opts.httpCompression === true && text !== '' && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')
+      const out = gzip ? gzipSync(text) : text
       record.status = cut ? 0 : reply.status
       res.writeHead(reply.status, {
         ...(opensearch ? {} : { 'x-elastic-product': 'Elasticsearch' }),
         'content-type': contentType,
-        'content-length': Buffer.byteLength(text),
+        'content-length': Buffer.byteLength(out),
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
         ...reply.headers,
       })
       if (cut) {
         // Headers and part of the body reach the client, then the connection drops.
-        res.write(text.slice(0, Math.max(1, Math.floor(text.length / 2))), () => res.socket?.destroy())
+        res.write(out.slice(0, Math.max(1, Math.floor(out.length / 2))), () => res.socket?.destroy())
         return
       }
-      res.end(text)
+      res.end(out)
     }
     let fault: FaultAction | undefined
     try {
@@ -416,18 +435,19 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     }
   }
 
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((e: unknown) => {
       res.destroy(e instanceof Error ? e : new Error(String(e)))
     })
-  })
+  }
+  const server = opts.tls === undefined ? createServer({ keepAlive: true }, onRequest) : createHttpsServer({ ...opts.tls, keepAlive: true }, onRequest)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve())
   })
   const port = (server.address() as AddressInfo).port
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     faults,
     requests,
