@@ -9,7 +9,7 @@ import { gunzipSync, inflateSync } from 'node:zlib'
 import type { StageContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import type { EsWhere } from './errors.js'
-import { EsRequestError, describeHttpAnswer, notElasticsearch, responseError, transportError } from './errors.js'
+import { EsRequestError, describeHttpAnswer, isCertificateCode, notElasticsearch, responseError, transportError } from './errors.js'
 import { maskUrl } from '../core/mask.js'
 import { identifyPeer } from '../core/peer.js'
 
@@ -66,6 +66,8 @@ export function splitSearchUrl (url: string, option = '--url'): { node: string, 
  * The transport ignores the HTTP parser's "Expected HTTP/" error (it can follow the response
  * to a HEAD), so against a port that speaks another protocol first (MySQL's 3306) the request
  * never settled and the process ended with status 13 and no word.
+ * And a refused certificate keeps its code: the transport passes on only the message
+ * ("self-signed certificate"), so the code goes in front of it for transportError to read.
  */
 class StrictHttpConnection extends HttpConnection {
   constructor (opts: ConstructorParameters<typeof HttpConnection>[0]) {
@@ -73,13 +75,14 @@ class StrictHttpConnection extends HttpConnection {
     const make = this.makeRequest as unknown as (params: RequestOptions) => ClientRequest
     const strict = (params: RequestOptions): ClientRequest => {
       const req = make(params)
-      if (params.method !== 'HEAD') {
-        req.prependListener('error', (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'HPE_INVALID_CONSTANT') return
+      req.prependListener('error', (err: NodeJS.ErrnoException) => {
+        if (isCertificateCode(err.code)) {
+          err.message = `${err.code}: ${err.message}`
+        } else if (err.code === 'HPE_INVALID_CONSTANT' && params.method !== 'HEAD') {
           err.code = 'ENOTHTTP'
           err.message = `ENOTHTTP: the answer is not HTTP (${err.message})`
-        })
-      }
+        }
+      })
       return req
     }
     this.makeRequest = strict as unknown as typeof this.makeRequest
@@ -175,9 +178,12 @@ export class EsConnection {
   private answered = false
   private mediaType = JSON_TYPE
   private identified: Promise<ClusterInfo> | undefined
+  /** The --ca-cert file, named when the server's certificate is not of its CA. */
+  private readonly caCert: string | undefined
 
   constructor (opts: EsConnectionOptions, ctx?: StageContext) {
     const url = opts.url ?? DEFAULT_ES_URL
+    this.caCert = opts.caCert
     const masker = ctx?.logger.masker
     masker?.add(opts.password, opts.apiKey)
     const cloud = opts.cloudId !== undefined
@@ -351,7 +357,7 @@ export class EsConnection {
       for await (const chunk of stream) chunks.push(chunk as Buffer)
     } catch (err) {
       if (signal?.aborted === true) throw err
-      throw transportError(err, where, what, true)
+      throw transportError(err, where, what, { midBody: true })
     } finally {
       signal?.removeEventListener('abort', abort)
     }
@@ -374,12 +380,13 @@ export class EsConnection {
   /**
    * A connection failure, named by what answered when that says more than the error: a port
    * that is not HTTP, https to a plain HTTP port, http to a TLS port. Those are final (a retry
-   * would get the same); anything else keeps transportError's retry stage.
+   * would get the same), as is a refused certificate; anything else keeps transportError's
+   * retry stage.
    */
   private async diagnose (err: unknown, where: EsWhere, what: string): Promise<EsRequestError> {
-    const base = transportError(err, where, what)
+    const base = transportError(err, where, what, { caCert: this.caCert })
     const u = this.node
-    if (u === undefined) return base
+    if (u === undefined || base.stage === 'final') return base
     const msg = (err as Error).message ?? ''
     const notHttp = /ENOTHTTP|Parse Error/.test(msg)
     const tlsToPlain = u.protocol === 'https:' && /wrong version number|packet length too long|unknown protocol|ERR_SSL|EPROTO/i.test(msg)

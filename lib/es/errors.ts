@@ -108,11 +108,65 @@ export function notElasticsearch (where: EsWhere, how: string, status?: number):
   return new EsRequestError('ES_NOT_ELASTICSEARCH', `${where.host} is neither Elasticsearch nor OpenSearch: ${how}; check --url`, { status, stage: 'final', where })
 }
 
-/** Client-side failures: no connection, a reset (also mid-body), a timeout. */
-export function transportError (err: unknown, where: EsWhere, what: string, midBody = false): EsRequestError {
+/**
+ * Node's codes for a server certificate the client refuses, by what would fix it. A retry gets
+ * the same certificate: these are final. (The CRL codes are left out: espipe checks no CRL.)
+ */
+const CERT_UNTRUSTED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'INVALID_CA'])
+const CERT_DATES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'])
+const CERT_NAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'])
+const CERT_OTHER = new Set(['CERT_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_CHAIN_TOO_LONG', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_REJECTED', 'CERT_REVOKED'])
+
+/** Whether `code` is Node's word for a server certificate it refused. */
+export function isCertificateCode (code: unknown): code is string {
+  return typeof code === 'string' && (CERT_UNTRUSTED.has(code) || CERT_DATES.has(code) || CERT_NAME.has(code) || CERT_OTHER.has(code))
+}
+
+/**
+ * A certificate the client refused: final, coded as Node codes it, and saying what fixes it.
+ * `caCert` is the CA file the user gave, if any: a certificate it did not sign is named so.
+ */
+function certificateError (code: string, reason: string, where: EsWhere, caCert: string | undefined, err: unknown): EsRequestError {
+  let problem: string
+  let fix: string
+  if (CERT_UNTRUSTED.has(code)) {
+    problem = caCert === undefined ? 'is not trusted' : `is not signed by the CA in ${caCert}`
+    fix = caCert === undefined ? 'give its CA with --ca-cert FILE' : 'give the CA that signed it with --ca-cert FILE'
+  } else if (code === 'CERT_HAS_EXPIRED') {
+    problem = 'has expired'
+    fix = 'renew it on the server (or set this machine\'s clock right)'
+  } else if (code === 'CERT_NOT_YET_VALID') {
+    problem = 'is not valid yet'
+    fix = 'set this machine\'s clock right (or the certificate\'s start date)'
+  } else if (CERT_NAME.has(code)) {
+    let name: string | undefined
+    try {
+      name = new URL(where.host).hostname
+    } catch {}
+    problem = name === undefined ? 'is for another name' : `does not name ${name}`
+    fix = name === undefined ? 'reach the server by a name the certificate holds' : 'give --url a host name the certificate holds'
+    reason = reason.replace(/^Hostname\/IP does not match certificate's altnames: /, '')
+  } else {
+    problem = 'is refused'
+    fix = 'check the certificate the server presents'
+  }
+  return new EsRequestError(code, `${where.host}: the server's TLS certificate ${problem} (${reason}); ${fix}, or --insecure to skip the check`, { stage: 'final', where, cause: err })
+}
+
+/**
+ * Client-side failures: no connection, a reset (also mid-body), a timeout, a certificate
+ * refused. The transport keeps only the message of what failed: a certificate's code comes as
+ * the message's prefix (`DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate`), which the
+ * connection in client.ts puts there.
+ */
+export function transportError (err: unknown, where: EsWhere, what: string, opts: { midBody?: boolean, caCert?: string } = {}): EsRequestError {
+  const midBody = opts.midBody === true
   const e = err as { name?: string, message?: string, code?: string }
   // The transport appends the socket's ends to a reset ("- Local: …, Remote: …"): noise here.
   const msg = (e.message ?? String(err)).replace(/ - Local: \S+, Remote: \S+$/, '')
+  const cert = /^([A-Z][A-Z_]+): ([\s\S]*)$/.exec(msg)
+  if (cert !== null && isCertificateCode(cert[1])) return certificateError(cert[1], cert[2], where, opts.caCert, err)
+  if (isCertificateCode(e.code)) return certificateError(e.code, msg, where, opts.caCert, err)
   const errno = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/.exec(msg)?.[1] ?? e.code
   if (e.name === 'TimeoutError') {
     return new EsRequestError('ETIMEDOUT', `${what} timed out at ${where.host}`, { stage: 'ambiguous', where, cause: err })

@@ -627,12 +627,66 @@ export const RULES: Rule[] = [
     ],
     option: 'es-read --url (ES_URL) takes http:// or https:// and the HTTP port; mysql-write -P/--port (MYSQL_TCP_PORT) the MySQL port'
   },
+  // A certificate the client refused, by what fixes it (the codes are Node's, which es-read,
+  // es-write and mysql2 keep); then any other TLS failure.
+  {
+    id: 'tls-untrusted-certificate',
+    title: "The server's TLS certificate is not trusted",
+    severity: 5,
+    codes: ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'INVALID_CA'],
+    messages: [/self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|TLS certificate is not (trusted|signed by the CA)/i],
+    what: '{hostport} presented a TLS certificate that no CA the client trusts has signed.',
+    causes: [
+      'the cluster signs with its own CA (Elasticsearch 8 makes one at install: config/certs/http_ca.crt) and that CA was not given',
+      "a company CA: Node trusts its own list of public CAs, not the system's store",
+      'the CA given is not the one that signed the certificate, or the server sends its certificate without the intermediate CA'
+    ],
+    commands: [
+      'openssl s_client -connect {hostport} -servername {host} </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -dates',
+      { service: 'elasticsearch', run: 'curl --cacert http_ca.crt -u {user} {esUrl}/' }
+    ],
+    option: 'es-read/es-write --ca-cert FILE (ES_CA_CERT) with the CA that signed it, or --insecure to skip the check; mysql-write/mysql-read --ssl-ca FILE'
+  },
+  {
+    id: 'tls-certificate-expired',
+    title: "The server's TLS certificate is out of date",
+    severity: 5,
+    codes: ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
+    messages: [/certificate has expired|certificate is not yet valid|TLS certificate (has expired|is not valid yet)/i],
+    what: 'The TLS certificate of {hostport} is outside its validity dates.',
+    causes: [
+      'the certificate expired and was not renewed',
+      "this machine's clock is wrong (a certificate not yet valid usually means a clock behind)"
+    ],
+    commands: [
+      'openssl s_client -connect {hostport} -servername {host} </dev/null 2>/dev/null | openssl x509 -noout -subject -dates',
+      'date -u'
+    ],
+    option: 'renew the certificate on the server; es-read/es-write --insecure skips the check meanwhile'
+  },
+  {
+    id: 'tls-hostname-mismatch',
+    title: "The server's TLS certificate is for another name",
+    severity: 5,
+    codes: ['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'],
+    messages: [/does not match certificate's altnames|TLS certificate (does not name|is for another name)/i],
+    what: 'The TLS certificate of {hostport} does not name {host}.',
+    causes: [
+      'the URL names the server by an IP address or a short name, the certificate by its full host name (or the other way round)',
+      'a load balancer or proxy in front of the server presents its own certificate'
+    ],
+    commands: [
+      'openssl s_client -connect {hostport} -servername {host} </dev/null 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName'
+    ],
+    option: 'es-read/es-write --url with a host name the certificate holds, or --insecure to skip the check; mysql-write/mysql-read --ssl-mode verify-ca checks the CA but not the name'
+  },
   {
     id: 'tls-error',
     title: 'The TLS handshake or certificate check failed',
     severity: 5,
-    codes: ['CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'HANDSHAKE_SSL_ERROR', 'EPROTO', 'HANDSHAKE_NO_SSL_SUPPORT'],
-    messages: [/certificate|self[- ]signed|SSL routines|wrong version number|TLS/i],
+    codes: ['ERR_SSL_WRONG_VERSION_NUMBER', 'HANDSHAKE_SSL_ERROR', 'EPROTO', 'HANDSHAKE_NO_SSL_SUPPORT'],
+    // TLS as a word, in capitals: not the letters in a path such as /srv/tlsfinal/run.log.
+    messages: [/certificate|self[- ]signed|SSL routines|wrong version number/i, /\bTLS\b/],
     what: 'The secure connection to {hostport} could not be set up.',
     causes: [
       'the server certificate is signed by a private CA the client does not trust (self-signed Elasticsearch)',
@@ -643,7 +697,7 @@ export const RULES: Rule[] = [
       'openssl s_client -connect {hostport} -servername {host} </dev/null | openssl x509 -noout -subject -issuer -dates',
       { service: 'elasticsearch', run: 'curl --cacert CA.pem -u {user} {esUrl}/' }
     ],
-    option: 'es-read --ca-cert FILE (ES_CA_CERT); mysql-write --ssl-ca FILE'
+    option: 'es-read/es-write --ca-cert FILE (ES_CA_CERT); mysql-write --ssl-ca FILE'
   },
   {
     id: 'timeout',

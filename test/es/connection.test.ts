@@ -4,11 +4,12 @@
 // loopback HTTP and HTTPS.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { explainText } from '../../lib/explain/explain.js'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsServerOptions, EsTestServer, RequestRecord } from '../servers/es/server.js'
-import { binPath, collect, lines, scratchDir } from '../helpers/run.js'
+import { binPath, collect, lines, runTool, scratchDir } from '../helpers/run.js'
 import type { RunResult } from '../helpers/run.js'
 
 const dir = scratchDir(t)
@@ -17,12 +18,34 @@ const DOCS = [{ _id: 'a', _source: { n: 1 } }, { _id: 'b', _source: { n: 2 } }]
 const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 
 // Before any server starts: a spawnSync would stop this process's servers answering.
-const openssl = spawnSync('openssl', [
-  'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', CERT, '-days', '1',
-  '-subj', '/CN=es.test', '-addext', 'subjectAltName=IP:127.0.0.1'
-], { encoding: 'utf8' })
-if (openssl.status !== 0) throw new Error(`openssl could not make a certificate: ${openssl.stderr}`)
+function openssl (...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`)
+}
+openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', CERT, '-days', '1', '-subj', '/CN=es.test', '-addext', 'subjectAltName=IP:127.0.0.1')
 const TLS = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(CERT) }
+
+// A CA, and certificates it signed: one for this server, one for another name, one that
+// expired in 2020 (`openssl ca`, since `openssl req` cannot date a certificate in the past).
+const CA = join(dir, 'ca.pem')
+openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca-key.pem', '-out', CA, '-days', '1', '-subj', '/CN=espipe test CA')
+writeFileSync(join(dir, 'index.txt'), '')
+writeFileSync(join(dir, 'serial'), '01\n')
+writeFileSync(join(dir, 'ca.cnf'), [
+  '[ca]', 'default_ca = test',
+  '[test]', 'database = index.txt', 'new_certs_dir = .', 'serial = serial', 'policy = any', 'default_md = sha256', 'unique_subject = no',
+  '[any]', 'commonName = supplied',
+  '[ip]', 'subjectAltName = IP:127.0.0.1',
+  '[dns]', 'subjectAltName = DNS:es.test'
+].join('\n') + '\n')
+function signed (name: string, san: 'ip' | 'dns', dates: string[]): { key: Buffer, cert: Buffer } {
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`, '-out', `${name}.csr`, '-subj', '/CN=es.test')
+  openssl('ca', '-batch', '-notext', '-config', 'ca.cnf', '-extensions', san, '-cert', CA, '-keyfile', 'ca-key.pem', '-in', `${name}.csr`, '-out', `${name}.pem`, ...dates)
+  return { key: readFileSync(join(dir, `${name}-key.pem`)), cert: readFileSync(join(dir, `${name}.pem`)) }
+}
+const SIGNED = signed('signed', 'ip', ['-days', '1'])
+const OTHER_NAME = signed('other-name', 'dns', ['-days', '1'])
+const EXPIRED = signed('expired', 'ip', ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z'])
 
 async function run (args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return await collect(spawn(process.execPath, [binPath('es-read'), '--index', 'docs', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' }))
@@ -68,11 +91,6 @@ t.test('credentials reach the server as the Authorization header the client sent
 
 t.test('TLS: --ca-cert trusts the cluster\'s CA, nothing else does, and --insecure skips the check with a warning', async (t) => {
   const s = await server({ tls: TLS })
-  const untrusted = await run(['--url', s.url, '--retries', '0'])
-  t.equal(untrusted.code, 1, 'a certificate no CA of ours signed is refused')
-  t.match(untrusted.stderr, /self[- ]signed certificate/)
-  t.equal(s.requests.length, 0, 'no request got through')
-
   for (const [name, args, env] of [['--ca-cert', ['--url', s.url, '--ca-cert', CERT], {}], ['ES_CA_CERT', ['--url', s.url], { ES_CA_CERT: CERT }]] as const) {
     const from = s.requests.length
     const r = await run([...args], env)
@@ -90,6 +108,50 @@ t.test('TLS: --ca-cert trusts the cluster\'s CA, nothing else does, and --insecu
   const missing = await run(['--url', s.url, '--ca-cert', join(dir, 'no-such.pem')])
   t.equal(missing.code, 1)
   t.match(missing.stderr, /cannot read --ca-cert .*no-such\.pem/)
+})
+
+/** The lines of a run's stderr that report an error. */
+const errorLines = (r: RunResult): string[] => lines(r.stderr).filter((l) => l.includes(' error ['))
+
+t.test('a certificate the client does not accept fails at once, in one line that says what to do, for es-read and es-write', async (t) => {
+  const self = await server({ tls: TLS })
+  const signedBy = await server({ tls: SIGNED })
+  const otherName = await server({ tls: OTHER_NAME })
+  const expired = await server({ tls: EXPIRED })
+  const skip = 'or --insecure to skip the check'
+  // [case, URL, options, the error line without the tool's name and context, explain-errors' rule]
+  const cases: Array<[string, string, string[], string, string]> = [
+    ['self-signed', self.url, [], `[DEPTH_ZERO_SELF_SIGNED_CERT] ${self.url}: the server's TLS certificate is not trusted (self-signed certificate); give its CA with --ca-cert FILE, ${skip}`, 'tls-untrusted-certificate'],
+    ['signed by a CA not given', signedBy.url, [], `[UNABLE_TO_VERIFY_LEAF_SIGNATURE] ${signedBy.url}: the server's TLS certificate is not trusted (unable to verify the first certificate); give its CA with --ca-cert FILE, ${skip}`, 'tls-untrusted-certificate'],
+    ['signed by another CA than --ca-cert\'s', signedBy.url, ['--ca-cert', CERT], `[UNABLE_TO_VERIFY_LEAF_SIGNATURE] ${signedBy.url}: the server's TLS certificate is not signed by the CA in ${CERT} (unable to verify the first certificate); give the CA that signed it with --ca-cert FILE, ${skip}`, 'tls-untrusted-certificate'],
+    // The CA is given, so only the name is wrong: the URL says localhost, the certificate es.test.
+    ['for another name', `https://localhost:${otherName.port}`, ['--ca-cert', CA], `[ERR_TLS_CERT_ALTNAME_INVALID] https://localhost:${otherName.port}: the server's TLS certificate does not name localhost (Host: localhost. is not in the cert's altnames: DNS:es.test); give --url a host name the certificate holds, ${skip}`, 'tls-hostname-mismatch'],
+    ['expired', expired.url, ['--ca-cert', CA], `[CERT_HAS_EXPIRED] ${expired.url}: the server's TLS certificate has expired (certificate has expired); renew it on the server (or set this machine's clock right), ${skip}`, 'tls-certificate-expired']
+  ]
+  for (const [name, url, args, error, rule] of cases) {
+    await Promise.all(['es-read', 'es-write'].map(async (tool) => {
+      const started = Date.now()
+      // No --retries 0: the default retries must not be spent on a certificate.
+      const r = await runTool(tool, ['--url', url, '--index', 'docs', ...args], { input: '{"_id":"z","_source":{"n":3}}\n' })
+      const seconds = (Date.now() - started) / 1000
+      t.equal(r.code, 1, `${tool}, ${name}: exit status 1`)
+      t.ok(seconds < 10, `${tool}, ${name}: fails at once (${seconds.toFixed(1)} s), not after the retries`)
+      t.same(errorLines(r), [`${tool}: error ${error} (host=${url}, index=docs)`], `${tool}, ${name}: one line naming the problem and the fix`)
+      t.notMatch(r.stderr, /retry/, `${tool}, ${name}: no retry`)
+      t.match(r.stderr, / 0 retries/, `${tool}, ${name}: the summary counts none`)
+      t.equal(r.stdout, '')
+      t.equal((await explainText(r.stderr)).problems[0]?.rule, rule, `${tool}, ${name}: explain-errors explains it as ${rule}`)
+    }))
+  }
+  for (const s of [self, signedBy, otherName, expired]) t.equal(s.requests.length, 0, 'no request got through')
+
+  // What fixes each: the CA for the first two, --insecure for any.
+  const trusted = await run(['--url', signedBy.url, '--ca-cert', CA])
+  t.equal(trusted.code, 0, trusted.stderr)
+  t.equal(lines(trusted.stdout).length, DOCS.length, 'with the CA that signed it, every document')
+  const insecure = await runTool('es-write', ['--url', expired.url, '--index', 'docs', '--insecure'], { input: '{"_id":"z","_source":{"n":3}}\n' })
+  t.equal(insecure.code, 0, insecure.stderr)
+  t.match(insecure.stderr, /1 created/, '--insecure writes past an expired certificate')
 })
 
 t.test('an Elastic Cloud id: https to <es-id>.<host>:<port>, TLS 1.2 and gzip as the client had them', async (t) => {

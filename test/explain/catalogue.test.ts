@@ -11,7 +11,7 @@ import { RULES } from '../../lib/explain/rules.js'
 t.test('the catalogue covers every failure the issue lists', async (t) => {
   const ids = new Set(RULES.map((r) => r.id))
   for (const id of [
-    'connection-refused', 'dns-failure', 'timeout', 'tls-error',
+    'connection-refused', 'dns-failure', 'timeout', 'tls-error', 'tls-untrusted-certificate', 'tls-certificate-expired', 'tls-hostname-mismatch',
     'es-unauthorized', 'es-forbidden', 'es-index-not-found', 'es-rejected', 'es-circuit-breaker', 'es-search-context-missing', 'es-shard-failure', 'es-not-elasticsearch',
     'mysql-access-denied', 'mysql-unknown-database', 'mysql-missing-table', 'mysql-unknown-column', 'mysql-data-too-long', 'mysql-incorrect-value', 'mysql-invalid-json',
     'mysql-packet-too-large', 'mysql-deadlock', 'mysql-lock-wait-timeout', 'mysql-too-many-connections', 'mysql-gone-away', 'mysql-duplicate-key',
@@ -28,7 +28,10 @@ const documented: Array<[string, string, string, string]> = [
   ['ER_CON_COUNT_ERROR', 'Too many connections', 'mysql-too-many-connections', "SHOW VARIABLES LIKE 'max_connections'"],
   ['ER_TABLEACCESS_DENIED_ERROR', "INSERT command denied to user 'loader'@'10.0.0.5' for table `shop`.`orders`", 'mysql-no-privilege', "GRANT SELECT, INSERT, UPDATE, CREATE ON DATABASE.* TO 'loader'@'10.0.0.5'"],
   ['PROTOCOL_CONNECTION_LOST', 'Connection lost: The server closed the connection.', 'mysql-gone-away', 'max_allowed_packet'],
-  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'tls-error', 'openssl s_client -connect es.internal:9200'],
+  ['DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate', 'tls-untrusted-certificate', 'openssl s_client -connect es.internal:9200'],
+  ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'unable to get local issuer certificate', 'tls-untrusted-certificate', 'curl --cacert http_ca.crt -u USER https://es.internal:9200/'],
+  ['CERT_HAS_EXPIRED', 'https://es.internal:9200: the server\'s TLS certificate has expired (certificate has expired); renew it on the server (or set this machine\'s clock right), or --insecure to skip the check', 'tls-certificate-expired', 'The TLS certificate of es.internal:9200 is outside its validity dates.'],
+  ['ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: Host: es.internal. is not in the cert's altnames: DNS:es-1.prod", 'tls-hostname-mismatch', 'The TLS certificate of es.internal:9200 does not name es.internal.'],
   ['ECONNRESET', 'read ECONNRESET', 'connection-reset', 'nc -vz es.internal 9200'],
   ['EPIPE', 'write EPIPE', 'broken-pipe', 'PIPESTATUS'],
   ['EAI_AGAIN', 'getaddrinfo EAI_AGAIN es.internal', 'dns-failure', 'getent hosts es.internal'],
@@ -53,6 +56,11 @@ t.test('a raw message with no context gets placeholders, not guesses', async (t)
   const r = await explainText("ERROR 1049 (42000): Unknown database 'shop'")
   t.equal(r.problems[0].what, "MySQL at HOST:3306 has no database 'shop'.")
   t.same(r.problems[0].commands, ["mariadb -h HOST -P 3306 -u USER -p -e 'show databases'", "mariadb -h HOST -P 3306 -u USER -p -e 'CREATE DATABASE `shop` CHARACTER SET utf8mb4'"])
+})
+
+t.test('TLS is a word in a message, not letters in a path', async (t) => {
+  t.equal(matchRule(findingFromMessage('TLS handshake failed')).id, 'tls-error')
+  t.not(matchRule(findingFromMessage('/srv/wt/tlsfinal/no-such.log')).id, 'tls-error')
 })
 
 t.test('the reader: CRLF, summaries, continuation lines, lines that are not ours', async (t) => {
