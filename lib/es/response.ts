@@ -40,10 +40,9 @@ export class SearchPage {
    * @param ndjson one line per hit, each ending in "\n": `_index`, `_id`, `_routing` when set,
    *   `_source`, `fields` when asked
    * @param ends where each hit's line ends in `ndjson` (just past its "\n")
-   * @param response the response's bytes, which `sortRanges` point into
-   * @param sortRanges each hit's `sort` as a start and an end offset (-1, -1 when absent)
+   * @param sorts each hit's raw `sort` array, as the server sent it (undefined when absent)
    */
-  constructor (readonly ndjson: Buffer, readonly ends: readonly number[], private readonly response: Buffer, private readonly sortRanges: readonly number[]) {}
+  constructor (readonly ndjson: Buffer, readonly ends: readonly number[], readonly sorts: ReadonlyArray<string | undefined>) {}
 
   /** How many hits the page holds. */
   get count (): number {
@@ -58,8 +57,7 @@ export class SearchPage {
 
   /** Hit `i`'s raw `sort` array, as the server sent it. */
   sort (i: number): string | undefined {
-    const start = this.sortRanges[2 * i]
-    return start === undefined || start < 0 ? undefined : this.response.toString('utf8', start, this.sortRanges[2 * i + 1])
+    return this.sorts[i]
   }
 
   /** One NDJSON line per hit, as text (decoded on first use). */
@@ -74,11 +72,6 @@ export class SearchPage {
       this.decodedLines = lines
     }
     return this.decodedLines
-  }
-
-  /** Each hit's raw `sort` array, parallel to `lines`. */
-  get sorts (): Array<string | undefined> {
-    return this.ends.map((_end, i) => this.sort(i))
   }
 }
 
@@ -252,17 +245,20 @@ const PREFIX_ROUTING = Buffer.from(',"_routing":')
 const PREFIX_SOURCE = Buffer.from(',"_source":')
 const PREFIX_FIELDS = Buffer.from(',"fields":')
 
-/** Writes a hit's output lines into one buffer, each from byte ranges of the response. */
+/**
+ * Writes the hits' output lines from byte ranges of the response, over the response itself
+ * while that is safe: a page is then one buffer, not two. (A large buffer per page made V8
+ * count enough external memory for a full collection every ~15 pages.)
+ */
 class LineWriter {
-  readonly out: Buffer
+  /** The response until a line could overwrite bytes still to be read; then a buffer of its own. */
+  out: Buffer
   at = 0
   readonly ends: number[] = []
-  readonly sorts: number[] = []
+  readonly sorts: Array<string | undefined> = []
 
   constructor (private readonly bytes: Buffer, private readonly withFields: boolean, private readonly multiline: boolean) {
-    // A line is never longer than its hit plus the comma or bracket after it: the keys and
-    // separators it writes are ones the hit holds (or longer, escaped), less whitespace.
-    this.out = Buffer.allocUnsafe(bytes.length + 1)
+    this.out = bytes
   }
 
   // The members of the hit being read, as [start, end) ranges of the response (-1: absent).
@@ -299,6 +295,9 @@ class LineWriter {
     const end = eachMember(this.bytes, i, hitKey, this.member)
     const { index, indexEnd, id, idEnd, routing, routingEnd, source, sourceEnd, fields, fieldsEnd, sort, sortEnd } = this
     if (id < 0) throw bad(this.bytes, i, 'hit without _id')
+    // Read before the line is written: it may be written over the hit's own bytes.
+    this.sorts.push(sort < 0 ? undefined : this.bytes.toString('utf8', sort, sortEnd))
+    if (this.out === this.bytes && !this.fitsInPlace(end)) this.moveOut()
     const out = this.out
     const lineStart = this.at
     out[this.at++] = OPEN_BRACE
@@ -325,8 +324,41 @@ class LineWriter {
     if (this.multiline && this.hasLineBreak(lineStart)) this.at = compactRange(out, lineStart, this.at)
     out[this.at++] = NEWLINE
     this.ends.push(this.at)
-    this.sorts.push(sort, sortEnd)
     return end
+  }
+
+  /**
+   * Whether the current hit's line may be written over the response: each piece lands at or
+   * before where it is read, the pieces come in the response's order (so a write never reaches
+   * a piece still to be copied; an overlap within a piece moves like memmove), and the line ends
+   * before `hitEnd`, the comma or bracket the array reader looks at next.
+   */
+  private fitsInPlace (hitEnd: number): boolean {
+    let at = this.at + 1
+    let read = 0
+    const piece = (prefix: number, start: number, end: number): boolean => {
+      if (start < 0) return true
+      at += prefix
+      if (at > start || start < read) return false
+      at += end - start
+      read = end
+      return true
+    }
+    const fits = piece(PREFIX_INDEX.length, this.index, this.indexEnd) &&
+      piece(PREFIX_ID.length + (this.index >= 0 ? 1 : 0), this.id, this.idEnd) &&
+      piece(PREFIX_ROUTING.length, this.routing, this.routingEnd) &&
+      piece(PREFIX_SOURCE.length, this.source, this.sourceEnd) &&
+      (!this.withFields || piece(PREFIX_FIELDS.length, this.fields, this.fieldsEnd))
+    return fits && at + 2 <= hitEnd
+  }
+
+  /** From now on, lines go to a buffer of their own, the lines so far with them. */
+  private moveOut (): void {
+    // A line is never longer than its hit plus the comma or bracket after it: the keys and
+    // separators it writes are ones the hit holds (or longer, escaped), less whitespace.
+    const out = Buffer.allocUnsafe(this.bytes.length + 1)
+    this.bytes.copy(out, 0, 0, this.at)
+    this.out = out
   }
 
   private put (prefix: Buffer): void {
@@ -379,7 +411,7 @@ export function parseSearchPage (response: Buffer | string, opts: { fields?: boo
   })
   // Writes past a Buffer's end are dropped without a word: make sure none was.
   if (writer.at > writer.out.length) throw new EspipeError('ES_BAD_RESPONSE', `search response of ${bytes.length} bytes gave ${writer.at} bytes of lines`)
-  const page = new SearchPage(writer.out.subarray(0, writer.at), writer.ends, bytes, writer.sorts)
+  const page = new SearchPage(writer.out.subarray(0, writer.at), writer.ends, writer.sorts)
   page.pitId = pitId
   page.scrollId = scrollId
   page.shards = shards

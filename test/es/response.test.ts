@@ -126,3 +126,14 @@ t.test('rawElements and compactJson keep every byte of a value', async (t) => {
   t.same(rawElements('[]'), [])
   t.equal(compactJson('{ "a" : [ 1 , "b c\\" d" ] ,\n "é" : 1.0 }'), '{"a":[1,"b c\\" d"],"é":1.0}')
 })
+
+t.test('an Elasticsearch-shaped page is written over its own response: one buffer per page', async (t) => {
+  const hits = Array.from({ length: 200 }, (_v, i) => `{"_index":"logs","_id":"d${i}","_score":null,"_source":{"n":${i},"s":"é ${'x'.repeat(i % 50)}"},"sort":[${i}]}`)
+  const response = Buffer.from(`{"pit_id":"p","_shards":{"total":1,"successful":1,"skipped":0,"failed":0},"hits":{"hits":[${hits.join(',')}]}}`)
+  const want = hits.map((_h, i) => `{"_index":"logs","_id":"d${i}","_source":{"n":${i},"s":"é ${'x'.repeat(i % 50)}"}}\n`).join('')
+  const page = parseSearchPage(response)
+  t.equal(page.ndjson.toString(), want)
+  t.ok(page.ndjson.buffer === response.buffer && page.ndjson.byteOffset === response.byteOffset, 'the lines are in the response\'s own buffer')
+  t.equal(page.sort(199), '[199]', 'sorts read before their bytes were written over')
+  t.equal(page.pitId, 'p')
+})
