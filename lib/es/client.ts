@@ -165,7 +165,8 @@ function cloudNode (id: string): URL {
  * One cluster connection: Elastic's transport, the part of @elastic/elasticsearch that sends
  * requests (the client's ~400 API modules and ES|QL helpers cost ~0.3 s of CPU per process to
  * load and es-read calls none of them), with its own retries switched off (es-read decides
- * retries in one place, lib/core/retry.ts) and a request helper that returns the raw body text.
+ * retries in one place, lib/core/retry.ts) and request helpers that return the raw body, as text
+ * or as bytes.
  */
 export class EsConnection {
   private readonly transport: Transport

@@ -1,4 +1,5 @@
 import { EspipeError } from '../core/errors.js'
+import { CERT_DATE_CODES, CERT_NAME_CODES, CERT_OTHER_CODES, CERT_UNTRUSTED_CODES } from '../core/tls-codes.js'
 
 /** Where a request went: printed in every error so the user knows what failed. */
 export interface EsWhere {
@@ -108,14 +109,11 @@ export function notElasticsearch (where: EsWhere, how: string, status?: number):
   return new EsRequestError('ES_NOT_ELASTICSEARCH', `${where.host} is neither Elasticsearch nor OpenSearch: ${how}; check --url`, { status, stage: 'final', where })
 }
 
-/**
- * Node's codes for a server certificate the client refuses, by what would fix it. A retry gets
- * the same certificate: these are final. (The CRL codes are left out: espipe checks no CRL.)
- */
-const CERT_UNTRUSTED = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'INVALID_CA'])
-const CERT_DATES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'])
-const CERT_NAME = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'])
-const CERT_OTHER = new Set(['CERT_SIGNATURE_FAILURE', 'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD', 'CERT_CHAIN_TOO_LONG', 'PATH_LENGTH_EXCEEDED', 'INVALID_PURPOSE', 'CERT_REJECTED', 'CERT_REVOKED'])
+/** A retry gets the same certificate: these are final. */
+const CERT_UNTRUSTED = new Set<string>(CERT_UNTRUSTED_CODES)
+const CERT_DATES = new Set<string>(CERT_DATE_CODES)
+const CERT_NAME = new Set<string>(CERT_NAME_CODES)
+const CERT_OTHER = new Set<string>(CERT_OTHER_CODES)
 
 /** Whether `code` is Node's word for a server certificate it refused. */
 export function isCertificateCode (code: unknown): code is string {

@@ -159,7 +159,7 @@ export class PitPager implements Pager {
 
   accept (page: SearchPage, count: number): void {
     if (page.count === 0) { this.done = true; return }
-    const sort = page.sort(count - 1)
+    const sort = page.sorts[count - 1]
     if (sort === undefined) throw new EsRequestError('ES_BAD_RESPONSE', `search at ${this.where.host} returned hits without sort values`, { stage: 'final', where: this.where })
     this.after = sort
   }

@@ -55,11 +55,6 @@ export class SearchPage {
     return this.ndjson.subarray(0, n > 0 ? this.ends[n - 1] : 0)
   }
 
-  /** Hit `i`'s raw `sort` array, as the server sent it. */
-  sort (i: number): string | undefined {
-    return this.sorts[i]
-  }
-
   /** One NDJSON line per hit, as text (decoded on first use). */
   get lines (): string[] {
     if (this.decodedLines === undefined) {

@@ -1,4 +1,5 @@
 import type { Service } from './finding.js'
+import { CERT_DATE_CODES, CERT_NAME_CODES, CERT_UNTRUSTED_CODES } from '../core/tls-codes.js'
 
 /** A command to check or fix; `service` limits it to failures of that side (network rules). */
 export type RuleCommand = string | { service: Service, run: string }
@@ -633,7 +634,7 @@ export const RULES: Rule[] = [
     id: 'tls-untrusted-certificate',
     title: "The server's TLS certificate is not trusted",
     severity: 5,
-    codes: ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_UNTRUSTED', 'INVALID_CA'],
+    codes: [...CERT_UNTRUSTED_CODES],
     messages: [/self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|TLS certificate is not (trusted|signed by the CA)/i],
     what: '{hostport} presented a TLS certificate that no CA the client trusts has signed.',
     causes: [
@@ -651,7 +652,7 @@ export const RULES: Rule[] = [
     id: 'tls-certificate-expired',
     title: "The server's TLS certificate is out of date",
     severity: 5,
-    codes: ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
+    codes: [...CERT_DATE_CODES],
     messages: [/certificate has expired|certificate is not yet valid|TLS certificate (has expired|is not valid yet)/i],
     what: 'The TLS certificate of {hostport} is outside its validity dates.',
     causes: [
@@ -668,7 +669,7 @@ export const RULES: Rule[] = [
     id: 'tls-hostname-mismatch',
     title: "The server's TLS certificate is for another name",
     severity: 5,
-    codes: ['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH'],
+    codes: [...CERT_NAME_CODES],
     messages: [/does not match certificate's altnames|TLS certificate (does not name|is for another name)/i],
     what: 'The TLS certificate of {hostport} does not name {host}.',
     causes: [

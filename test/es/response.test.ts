@@ -94,7 +94,7 @@ t.test('only the first n hits, as bytes', async (t) => {
   t.equal(page.head(2).toString(), '{"_id":"1","_source":{"é":1}}\n{"_id":"2"}\n')
   t.equal(page.head(3), page.ndjson)
   t.equal(page.head(9), page.ndjson)
-  t.equal(page.sort(0), undefined)
+  t.equal(page.sorts[0], undefined)
 })
 
 t.test('bytes pass through untouched, keys are read as JSON reads them', async (t) => {
@@ -104,7 +104,7 @@ t.test('bytes pass through untouched, keys are read as JSON reads them', async (
   t.same(page.ndjson, Buffer.concat([Buffer.from('{"_id":"1","_source":{"s":"a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}}\n')]))
   const escaped = parseSearchPage('{"hits":{"hits":[{"_\\u0069d":"7","_source":{"a":1},"\\u0073ort":[5]}]}}')
   t.same(escaped.lines, ['{"_id":"7","_source":{"a":1}}'])
-  t.equal(escaped.sort(0), '[5]')
+  t.equal(escaped.sorts[0], '[5]')
   const empty = parseSearchPage('{"hits":{"hits":[]}}')
   t.equal(empty.count, 0)
   t.equal(empty.ndjson.length, 0)
@@ -134,6 +134,6 @@ t.test('an Elasticsearch-shaped page is written over its own response: one buffe
   const page = parseSearchPage(response)
   t.equal(page.ndjson.toString(), want)
   t.ok(page.ndjson.buffer === response.buffer && page.ndjson.byteOffset === response.byteOffset, 'the lines are in the response\'s own buffer')
-  t.equal(page.sort(199), '[199]', 'sorts read before their bytes were written over')
+  t.equal(page.sorts[199], '[199]', 'sorts read before their bytes were written over')
   t.equal(page.pitId, 'p')
 })
