@@ -74,6 +74,24 @@ t.test('a server gone longer than --retry-for: exit 1 with the committed count; 
   await exactTable(t, 'down')
 })
 
+t.test('a server gone with --retries 2: gives up after 2 retries, the message names --retries', async (t) => {
+  const proxy = new TcpProxy(db.host, db.port)
+  await proxy.start()
+  t.teardown(async () => await proxy.close())
+  proxy.cutAfter(1_000_000, () => proxy.setDown(true))
+  const url = urlFor(db.name, { host: '127.0.0.1', port: proxy.port })
+  const r = await runTool('mysql-write', ['--url', url, '-t', 'retries', '--create', '--retries', '2', '--retry-max-wait', '100ms', '--retry-for', '600', file])
+  t.equal(r.code, 1)
+  const out = lines(r.stderr)
+  t.equal(out.filter((l) => l.includes('retrying the batch')).length, 1, 'announced once')
+  t.match(out.find((l) => l.includes('retrying the batch')), /retrying the batch of \d+ rows \(up to 2 times, for at most 600 s\)$/)
+  const fatal = out.find((l) => l.includes('error ['))
+  t.match(fatal, /gave up after 2 retries in \d+ s \(--retries\): .*; (\d+) rows were committed — rerun the same input to complete the table \(host=127\.0\.0\.1, port=\d+, database=espipe_mw_faults_\d+, table=retries\)/)
+  const committed = Number(/; (\d+) rows were committed/.exec(fatal ?? '')?.[1])
+  t.equal(committed, summaryCounts(r.stderr).inserted, 'the message and the summary agree')
+  t.ok(committed > 0 && committed < N)
+})
+
 t.test('kill -9 in the middle of a load, then the same input again: the exact table', async (t) => {
   const child = spawn(process.execPath, [binPath('mysql-write'), '--url', db.url, '-t', 'killed', '--create', '--batch-size', '500', '--sort-ids', 'never', file], { stdio: 'pipe' })
   const done = collect(child, null)
