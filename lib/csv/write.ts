@@ -5,8 +5,9 @@ import { Coalescer } from '../core/coalesce.js'
 import { UsageError } from '../core/errors.js'
 import type { WriteLedger } from '../core/ledger.js'
 import { ParsedLine } from '../core/ndjson.js'
-import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import type { JsonObject } from '../core/record.js'
+import { idToString, isJsonObject } from '../core/record.js'
+import { RecordFields } from '../core/record-fields.js'
 import { leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
@@ -64,14 +65,8 @@ class Pending {
 }
 
 /** Takes from each record what its row is made of: its id (unless --no-id) and its content object. */
-class RecordFields {
-  private readonly getId: PathGetter
-  private readonly getContent: PathGetter
-
-  constructor (private readonly idField: string, private readonly contentField: string, private readonly withId: boolean) {
-    this.getId = compilePath(idField)
-    this.getContent = compilePath(contentField)
-  }
+class RowParts {
+  constructor (private readonly fields: RecordFields, private readonly withId: boolean) {}
 
   /** Fills the record's id and content, or says why it has none. */
   read (rec: Pending): RowProblem | undefined {
@@ -79,12 +74,12 @@ class RecordFields {
     const value = rec.parsed === undefined ? rec.value : rec.parsed.exact
     if (!isJsonObject(value)) return { code: 'RECORD_NOT_OBJECT', message: `${rec.where} is not a JSON object` }
     if (this.withId) {
-      rec.id = idToString(this.getId(value))
-      if (rec.id === undefined) return { code: 'RECORD_MISSING_ID', message: `${rec.where} has no id at '${this.idField}' (--no-id writes rows without one)` }
+      rec.id = idToString(this.fields.getId(value))
+      if (rec.id === undefined) return { code: 'RECORD_MISSING_ID', message: `${rec.where} has no id at '${this.fields.idPath}' (--no-id writes rows without one)` }
     }
-    const content = this.getContent(value)
-    if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `${rec.where} has no content at '${this.contentField}'` }
-    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `${rec.where}: the content at '${this.contentField}' is not an object, so it has no columns` }
+    const content = this.fields.getContent(value)
+    if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `${rec.where} has no content at '${this.fields.contentPath}'` }
+    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `${rec.where}: the content at '${this.fields.contentPath}' is not an object, so it has no columns` }
     rec.content = content
     return undefined
   }
@@ -118,7 +113,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   const ctx = opts.context ?? createContext({ tool: 'csv-write', counters: CSV_WRITE_COUNTERS })
   const { dialect, sample: sampleSize, idColumn } = checkOptions(opts)
   const contentField = opts.contentField ?? '_source'
-  const fields = new RecordFields(opts.idField ?? '_id', contentField, idColumn !== false)
+  const parts = new RowParts(new RecordFields(opts.idField, contentField), idColumn !== false)
   const contentPath = contentField === '.' || contentField === '' ? [] : contentField.replace(/^\./, '').split('.')
   const formatter = new RowFormatter({ ...dialect, escapeFormulas: opts.escapeFormulas })
   const eol = opts.crlf === true ? '\r\n' : '\n'
@@ -164,7 +159,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
 
   /** A record's id and content, then its row (or its place in the sample). */
   const handle = (rec: Pending): void => {
-    const problem = fields.read(rec)
+    const problem = parts.read(rec)
     if (problem !== undefined) return fail(rec, problem.code, problem.message)
     if (sample?.open !== true) return write(rec)
     const { parsed } = rec

@@ -4,7 +4,8 @@ import { keysMatch, numberText, stringifyExact } from '../core/json.js'
 import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
 import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, isJsonObject, jsonKind, topLevelKey } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import { RecordFields } from '../core/record-fields.js'
 import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 import { checkIdentifier } from './identifiers.js'
@@ -128,10 +129,7 @@ export class RowBuilder {
   private readonly layout: Layout
   private readonly table: TableInfo
   private readonly maxBytes: number
-  private readonly idPath: string
-  private readonly contentPath: string
-  private readonly getId: PathGetter
-  private readonly getContent: PathGetter
+  private readonly fields: RecordFields
   /** A top-level content field that can be cut from the line as it came (see rawMemberRange). */
   private readonly rawKey: string | undefined
   /** A top-level id that, with rawKey, a scanned line (ParsedLine.raw) gives without a parse. */
@@ -143,13 +141,9 @@ export class RowBuilder {
     this.layout = o.layout
     this.table = o.table
     this.maxBytes = o.maxBytes
-    this.idPath = o.idField ?? '_id'
-    this.contentPath = o.contentField ?? '_source'
-    this.getId = compilePath(this.idPath)
-    this.getContent = compilePath(this.contentPath)
-    this.rawKey = o.layout.mapped.length === 0 ? topLevelKey(this.contentPath) : undefined
-    const idKey = topLevelKey(this.idPath)
-    this.rawIdKey = this.rawKey !== undefined && idKey !== '' ? idKey : undefined
+    this.fields = new RecordFields(o.idField, o.contentField)
+    this.rawKey = o.layout.mapped.length === 0 ? this.fields.contentKey : undefined
+    this.rawIdKey = this.rawKey !== undefined ? this.fields.idKey : undefined
     this.mappedColumns = o.layout.mapped.map(([col, path]) => ({ get: compilePath(path), col: o.table.columns.get(col.toLowerCase()) as ColumnInfo }))
     this.checkId = isIntegerColumn(o.table.idColumn) && o.allowIdMerge !== true
   }
@@ -161,8 +155,8 @@ export class RowBuilder {
     const raw = this.rawIdKey === undefined ? undefined : parsed?.raw
     const value = raw !== undefined ? undefined : parsed?.value ?? chunk
     if (raw === undefined && !isJsonObject(value)) return { code: 'RECORD_NOT_OBJECT', message: 'record is not a JSON object' }
-    const id = raw === undefined ? recordId(parsed ?? value as JsonObject, this.getId) : rawRecordId(raw, this.rawIdKey as string)
-    if (id === undefined) return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.idPath}'` }
+    const id = raw === undefined ? recordId(parsed ?? value as JsonObject, this.fields.getId) : rawRecordId(raw, this.rawIdKey as string)
+    if (id === undefined) return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}'` }
     if (this.checkId) {
       const problem = integerIdProblem(id, this.table.idColumn)
       if (problem !== undefined) return { code: 'RECORD_INEXACT_ID', message: problem, id }
@@ -172,7 +166,7 @@ export class RowBuilder {
     if (raw !== undefined) {
       // The scan found the line's keys each once: its content's text is the record's content.
       range = this.rawKey === '' ? [0, raw.text.length] : raw.member(this.rawKey as string)
-      if (range === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.contentPath}'`, id }
+      if (range === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'`, id }
       values = [id, raw.text.slice(range[0], range[1])]
     } else {
       const made = this.values(parsed, value as JsonObject)
@@ -209,18 +203,18 @@ export class RowBuilder {
   private values (parsed: ParsedLine | undefined, value: JsonObject): { values: SqlValue[], range?: [number, number] } | RecordProblem {
     const exact = (): JsonObject => parsed?.exact ?? value
     if (this.layout.mapped.length === 0) {
-      const content = this.getContent(value)
-      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.contentPath}'` }
+      const content = this.fields.getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'` }
       // The content's text as it came, unless a key in the line is there twice: the table then
       // gets the last one's value written once (MariaDB's JSON functions would read the first).
       const range = this.rawKey === undefined || parsed === undefined
         ? undefined
         : this.rawKey === '' ? [0, parsed.text.length] as [number, number] : rawMemberRange(parsed.text, value, this.rawKey)
       if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) return { values: [(parsed as ParsedLine).text.slice(range[0], range[1])], range }
-      return { values: [stringifyExact(this.getContent(exact()))] }
+      return { values: [stringifyExact(this.fields.getContent(exact()))] }
     }
-    const content = this.getContent(exact())
-    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
+    const content = this.fields.getContent(exact())
+    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
     const values: SqlValue[] = []
     for (const { get, col } of this.mappedColumns) {
       const v = columnValue(get(content), col)
