@@ -8,19 +8,14 @@ import mysql from 'mysql2/promise'
 import type { Connection, RowDataPacket } from 'mysql2/promise'
 import type { PoolCapped, PoolDriver } from '../../lib/core/pool.js'
 import { ConnectionPool } from '../../lib/core/pool.js'
-import { testDatabase } from '../helpers/mysql.js'
+import { limitedUser, testDatabase } from '../helpers/mysql.js'
 
 const db = await testDatabase(t, 'core_pool')
-const user = `espipe_pool_${process.pid}`
-await db.conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pool-pass' WITH MAX_USER_CONNECTIONS 2`)
-t.teardown(async () => { await db.conn.query(`DROP USER IF EXISTS '${user}'@'%'`) })
-await db.conn.query(`GRANT ALL ON \`${db.name}\`.* TO '${user}'@'%'`)
-const url = new URL(db.url)
-url.username = user
-url.password = 'pool-pass'
+const url = await limitedUser(t, db, 'pool', 2)
+const user = new URL(url).username
 
 const driver: PoolDriver<Connection> = {
-  open: async () => await mysql.createConnection(url.toString()),
+  open: async () => await mysql.createConnection(url),
   end: async (c) => { await c.end() },
   destroy: (c) => { c.destroy() },
   watch: (c, lost) => { c.on('error', lost) },
