@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8'
 import { commonHelp, runCli } from '../lib/cli.js'
 import { UsageError } from '../lib/core/errors.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
+import { parseDuration } from '../lib/core/retry.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_HELP, connectionSettings } from '../lib/mysql/options.js'
 import type { WriteMode } from '../lib/mysql/statement.js'
 import { WRITE_MODES } from '../lib/mysql/statement.js'
@@ -36,6 +37,8 @@ await runCli({
     mode: { type: 'string', default: 'ignore' },
     batchSize: { type: 'string', default: '1000', aliases: ['batch_size'] },
     concurrency: { type: 'string', shortFlag: 'c', default: '2', aliases: ['threads'] },
+    retries: { type: 'string', default: '8' },
+    retryMaxWait: { type: 'string', default: '30s', aliases: ['retry_max_wait'] },
     retryFor: { type: 'string', default: '60', aliases: ['retry_for'] },
     sortIds: { type: 'string', default: 'auto', aliases: ['sort_ids'] },
     tmpdir: { type: 'string' }
@@ -86,8 +89,11 @@ ${MYSQL_CONNECTION_HELP}
                              through temporary files and write in id order at the end of
                              input; always; never (write as records arrive)
       --tmpdir DIR           where sorting spills (default: the system temporary directory)
-      --retry-for SECONDS    keep retrying a batch through lost connections, deadlocks and
-                             lock wait timeouts this long (default 60), then exit 1
+      --retries N            retries of a batch through lost connections, deadlocks and
+                             lock wait timeouts (default 8), then exit 1
+      --retry-max-wait T     longest wait between two retries (default 30s)
+      --retry-for SECONDS    and give up sooner once a batch has been retried this long
+                             (default 60)
 ${commonHelp()}
 
     Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table,
@@ -128,7 +134,7 @@ ${commonHelp()}
       allowIdMerge: opts.bool('allowIdMerge'),
       batchSize: opts.int('batchSize', { min: 1 }),
       concurrency: opts.int('concurrency', { min: 1 }),
-      retryFor: opts.int('retryFor', { min: 0 }),
+      retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait'), forMs: (opts.int('retryFor', { min: 0 }) ?? 60) * 1000 },
       sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
       tmpdir: opts.string('tmpdir'),
       context: ctx

@@ -8,9 +8,14 @@ export interface RetryPolicy {
   maxWaitMs: number
   /** First wait, doubled on each attempt (before jitter). */
   baseWaitMs?: number
+  /**
+   * Give up once this long has passed since the operation first failed, whatever retries remain
+   * (the last wait is cut short to try once more at that moment).
+   */
+  forMs?: number
 }
 
-export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 8, maxWaitMs: 30_000, baseWaitMs: 250 }
+export const DEFAULT_RETRY: Required<Omit<RetryPolicy, 'forMs'>> = { retries: 8, maxWaitMs: 30_000, baseWaitMs: 250 }
 
 /** `500ms`, `2s`, `1m`, `1h`, or a plain number of seconds → milliseconds. */
 export function parseDuration (text: string, option: string): number {
@@ -31,11 +36,23 @@ export function backoffMs (attempt: number, policy: RetryPolicy): number {
   return cap / 2 + Math.random() * cap / 2
 }
 
+/** Why a retryable failure was not tried again. */
+export interface RetriesSpent {
+  /** `retries`: the policy's count; `time`: its `forMs`. */
+  by: 'retries' | 'time'
+  /** Retries made. */
+  retries: number
+  /** Since the first failure. */
+  elapsedMs: number
+}
+
 export interface RetryHooks {
   /** Whether this failure may be retried; anything else is rethrown at once. */
   retryable: (err: unknown) => boolean
   /** Called before each wait (log it, count it). */
   onRetry?: (err: unknown, attempt: number, waitMs: number) => void
+  /** The error to throw when the retries or the time are spent (default: the last failure). */
+  giveUp?: (err: unknown, spent: RetriesSpent) => unknown
   signal?: AbortSignal
 }
 
@@ -46,12 +63,20 @@ export interface RetryHooks {
  */
 export async function withRetry<T> (fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks): Promise<T> {
   const aborted = (): boolean => hooks.signal?.aborted === true
+  let firstFailure: number | undefined
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt)
     } catch (err) {
-      if (attempt >= policy.retries || aborted() || !hooks.retryable(err)) throw err
-      const wait = backoffMs(attempt, policy)
+      if (aborted() || !hooks.retryable(err)) throw err
+      const now = Date.now()
+      firstFailure ??= now
+      const elapsedMs = now - firstFailure
+      const left = policy.forMs === undefined ? Infinity : policy.forMs - elapsedMs
+      if (attempt >= policy.retries || left <= 0) {
+        throw hooks.giveUp === undefined ? err : hooks.giveUp(err, { by: attempt >= policy.retries ? 'retries' : 'time', retries: attempt, elapsedMs })
+      }
+      const wait = Math.min(backoffMs(attempt, policy), left)
       hooks.onRetry?.(err, attempt + 1, wait)
       await sleep(wait, undefined, { signal: hooks.signal }).catch(() => undefined)
       if (aborted()) throw err

@@ -3,8 +3,9 @@ import { keysMatch, numberText, parseExact, stringifyExact } from '../core/json.
 import { ParsedLine, rawIdAt, recordId } from '../core/ndjson.js'
 import type { RawObject } from '../core/raw-json.js'
 import { rawMemberRange, stringToken } from '../core/raw-json.js'
-import type { JsonObject, PathGetter } from '../core/record.js'
-import { compilePath, isJsonObject, jsonKind, topLevelKey } from '../core/record.js'
+import type { JsonObject } from '../core/record.js'
+import { isJsonObject, jsonKind } from '../core/record.js'
+import { RecordFields } from '../core/record-fields.js'
 
 /** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
 export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
@@ -62,14 +63,7 @@ const RETRY_ON_CONFLICT = 3
  */
 export class ItemBuilder {
   readonly op: BulkOp
-  private readonly idPath: string
-  private readonly contentPath: string
-  private readonly getId: PathGetter
-  private readonly getContent: PathGetter
-  /** A top-level content member that can be cut from the line as it came. */
-  private readonly rawKey: string | undefined
-  /** A top-level id member that a scanned line gives without being parsed. */
-  private readonly rawIdKey: string | undefined
+  private readonly fields: RecordFields
   private readonly fixedIndex: string | undefined
   /** Records without an id seen so far (the writer warns about the first). */
   withoutId = 0
@@ -79,13 +73,7 @@ export class ItemBuilder {
     if (o.index !== undefined && o.index === '') throw new UsageError('option --index needs a value')
     this.op = o.op
     this.fixedIndex = o.index
-    this.idPath = o.idField ?? '_id'
-    this.contentPath = o.contentField ?? '_source'
-    this.getId = compilePath(this.idPath)
-    this.getContent = compilePath(this.contentPath)
-    this.rawKey = topLevelKey(this.contentPath)
-    const idKey = topLevelKey(this.idPath)
-    this.rawIdKey = idKey === '' ? undefined : idKey
+    this.fields = new RecordFields(o.idField, o.contentField)
   }
 
   build (record: ParsedLine | JsonObject): BulkItem | RecordProblem {
@@ -104,18 +92,18 @@ export class ItemBuilder {
       return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${jsonKind(index)}, not an index name` }
     }
 
-    const rawId = this.getId(value)
+    const rawId = this.fields.getId(value)
     let id: string | undefined
     if (typeof rawId === 'string') {
-      if (rawId === '') return { code: 'RECORD_EMPTY_ID', message: `record's id at '${this.idPath}' is empty (Elasticsearch refuses empty ids)` }
+      if (rawId === '') return { code: 'RECORD_EMPTY_ID', message: `record's id at '${this.fields.idPath}' is empty (Elasticsearch refuses empty ids)` }
       id = rawId
     } else if (typeof rawId === 'number') {
-      id = recordId(record, this.getId)
+      id = recordId(record, this.fields.getId)
     } else if (rawId !== undefined && rawId !== null) {
-      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.idPath}' is ${jsonKind(rawId)}, not a string or number` }
+      return { code: 'RECORD_BAD_ID', message: `record's id at '${this.fields.idPath}' is ${jsonKind(rawId)}, not a string or number` }
     }
     if (id === undefined) {
-      if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.idPath}' (--op ${this.op} needs one)` }
+      if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}' (--op ${this.op} needs one)` }
       this.withoutId++
     }
 
@@ -127,18 +115,18 @@ export class ItemBuilder {
 
     let doc: string | undefined
     if (this.op !== 'delete') {
-      const content = this.getContent(value)
-      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.contentPath}'`, id }
-      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.contentPath}' is ${jsonKind(content)}; Elasticsearch documents are objects`, id }
+      const content = this.fields.getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.fields.contentPath}'`, id }
+      if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.fields.contentPath}' is ${jsonKind(content)}; Elasticsearch documents are objects`, id }
       // The document's bytes as they came, unless some object in the line has a key twice: the
       // engines refuse that (Duplicate field), and our rule for every writer is that the last one
       // wins, so the document is then written once, with the last value of each key.
       let range: [number, number] | undefined
-      if (parsed !== undefined && this.rawKey !== undefined) {
-        range = this.rawKey === '' ? [0, text.length] : rawMemberRange(text, value, this.rawKey)
+      if (parsed !== undefined && this.fields.contentKey !== undefined) {
+        range = this.fields.contentKey === '' ? [0, text.length] : rawMemberRange(text, value, this.fields.contentKey)
         if (range !== undefined && !keysMatch(text, value)) range = undefined
       }
-      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.getContent(exact()))
+      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.fields.getContent(exact()))
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
 
@@ -151,12 +139,12 @@ export class ItemBuilder {
    * or what it should be), which build() then handles, and words, from the parsed line.
    */
   private buildRaw (parsed: ParsedLine, raw: RawObject): BulkItem | undefined {
-    if (this.rawIdKey === undefined || this.rawKey === undefined) return undefined
+    if (this.fields.idKey === undefined || this.fields.contentKey === undefined) return undefined
     const text = parsed.text
     const index = this.fixedIndex ?? raw.string('_index')
     if (index === undefined || index === '') return undefined
     let id: string | undefined
-    const idRange = raw.member(this.rawIdKey)
+    const idRange = raw.member(this.fields.idKey)
     if (idRange !== undefined) {
       // A string or a number; an empty string, null or anything else is build()'s to judge.
       id = rawIdAt(text, idRange)
@@ -172,7 +160,7 @@ export class ItemBuilder {
     let doc: string | undefined
     if (this.op !== 'delete') {
       // A scanned line has no key twice at any depth: its bytes are the document as parsed.
-      const range = this.rawKey === '' ? [0, text.length] : raw.member(this.rawKey)
+      const range = this.fields.contentKey === '' ? [0, text.length] : raw.member(this.fields.contentKey)
       if (range === undefined || text.charCodeAt(range[0]) !== 0x7b /* { */) return undefined
       const source = text.slice(range[0], range[1])
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source

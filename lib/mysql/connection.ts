@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { ConnectionOptions } from 'mysql2/promise'
+import mysql from 'mysql2/promise'
+import type { Connection, ConnectionOptions } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import { checkIdentifier } from './identifiers.js'
@@ -94,6 +95,14 @@ export function resolveConnection (s: MysqlConnectionSettings): MysqlTarget {
       : { ca, rejectUnauthorized: true, ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) }
   }
   return { options, host, port, socket, user, database, password }
+}
+
+/** A connection for writing: the session in strict mode, whatever the server's default. */
+export async function openConnection (target: MysqlTarget): Promise<Connection> {
+  const conn = await mysql.createConnection(target.options)
+  // A value that does not fit must be an error (dead-lettered), never a silent truncation.
+  await conn.query("SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))")
+  return conn
 }
 
 export function targetContext (t: MysqlTarget, table?: string): ErrorContext {

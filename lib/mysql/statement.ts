@@ -10,6 +10,21 @@ export interface RowCounts {
   skipped: number
 }
 
+// Statement text, the VALUES groups' parentheses and commas, and the packet header.
+const STATEMENT_OVERHEAD = 64 * 1024
+const MAX_PLACEHOLDERS = 65_535
+
+/**
+ * How large one statement's batch may be: `rows` as asked, fewer when the placeholders would
+ * pass 65,535; `bytes` of values under the server's max_allowed_packet (and 16 MiB).
+ */
+export function batchLimits (maxPacket: number, columns: number, rows: number): { rows: number, bytes: number } {
+  return {
+    rows: Math.max(1, Math.min(rows, Math.floor(MAX_PLACEHOLDERS / columns))),
+    bytes: Math.max(1024, Math.min(maxPacket - STATEMENT_OVERHEAD, 16 * 1024 * 1024))
+  }
+}
+
 /**
  * The multi-row statement of one mode, and how to read its result back into exact counts.
  * `ignore` is `ON DUPLICATE KEY UPDATE id = id`, not `INSERT IGNORE`: IGNORE would also turn

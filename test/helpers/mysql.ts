@@ -56,3 +56,18 @@ export async function testDatabase (t: { teardown: (fn: () => Promise<void> | vo
     }
   }
 }
+
+/**
+ * A user of `db` the server allows `connections` connections at once (CREATE USER … WITH
+ * MAX_USER_CONNECTIONS: no global setting is touched), dropped when the test ends; its URL.
+ */
+export async function limitedUser (t: { teardown: (fn: () => Promise<void> | void) => void }, db: TestDatabase, label: string, connections: number): Promise<string> {
+  const user = `espipe_${label}_${process.pid}`
+  await db.conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY '${label}-pass' WITH MAX_USER_CONNECTIONS ${connections}`)
+  t.teardown(async () => { await db.conn.query(`DROP USER IF EXISTS '${user}'@'%'`) })
+  await db.conn.query(`GRANT ALL ON \`${db.name}\`.* TO '${user}'@'%'`)
+  const u = new URL(db.url)
+  u.username = user
+  u.password = `${label}-pass`
+  return u.toString()
+}

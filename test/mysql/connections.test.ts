@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
-import { testDatabase, urlFor } from '../helpers/mysql.js'
+import { limitedUser, testDatabase, urlFor } from '../helpers/mysql.js'
 import { TcpProxy } from '../servers/tcp-proxy.js'
 import { makeRecords, ndjson } from '../helpers/records.js'
 
@@ -22,14 +22,8 @@ writeFileSync(file, ndjson(makeRecords(N)))
 const count = async (table: string): Promise<number> => Number((await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${table}\``))[0].n)
 
 t.test('a user allowed 3 connections, -c 20: capped with one clear line, every row written', async (t) => {
-  const user = `espipe_lim_${process.pid}`
-  await db.conn.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'lim-pass' WITH MAX_USER_CONNECTIONS 3`)
-  t.teardown(async () => { await db.conn.query(`DROP USER IF EXISTS '${user}'@'%'`) })
-  await db.conn.query(`GRANT ALL ON \`${db.name}\`.* TO '${user}'@'%'`)
-  const u = new URL(db.url)
-  u.username = user
-  u.password = 'lim-pass'
-  const r = await runTool('mysql-write', ['--url', u.toString(), '-t', 'capped', '--create', '-c', '20', '--batch-size', '10', file])
+  const url = await limitedUser(t, db, 'lim', 3)
+  const r = await runTool('mysql-write', ['--url', url, '-t', 'capped', '--create', '-c', '20', '--batch-size', '10', file])
   t.equal(r.code, 0, r.stderr)
   t.equal(await count('capped'), N, 'every row is in the table')
   const out = lines(r.stderr)

@@ -31,13 +31,19 @@ const exactTable = async (t: Test, table: string): Promise<void> => {
   t.ok(records.every((r) => JSON.stringify(got.get(r._id)) === JSON.stringify(r._source)), 'each with its content')
 }
 
-t.test('a proxy that cuts every connection mid-batch: batches are retried, the table is exact', async (t) => {
+/** A fault proxy in front of the server for one test, and the URL that goes through it. */
+const proxied = async (t: Test): Promise<{ proxy: TcpProxy, url: string }> => {
   const proxy = new TcpProxy(db.host, db.port)
   await proxy.start()
   t.teardown(async () => await proxy.close())
+  return { proxy, url: urlFor(db.name, { host: '127.0.0.1', port: proxy.port }) }
+}
+
+t.test('a proxy that cuts every connection mid-batch: batches are retried, the table is exact', async (t) => {
+  const { proxy, url } = await proxied(t)
   // Cut twice while the load runs, each time in the middle of the batches being sent.
   proxy.cutAfter(3_000_000, () => proxy.cutAfter(5_000_000))
-  const r = await runTool('mysql-write', ['--url', urlFor(db.name, { host: '127.0.0.1', port: proxy.port }), '-t', 'cut', '--create', '-c', '4', '--retry-for', '20', file])
+  const r = await runTool('mysql-write', ['--url', url, '-t', 'cut', '--create', '-c', '4', '--retry-for', '20', file])
   t.equal(r.code, 0, 'exit 0')
   t.match(r.stderr, /warning: (PROTOCOL_CONNECTION_LOST|ECONNRESET|EPIPE).*retrying the batch/)
   t.ok(proxy.connections > 5, 'connections were re-opened')
@@ -49,11 +55,8 @@ t.test('a proxy that cuts every connection mid-batch: batches are retried, the t
 })
 
 t.test('a server gone longer than --retry-for: exit 1 with the committed count; a rerun completes the table', async (t) => {
-  const proxy = new TcpProxy(db.host, db.port)
-  await proxy.start()
-  t.teardown(async () => await proxy.close())
+  const { proxy, url } = await proxied(t)
   proxy.cutAfter(4_000_000, () => proxy.setDown(true))
-  const url = urlFor(db.name, { host: '127.0.0.1', port: proxy.port })
   const r = await runTool('mysql-write', ['--url', url, '-t', 'down', '--create', '--retry-for', '2', file])
   t.equal(r.code, 1)
   const out = lines(r.stderr)
@@ -72,6 +75,21 @@ t.test('a server gone longer than --retry-for: exit 1 with the committed count; 
   t.equal(c2.inserted, N - inTable, 'the rerun inserts exactly what was missing')
   t.equal(c2.skipped, inTable)
   await exactTable(t, 'down')
+})
+
+t.test('a server gone with --retries 2: gives up after 2 retries, the message names --retries', async (t) => {
+  const { proxy, url } = await proxied(t)
+  proxy.cutAfter(1_000_000, () => proxy.setDown(true))
+  const r = await runTool('mysql-write', ['--url', url, '-t', 'retries', '--create', '--retries', '2', '--retry-max-wait', '100ms', '--retry-for', '600', file])
+  t.equal(r.code, 1)
+  const out = lines(r.stderr)
+  t.equal(out.filter((l) => l.includes('retrying the batch')).length, 1, 'announced once')
+  t.match(out.find((l) => l.includes('retrying the batch')), /retrying the batch of \d+ rows \(up to 2 times, for at most 600 s\)$/)
+  const fatal = out.find((l) => l.includes('error ['))
+  t.match(fatal, /gave up after 2 retries in \d+ s \(--retries\): .*; (\d+) rows were committed — rerun the same input to complete the table \(host=127\.0\.0\.1, port=\d+, database=espipe_mw_faults_\d+, table=retries\)/)
+  const committed = Number(/; (\d+) rows were committed/.exec(fatal ?? '')?.[1])
+  t.equal(committed, summaryCounts(r.stderr).inserted, 'the message and the summary agree')
+  t.ok(committed > 0 && committed < N)
 })
 
 t.test('kill -9 in the middle of a load, then the same input again: the exact table', async (t) => {

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StringDecoder } from 'node:string_decoder'
 
+/** When a writer sorts by id: auto once the input proves unordered (see IdOrderWatch), always, or never. */
+export type SortIds = 'auto' | 'always' | 'never'
+export const SORT_IDS: readonly SortIds[] = ['auto', 'always', 'never']
+
 /** A record held for sorting: its key, where it came from, and its original line. */
 export interface SortEntry {
   key: string
@@ -30,7 +34,8 @@ export class IdSorter {
   private dir: string | undefined
   private runs: string[] = []
 
-  constructor (private readonly runBytes = 8 * 1024 * 1024, private readonly baseDir = tmpdir()) {}
+  /** `prefix`: the temporary directory's name starts so (the tool's name says whose it is). */
+  constructor (private readonly runBytes = 8 * 1024 * 1024, private readonly baseDir = tmpdir(), private readonly prefix = 'espipe-sort-') {}
 
   get spilled (): number {
     return this.runs.length
@@ -47,7 +52,7 @@ export class IdSorter {
     const entries = this.entries.sort(byKey)
     this.entries = []
     this.bytes = 0
-    this.dir ??= await mkdtemp(join(this.baseDir, 'mysql-write-'))
+    this.dir ??= await mkdtemp(join(this.baseDir, this.prefix))
     const file = join(this.dir, `run-${this.runs.length}.txt`)
     const out = await open(file, 'w')
     try {
@@ -131,6 +136,28 @@ export class IdSorter {
     this.entries = []
     if (this.dir !== undefined) await rm(this.dir, { recursive: true, force: true })
     this.dir = undefined
+  }
+}
+
+/**
+ * Whether ids arrive in order, judged on the first `sample` rows: more than one in ten lower
+ * than the one before means unordered. Ids that arrive in order append to the index; ids in
+ * random order need sorting first, or every row costs a random page read once the table
+ * outgrows the server's buffer pool.
+ */
+export class IdOrderWatch {
+  private last: string | undefined
+  private seen = 0
+  private descents = 0
+
+  constructor (private readonly sample = 2000) {}
+
+  /** True once: at the row that proves the keys unordered. */
+  unordered (key: string): boolean {
+    if (this.seen >= this.sample) return false
+    if (this.last !== undefined && key < this.last) this.descents++
+    this.last = key
+    return ++this.seen === this.sample && this.descents > this.sample / 10
   }
 }
 

@@ -1,0 +1,199 @@
+import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise'
+import type { StageContext } from '../core/context.js'
+import type { ErrorContext } from '../core/errors.js'
+import { EspipeError, errorMessage } from '../core/errors.js'
+import type { SortIds } from '../core/id-sort.js'
+import { IdOrderWatch, IdSorter } from '../core/id-sort.js'
+import { parseExact } from '../core/json.js'
+import { Lanes } from '../core/lanes.js'
+import type { ConnectionPool } from '../core/pool.js'
+import type { RetriesSpent, RetryPolicy } from '../core/retry.js'
+import { withRetry } from '../core/retry.js'
+import { classifySqlError, errorRow, sqlCode, sqlErrno } from './errors.js'
+import type { RecordProblem, Row, RowBuilder, SqlValue } from './row-builder.js'
+import { isProblem } from './row-builder.js'
+import type { BatchStatement, RowCounts } from './statement.js'
+
+export interface BatchWriterOptions {
+  pool: ConnectionPool<Connection>
+  statement: BatchStatement
+  /** Builds rows again from the id sorter's entries. */
+  builder: RowBuilder
+  /** Rows per batch: the size the statement cache is prepared for (others are unprepared after use). */
+  maxRows: number
+  maxBytes: number
+  /** Batches written at once (lanes). */
+  concurrency: number
+  keyOf: (id: string) => string
+  retry: RetryPolicy
+  sortIds: SortIds
+  /** Bytes of records per sort run, and where runs are spilled (see IdSorter). */
+  sortRunBytes?: number
+  tmpdir?: string
+  /** `MySQL at host:port, table name`: what a fatal error says it was writing to. */
+  where: string
+  context: ErrorContext
+  ctx: StageContext
+}
+
+const retryable = (err: unknown): boolean => classifySqlError(err) === 'retry'
+// Deadlocks and lock waits are routine under concurrency: retried without a word.
+const routine = (err: unknown): boolean => sqlErrno(err) === 1213 || sqlErrno(err) === 1205
+
+/**
+ * Writes rows into one table over a pool of connections, and accounts for every one:
+ * inserted, updated, skipped (counted from each committed statement) or failed alone.
+ *
+ * - Rows go to core's Lanes: routed by id, batches in key order, a batch refused for a bad row
+ *   cut down to that row, at most one batch waiting per lane (`add` returns a promise then).
+ * - With --sort-ids (or once `auto` sees ids arrive unordered) rows go through the IdSorter
+ *   instead and are written in id order at the end of input.
+ * - A batch that failed for the server or the network (lost connection, deadlock, lock wait)
+ *   is sent again under the retry policy: the statement is idempotent by id. The first lane to
+ *   meet a lost server says so, once; the others wait in silence.
+ * - The first fatal error stops every lane and names how many rows were committed.
+ */
+export class BatchWriter {
+  private readonly lanes: Lanes<Row>
+  private readonly watch: IdOrderWatch | undefined
+  private sorter: IdSorter | undefined
+  /** Batches being retried now: the first one says so. */
+  private retrying = 0
+  private committedRows = 0
+
+  constructor (private readonly o: BatchWriterOptions) {
+    this.lanes = new Lanes<Row>({
+      lanes: o.concurrency,
+      maxRows: o.maxRows,
+      maxBytes: o.maxBytes,
+      write: async (rows) => { this.committed(await this.execute(rows)) },
+      rowError: (err) => classifySqlError(err) === 'row',
+      errorRow,
+      rowFailed: (row, err) => { this.refuse({ code: sqlCode(err), message: errorMessage(err), id: row.id }, recordOf(row), row.line, row.file) },
+      fatal: (err) => err instanceof EspipeError
+        ? err
+        : new EspipeError(sqlCode(err), `${errorMessage(err)} (${o.where}; ${this.committedRows} rows committed)`, { context: o.context, cause: err }),
+      metrics: o.ctx.metrics
+    })
+    if (o.sortIds === 'always') this.sorter = this.newSorter()
+    else if (o.sortIds === 'auto') this.watch = new IdOrderWatch()
+  }
+
+  /** The first fatal error; once set nothing more is sent. */
+  get error (): unknown {
+    return this.lanes.error
+  }
+
+  /** Takes one row; a returned promise means "wait before the next one" (backpressure). Throws the fatal error. */
+  add (row: Row): Promise<void> | undefined {
+    if (this.watch?.unordered(row.key) === true && this.sorter === undefined) {
+      this.sorter = this.newSorter()
+      this.o.ctx.logger.info(`ids arrive in random order: sorting them by id before writing (temporary files in ${this.o.tmpdir ?? 'the temporary directory'})`)
+    }
+    if (this.sorter !== undefined) return this.sorter.add(this.o.builder.sortEntry(row))
+    return this.lanes.add(row)
+  }
+
+  /** A record that is not written: counted and dead-lettered with its problem. */
+  refuse (problem: RecordProblem, record: unknown, line?: number, file?: string): void {
+    this.o.ctx.failures.fail({ record, line, code: problem.code, message: problem.message, context: { ...this.o.context, file, _id: problem.id } })
+  }
+
+  /** Writes what is held (the sorted rows last) and waits until all is committed; throws the fatal error. */
+  async flush (): Promise<void> {
+    await this.lanes.drain()
+    if (this.sorter === undefined) return
+    for await (const e of this.sorter.drain()) {
+      const row = this.o.builder.fromSorted(e)
+      if (isProblem(row)) this.refuse(row, recordOf({ text: e.text }), e.line, e.file)
+      else await this.lanes.add(row)
+    }
+    await this.lanes.drain()
+  }
+
+  async close (): Promise<void> {
+    await this.o.pool.close()
+    await this.sorter?.dispose()
+  }
+
+  private newSorter (): IdSorter {
+    return new IdSorter(this.o.sortRunBytes, this.o.tmpdir, 'mysql-write-')
+  }
+
+  private committed (c: RowCounts): void {
+    const { stats } = this.o.ctx
+    this.committedRows += c.inserted + c.updated + c.skipped
+    if (c.inserted > 0) stats.add('inserted', c.inserted)
+    if (c.updated > 0) stats.add('updated', c.updated)
+    if (c.skipped > 0) stats.add('skipped', c.skipped)
+  }
+
+  /** One statement (one transaction), sent again under the retry policy while the server is away. */
+  private async execute (rows: Row[]): Promise<RowCounts> {
+    const { pool, statement, retry, ctx } = this.o
+    const sql = statement.sql(rows.length)
+    const params: SqlValue[] = []
+    for (const r of rows) for (const v of r.values) params.push(v)
+    let retrying = false
+    try {
+      return await withRetry(async () => await pool.use(async (conn) => await this.run(conn, rows, sql, params), retryable), retry, {
+        signal: this.lanes.signal,
+        retryable,
+        onRetry: (err, attempt) => {
+          ctx.metrics.retried()
+          if (attempt > 1) return
+          retrying = true
+          // A lost server is worth one line, said by the first lane to meet it, not by every lane.
+          if (this.retrying++ === 0 && !routine(err)) ctx.logger.warn(`${sqlCode(err)}: ${errorMessage(err)} — retrying the batch of ${rows.length} rows ${limits(retry)}`, { code: sqlCode(err), context: this.o.context })
+        },
+        giveUp: (err, spent) => new EspipeError(sqlCode(err), `${gaveUp(spent)}: ${errorMessage(err)}; ${this.committedRows} rows were committed — rerun the same input to complete the table`, { context: this.o.context, cause: err })
+      })
+    } finally {
+      if (retrying) this.retrying--
+    }
+  }
+
+  private async run (conn: Connection, rows: Row[], sql: string, params: SqlValue[]): Promise<RowCounts> {
+    const { statement } = this.o
+    if (statement.needsExisting) return await this.replace(conn, rows, sql, params)
+    const [result] = await conn.execute<ResultSetHeader>(sql, params)
+    // Odd sizes (the last batch, split parts) would fill the server's prepared statement
+    // limit, which all clients share.
+    if (rows.length !== this.o.maxRows) conn.unprepare(sql)
+    return statement.count(result, rows.length)
+  }
+
+  private async replace (conn: Connection, rows: Row[], sql: string, params: SqlValue[]): Promise<RowCounts> {
+    const { statement, keyOf } = this.o
+    await conn.query('START TRANSACTION')
+    try {
+      const [found] = await conn.query<RowDataPacket[]>(statement.existingSql(rows.length), rows.map((r) => r.id))
+      await conn.query(sql, params)
+      await conn.query('COMMIT')
+      return statement.countReplace(rows.map((r) => r.key), found.map((f) => keyOf(String(f.id))))
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => {})
+      throw err
+    }
+  }
+}
+
+/** A failed row's record for the dead-letter file: the object given, else its line parsed exactly. */
+function recordOf (row: { text?: string, record?: unknown }): unknown {
+  if (row.record !== undefined) return row.record
+  try { return parseExact(row.text ?? 'null') } catch { return row.text }
+}
+
+/** How long a batch is retried, as the first retry announces it. */
+function limits (policy: RetryPolicy): string {
+  const times = `up to ${policy.retries} time${policy.retries === 1 ? '' : 's'}`
+  return policy.forMs === undefined ? `(${times})` : `(${times}, for at most ${Math.round(policy.forMs / 1000)} s)`
+}
+
+/** What ran out: the time (--retry-for) or the count (--retries). */
+function gaveUp (spent: RetriesSpent): string {
+  const seconds = Math.round(spent.elapsedMs / 1000)
+  return spent.by === 'time'
+    ? `gave up after ${seconds} s of retries (--retry-for)`
+    : `gave up after ${spent.retries} retr${spent.retries === 1 ? 'y' : 'ies'} in ${seconds} s (--retries)`
+}

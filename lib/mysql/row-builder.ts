@@ -1,0 +1,226 @@
+import { UsageError } from '../core/errors.js'
+import type { SortEntry } from '../core/id-sort.js'
+import { keysMatch, numberText, stringifyExact } from '../core/json.js'
+import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
+import { rawMemberRange } from '../core/raw-json.js'
+import type { JsonObject, PathGetter } from '../core/record.js'
+import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import { RecordFields } from '../core/record-fields.js'
+import type { ColumnInfo } from './columns.js'
+import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
+import { checkIdentifier } from './identifiers.js'
+import type { TableInfo } from './table.js'
+
+/** What a column gets: mysql2 sends strings and numbers as they are, null as NULL. */
+export type SqlValue = string | number | null
+
+/** One record ready for the table. */
+export interface Row {
+  id: string
+  /** The id as the key column compares it (case-folded for a _ci collation): routing and sorting use it. */
+  key: string
+  values: SqlValue[]
+  bytes: number
+  line?: number
+  file?: string
+  /** The original line, kept instead of the parsed record to dead-letter it if it fails. */
+  text?: string
+  /** Where the content's JSON text is in `text`, when it was stored as it came. */
+  range?: [number, number]
+  record?: unknown
+}
+
+/** A record that cannot become a row, with why. */
+export interface RecordProblem {
+  code: string
+  message: string
+  id?: string
+}
+
+export function isProblem (v: Row | RecordProblem): v is RecordProblem {
+  return 'code' in v
+}
+
+/** Column list and where each value comes from, checked before connecting. */
+export interface Layout {
+  columns: string[]
+  idColumn: string
+  /** [column, path in the content] for --columns/--map; empty: the content goes whole into one JSON column. */
+  mapped: Array<readonly [string, string]>
+}
+
+export interface LayoutOptions {
+  idColumn?: string
+  contentColumn?: string
+  columns?: readonly string[]
+  map?: ReadonlyArray<readonly [string, string]>
+  create?: boolean
+}
+
+/** The columns a write fills, from the options alone (refused before any connection). */
+export function rowLayout (opts: LayoutOptions): Layout {
+  const idColumn = checkIdentifier(opts.idColumn ?? 'id', 'column')
+  const mapped: Array<readonly [string, string]> = [
+    ...(opts.columns ?? []).map((c) => [c, c] as const),
+    ...(opts.map ?? [])
+  ]
+  if (mapped.length === 0) {
+    const contentColumn = checkIdentifier(opts.contentColumn ?? 'content', 'column')
+    if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
+    return { idColumn, columns: [idColumn, contentColumn], mapped }
+  }
+  if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
+  const seen = new Set([idColumn.toLowerCase()])
+  for (const [col] of mapped) {
+    checkIdentifier(col, 'column')
+    if (seen.has(col.toLowerCase())) throw new UsageError(`column ${col} is given twice (the id column is filled from --id-field)`)
+    seen.add(col.toLowerCase())
+  }
+  return { idColumn, columns: [idColumn, ...mapped.map(([c]) => c)], mapped }
+}
+
+/** A record's value that the table can't hold as it is: the record fails with this. */
+class Inexact {
+  constructor (readonly message: string) {}
+}
+
+/**
+ * The value bound for one column. Numbers go as the text they were written as and the server
+ * converts them; one the column would round is refused here (strict mode does not catch it).
+ */
+function columnValue (v: unknown, col: ColumnInfo): SqlValue | Inexact {
+  if (v === undefined || v === null) return null
+  if (typeof v === 'boolean') return v ? 1 : 0
+  const text = typeof v === 'string' ? v : numberText(v)
+  if (text === undefined) return stringifyExact(v)
+  if (isNumericColumn(col) && !(/^-?\d{1,15}$/.test(text) && col.dataType !== 'float')) {
+    const problem = numericProblem(text, col)
+    if (problem !== undefined) return new Inexact(problem)
+  }
+  return text
+}
+
+/** An upper bound of a value's bytes on the wire; exact (and slower) only for large strings. */
+export function valueBytes (v: unknown): number {
+  if (typeof v !== 'string') return 9
+  return v.length <= 21_000 ? v.length * 3 + 9 : Buffer.byteLength(v) + 9
+}
+
+export interface RowBuilderOptions {
+  layout: Layout
+  table: TableInfo
+  /** Where the id is (default `_id`). */
+  idField?: string
+  /** Where the content is (default `_source`; `.` is the whole record). */
+  contentField?: string
+  /** Ids the key column would merge pass (--allow-id-merge); otherwise they fail. */
+  allowIdMerge?: boolean
+  /** Most bytes of one row: a larger one can't be sent (max_allowed_packet). */
+  maxBytes: number
+}
+
+/**
+ * Turns records into rows. The content goes into its JSON column as the text it had in the
+ * input line (a scanned line's top-level member is cut, not parsed); mapped columns get each
+ * value as written, refused when the column would round it; ids are refused that an integer key
+ * would merge. Returns a RecordProblem for a record that can't be written.
+ */
+export class RowBuilder {
+  private readonly layout: Layout
+  private readonly table: TableInfo
+  private readonly maxBytes: number
+  private readonly fields: RecordFields
+  /** A top-level content field that can be cut from the line as it came (see rawMemberRange). */
+  private readonly rawKey: string | undefined
+  /** A top-level id that, with rawKey, a scanned line (ParsedLine.raw) gives without a parse. */
+  private readonly rawIdKey: string | undefined
+  private readonly mappedColumns: Array<{ get: PathGetter, col: ColumnInfo }>
+  private readonly checkId: boolean
+
+  constructor (o: RowBuilderOptions) {
+    this.layout = o.layout
+    this.table = o.table
+    this.maxBytes = o.maxBytes
+    this.fields = new RecordFields(o.idField, o.contentField)
+    this.rawKey = o.layout.mapped.length === 0 ? this.fields.contentKey : undefined
+    this.rawIdKey = this.rawKey !== undefined ? this.fields.idKey : undefined
+    this.mappedColumns = o.layout.mapped.map(([col, path]) => ({ get: compilePath(path), col: o.table.columns.get(col.toLowerCase()) as ColumnInfo }))
+    this.checkId = isIntegerColumn(o.table.idColumn) && o.allowIdMerge !== true
+  }
+
+  /** A record (a parsed line, or an object given in code) → its row, or why it can't be one. */
+  build (chunk: unknown): Row | RecordProblem {
+    const parsed = chunk instanceof ParsedLine ? chunk : undefined
+    // A scanned line is cut, not parsed (only a failing one is, for its dead-letter entry).
+    const raw = this.rawIdKey === undefined ? undefined : parsed?.raw
+    const value = raw !== undefined ? undefined : parsed?.value ?? chunk
+    if (raw === undefined && !isJsonObject(value)) return { code: 'RECORD_NOT_OBJECT', message: 'record is not a JSON object' }
+    const id = raw === undefined ? recordId(parsed ?? value as JsonObject, this.fields.getId) : rawRecordId(raw, this.rawIdKey as string)
+    if (id === undefined) return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}'` }
+    if (this.checkId) {
+      const problem = integerIdProblem(id, this.table.idColumn)
+      if (problem !== undefined) return { code: 'RECORD_INEXACT_ID', message: problem, id }
+    }
+    let values: SqlValue[]
+    let range: [number, number] | undefined
+    if (raw !== undefined) {
+      // The scan found the line's keys each once: its content's text is the record's content.
+      range = this.rawKey === '' ? [0, raw.text.length] : raw.member(this.rawKey as string)
+      if (range === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'`, id }
+      values = [id, raw.text.slice(range[0], range[1])]
+    } else {
+      const made = this.values(parsed, value as JsonObject)
+      if ('code' in made) return { ...made, id }
+      values = made.values
+      range = made.range
+      values.unshift(id)
+    }
+    let bytes = 0
+    for (const v of values) bytes += valueBytes(v)
+    if (bytes > this.maxBytes) {
+      return { code: 'ER_NET_PACKET_TOO_LARGE', message: `record is ${bytes} bytes, more than fits in the server's max_allowed_packet (${this.table.maxPacket} bytes); raise max_allowed_packet on the server to load it`, id }
+    }
+    return { id, key: this.table.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, range }
+  }
+
+  /** What the id sorter holds of a row: its line, and where its content is when it was cut from it. */
+  sortEntry (row: Row): SortEntry {
+    return { key: row.key, line: row.line, file: row.file, text: row.text ?? stringifyExact(row.record), id: row.id, range: row.text === undefined ? undefined : row.range }
+  }
+
+  /** The row of an entry back from the id sorter (built once already, so it builds again). */
+  fromSorted (e: SortEntry): Row | RecordProblem {
+    if (e.range !== undefined && e.id !== undefined) {
+      // Checked on the way in: the row is the id and the content's text, no parse needed.
+      const values: SqlValue[] = [e.id, e.text.slice(e.range[0], e.range[1])]
+      return { id: e.id, key: e.key, values, bytes: valueBytes(values[0]) + valueBytes(values[1]), line: e.line, file: e.file, text: e.text }
+    }
+    const row = this.build(new ParsedLine(JSON.parse(e.text) as JsonObject, e.text, e.line ?? 0, e.file))
+    return isProblem(row) ? row : { ...row, line: e.line }
+  }
+
+  /** The row's values after the id, or why the record can't be written. */
+  private values (parsed: ParsedLine | undefined, value: JsonObject): { values: SqlValue[], range?: [number, number] } | RecordProblem {
+    const exact = (): JsonObject => parsed?.exact ?? value
+    if (this.layout.mapped.length === 0) {
+      const content = this.fields.getContent(value)
+      if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'` }
+      // The content's text as it came, unless a key in the line is there twice: the table then
+      // gets the last one's value written once (MariaDB's JSON functions would read the first).
+      const range = this.rawKey === undefined || parsed === undefined
+        ? undefined
+        : this.rawKey === '' ? [0, parsed.text.length] as [number, number] : rawMemberRange(parsed.text, value, this.rawKey)
+      if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) return { values: [(parsed as ParsedLine).text.slice(range[0], range[1])], range }
+      return { values: [stringifyExact(this.fields.getContent(exact()))] }
+    }
+    const content = this.fields.getContent(exact())
+    if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
+    const values: SqlValue[] = []
+    for (const { get, col } of this.mappedColumns) {
+      const v = columnValue(get(content), col)
+      if (v instanceof Inexact) return { code: 'RECORD_INEXACT_VALUE', message: v.message }
+      values.push(v)
+    }
+    return { values }
+  }
+}
