@@ -1,8 +1,10 @@
 import type { Readable } from 'node:stream'
 import type { StageContext } from '../core/context.js'
-import { createContext, failSource } from '../core/context.js'
+import { createContext } from '../core/context.js'
 import { EspipeError } from '../core/errors.js'
 import { concatInputs } from '../core/input.js'
+import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
+import { PagedSource } from '../core/paged-source.js'
 import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
@@ -175,7 +177,6 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
         line += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
       }
       quota.limit--
-      ctx.stats.add('emitted')
       if (quota.limit <= 0) quota.onLimit()
       return line + '}}'
     }
@@ -185,19 +186,67 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
       source = row
     }
     quota.limit--
-    ctx.stats.add('emitted')
     if (quota.limit <= 0) quota.onLimit()
     return o.serialize ? stringifyExact({ _id: id, _source: source }) : { _id: id, _source: source }
   }
 }
 
+/** The next chunk of `stream`: null at its end; its error if it fails. */
+async function nextChunk (stream: Readable): Promise<unknown> {
+  for (;;) {
+    const chunk: unknown = stream.read()
+    if (chunk !== null) return chunk
+    if (stream.errored !== null) throw stream.errored
+    if (stream.readableEnded || stream.destroyed) return null
+    await new Promise<void>((resolve) => {
+      const done = (): void => { stream.off('readable', done).off('end', done).off('error', done).off('close', done); resolve() }
+      stream.on('readable', done).on('end', done).on('error', done).on('close', done)
+    })
+  }
+}
+
+function countLines (chunk: unknown): number {
+  if (typeof chunk === 'string') {
+    let n = 0
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) n++
+    return n
+  }
+  if (Buffer.isBuffer(chunk)) {
+    let n = 0
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++
+    return n
+  }
+  return 1
+}
+
+/** The files, one stream: their records, as parsed, go downstream as fast as it takes them. */
+class CsvStream implements SourceStream {
+  readonly id = 0
+  done = false
+
+  constructor (private readonly records: Readable, private readonly serialize: boolean) {}
+
+  async next (host: PageHost): Promise<void> {
+    const first = await nextChunk(this.records)
+    if (first === null) {
+      this.done = true
+      host.ended(this.id)
+      return
+    }
+    // What is parsed already goes on as far as downstream takes it.
+    let chunk: unknown = first
+    while (chunk !== null && !host.stopped && host.deliver(this.id, chunk, this.serialize ? countLines(chunk) : 1)) {
+      chunk = this.records.read() as unknown
+    }
+  }
+}
+
 /** A readable stream of records from one or more CSV files (or stdin), one file after another. */
-export function csvRead (opts: CsvReadOptions = {}): Readable {
+export function csvRead (opts: CsvReadOptions = {}): PagedSource {
   const ctx = opts.context ?? createContext({ tool: 'csv-read', counters: ['read', 'emitted'] })
   const encoding = opts.encoding ?? 'utf8'
   // --limit ends the input early, as a signal does: nothing more is read.
   const stop = new AbortController()
-  const signal = AbortSignal.any([ctx.signal, stop.signal])
   const quota = { skip: opts.skip ?? 0, limit: opts.limit ?? Infinity, onLimit: () => stop.abort() }
   const o = {
     idColumn: opts.idColumn ?? 'id',
@@ -211,19 +260,33 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
   const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"' }
   const quote = csvOptions.quote
   let lines: LineCounter = { next: 1 }
-  return concatInputs(opts.files ?? ['-'], (name) => {
-    lines = { next: 1 }
-    return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
-  }, { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
-    // The parser's errors (a broken quote) are fatal: name the file and the physical line,
-    // counted from where the record began (an unclosed quote: the line it opened on).
-    const e = err as Error & { code?: string, raw?: string }
-    if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err
-    const file = name === '-' ? undefined : name
-    const raw = e.raw ?? ''
-    const notClosed = e.code === 'CSV_QUOTE_NOT_CLOSED'
-    const line = lines.next + lineBreaks(raw, 0, notClosed ? openQuoteAt(raw, quote) : raw.length)
-    const message = notClosed ? 'Quote Not Closed: the quote opened on this line is never closed' : e.message.replace(/ at line \d+/, '')
-    return new EspipeError(e.code, `${file ?? 'stdin'} line ${line}: ${message}`, { context: { file, line } })
-  } })
+  let records: Readable | undefined
+  const source: PageSource = {
+    open: async () => {
+      const signal = AbortSignal.any([ctx.signal, stop.signal])
+      records = concatInputs(opts.files ?? ['-'], (name) => {
+        lines = { next: 1 }
+        return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
+      }, { signal, mapError: (name, err) => {
+        // The parser's errors (a broken quote) are fatal: name the file and the physical line,
+        // counted from where the record began (an unclosed quote: the line it opened on).
+        const e = err as Error & { code?: string, raw?: string }
+        if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err
+        const file = name === '-' ? undefined : name
+        const raw = e.raw ?? ''
+        const notClosed = e.code === 'CSV_QUOTE_NOT_CLOSED'
+        const line = lines.next + lineBreaks(raw, 0, notClosed ? openQuoteAt(raw, quote) : raw.length)
+        const message = notClosed ? 'Quote Not Closed: the quote opened on this line is never closed' : e.message.replace(/ at line \d+/, '')
+        return new EspipeError(e.code, `${file ?? 'stdin'} line ${line}: ${message}`, { context: { file, line } })
+      } })
+      return [new CsvStream(records, o.serialize)]
+    },
+    close: async () => {
+      stop.abort()
+      records?.destroy()
+    }
+  }
+  // A signal cuts the inputs (stdin after a grace: see openInput), and the records parsed
+  // before the cut still go out.
+  return new PagedSource({ tool: 'csv-read', context: ctx, source, objectMode: true, highWaterMark: 64, stopsOnSignal: true })
 }
