@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import type { Position } from './checkpoint.js'
 import { ReaderCheckpoint } from './checkpoint.js'
 import type { StageContext } from './context.js'
+import { createContext } from './context.js'
 import type { RetryPolicy } from './retry.js'
 import { DEFAULT_RETRY, withRetry } from './retry.js'
 
@@ -84,6 +85,25 @@ export interface PagedSourceOptions {
   highWaterMark: number
   /** The source ends its streams by itself when the context's signal aborts (it still hands on what it has). */
   stopsOnSignal?: boolean
+}
+
+/** What every reader's options have in common. */
+export interface ReadOptions {
+  /** Stop after this many records. */
+  limit?: number
+  /** The file behind --checkpoint. */
+  checkpoint?: string
+  retry?: RetryPolicy
+  context?: StageContext
+}
+
+/**
+ * A reader's stream: its connector's source, made in the run's context (a fresh one when the
+ * caller gives none), driven by the engine.
+ */
+export function pagedRead (tool: string, counters: Array<string | [string, string]>, opts: ReadOptions, source: (ctx: StageContext) => PageSource, buffer: { objectMode: boolean, highWaterMark: number }): PagedSource {
+  const ctx = opts.context ?? createContext({ tool, counters })
+  return new PagedSource({ tool, context: ctx, source: source(ctx), limit: opts.limit, checkpoint: opts.checkpoint, retry: opts.retry, ...buffer })
 }
 
 /** A read driven page by page; see the module comment. */

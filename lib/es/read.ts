@@ -1,11 +1,10 @@
 import type { ReaderCheckpoint, ReaderPart } from '../core/checkpoint.js'
 import type { StageContext } from '../core/context.js'
-import { createContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
-import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
-import { PagedSource } from '../core/paged-source.js'
+import type { PageHost, PageSource, ReadOptions, SourceStream } from '../core/paged-source.js'
+import type { PagedSource } from '../core/paged-source.js'
+import { pagedRead } from '../core/paged-source.js'
 import type { JsonObject } from '../core/record.js'
-import type { RetryPolicy } from '../core/retry.js'
 import type { SliceSpec } from '../core/slice.js'
 import { checkSlicing } from '../core/slice.js'
 import type { EsConnectionOptions } from './client.js'
@@ -23,15 +22,13 @@ import { ScrollPager } from './scroll.js'
 
 export const ES_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
 
-export interface EsReadOptions extends EsQueryOptions {
+export interface EsReadOptions extends EsQueryOptions, ReadOptions {
   /** Index, comma list, wildcard or alias. */
   index: string
   /** How to connect, or an open connection to share. */
   connection?: EsConnectionOptions | EsConnection
   /** Hits per request (default 1000). */
   size?: number
-  /** Stop after this many hits. */
-  limit?: number
   /** How long the server keeps the PIT or scroll between two requests (default 5m). */
   keepAlive?: string
   /** Read N slices of the PIT in parallel in this process. */
@@ -40,16 +37,12 @@ export interface EsReadOptions extends EsQueryOptions {
   slice?: SliceSpec
   /** Page with the scroll API instead of point in time + search_after. */
   scroll?: boolean
-  /** Cursor file: saved as pages are written, resumed from when it exists. */
-  checkpoint?: string
   /**
    * Emit NDJSON bytes (one Buffer of whole lines per page, as read from the response) instead
    * of one string per line: for a binary writing to stdout, a stream step per hit was a tenth
    * of es-read's CPU, and decoding the page and encoding its lines again a third.
    */
   ndjson?: boolean
-  retry?: RetryPolicy
-  context?: StageContext
 }
 
 const KEEP_ALIVE = /^\d+(d|h|m|s|ms|micros|nanos)$/
@@ -375,17 +368,6 @@ class EsSlice implements SourceStream {
  * destroyed or its context's signal aborts.
  */
 export function esRead (opts: EsReadOptions): PagedSource {
-  const ctx = opts.context ?? createContext({ tool: 'es-read', counters: ES_READ_COUNTERS })
-  const source = new EsSource(opts, ctx)
-  return new PagedSource({
-    tool: 'es-read',
-    context: ctx,
-    source,
-    limit: opts.limit,
-    checkpoint: opts.checkpoint,
-    retry: opts.retry,
-    objectMode: true,
-    // Buffered downstream: about a page, as lines or as one chunk.
-    highWaterMark: opts.ndjson === true ? 1 : source.size
-  })
+  // Buffered downstream: about a page, as lines or as one chunk.
+  return pagedRead('es-read', ES_READ_COUNTERS, opts, (ctx) => new EsSource(opts, ctx), { objectMode: true, highWaterMark: opts.ndjson === true ? 1 : opts.size ?? 1000 })
 }

@@ -3,12 +3,11 @@ import type { Connection, RowDataPacket } from 'mysql2/promise'
 import type { Connection as CoreConnection } from 'mysql2'
 import type { Position, ReaderCheckpoint, ReaderPart } from '../core/checkpoint.js'
 import type { StageContext } from '../core/context.js'
-import { createContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
-import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
-import { PagedSource } from '../core/paged-source.js'
-import type { RetryPolicy } from '../core/retry.js'
+import type { PageHost, PageSource, ReadOptions, SourceStream } from '../core/paged-source.js'
+import type { PagedSource } from '../core/paged-source.js'
+import { pagedRead } from '../core/paged-source.js'
 import type { SliceSpec } from '../core/slice.js'
 import { checkSlicing } from '../core/slice.js'
 import { ValueError, pageable } from './values.js'
@@ -29,7 +28,7 @@ import { timeFormatter } from './time.js'
 
 export const MYSQL_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
 
-export interface MysqlReadOptions {
+export interface MysqlReadOptions extends ReadOptions {
   connection: MysqlConnectionSettings
   /** `table` or `database.table` (this or `query`). */
   table?: string
@@ -45,8 +44,6 @@ export interface MysqlReadOptions {
   contentColumn?: string
   /** Incremental: rows ordered and resumed by (this column, key). */
   sinceColumn?: string
-  /** Cursor file: saved as lines are written, resumed from when it exists. */
-  checkpoint?: string
   /** The whole read in one consistent-snapshot transaction. */
   consistent?: boolean
   /** Read N key ranges in parallel, one connection each. */
@@ -55,8 +52,6 @@ export interface MysqlReadOptions {
   slice?: SliceSpec
   /** Rows per page (default 10000). */
   batchSize?: number
-  /** Stop after this many records. */
-  limit?: number
   /** Time zone of DATETIME/TIMESTAMP output (default UTC). */
   timezone?: string
   /**
@@ -70,8 +65,6 @@ export interface MysqlReadOptions {
    * parser it is given.
    */
   packetRows?: boolean
-  retry?: RetryPolicy
-  context?: StageContext
 }
 
 /** The callback connection under a promise one: its query() streams rows as events. */
@@ -528,15 +521,5 @@ class MysqlSource implements PageSource {
  * slow the consumer. A lost connection is retried from the last row handed on.
  */
 export function mysqlRead (opts: MysqlReadOptions): PagedSource {
-  const ctx = opts.context ?? createContext({ tool: 'mysql-read', counters: MYSQL_READ_COUNTERS })
-  const source = new MysqlSource(opts, ctx)
-  return new PagedSource({
-    tool: 'mysql-read',
-    context: ctx,
-    source,
-    limit: opts.limit,
-    checkpoint: opts.checkpoint,
-    retry: opts.retry,
-    ...(opts.ndjson === true ? { objectMode: false, highWaterMark: 256 * 1024 } : { objectMode: true, highWaterMark: 1024 })
-  })
+  return pagedRead('mysql-read', MYSQL_READ_COUNTERS, opts, (ctx) => new MysqlSource(opts, ctx), opts.ndjson === true ? { objectMode: false, highWaterMark: 256 * 1024 } : { objectMode: true, highWaterMark: 1024 })
 }
