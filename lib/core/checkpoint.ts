@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Writable } from 'node:stream'
 import { EspipeError } from './errors.js'
@@ -11,15 +11,28 @@ import { EspipeError } from './errors.js'
  * ranges) in `state`.
  */
 
-/** Where a stream stands: the cursor of a record, as the connector makes it (sort values, key values). */
-export type Position = string | readonly string[]
+/**
+ * A cursor as the connector makes it (sort values, key values, a byte offset), as JSON text:
+ * text keeps every digit of a sort value beyond 2^53, and goes on the pipe as it is.
+ */
+export type Position = string
 
 export interface StreamPosition {
   id: number
   /** The position of the last record done with; none before the first. */
   after?: Position
+  /** How many records the stream emitted up to and including that one, over all runs. */
+  n?: number
   /** The stream reached its end. */
   done: boolean
+}
+
+/** Where the reader's own output stands when it writes to a regular file (`>> out.ndjson`). */
+export interface OutputState {
+  /** Bytes of the file once the last write announced is in (the streams' positions say where that leaves them). */
+  length: number
+  /** That write is not known to be in yet: the file's length and the streams' positions without it. */
+  before?: { length: number, streams: StreamPosition[], emitted: number }
 }
 
 export interface ReaderPart {
@@ -28,16 +41,35 @@ export interface ReaderPart {
   read: string
   /** The connector's own: a point in time, key ranges. */
   state: Record<string, unknown>
+  /** Where each stream stands by what this reader wrote out (see WriterPart for what was committed). */
   streams: StreamPosition[]
   /** Records written out, over all runs. */
   emitted: number
-  /** The last run read to the end. */
+  /** This run read to the end and wrote every record out. */
   complete: boolean
+  output?: OutputState
+}
+
+/** The last writer's part: what it committed of each reader stream (see checkpoint-writer.ts). */
+export interface WriterPart {
+  tool: string
+  /** What it writes to (a table, an index, a file): another writer is refused. */
+  target: string
+  /** Names this pipeline's rows where a writer keeps positions in its destination (mysql-write). */
+  id: string
+  streams: StreamPosition[]
+  /** Records committed (or dead-lettered), over all runs. */
+  committed: number
+  /** Every record of a complete read is committed: the pipe is done. */
+  complete: boolean
+  /** What a file writer needs to continue its file (its committed length, its columns). */
+  output?: Record<string, unknown>
 }
 
 export interface CheckpointFile {
   version: 2
   reader?: ReaderPart
+  writer?: WriterPart
   updated?: string
 }
 
@@ -59,7 +91,7 @@ function migrate (v1: Record<string, unknown>, file: string): CheckpointFile {
         tool: 'mysql-read',
         read: String(v1.read),
         state: { ranges: slices.map((s) => s.range) },
-        streams: slices.map((s, id) => ({ id, after: s.after as Position | undefined, done: false })),
+        streams: slices.map((s, id) => ({ id, after: s.after === undefined ? undefined : JSON.stringify(s.after), done: false })),
         emitted: Number(v1.emitted ?? 0),
         complete: v1.complete === true
       }
@@ -72,7 +104,7 @@ function migrate (v1: Record<string, unknown>, file: string): CheckpointFile {
       tool: 'es-read',
       read: String(v1.read),
       state: { pitId: v1.pitId, keepAlive: v1.keepAlive },
-      streams: slices.map((s) => ({ id: Number(s.id), after: s.after as Position | undefined, done: s.done === true })),
+      streams: slices.map((s) => ({ id: Number(s.id), after: s.after as string | undefined, done: s.done === true })),
       emitted: Number(v1.emitted ?? 0),
       complete: v1.complete === true
     }
@@ -241,17 +273,35 @@ interface Handed {
   endLine: number
   /** One per line, or a single one for a record that went downstream as no line (dead-lettered). */
   positions: readonly Position[]
+  /** The stream's count of records emitted after the last of these lines. */
+  lastN: number
   done: boolean
 }
+
+/** Where a reader's lines go: a pipe (a writer downstream may acknowledge them), a regular file, anything else. */
+export type OutputKind = 'pipe' | 'file' | 'other'
+
+/** What fd (standard output) is. */
+export function outputKind (fd: number): OutputKind {
+  try {
+    const st = fstatSync(fd)
+    return st.isFIFO() || st.isSocket() ? 'pipe' : st.isFile() ? 'file' : 'other'
+  } catch {
+    return 'other'
+  }
+}
+
+const WRITER_WAIT_MS = 2000
 
 /**
  * A reader's part of the checkpoint, moved as its records leave the process. Every push
  * downstream is queued with its stream and the positions of its records; once the output
  * (wrapped by `output()`) says how many lines were written, the positions of those lines are
- * committed and the file saved. So the checkpoint never names a record still in a buffer of
- * this process: a kill -9 loses nothing, and a rerun repeats at most the lines written since
- * the last save (saves follow each other as fast as the disk syncs them). Without a wrapped
- * output (a library pipeline), a record counts as written when it is handed on.
+ * committed and the file saved. So the part never names a record still in a buffer of this
+ * process. When the last stage of the pipe is a writer given the same file, the reader also
+ * puts each record's position on the record (`_pos`), the writer saves what it committed, and
+ * a rerun resumes from there (DESIGN §8); alone, it resumes from what it wrote. Without a
+ * wrapped output (a library pipeline), a record counts as written when it is handed on.
  */
 export class ReaderCheckpoint {
   private part: ReaderPart | undefined
@@ -266,9 +316,20 @@ export class ReaderCheckpoint {
   private saved: string | undefined
   /** State that changes by itself (a point in time renewed by each page): read at each save. */
   liveState: (() => Record<string, unknown>) | undefined
+  /** Records carry their positions (`_pos`) for a writer downstream to acknowledge. */
+  embeds = false
+  private kind: OutputKind = 'other'
+  /** A file on standard output: its size when the run began. */
+  private startSize = 0
+  private writerSeen = false
+  private readonly started = Date.now()
+  /** The writer's part when the run resumed from it. */
+  private resumedFrom: WriterPart | undefined
+  private readonly warn: (message: string) => void
 
-  constructor (readonly file: string, readonly tool: string) {
+  constructor (readonly file: string, readonly tool: string, warn: (message: string) => void = () => {}) {
     checkCheckpointWritable(file)
+    this.warn = warn
     this.saver = new CheckpointSaver(file, (f) => {
       const part = this.part
       if (part !== undefined && this.liveState !== undefined) part.state = { ...part.state, ...this.liveState() }
@@ -278,53 +339,110 @@ export class ReaderCheckpoint {
   }
 
   /**
-   * The reader's part from an earlier run of the same read, or undefined to start fresh. A
-   * part of another tool or another read is refused: resuming it would read something else.
+   * Where to resume this read, or undefined to start fresh. A part of another tool or another
+   * read is refused: resuming it would read something else. When a writer acknowledged records
+   * of this read, its positions win over the reader's own (a crash after the reader wrote lines
+   * but before the writer committed them must not skip them), and the pipe is complete only
+   * when the writer says so.
    */
   load (read: string, differ: string): ReaderPart | undefined {
-    const part = readCheckpointFile(this.file)?.reader
-    if (part === undefined) return undefined
+    const f = readCheckpointFile(this.file)
+    const part = f?.reader
+    if (part === undefined) {
+      if (f?.writer !== undefined && f.writer.streams.length > 0) throw new EspipeError('ECHECKPOINT', `checkpoint ${this.file} holds what ${f.writer.tool} committed but no read of ${this.tool}; use another file or delete it`, { context: { file: this.file } })
+      this.checkOutput(undefined)
+      return undefined
+    }
     if (part.tool !== this.tool) {
       throw new EspipeError('ECHECKPOINT', `checkpoint ${this.file} is ${part.tool}'s, not ${this.tool}'s; use another file or delete it`, { context: { file: this.file } })
     }
     if (part.read !== read) {
       throw new EspipeError('ECHECKPOINT', `checkpoint ${this.file} belongs to a different read (${differ} differ); use another file or delete it`, { context: { file: this.file } })
     }
+    const writer = f?.writer
+    if (writer !== undefined && (writer.streams.length > 0 || writer.complete)) {
+      this.resumedFrom = writer
+      this.writerSeen = true
+      const acked = new Map(writer.streams.map((s) => [s.id, s]))
+      return {
+        ...part,
+        streams: part.streams.map((s) => {
+          const w = acked.get(s.id)
+          return w === undefined ? { id: s.id, done: false } : { id: s.id, after: w.after, n: w.n, done: false }
+        }),
+        emitted: writer.committed,
+        complete: writer.complete
+      }
+    }
+    this.checkOutput(part)
     return part
+  }
+
+  /** The writer whose positions this run resumed from, if any. */
+  get acknowledgedBy (): WriterPart | undefined { return this.resumedFrom }
+
+  /**
+   * A regular file on standard output is appended to: it must hold exactly what the checkpoint
+   * says was written to it (`>` instead of `>>` empties it; a write cut by a kill leaves part
+   * of it), or a rerun would leave records out or write them twice.
+   */
+  private checkOutput (part: ReaderPart | undefined): void {
+    if (this.kind !== 'file' || part?.output === undefined) return
+    const out = part.output
+    const size = this.startSize
+    const before = out.before
+    if (size === out.length) return
+    if (before !== undefined && size === before.length) {
+      // Killed between announcing a write and making it: the write never happened.
+      part.streams = before.streams
+      part.emitted = before.emitted
+      return
+    }
+    if (size < (before?.length ?? out.length)) {
+      throw new EspipeError('ECHECKPOINT_OUTPUT', `standard output holds ${size} bytes, but checkpoint ${this.file} counts ${out.length} written to it: it was emptied or replaced (to continue a read into a file, append with >>), or delete the checkpoint to start over`, { context: { file: this.file } })
+    }
+    throw new EspipeError('ECHECKPOINT_OUTPUT', `standard output holds ${size} bytes, more than the ${out.length} checkpoint ${this.file} counts: a write was cut; cut the file back to ${out.length} bytes (truncate -s ${out.length} FILE) and run again`, { context: { file: this.file } })
   }
 
   /** Starts from a loaded (or fresh) part and saves it, so the file names the read (and its point in time) before any record goes out. */
   begin (part: ReaderPart): void {
     this.part = part
     part.complete = false
+    if (this.kind === 'file') part.output = { length: this.startSize }
+    else delete part.output
     this.saver.save(true)
   }
 
   get current (): ReaderPart | undefined { return this.part }
 
+  /** Where `stream` resumes: its count of records emitted so far. */
+  emittedIn (stream: number): number {
+    return this.part?.streams.find((s) => s.id === stream)?.n ?? 0
+  }
+
   /**
    * Lines of `stream` went downstream, one position each (the last is where the stream then
-   * stands); `done`: the stream ended with them.
+   * stands), the last of them the stream's record number `lastN`; `done`: the stream ended.
    */
-  handed (stream: number, positions: readonly Position[], done = false): void {
-    this.enqueue(stream, positions, positions.length, done)
+  handed (stream: number, positions: readonly Position[], lastN: number, done = false): void {
+    this.enqueue(stream, positions, positions.length, lastN, done)
   }
 
   /** A record of `stream` was done with but went downstream as no line (dead-lettered): its position counts once every line before it is out. */
-  skipped (stream: number, position: Position): void {
-    this.enqueue(stream, [position], 0, false)
+  skipped (stream: number, position: Position, lastN: number): void {
+    this.enqueue(stream, [position], 0, lastN, false)
   }
 
   /** The stream ended (after the lines already handed). */
   ended (stream: number): void {
-    this.enqueue(stream, [], 0, true)
+    this.enqueue(stream, [], 0, -1, true)
   }
 
-  private enqueue (stream: number, positions: readonly Position[], lines: number, done: boolean): void {
+  private enqueue (stream: number, positions: readonly Position[], lines: number, lastN: number, done: boolean): void {
     if (this.part === undefined) return
     const startLine = this.handedLines
     this.handedLines += lines
-    this.queue.push({ stream, startLine, endLine: this.handedLines, positions, done })
+    this.queue.push({ stream, startLine, endLine: this.handedLines, positions, lastN, done })
     if (!this.tracking) this.commit(Infinity)
   }
 
@@ -366,14 +484,20 @@ export class ReaderCheckpoint {
       if (h.endLine > upTo) {
         // Part of this push is out: the stream moves to its last written line.
         const written = upTo - h.startLine
-        if (cur !== undefined) cur.after = h.positions[written - 1]
+        if (cur !== undefined) {
+          cur.after = h.positions[written - 1]
+          cur.n = h.lastN - (h.endLine - upTo)
+        }
         this.queue[this.head] = { ...h, startLine: upTo, positions: h.positions.slice(written) }
         this.committedLines = upTo
         break
       }
       if (cur !== undefined) {
         const last = h.positions[h.positions.length - 1]
-        if (last !== undefined) cur.after = last
+        if (last !== undefined) {
+          cur.after = last
+          cur.n = h.lastN
+        }
         if (h.done) cur.done = true
       }
       this.committedLines = h.endLine
@@ -403,20 +527,71 @@ export class ReaderCheckpoint {
   }
 
   /**
-   * Wraps the final output (stdout): each chunk is passed on, and once its write has returned,
-   * the lines it carried count as written and their positions are committed.
+   * Whether a writer has its part in the file. Looked at once the first lines are out and a
+   * writer started at the same time had time to say so, and at the end (waiting a little for a
+   * writer that started late): without one, nothing acknowledges what this reader sends, and a
+   * crash downstream loses the lines in flight, which a rerun would not read again.
    */
-  output (out: NodeJS.WritableStream): Writable {
+  private lookForWriter (final: boolean): void {
+    if (this.writerSeen || !this.embeds || this.part === undefined || this.handedLines === 0) return
+    const has = (): boolean => {
+      try { return readCheckpointFile(this.file)?.writer !== undefined } catch { return false }
+    }
+    if (!final && Date.now() - this.started < 1000) return
+    let seen = has()
+    if (!seen && final) {
+      const until = Date.now() + WRITER_WAIT_MS
+      while (!seen && Date.now() < until) {
+        Atomics.wait(sleeper, 0, 0, 50)
+        seen = has()
+      }
+    }
+    this.writerSeen = true
+    if (!seen) this.warn(`no writer acknowledges what it commits to checkpoint ${this.file}: if a stage after this one fails or is killed, the records in flight are not read again; give the last writer the same --checkpoint ${this.file} (… | mysql-write --checkpoint ${this.file})`)
+  }
+
+  /**
+   * Wraps the final output (standard output, file descriptor `fd`): each chunk is passed on,
+   * and once its write has returned, the lines it carried count as written and their
+   * positions are committed. Into a pipe, records carry their positions; into a regular file,
+   * each write is announced in the checkpoint before it is made, so that a rerun can tell a
+   * write that happened from one that did not.
+   */
+  output (out: NodeJS.WritableStream, fd?: number): Writable {
     this.tracking = true
+    this.kind = fd === undefined ? 'other' : outputKind(fd)
+    if (this.kind === 'file') this.startSize = fstatSync(fd as number).size
+    this.embeds = this.kind === 'pipe'
     let lines = 0
+    let length = this.startSize
     return new Writable({
       write: (chunk: Buffer | string, _enc, done) => {
+        const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1')
+        let k = 0
+        for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) k++
+        const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+        try {
+          if (this.kind === 'file' && this.part !== undefined) {
+            const before = { length, streams: this.part.streams.map((x) => ({ ...x })), emitted: this.part.emitted }
+            this.commit(lines + k, false)
+            this.part.output = { length: length + bytes, before }
+            this.saver.save()
+          }
+        } catch (e) {
+          return done(e as Error)
+        }
         out.write(chunk, (err?: Error | null) => {
           if (err != null) return done(err)
-          const s = typeof chunk === 'string' ? chunk : chunk.toString('latin1')
-          for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) lines++
+          lines += k
+          length += bytes
           try {
-            this.commit(lines)
+            if (this.kind === 'file' && this.part !== undefined) {
+              this.part.output = { length }
+              this.saver.save()
+            } else {
+              this.commit(lines)
+              this.lookForWriter(false)
+            }
           } catch (e) {
             return done(e as Error)
           }
@@ -426,6 +601,7 @@ export class ReaderCheckpoint {
       final: (done) => {
         try {
           this.close()
+          this.lookForWriter(true)
           done()
         } catch (e) {
           done(e as Error)

@@ -24,6 +24,14 @@ export interface PageHost {
   /** A checkpoint follows each record's position: streams must say them. */
   readonly tracksPositions: boolean
   /**
+   * Records carry their positions for a writer downstream to acknowledge: a stream puts
+   * `positionMember(stream, n, position)` at the end of each record's object, n being
+   * `emitted(stream)` plus the record's place among those not yet delivered.
+   */
+  readonly embedsPositions: boolean
+  /** How many records `stream` has emitted, over all runs of a checkpointed read. */
+  emitted: (stream: number) => number
+  /**
    * Hands `lines` records of `stream` downstream in one chunk (a Buffer or string of whole
    * lines, or one object/line in object mode), with each one's position when tracked.
    * Returns whether downstream wants more.
@@ -85,6 +93,8 @@ export interface PagedSourceOptions {
   highWaterMark: number
   /** The source ends its streams by itself when the context's signal aborts (it still hands on what it has). */
   stopsOnSignal?: boolean
+  /** Records carry their positions (a library pipeline whose writer acknowledges them); a binary decides by what its output is. */
+  positions?: boolean
 }
 
 /** What every reader's options have in common. */
@@ -93,6 +103,8 @@ export interface ReadOptions {
   limit?: number
   /** The file behind --checkpoint. */
   checkpoint?: string
+  /** With a checkpoint: records carry their positions for a writer downstream to acknowledge. */
+  positions?: boolean
   retry?: RetryPolicy
   context?: StageContext
 }
@@ -103,7 +115,7 @@ export interface ReadOptions {
  */
 export function pagedRead (tool: string, counters: Array<string | [string, string]>, opts: ReadOptions, source: (ctx: StageContext) => PageSource, buffer: { objectMode: boolean, highWaterMark: number }): PagedSource {
   const ctx = opts.context ?? createContext({ tool, counters })
-  return new PagedSource({ tool, context: ctx, source: source(ctx), limit: opts.limit, checkpoint: opts.checkpoint, retry: opts.retry, ...buffer })
+  return new PagedSource({ tool, context: ctx, source: source(ctx), limit: opts.limit, checkpoint: opts.checkpoint, positions: opts.positions, retry: opts.retry, ...buffer })
 }
 
 /** A read driven page by page; see the module comment. */
@@ -131,7 +143,8 @@ export class PagedSource extends Readable implements PageHost {
     this.source = o.source
     this.policy = o.retry ?? DEFAULT_RETRY
     this.remaining = o.limit ?? Infinity
-    this.checkpoint = o.checkpoint === undefined ? undefined : new ReaderCheckpoint(o.checkpoint, o.tool)
+    this.checkpoint = o.checkpoint === undefined ? undefined : new ReaderCheckpoint(o.checkpoint, o.tool, (m) => this.ctx.logger.warn(m))
+    if (this.checkpoint !== undefined && o.positions === true) this.checkpoint.embeds = true
     this.ctx.onCleanup(async () => await this.close())
     if (o.stopsOnSignal === true) return
     if (this.ctx.signal.aborted) this.finish()
@@ -140,6 +153,18 @@ export class PagedSource extends Readable implements PageHost {
 
   get signal (): AbortSignal { return this.stop.signal }
   get tracksPositions (): boolean { return this.checkpoint?.current !== undefined }
+  get embedsPositions (): boolean { return this.checkpoint?.current !== undefined && this.checkpoint.embeds }
+  /** Records each stream emitted (resumed counts included), once known. */
+  private readonly counts = new Map<number, number>()
+
+  emitted (stream: number): number {
+    let n = this.counts.get(stream)
+    if (n === undefined) {
+      n = this.checkpoint?.emittedIn(stream) ?? 0
+      this.counts.set(stream, n)
+    }
+    return n
+  }
 
   override _read (): void {
     this.demand = true
@@ -192,7 +217,9 @@ export class PagedSource extends Readable implements PageHost {
     if (this.ending) return false
     this.remaining -= lines
     this.ctx.stats.add('emitted', lines)
-    if (positions !== undefined) this.checkpoint?.handed(stream, positions)
+    const n = this.emitted(stream) + lines
+    this.counts.set(stream, n)
+    if (positions !== undefined) this.checkpoint?.handed(stream, positions, n)
     const more = this.push(chunk)
     if (!more) this.demand = false
     // --limit reached: a stream still streaming its page is cut by the close.
@@ -201,7 +228,7 @@ export class PagedSource extends Readable implements PageHost {
   }
 
   skipped (stream: number, position: Position): void {
-    this.checkpoint?.skipped(stream, position)
+    this.checkpoint?.skipped(stream, position, this.emitted(stream))
   }
 
   fetched (n: number): void {
@@ -272,7 +299,8 @@ export class PagedSource extends Readable implements PageHost {
     if (this.ending) return
     this.ending = true
     for (const w of this.waiters.splice(0)) w()
-    const complete = this.opened && this.ctx.fatal === undefined && this.streams.every((s) => s.done)
+    // Stopped by --limit, a read is not complete even when its data happened to end there.
+    const complete = this.opened && this.ctx.fatal === undefined && this.remaining > 0 && this.streams.every((s) => s.done)
     try {
       this.checkpoint?.finish(complete)
     } catch (err) {

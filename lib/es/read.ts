@@ -15,6 +15,7 @@ import type { Pager } from './pager.js'
 import type { PagingPlan } from './paging.js'
 import { choosePaging, engineName } from './paging.js'
 import { PitPager, PitSession } from './pit.js'
+import { positionMember } from '../core/position.js'
 import type { EsQueryOptions } from './query.js'
 import { buildSearchBody, buildSort } from './query.js'
 import type { SearchPage } from './response.js'
@@ -319,11 +320,16 @@ class EsSlice implements SourceStream {
       if (host.stopped) return
     }
     const positions = host.tracksPositions ? page.sorts.slice(0, n) as string[] : undefined
+    const base = host.emitted(this.id)
+    const member = positions !== undefined && host.embedsPositions ? (i: number) => positionMember(this.id, base + i + 1, positions[i]) : undefined
     if (this.src.ndjson) {
-      host.deliver(this.id, page.head(n), n, positions)
+      host.deliver(this.id, member === undefined ? page.head(n) : page.headWith(n, member), n, positions)
     } else {
       const lines = page.lines
-      for (let i = 0; i < n; i++) host.deliver(this.id, lines[i], 1, positions === undefined ? undefined : [positions[i]])
+      for (let i = 0; i < n; i++) {
+        const line = member === undefined ? lines[i] : lines[i].slice(0, -1) + member(i) + '}'
+        host.deliver(this.id, line, 1, positions === undefined ? undefined : [positions[i]])
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import type { StageContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import type { PageHost, PageSource, ReadOptions, SourceStream } from '../core/paged-source.js'
+import { positionMember } from '../core/position.js'
 import type { PagedSource } from '../core/paged-source.js'
 import { pagedRead } from '../core/paged-source.js'
 import type { SliceSpec } from '../core/slice.js'
@@ -206,10 +207,11 @@ class MysqlSlice implements SourceStream {
     }
     const out = this.out
     let more = true
-    const moved = out.reserve(fmt.maxBytes())
+    const member = host.embedsPositions ? positionMember(this.id, host.emitted(this.id) + this.positions.length + 1, JSON.stringify(cursor)) : undefined
+    const moved = out.reserve(fmt.maxBytes() + (member === undefined ? 0 : Buffer.byteLength(member)))
     if (moved !== undefined) more = this.deliver(host, moved)
     try {
-      fmt.write(out, buf)
+      fmt.write(out, buf, member)
     } catch (err) {
       out.rollback()
       if (!(err instanceof ValueError)) { src.fatal(err); return false }
@@ -224,11 +226,11 @@ class MysqlSlice implements SourceStream {
       // The lines before it go first: its position counts only once they are out.
       if (host.tracksPositions) {
         more = this.flush(host) && more
-        host.skipped(this.id, cursor)
+        host.skipped(this.id, JSON.stringify(cursor))
       }
       return more
     }
-    if (host.tracksPositions) this.positions.push(cursor)
+    if (host.tracksPositions) this.positions.push(JSON.stringify(cursor))
     src.remaining--
     if (!src.ndjson) {
       more = this.deliver(host, out.takeLine()) && more
@@ -264,6 +266,11 @@ class MysqlSlice implements SourceStream {
     const lines = typeof chunk === 'string' ? 1 : countLines(chunk)
     return host.deliver(this.id, chunk, lines, positions)
   }
+}
+
+/** A saved position: the key values (after the --since-column value) of the row it names. */
+function cursorOf (position: string | undefined): string[] | undefined {
+  return position === undefined ? undefined : JSON.parse(position) as string[]
 }
 
 function countLines (chunk: Buffer): number {
@@ -480,7 +487,7 @@ class MysqlSource implements PageSource {
     this.ctx.logger.start(`reading ${source.label} from ${describeTarget(this.target)}, ${this.batchSize} rows a page, in order of ${pagedBy}`, { ...this.context })
     const names = this.slice !== undefined ? [this.slice.id] : ranges.map((_r, i) => i)
     if (this.sliceCount > 1) ranges.forEach((r, i) => this.ctx.logger.info(`slice ${names[i]}/${this.sliceCount}: ${describeRange(keyCols, r)}`))
-    this.slices = ranges.map((range, i) => new MysqlSlice(this, i, range, { select: source.select, where: [...where, ...rangeConditions(keyCols, range)], order }, i === 0 ? first : undefined, resumed.streams[i]?.after as string[] | undefined))
+    this.slices = ranges.map((range, i) => new MysqlSlice(this, i, range, { select: source.select, where: [...where, ...rangeConditions(keyCols, range)], order }, i === 0 ? first : undefined, cursorOf(resumed.streams[i]?.after)))
     this.uniqueChecked = source.keyFrom !== '--id-column'
     this.rowCursors = checkpoint !== undefined || !this.uniqueChecked
     if (o.consistent === true) await this.beginSnapshot(first)

@@ -198,7 +198,7 @@ t.test('--checkpoint in a library pipeline: saved as handed, resumed after', asy
   const first = await readAll({ table: 'rows20k', checkpoint: file, limit: 7000, batchSize: 2500 })
   t.equal(first.lines.length, 7000)
   const state = readCheckpointFile(file)?.reader
-  t.same(state?.streams[0].after, ['7000'])
+  t.strictSame(state?.streams[0].after, '["7000"]')
   t.equal(state?.emitted, 7000)
   t.equal(state?.complete, false)
   const second = await readAll({ table: 'rows20k', checkpoint: file, batchSize: 2500 })
