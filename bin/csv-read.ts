@@ -20,7 +20,8 @@ await runCli({
     columns: { type: 'string', isMultiple: true },
     limit: { type: 'string' },
     skip: { type: 'string' },
-    cast: { type: 'boolean' }
+    cast: { type: 'boolean' },
+    checkpoint: { type: 'string' }
   },
   help: `
     Usage
@@ -39,6 +40,10 @@ ${csvDialectHelp('reads quotes as\nplain characters (files with stray quotes)')}
       --columns a,b,c        column names (with a header line, they replace its names)
       --limit N              stop after N records
       --skip N               skip the first N records
+      --checkpoint FILE      save where the read stands (file, byte offset, line) as records
+                             are written; rerun to resume. Give the last writer of the pipe the
+                             same FILE and it resumes from what that writer committed (see
+                             CRASHES AND RERUNS in the man page). Not for standard input
       --cast                 numbers, true/false and null (or empty) become JSON values;
                              a number keeps its text (1.0, 1e3, 9007199254740993)
 
@@ -73,8 +78,9 @@ ${commonHelp()}
     skip: opts.int('skip', { min: 0 }),
     cast: opts.bool('cast'),
     serialize: true,
+    checkpoint: opts.string('checkpoint'),
     context: ctx
   })
   await checkInputs(files)
-  return [records, stdout()]
+  return [records, records.checkpoint?.output(stdout(), 1) ?? stdout()]
 })

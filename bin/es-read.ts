@@ -124,5 +124,5 @@ ${commonHelp()}
     retry: { retries: opts.int('retries', { min: 0 }) ?? 8, maxWaitMs: parseDuration(opts.string('retryMaxWait') as string, 'retry-max-wait') },
     context: ctx
   })
-  return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
+  return [reader, reader.checkpoint?.output(stdout(), 1) ?? stdout()]
 })

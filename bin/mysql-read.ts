@@ -115,5 +115,5 @@ ${commonHelp()}
     ndjson: true,
     context: ctx
   })
-  return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
+  return [reader, reader.checkpoint?.output(stdout(), 1) ?? stdout()]
 })

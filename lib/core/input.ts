@@ -58,8 +58,8 @@ function outputClosed (signal: AbortSignal | undefined): boolean {
  * record is then not a record (concatInputs drops it). When the output was closed, the input is
  * destroyed instead: nothing more is read or parsed.
  */
-export function openInput (name: string, signal?: AbortSignal, onCut?: () => void): Readable {
-  const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024 })
+export function openInput (name: string, signal?: AbortSignal, onCut?: () => void, start = 0): Readable {
+  const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024, start })
   const out = new PassThrough({ highWaterMark: 256 * 1024 })
   const release = (): void => {
     src.unpipe(out)
@@ -98,19 +98,23 @@ export interface ConcatOptions {
   mapError?: (name: string, err: unknown) => unknown
   /** Fatal errors go through here (see failSource); without it the output is destroyed. */
   onFatal?: (out: PassThrough, err: unknown) => void
+  /** Where to start reading each input (a byte offset; resuming a file read): 0 by default. */
+  startAt?: (index: number) => number
 }
 
-export function concatInputs (names: readonly string[], parserFor: (name: string) => Duplex[], opts: ConcatOptions = {}): Readable {
+export function concatInputs (names: readonly string[], parserFor: (name: string, index: number) => Duplex[], opts: ConcatOptions = {}): Readable {
   const { signal, mapError = (_n: string, e: unknown) => e, onFatal = (o: PassThrough, e: unknown) => o.destroy(e as Error) } = opts
   const out = new PassThrough({ objectMode: true, highWaterMark: 64 })
   void (async () => {
-    for (const name of names) {
+    for (const [index, name] of names.entries()) {
       if (signal?.aborted === true) break
+      const start = opts.startAt?.(index) ?? 0
+      if (start < 0) continue
       let cut = false
-      const parsers = parserFor(name)
+      const parsers = parserFor(name, index)
       dropTailWhenCut(parsers[0], () => cut)
       try {
-        await pipeline([openInput(name, signal, () => { cut = true }), ...parsers, out], { end: false })
+        await pipeline([openInput(name, signal, () => { cut = true }, start), ...parsers, out], { end: false })
       } catch (err) {
         if (outputClosed(signal)) break
         throw mapError(name, err)

@@ -38,6 +38,11 @@ export class Stats {
     this.counts.set(name, (this.counts.get(name) ?? 0) + n)
   }
 
+  /** Whether this run counts `name` (a counter its summary prints). */
+  has (name: string): boolean {
+    return this.counts.has(name)
+  }
+
   get (name: string): number {
     return this.counts.get(name) ?? 0
   }

@@ -17,6 +17,8 @@ export interface CsvParseOptions {
   /** One character; '' turns quoting off. */
   quote: string
   encoding: CsvEncoding
+  /** Look for a byte order mark (not when reading from the middle of a file). Default true. */
+  bom?: boolean
 }
 
 /**
@@ -47,7 +49,9 @@ export class CsvParser extends Transform implements TailDropper {
   private encoding: CsvEncoding
   private decoder: StringDecoder | undefined
   /** The first bytes, held until the BOM (if any) is known. */
-  private head: Buffer | undefined = Buffer.alloc(0)
+  private head: Buffer | undefined
+  /** Bytes of the byte order mark the input began with (0: none). */
+  bomBytes = 0
   private text = ''
   /** Parse again once the text is this long: a record longer than a chunk is not rescanned per chunk. */
   private waitFor = 0
@@ -71,6 +75,8 @@ export class CsvParser extends Transform implements TailDropper {
     this.delimiter = o.delimiter
     this.quote = o.quote
     this.encoding = o.encoding
+    if (o.bom === false) this.decoder = new StringDecoder(this.encoding)
+    else this.head = Buffer.alloc(0)
     this.lines = ndjson ? new Coalescer(this) : undefined
   }
 
@@ -115,7 +121,10 @@ export class CsvParser extends Transform implements TailDropper {
       if (head.length < 3 && !end) { this.head = head; return undefined }
       this.head = undefined
       const bom = BOMS.find(([b]) => head.length >= b.length && b.equals(head.subarray(0, b.length)))
-      if (bom !== undefined) this.encoding = bom[1]
+      if (bom !== undefined) {
+        this.encoding = bom[1]
+        this.bomBytes = bom[0].length
+      }
       this.decoder = new StringDecoder(this.encoding)
       chunk = bom === undefined ? head : head.subarray(bom[0].length)
     }

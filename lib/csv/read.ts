@@ -1,8 +1,12 @@
 import type { Readable } from 'node:stream'
 import type { StageContext } from '../core/context.js'
-import { createContext, failSource } from '../core/context.js'
-import { EspipeError } from '../core/errors.js'
+import { createContext } from '../core/context.js'
+import { resolve } from 'node:path'
+import { EspipeError, UsageError } from '../core/errors.js'
 import { concatInputs } from '../core/input.js'
+import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
+import { PagedSource } from '../core/paged-source.js'
+import { POSITION_KEY, positionMember, positionText } from '../core/position.js'
 import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
@@ -33,6 +37,10 @@ export interface CsvReadOptions {
    * stringifyExact would give for the records, built without the intermediate objects.
    */
   serialize?: boolean
+  /** Cursor file (the file, its byte offset and line): saved as records are written, resumed from when it exists. Not for stdin. */
+  checkpoint?: string
+  /** With a checkpoint: records carry their positions for a writer downstream to acknowledge. */
+  positions?: boolean
   context?: StageContext
 }
 
@@ -114,11 +122,37 @@ function openQuoteAt (raw: string, quote: string): number {
 interface LineCounter { next: number }
 
 /**
+ * Where the read stands, for a checkpoint: the file being read, the byte offset and physical
+ * line after the last record of it, and how many data records of it were read. A byte offset
+ * is exact only while the file's text decodes as it is (no invalid UTF-8): past such a record,
+ * a rerun reads the file again from its start, passing over the records already read.
+ */
+interface CsvTracker {
+  file: number
+  /** Byte offset after the last record; -1 once it cannot be known exactly. */
+  bytes: number
+  records: number
+  /** Records of this file to pass over (a rerun of a file whose offset was not exact). */
+  pass: number
+  /** Records emitted over all runs (the position's N). */
+  n: number
+  embed: boolean
+  /** The positions of the lines made and not yet handed downstream, in order. */
+  positions: string[]
+  /** The byte order mark the file began with, as its parser found it. */
+  bom: () => number
+  /** Columns a file's header named (kept so that a rerun in the middle of the file knows them). */
+  onHeader: (file: number, columns: string[]) => void
+}
+
+type RecordOptions = Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }
+
+/**
  * Turns one file's CSV rows into records `{"_id", "_source"}`. The header (unless --no-header)
  * names the columns; a row of the wrong width or with no id is a record error and the rest
  * flows on.
  */
-function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn' | 'contentColumn' | 'cast' | 'noHeader' | 'serialize'>> & { columns?: string[], encoding: CsvEncoding }, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }, lines: LineCounter): RowMapper {
+function rowsToRecords (name: string, o: RecordOptions, ctx: StageContext, quota: { skip: number, limit: number, onLimit: () => void }, lines: LineCounter, track?: CsvTracker): RowMapper {
   const file = name === '-' ? undefined : name
   let columns = o.noHeader ? o.columns : undefined
   let idIndex = columns?.indexOf(o.idColumn) ?? -1
@@ -142,12 +176,22 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
   return (record, raw) => {
     const line = lines.next
     lines.next += lineBreaks(raw)
+    if (track !== undefined && track.bytes >= 0) {
+      if (track.bytes === 0) track.bytes = track.bom()
+      // Text that did not decode as it was (U+FFFD) no longer says how many bytes it came from.
+      track.bytes = o.encoding === 'utf8' && raw.includes('\uFFFD') ? -1 : track.bytes + Buffer.byteLength(raw, o.encoding)
+    }
     // Blank lines reach us as one empty field: skipped, but counted as lines.
     if (record.length === 1 && record[0] === '' && raw.trim() === '') return undefined
     if (columns === undefined) {
       const header = record.map((c) => c.trim())
       setColumns(o.columns ?? header, line)
+      track?.onHeader(track.file, columns as unknown as string[])
       return undefined
+    }
+    if (track !== undefined) {
+      track.records++
+      if (track.pass > 0) { track.pass--; return undefined }
     }
     if (quota.limit <= 0) return undefined
     ctx.stats.add('read')
@@ -168,38 +212,114 @@ function rowsToRecords (name: string, o: Required<Pick<CsvReadOptions, 'idColumn
       return undefined
     }
     if (quota.skip > 0) { quota.skip--; return undefined }
+    quota.limit--
+    if (quota.limit <= 0) quota.onLimit()
+    // This record's place: its line is the last made, so the next run starts after it.
+    let member: string | undefined
+    let pos: string | undefined
+    if (track !== undefined) {
+      const position = JSON.stringify([track.file, track.bytes, lines.next, track.records])
+      track.positions.push(position)
+      track.n++
+      if (track.embed) {
+        pos = positionText(0, track.n, position)
+        member = positionMember(0, track.n, position)
+      }
+    }
     let source = contentIndex >= 0 ? parseContent(record[contentIndex]) : undefined
     if (source === undefined && keyPrefixes !== undefined) {
-      let line = '{"_id":' + JSON.stringify(id) + ',"_source":{'
+      let text = '{"_id":' + JSON.stringify(id) + ',"_source":{'
       for (let i = 0; i < keyPrefixes.length; i++) {
-        line += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
+        text += (i === 0 ? '' : ',') + keyPrefixes[i] + (o.cast ? cellJson(castValue(record[i])) : JSON.stringify(record[i]))
       }
-      quota.limit--
-      ctx.stats.add('emitted')
-      if (quota.limit <= 0) quota.onLimit()
-      return line + '}}'
+      return text + '}' + (member ?? '') + '}'
     }
     if (source === undefined) {
       const row: JsonObject = {}
       for (let i = 0; i < columns.length; i++) row[columns[i]] = o.cast ? castValue(record[i]) : record[i]
       source = row
     }
-    quota.limit--
-    ctx.stats.add('emitted')
-    if (quota.limit <= 0) quota.onLimit()
-    return o.serialize ? stringifyExact({ _id: id, _source: source }) : { _id: id, _source: source }
+    if (!o.serialize) return pos === undefined ? { _id: id, _source: source } : { _id: id, _source: source, [POSITION_KEY]: pos }
+    const text = stringifyExact({ _id: id, _source: source })
+    return member === undefined ? text : text.slice(0, -1) + member + '}'
   }
 }
 
+/** The next chunk of `stream`: null at its end; its error if it fails. */
+async function nextChunk (stream: Readable): Promise<unknown> {
+  for (;;) {
+    const chunk: unknown = stream.read()
+    if (chunk !== null) return chunk
+    if (stream.errored !== null) throw stream.errored
+    if (stream.readableEnded || stream.destroyed) return null
+    await new Promise<void>((resolve) => {
+      const done = (): void => { stream.off('readable', done).off('end', done).off('error', done).off('close', done); resolve() }
+      stream.on('readable', done).on('end', done).on('error', done).on('close', done)
+    })
+  }
+}
+
+function countLines (chunk: unknown): number {
+  if (typeof chunk === 'string') {
+    let n = 0
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) n++
+    return n
+  }
+  if (Buffer.isBuffer(chunk)) {
+    let n = 0
+    for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++
+    return n
+  }
+  return 1
+}
+
+/** The files, one stream: their records, as parsed, go downstream as fast as it takes them. */
+class CsvStream implements SourceStream {
+  readonly id = 0
+  done = false
+
+  constructor (private readonly records: Readable, private readonly serialize: boolean, private readonly track?: CsvTracker) {}
+
+  async next (host: PageHost): Promise<void> {
+    const first = await nextChunk(this.records)
+    if (first === null) {
+      this.done = true
+      host.ended(this.id)
+      return
+    }
+    // What is parsed already goes on as far as downstream takes it.
+    let chunk: unknown = first
+    while (chunk !== null && !host.stopped && this.deliver(host, chunk)) {
+      chunk = this.records.read() as unknown
+    }
+  }
+
+  /** One chunk of lines downstream, with the positions of its records (made in the same order). */
+  private deliver (host: PageHost, chunk: unknown): boolean {
+    const lines = this.serialize ? countLines(chunk) : 1
+    const positions = this.track?.positions.splice(0, lines)
+    return host.deliver(this.id, chunk, lines, positions)
+  }
+}
+
+/** What a rerun must match: the same files, read the same way. */
+function readKey (files: readonly string[], o: RecordOptions, opts: CsvReadOptions, csv: CsvParseOptions): string {
+  return JSON.stringify({ files: files.map((f) => resolve(f)), delimiter: csv.delimiter, quote: csv.quote, encoding: csv.encoding, header: !o.noHeader, columns: o.columns ?? null, id: o.idColumn, content: o.contentColumn, cast: o.cast, skip: opts.skip ?? 0 })
+}
+
+/** A position [file, byte offset, next line, data records] from a checkpoint. */
+type CsvPosition = [number, number, number, number]
+
 /** A readable stream of records from one or more CSV files (or stdin), one file after another. */
-export function csvRead (opts: CsvReadOptions = {}): Readable {
+export function csvRead (opts: CsvReadOptions = {}): PagedSource {
   const ctx = opts.context ?? createContext({ tool: 'csv-read', counters: ['read', 'emitted'] })
   const encoding = opts.encoding ?? 'utf8'
+  const files = opts.files ?? ['-']
+  if (opts.checkpoint !== undefined && files.includes('-')) throw new UsageError('--checkpoint needs files: a rerun cannot read standard input again from where it stopped')
   // --limit ends the input early, as a signal does: nothing more is read.
   const stop = new AbortController()
-  const signal = AbortSignal.any([ctx.signal, stop.signal])
   const quota = { skip: opts.skip ?? 0, limit: opts.limit ?? Infinity, onLimit: () => stop.abort() }
-  const o = {
+  const o: RecordOptions = {
     idColumn: opts.idColumn ?? 'id',
     contentColumn: opts.contentColumn ?? 'content',
     cast: opts.cast ?? false,
@@ -211,12 +331,77 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
   const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"' }
   const quote = csvOptions.quote
   let lines: LineCounter = { next: 1 }
-  return concatInputs(opts.files ?? ['-'], (name) => {
-    lines = { next: 1 }
-    return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
-  }, { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
-    // The parser's errors (a broken quote) are fatal: name the file and the physical line,
-    // counted from where the record began (an unclosed quote: the line it opened on).
+  let records: Readable | undefined
+  const source: PageSource = {
+    open: async (host, checkpoint) => {
+      const signal = AbortSignal.any([ctx.signal, stop.signal])
+      let track: CsvTracker | undefined
+      let from: CsvPosition = [0, 0, 1, 0]
+      let header: { file: number, columns: string[] } | undefined
+      if (checkpoint !== undefined) {
+        const key = readKey(files, o, opts, csvOptions)
+        const part = checkpoint.load(key, 'files or options')
+        if (part?.complete === true) {
+          ctx.logger.info(`checkpoint ${checkpoint.file} says this read is complete (${part.emitted} records); nothing to do (delete it to read again)`)
+          checkpoint.begin(part)
+          return []
+        }
+        const after = part?.streams[0]?.after
+        if (after !== undefined) {
+          from = JSON.parse(after) as CsvPosition
+          header = part?.state.header as typeof header
+          // --skip was spent before the first record this position follows.
+          quota.skip = 0
+          ctx.logger.info(`resuming from checkpoint ${checkpoint.file} (${part?.emitted ?? 0} records written before): ${files[from[0]]} line ${from[2]}`)
+        }
+        let parser: CsvParser | undefined
+        track = {
+          file: from[0],
+          bytes: from[1],
+          records: from[3],
+          pass: from[1] < 0 ? from[3] : 0,
+          n: part?.streams[0]?.n ?? 0,
+          embed: host.embedsPositions,
+          positions: [],
+          bom: () => parser?.bomBytes ?? 0,
+          onHeader: (file, columns) => { checkpoint.setState({ header: { file, columns } }) }
+        }
+        checkpoint.begin(part ?? { tool: 'csv-read', read: key, state: {}, streams: [{ id: 0, done: false }], emitted: 0, complete: false })
+        track.embed = host.embedsPositions
+        const t = track
+        records = concatInputs(files, (name, index) => {
+          const resumed = index === from[0] && from[1] > 0
+          lines = { next: index === from[0] ? (resumed ? from[2] : 1) : 1 }
+          if (index !== from[0]) {
+            t.file = index
+            t.bytes = 0
+            t.records = 0
+            t.pass = 0
+          } else if (from[1] < 0) {
+            t.bytes = -1
+            t.records = 0
+          }
+          // A file resumed in its middle starts after its header: its columns are the saved ones.
+          const fileOptions = resumed && header?.file === index ? { ...o, noHeader: true, columns: header.columns } : o
+          parser = new CsvParser({ ...csvOptions, bom: !resumed }, rowsToRecords(name, fileOptions, ctx, quota, lines, t), o.serialize)
+          return [parser]
+        }, { signal, mapError, startAt: (index) => index < from[0] ? -1 : index === from[0] && from[1] > 0 ? from[1] : 0 })
+        return [new CsvStream(records, o.serialize, track)]
+      }
+      records = concatInputs(files, (name) => {
+        lines = { next: 1 }
+        return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
+      }, { signal, mapError })
+      return [new CsvStream(records, o.serialize)]
+    },
+    close: async () => {
+      stop.abort()
+      records?.destroy()
+    }
+  }
+  // The parser's errors (a broken quote) are fatal: name the file and the physical line,
+  // counted from where the record began (an unclosed quote: the line it opened on).
+  const mapError = (name: string, err: unknown): unknown => {
     const e = err as Error & { code?: string, raw?: string }
     if (err instanceof EspipeError || typeof e.code !== 'string' || !e.code.startsWith('CSV_')) return err
     const file = name === '-' ? undefined : name
@@ -225,5 +410,8 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     const line = lines.next + lineBreaks(raw, 0, notClosed ? openQuoteAt(raw, quote) : raw.length)
     const message = notClosed ? 'Quote Not Closed: the quote opened on this line is never closed' : e.message.replace(/ at line \d+/, '')
     return new EspipeError(e.code, `${file ?? 'stdin'} line ${line}: ${message}`, { context: { file, line } })
-  } })
+  }
+  // A signal cuts the inputs (stdin after a grace: see openInput), and the records parsed
+  // before the cut still go out.
+  return new PagedSource({ tool: 'csv-read', context: ctx, source, objectMode: true, highWaterMark: 64, stopsOnSignal: true, limit: opts.limit, checkpoint: opts.checkpoint, positions: opts.positions })
 }

@@ -55,6 +55,29 @@ export class SearchPage {
     return this.ndjson.subarray(0, n > 0 ? this.ends[n - 1] : 0)
   }
 
+  /**
+   * The NDJSON bytes of the first `n` hits, each with `member(i)` (`,"key":value`) last in its
+   * object: one copy of the lines, in one buffer.
+   */
+  headWith (n: number, member: (i: number) => string): Buffer {
+    const members = Array.from({ length: n }, (_v, i) => Buffer.from(member(i), 'utf8'))
+    let size = n > 0 ? this.ends[n - 1] : 0
+    for (const m of members) size += m.length
+    const out = Buffer.allocUnsafe(size)
+    let at = 0
+    let from = 0
+    for (let i = 0; i < n; i++) {
+      // Each line ends in "}\n": the member goes before that brace.
+      const end = this.ends[i] - 2
+      at += this.ndjson.copy(out, at, from, end)
+      at += members[i].copy(out, at)
+      out[at++] = 0x7d
+      out[at++] = 0x0a
+      from = this.ends[i]
+    }
+    return out
+  }
+
   /** One NDJSON line per hit, as text (decoded on first use). */
   get lines (): string[] {
     if (this.decodedLines === undefined) {

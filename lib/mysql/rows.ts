@@ -107,8 +107,11 @@ export class RowFormat {
     return n
   }
 
-  /** Writes the row's line (with its newline); throws ValueError, leaving the line unfinished (roll it back). */
-  write (out: LineBuffer, src: Buffer): void {
+  /**
+   * Writes the row's line (with its newline), with `member` (`,"key":value`) last in its
+   * object; throws ValueError, leaving the line unfinished (roll it back).
+   */
+  write (out: LineBuffer, src: Buffer, member?: string): void {
     const spans = this.spans
     copy(out, this.head, 0, this.head.length)
     if (this.idWrite !== undefined) {
@@ -140,6 +143,7 @@ export class RowFormat {
       }
       out.buf[out.pos++] = 0x7d // }
     }
+    if (member !== undefined) out.pos += out.buf.write(member, out.pos, 'utf8')
     out.buf[out.pos++] = 0x7d
     out.endLine()
   }

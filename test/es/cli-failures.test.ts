@@ -186,7 +186,7 @@ t.test('an empty checkpoint file means start fresh', async (t) => {
   const r = await run(['--url', server.url, '-i', 'logs', '--checkpoint', file])
   t.equal(r.code, 0, r.stderr)
   t.equal(ids(r.stdout).length, N)
-  t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true, emitted: N })
+  t.match(JSON.parse(readFileSync(file, 'utf8')), { reader: { complete: true, emitted: N } })
   chmodSync(file, 0o644)
 })
 

@@ -181,7 +181,7 @@ t.test('--checkpoint: kill -9, rerun: every document, and again only the lines o
     })
     await new Promise((resolve) => child.on('close', resolve))
     server.faults.latencyMs = 0
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { complete: boolean, emitted: number }
+    const saved = (JSON.parse(readFileSync(file, 'utf8')) as { reader: { complete: boolean, emitted: number } }).reader
     t.equal(saved.complete, false, `${sig}: checkpoint not complete`)
     t.ok(server.openPits() >= 1, `${sig}: the PIT is kept for resuming`)
     const opens = server.requests.filter((r) => r.path === '/docs/_pit').length

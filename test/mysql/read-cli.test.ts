@@ -242,7 +242,7 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
     t.equal(done.signal ?? done.code, sig === 'SIGKILL' ? 'SIGKILL' : 143, `${sig}: stopped`)
     const firstIds = ids(first.slice(0, first.lastIndexOf('\n') + 1))
     t.ok(firstIds.length > 0 && firstIds.length < N, `${sig}: first run wrote ${firstIds.length}`)
-    const saved = JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number, complete: boolean, slices: Array<{ after: string[] }> }
+    const saved = (JSON.parse(readFileSync(ckpt, 'utf8')) as { reader: { emitted: number, complete: boolean, streams: Array<{ after: string }> } }).reader
     t.equal(saved.complete, false)
     t.ok(saved.emitted <= firstIds.length, `${sig}: the checkpoint (${saved.emitted}) never runs ahead of what was written`)
     const second = await runTool('mysql-read', args)
@@ -250,7 +250,7 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
     t.match(second.stderr, /resuming from checkpoint/)
     const secondIds = ids(second.stdout)
     t.same([...new Set([...firstIds, ...secondIds])].sort(), [...all].sort(), `${sig}: every row`)
-    t.equal(secondIds[0], String(Number(saved.slices[0].after[0]) + 1), `${sig}: the rerun starts right after the checkpoint's row`)
+    t.equal(secondIds[0], String(Number((JSON.parse(saved.streams[0].after) as string[])[0]) + 1), `${sig}: the rerun starts right after the checkpoint's row`)
     const repeated = firstIds.length + secondIds.length - N
     if (sig === 'SIGTERM') {
       t.equal(repeated, 0, 'SIGTERM: every line written is in the checkpoint: none repeated')
@@ -277,7 +277,7 @@ t.test('kill -9 in a real pipe into mysql-write, rerun with the checkpoint: the 
   let saved = 0
   for (let i = 0; i < 600 && saved < 5000; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25))
-    try { saved = (JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number }).emitted } catch {}
+    try { saved = (JSON.parse(readFileSync(ckpt, 'utf8')) as { reader: { emitted: number } }).reader.emitted } catch {}
   }
   r.kill('SIGKILL')
   t.equal((await reading).signal, 'SIGKILL')

@@ -8,12 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createContext } from '../../lib/core/context.js'
 import { EspipeError, UsageError } from '../../lib/core/errors.js'
 import { Logger } from '../../lib/core/events.js'
-import { loadReadState } from '../../lib/mysql/checkpoint.js'
+import { readCheckpointFile } from '../../lib/core/checkpoint.js'
 import { sqlLiteral, writeJsonString } from '../../lib/mysql/values.js'
 import { LineBuffer } from '../../lib/mysql/line-buffer.js'
 import { checkSelect } from '../../lib/mysql/query.js'
 import { MYSQL_READ_COUNTERS, mysqlRead } from '../../lib/mysql/read.js'
-import type { MysqlReadOptions, MysqlReader } from '../../lib/mysql/read.js'
+import type { MysqlReadOptions } from '../../lib/mysql/read.js'
+import type { PagedSource } from '../../lib/core/paged-source.js'
 import { idFromParts } from '../../lib/mysql/rows.js'
 import { timeFormatter } from '../../lib/mysql/time.js'
 import { testDatabase, urlFor } from '../helpers/mysql.js'
@@ -34,7 +35,7 @@ function quietContext (): { ctx: ReturnType<typeof createContext>, said: string[
   return { ctx, said }
 }
 
-async function readAll (opts: Partial<MysqlReadOptions>, onLine?: (n: number, reader: MysqlReader) => void | Promise<void>): Promise<{ lines: string[], said: string[], ctx: ReturnType<typeof createContext> }> {
+async function readAll (opts: Partial<MysqlReadOptions>, onLine?: (n: number, reader: PagedSource) => void | Promise<void>): Promise<{ lines: string[], said: string[], ctx: ReturnType<typeof createContext> }> {
   const { ctx, said } = quietContext()
   const reader = mysqlRead({ connection: { url: db.url }, context: ctx, ...opts })
   const lines: string[] = []
@@ -140,7 +141,7 @@ t.test('a connection cut mid-read: resumed after the last row handed on, nothing
   everyRow(t, idsOf(lines))
   t.same(idsOf(lines).slice(0, 5), ['1', '2', '3', '4', '5'], 'in key order')
   t.ok(ctx.stats.get('retries') >= 2, `${ctx.stats.get('retries')} retries`)
-  t.match(said.join(''), /resuming after the last row read, retry 1\/5/)
+  t.match(said.join(''), /resuming after the last row read; retry 1\/5/)
 })
 
 t.test('the server away for a moment mid-read (connections refused): reconnected with backoff, nothing lost', async (t) => {
@@ -196,14 +197,14 @@ t.test('--checkpoint in a library pipeline: saved as handed, resumed after', asy
   const file = `${dir}/lib.ckpt`
   const first = await readAll({ table: 'rows20k', checkpoint: file, limit: 7000, batchSize: 2500 })
   t.equal(first.lines.length, 7000)
-  const state = loadReadState(file)
-  t.same(state?.slices[0].after, ['7000'])
+  const state = readCheckpointFile(file)?.reader
+  t.strictSame(state?.streams[0].after, '["7000"]')
   t.equal(state?.emitted, 7000)
   t.equal(state?.complete, false)
   const second = await readAll({ table: 'rows20k', checkpoint: file, batchSize: 2500 })
   t.same(idsOf(second.lines).slice(0, 2), ['7001', '7002'])
   everyRow(t, [...idsOf(first.lines), ...idsOf(second.lines)])
-  t.equal(loadReadState(file)?.complete, true)
+  t.equal(readCheckpointFile(file)?.reader?.complete, true)
   const out: string[] = []
   const third = mysqlRead({ connection: { url: db.url }, table: 'rows20k', checkpoint: file, context: quietContext().ctx })
   await pipeline(third, new Writable({ objectMode: true, write (l: string, _e, done) { out.push(l); done() } }))
@@ -214,8 +215,9 @@ t.test('--slices with --checkpoint: stopped by --limit, resumed with the same ra
   const file = `${dir}/slices.ckpt`
   const first = await readAll({ table: 'rows20k', checkpoint: file, slices: 3, limit: 4000, batchSize: 700 })
   t.equal(first.lines.length, 4000)
-  const state = loadReadState(file)
-  t.equal(state?.slices.length, 3, 'three ranges kept')
+  const state = readCheckpointFile(file)?.reader
+  t.equal(state?.streams.length, 3, 'three ranges kept')
+  t.equal((state?.state.ranges as unknown[]).length, 3)
   // Slices still connecting when --limit was reached close their connections too.
   let open = -1
   for (let i = 0; i < 40 && open !== 0; i++) {

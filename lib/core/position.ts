@@ -1,0 +1,49 @@
+import { EspipeError } from './errors.js'
+import type { RawObject } from './raw-json.js'
+
+/**
+ * A record's place in its read, carried on the pipe so that the last writer can say what it
+ * committed (DESIGN §8): `"_pos":"STREAM:N:AFTER"`, where STREAM is the reader's stream (its
+ * slice), N how many records that stream has emitted up to this one (over all runs), and AFTER
+ * the connector's cursor as JSON text (sort values, key values, a byte offset). A string, so
+ * that jq passes it through unchanged whatever its filter does to numbers; reserved: writers
+ * never write it into a table, an index or a file.
+ */
+export const POSITION_KEY = '_pos'
+
+export interface RecordPosition {
+  stream: number
+  n: number
+  /** The cursor, as JSON text. */
+  after: string
+}
+
+/** The value of `_pos`. */
+export function positionText (stream: number, n: number, after: string): string {
+  return `${stream}:${n}:${after}`
+}
+
+/** `,"_pos":"…"`: the member as it is appended to a record's object, before its closing brace. */
+export function positionMember (stream: number, n: number, after: string): string {
+  return `,"${POSITION_KEY}":${JSON.stringify(positionText(stream, n, after))}`
+}
+
+/** The position in a `_pos` value, or undefined when it is not one. */
+export function parsePosition (text: string): RecordPosition | undefined {
+  const a = text.indexOf(':')
+  const b = a < 0 ? -1 : text.indexOf(':', a + 1)
+  if (b < 0) return undefined
+  const stream = Number(text.slice(0, a))
+  const n = Number(text.slice(a + 1, b))
+  if (!Number.isSafeInteger(stream) || stream < 0 || !Number.isSafeInteger(n) || n < 1) return undefined
+  return { stream, n, after: text.slice(b + 1) }
+}
+
+/** The record's position, read from its scanned members or its parsed value; undefined when it carries none. */
+export function recordPosition (raw: RawObject | undefined, value: Record<string, unknown> | undefined): RecordPosition | undefined {
+  const text = raw !== undefined ? raw.string(POSITION_KEY) : value?.[POSITION_KEY]
+  if (text === undefined) return undefined
+  const pos = typeof text === 'string' ? parsePosition(text) : undefined
+  if (pos === undefined) throw new EspipeError('RECORD_BAD_POSITION', `its ${POSITION_KEY} member is not a position espipe wrote (${JSON.stringify(text).slice(0, 80)}); it is reserved for the reader's checkpoint positions`)
+  return pos
+}
