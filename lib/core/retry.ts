@@ -8,9 +8,14 @@ export interface RetryPolicy {
   maxWaitMs: number
   /** First wait, doubled on each attempt (before jitter). */
   baseWaitMs?: number
+  /**
+   * Give up once this long has passed since the operation first failed, whatever retries remain
+   * (the last wait is cut short to try once more at that moment).
+   */
+  forMs?: number
 }
 
-export const DEFAULT_RETRY: Required<RetryPolicy> = { retries: 8, maxWaitMs: 30_000, baseWaitMs: 250 }
+export const DEFAULT_RETRY: Required<Omit<RetryPolicy, 'forMs'>> = { retries: 8, maxWaitMs: 30_000, baseWaitMs: 250 }
 
 /** `500ms`, `2s`, `1m`, `1h`, or a plain number of seconds → milliseconds. */
 export function parseDuration (text: string, option: string): number {
@@ -19,6 +24,15 @@ export function parseDuration (text: string, option: string): number {
   const n = Number(m[1])
   const unit = m[2] ?? 's'
   return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000))
+}
+
+/** Milliseconds as parseDuration reads them back: `250ms`, `30s`, `60s`, `2m`, `1h`. */
+export function formatDuration (ms: number): string {
+  if (ms % 1000 !== 0) return `${ms}ms`
+  const s = ms / 1000
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`
+  if (s >= 120 && s % 60 === 0) return `${s / 60}m`
+  return `${s}s`
 }
 
 /**

@@ -6,7 +6,7 @@ import { EspipeError, UsageError } from '../core/errors.js'
 import type { WriteLedger } from '../core/ledger.js'
 import { ParsedLine } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, idToString, isJsonObject } from '../core/record.js'
+import { RECORD_FIELDS, compilePath, idToString, isJsonObject } from '../core/record.js'
 import { ColumnCollector, ColumnTree, leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
@@ -57,7 +57,8 @@ class Pending {
   ) {}
 }
 
-const DEFAULT_SAMPLE = 1000
+/** What csvWrite does unless told; csv-write's options show these. */
+export const CSV_WRITE_DEFAULTS = { sample: 1000, idColumn: 'id', extraKeys: 'fail' as ExtraKeys, ...RECORD_FIELDS }
 const NEEDS_QUOTES = "which only quotes can hold, and --quote '' turned quoting off"
 const hasLoneSurrogate = (s: string): boolean => !(s as unknown as { isWellFormed: () => boolean }).isWellFormed()
 const NOT_LATIN1 = /[^\u0000-\u00ff]/
@@ -70,7 +71,7 @@ const NOT_LATIN1 = /[^\u0000-\u00ff]/
 export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   const ctx = opts.context ?? createContext({ tool: 'csv-write', counters: CSV_WRITE_COUNTERS })
   const dialect = checkDialect(opts)
-  const sample = opts.sample ?? DEFAULT_SAMPLE
+  const sample = opts.sample ?? CSV_WRITE_DEFAULTS.sample
   if (!Number.isInteger(sample) || sample < 1) throw new UsageError(`invalid value for --sample: ${sample} (must be at least 1)`)
   if (opts.bom === true && dialect.encoding === 'latin1') throw new UsageError('--bom needs --encoding utf8 or utf16le: Latin-1 has no byte order mark')
   const given = opts.columns
@@ -79,14 +80,14 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     const twice = given.find((c, i) => given.indexOf(c) !== i)
     if (twice !== undefined) throw new UsageError(`--columns names '${twice}' twice`)
   }
-  const idColumn = opts.idColumn === undefined ? 'id' : opts.idColumn
+  const idColumn = opts.idColumn === undefined ? CSV_WRITE_DEFAULTS.idColumn : opts.idColumn
   if (idColumn === '') throw new UsageError('--id-column needs a name (--no-id leaves the id out)')
-  const idField = opts.idField ?? '_id'
-  const contentField = opts.contentField ?? '_source'
+  const idField = opts.idField ?? CSV_WRITE_DEFAULTS.idField
+  const contentField = opts.contentField ?? CSV_WRITE_DEFAULTS.contentField
   const getId = compilePath(idField)
   const getContent = compilePath(contentField)
   const contentPath = contentField === '.' || contentField === '' ? [] : contentField.replace(/^\./, '').split('.')
-  const extraKeys = opts.extraKeys ?? 'fail'
+  const extraKeys = opts.extraKeys ?? CSV_WRITE_DEFAULTS.extraKeys
   const formatter = new RowFormatter({ ...dialect, escapeFormulas: opts.escapeFormulas })
   const eol = opts.crlf === true ? '\r\n' : '\n'
   const encoding = dialect.encoding

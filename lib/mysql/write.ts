@@ -5,6 +5,7 @@ import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
+import type { RetryPolicy } from '../core/retry.js'
 import type { MysqlConnectionSettings } from './connection.js'
 import { describeTarget, explainConnectFailure, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
@@ -50,8 +51,11 @@ export interface MysqlWriteOptions {
   allowIdMerge?: boolean
   batchSize?: number
   concurrency?: number
-  /** Seconds to keep retrying a batch while the server is unreachable. */
-  retryFor?: number
+  /**
+   * How a batch is retried through lost connections, deadlocks and lock wait timeouts
+   * (default DEFAULT_RETRY; `forMs` also bounds the time, as --retry-for does).
+   */
+  retry?: RetryPolicy
   /** Write rows in id order (see IdSorter); auto does so once the input proves unordered. */
   sortIds?: SortIds
   /** Where sort runs are spilled (default: the OS temporary directory). */
@@ -190,7 +194,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     retrying: 0,
     statement,
     batchSize,
-    retryForMs: (opts.retryFor ?? 60) * 1000,
+    retryForMs: opts.retry?.forMs ?? 60_000,
     keyOf: info.keyOf,
     context,
     committed: (c: RowCounts) => {
