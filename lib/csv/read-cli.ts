@@ -43,6 +43,12 @@ export const csvReadCli: CliSpec = {
     skip: { type: 'string', value: 'N', help: 'skip the first N records' },
     cast: { type: 'boolean', help: 'numbers, true/false and null (or empty) become JSON values; a number keeps its text (1.0, 1e3, 9007199254740993)' }
   },
+  build: async ({ opts, ctx }) => {
+    const options = csvReadOptions(opts)
+    const records = csvRead({ ...options, context: ctx })
+    await checkInputs(options.files)
+    return [records, stdout()]
+  },
   help: [
     { title: 'Usage', text: '$ csv-read [options] [FILE...]' },
     { text: 'Reads CSV files (none or - means stdin) and writes one NDJSON record per row to stdout:\n  {"_id": <id column>, "_source": <the row, or the parsed JSON of the content column>}' },
@@ -56,11 +62,5 @@ export const csvReadCli: CliSpec = {
       'csv-read --id-column record_id --errors bad.ndjson data.csv | jsonl-write -o data.jsonl',
       'csv-read --no-header --columns id,name,email users.csv | mysql-write --table users --create'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options = csvReadOptions(opts)
-    const records = csvRead({ ...options, context: ctx })
-    await checkInputs(options.files)
-    return [records, stdout()]
-  }
+  ]
 }

@@ -1,6 +1,6 @@
 import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { OUTPUT_FLAGS, recordsToOutput } from '../core/cli-streams.js'
+import { OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import { csvDialect, csvDialectFlags } from './dialect.js'
 import type { CsvWriteOptions, ExtraKeys } from './write.js'
@@ -44,6 +44,7 @@ export const csvWriteCli: CliSpec = {
     bom: { type: 'boolean', help: 'start with a byte order mark (Excel then reads UTF-8 right)' },
     escapeFormulas: { type: 'boolean', help: "put ' before a text cell starting with = + - @ (or a tab/CR), so a spreadsheet shows it instead of running it; changes the data" }
   },
+  build: toOutput(csvWriteOptions, csvWrite),
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
@@ -58,9 +59,5 @@ export const csvWriteCli: CliSpec = {
       "csv-read people.csv | csv-write -d ';' --bom --crlf -o for-excel.csv",
       'cat events.jsonl | csv-write --content-field . --no-id --extra-keys ignore'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options = csvWriteOptions(opts)
-    return await recordsToOutput(opts, ctx, (ledger) => csvWrite({ ...options, ledger, context: ctx }))
-  }
+  ]
 }

@@ -74,6 +74,10 @@ export const esReadCli: CliSpec = {
     checkpoint: { type: 'string', value: 'FILE', help: "save the cursor after every page written; rerun to resume (an empty FILE starts fresh; one that can't be written is refused)" },
     ...retryFlags('a failed request (429, 5xx, reset)')
   },
+  build: async ({ opts, ctx }) => {
+    const reader = esRead({ ...esReadOptions(opts), context: ctx })
+    return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
+  },
   help: [
     { title: 'Usage', text: '$ es-read --index NAME [options]' },
     { text: 'Streams every hit of an Elasticsearch index (or comma list, wildcard, alias) to stdout as NDJSON, one line per document: {"_index":…,"_id":…,"_source":{…}} (plus "fields" with --fields). Pages with a point in time and search_after; every document exactly once, in flat memory, closing the point in time on every exit.' },
@@ -89,9 +93,5 @@ export const esReadCli: CliSpec = {
       'es-read --index logs --checkpoint logs.ckpt | jsonl-write -o logs.jsonl.gz',
       "es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100"
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const reader = esRead({ ...esReadOptions(opts), context: ctx })
-    return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
-  }
+  ]
 }

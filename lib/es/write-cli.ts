@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { recordsInto } from '../core/cli-streams.js'
+import { intoServer } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import { EspipeError, UsageError } from '../core/errors.js'
 import { formatDuration } from '../core/retry.js'
@@ -75,6 +75,7 @@ export const esWriteCli: CliSpec = {
     timeout: { type: 'string', value: 'T', default: formatDuration(DEFAULT_REQUEST_TIMEOUT_MS), help: 'how long one request may take before it counts as lost and is sent again' },
     ...retryFlags('a refused or lost request, and of each record refused alone (429, 5xx)')
   },
+  build: intoServer(esWriteOptions, esWrite),
   help: [
     { title: 'Usage', text: '$ es-write [--index NAME] [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin) into Elasticsearch or OpenSearch through _bulk: by default each record's _source as the document, under its _id, into its _index (or --index). The document goes as the bytes it had in the input, so numbers keep every digit (a key given twice, which both engines refuse, is written once with its last value). Every record is written exactly once or written with the server's reason to --errors: items refused for load (429) are sent again with backoff, lost requests are repeated, oversized requests are split. Rerunning the same input is safe (with ids)." },
@@ -91,9 +92,5 @@ export const esWriteCli: CliSpec = {
       'es-write --index logs --op create --refresh < export.ndjson',
       'jq -c .record bad.ndjson | es-write --index people --id-field id --content-field .'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options = esWriteOptions(opts)
-    return await recordsInto(opts, ctx, async () => await esWrite({ ...options, context: ctx }))
-  }
+  ]
 }

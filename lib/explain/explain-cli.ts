@@ -23,27 +23,6 @@ export const explainErrorsCli: CliSpec = {
     timeout: { type: 'string', value: 'SECONDS', default: '60', help: 'how long to wait for Claude' },
     quiet: { ...commonFlags.quiet, help: 'no summary line on stderr' }
   },
-  help: [
-    { title: 'Usage', text: '$ explain-errors [options] [FILE...]\n$ explain-errors [options] "MESSAGE"' },
-    { text: 'Explains why an espipe run failed: what happened, with the real host, table, file and line; the likely causes, most likely first; the commands to check and fix it. Reads the stderr of any espipe binary (text or --log-format json events), dead-letter files written with --errors (none or - means stdin), or a raw error message: the arguments, unless one names an existing file or is -. Identical errors are grouped, with a count and a few example lines; the most severe comes first.' },
-    {
-      title: 'Options',
-      options: [
-        'format', 'ai', 'model', 'timeout', 'quiet', 'logFormat',
-        { flags: ['progress', 'errors', 'maxErrors', 'aiErrors', 'simpleErrors', 'metricsPort'], help: 'accepted as by every espipe binary; they change nothing here' },
-        'help', 'version'
-      ]
-    },
-    { text: 'Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com), ANTHROPIC_MODEL.' },
-    { text: 'Exit status: 0 something was explained (also when --ai fell back to the rules); 1 the input held no error it could read, or a file could not be read; 2 bad usage.' },
-    examples(
-      'mysql-write --table t < dump.ndjson 2> load.log || explain-errors load.log',
-      'csv-read --log-format json data.csv 2>&1 >/dev/null | explain-errors --format markdown',
-      'explain-errors bad-rows.ndjson',
-      'explain-errors "connect ECONNREFUSED 127.0.0.1:3306"',
-      'ANTHROPIC_API_KEY=... explain-errors --ai load.log'
-    )
-  ],
   build: async ({ opts, ctx }) => {
     const runs: RunSummary[] = []
     const sink = explainSink({
@@ -73,5 +52,26 @@ export const explainErrorsCli: CliSpec = {
       onRaw: rawFindings
     }), { signal: ctx.signal })
     return [input, sink]
-  }
+  },
+  help: [
+    { title: 'Usage', text: '$ explain-errors [options] [FILE...]\n$ explain-errors [options] "MESSAGE"' },
+    { text: 'Explains why an espipe run failed: what happened, with the real host, table, file and line; the likely causes, most likely first; the commands to check and fix it. Reads the stderr of any espipe binary (text or --log-format json events), dead-letter files written with --errors (none or - means stdin), or a raw error message: the arguments, unless one names an existing file or is -. Identical errors are grouped, with a count and a few example lines; the most severe comes first.' },
+    {
+      title: 'Options',
+      options: [
+        'format', 'ai', 'model', 'timeout', 'quiet', 'logFormat',
+        { flags: ['progress', 'errors', 'maxErrors', 'aiErrors', 'simpleErrors', 'metricsPort'], help: 'accepted as by every espipe binary; they change nothing here' },
+        'help', 'version'
+      ]
+    },
+    { text: 'Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com), ANTHROPIC_MODEL.' },
+    { text: 'Exit status: 0 something was explained (also when --ai fell back to the rules); 1 the input held no error it could read, or a file could not be read; 2 bad usage.' },
+    examples(
+      'mysql-write --table t < dump.ndjson 2> load.log || explain-errors load.log',
+      'csv-read --log-format json data.csv 2>&1 >/dev/null | explain-errors --format markdown',
+      'explain-errors bad-rows.ndjson',
+      'explain-errors "connect ECONNREFUSED 127.0.0.1:3306"',
+      'ANTHROPIC_API_KEY=... explain-errors --ai load.log'
+    )
+  ]
 }

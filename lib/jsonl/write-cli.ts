@@ -1,9 +1,19 @@
-import type { CliSpec } from '../core/cli.js'
+import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { OUTPUT_FLAGS, recordsToOutput } from '../core/cli-streams.js'
+import { OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import type { JsonlShape, JsonlWriteOptions } from './write.js'
 import { JSONL_SHAPES, JSONL_WRITE_COUNTERS, JSONL_WRITE_DEFAULTS, jsonlWrite } from './write.js'
+
+/** jsonl-write's options as jsonlWrite takes them. */
+function jsonlWriteOptions (opts: Options): JsonlWriteOptions {
+  return {
+    shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
+    idField: opts.string('idField'),
+    contentField: opts.string('contentField'),
+    dedupe: opts.bool('dedupe')
+  }
+}
 
 export const jsonlWriteCli: CliSpec = {
   tool: 'jsonl-write',
@@ -18,6 +28,8 @@ export const jsonlWriteCli: CliSpec = {
     ...RECORD_FIELD_FLAGS,
     dedupe: { type: 'boolean', help: 'skip a record whose id was already written (the first wins); keeps every id in memory (about 100 bytes per record)' }
   },
+  // Lines are scanned, not parsed: a record written as it came needs no object (see scanObject).
+  build: toOutput(jsonlWriteOptions, jsonlWrite, { scan: true }),
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
@@ -30,15 +42,5 @@ export const jsonlWriteCli: CliSpec = {
       'csv-read people.csv | jsonl-write --shape flat --dedupe -o people.jsonl',
       'cat events.jsonl | jsonl-write --id-field id --content-field . --shape envelope'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options: JsonlWriteOptions = {
-      shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
-      idField: opts.string('idField'),
-      contentField: opts.string('contentField'),
-      dedupe: opts.bool('dedupe')
-    }
-    // Lines are scanned, not parsed: a record written as it came needs no object (see scanObject).
-    return await recordsToOutput(opts, ctx, (ledger) => jsonlWrite({ ...options, ledger, context: ctx }), { scan: true })
-  }
+  ]
 }

@@ -55,6 +55,12 @@ export const mysqlReadCli: CliSpec = {
     timezone: { type: 'string', value: 'TZ', default: 'UTC', help: 'zone of DATETIME and TIMESTAMP values in the output: UTC, an offset (+02:00) or a name (Europe/Paris)' },
     ...retryFlags('a page after a lost connection')
   },
+  build: async ({ opts, ctx }) => {
+    const options = mysqlReadOptions(opts)
+    const { mysqlRead } = await import('./read.js')
+    const reader = mysqlRead({ ...options, context: ctx })
+    return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
+  },
   help: [
     { title: 'Usage', text: "$ mysql-read --table NAME [options]\n$ mysql-read --query 'SELECT …' [options]" },
     { text: 'Streams the rows of a MySQL or MariaDB table (or of one SELECT) to stdout as NDJSON, one line per row: {"_index":<table>,"_id":<key>,"_source":{<column>:<value>,…}}. Pages by key (never OFFSET), each page a short statement of its own, so no lock or transaction is held between pages; memory stays flat, and a slow consumer slows the reads.' },
@@ -73,11 +79,5 @@ export const mysqlReadCli: CliSpec = {
       "mysql-read -e 'SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id' --id-column id",
       'mysql-read -t events --slice 0/4 > part0.ndjson   # with 1/4, 2/4, 3/4 elsewhere'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options = mysqlReadOptions(opts)
-    const { mysqlRead } = await import('./read.js')
-    const reader = mysqlRead({ ...options, context: ctx })
-    return [reader, reader.checkpoint?.output(stdout()) ?? stdout()]
-  }
+  ]
 }

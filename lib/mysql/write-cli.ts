@@ -1,6 +1,6 @@
 import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { recordsInto } from '../core/cli-streams.js'
+import { intoServer } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
@@ -70,6 +70,7 @@ export const mysqlWriteCli: CliSpec = {
     // --retry-for has bounded mysql-write's retries to 60 s since its first version.
     ...retryFlags('a batch through lost connections, deadlocks and lock wait timeouts, then exit 1', { forMs: 60_000 })
   },
+  build: intoServer(mysqlWriteOptions, mysqlWrite),
   help: [
     { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
@@ -85,9 +86,5 @@ export const mysqlWriteCli: CliSpec = {
       'MYSQL_PWD=secret mysql-write --url mysql://app@db:3306/shop -t orders --errors bad.ndjson orders.ndjson',
       'jq -c .record bad.ndjson | mysql-write -t orders --url mysql://app@db/shop'
     )
-  ],
-  build: async ({ opts, ctx }) => {
-    const options = mysqlWriteOptions(opts)
-    return await recordsInto(opts, ctx, async () => await mysqlWrite({ ...options, context: ctx }))
-  }
+  ]
 }
