@@ -1,16 +1,15 @@
-import type { Cli, CliSpec, StageStreams } from './core/cli.js'
+import type { CliSpec } from './core/cli.js'
 import { runCli as runStage } from './core/cli.js'
-
-export { commonHelp, outputSink, stdout } from './core/cli.js'
 
 /**
  * What every binary runs: core's runner, with explain-errors behind --simple-errors and
  * --ai-errors. It lives here, above the folders, because core imports no connector; the
- * explainer is loaded only when one of those options is given.
+ * explainer is loaded only when one of those options is given. `importMeta` is the bin's own,
+ * for --version.
  */
-export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageStreams>): Promise<never> {
-  return await runStage({
-    explainer: async (tool) => new (await import('./explain/explain.js')).RunExplainer(tool),
-    ...spec
-  }, build)
+export async function runCli (spec: CliSpec, importMeta: ImportMeta): Promise<never> {
+  return await runStage(spec, {
+    importMeta,
+    explainer: async (tool) => new (await import('./explain/explain.js')).RunExplainer(tool)
+  })
 }

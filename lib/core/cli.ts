@@ -12,6 +12,12 @@ import { Logger } from './events.js'
 import { OutputClosed } from './input.js'
 import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
+import type { HeapTuning } from './heap.js'
+import { applyHeapTuning } from './heap.js'
+import type { HelpSection } from './help.js'
+import { renderHelp } from './help.js'
+import { RECORD_FIELDS } from './record.js'
+import { parseDuration } from './retry.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -30,43 +36,41 @@ export interface FlagSpec {
    * keep working, with one note (this text) saying why it changes nothing.
    */
   ignored?: string
+  /**
+   * The option's line in --help. Its default and environment variable are added from the
+   * fields above, at `{default}` and `{env}` when the text has them, else at the end.
+   */
+  help?: string
+  /** What --help calls the value: `--size N`, `--output FILE`. */
+  value?: string
 }
 
 export type FlagSpecs = Record<string, FlagSpec>
 
 /** Options every binary takes (DESIGN.md §2, §4). */
 export const commonFlags: FlagSpecs = {
-  quiet: { type: 'boolean', shortFlag: 'q' },
-  logFormat: { type: 'string', default: 'text', aliases: ['log_format'] },
-  progress: { type: 'boolean' },
-  errors: { type: 'string' },
-  maxErrors: { type: 'string', aliases: ['max_errors'] },
-  metricsPort: { type: 'string', aliases: ['metrics_port'] },
+  errors: { type: 'string', value: 'FILE', help: 'write each failed record with its reason to FILE (NDJSON)' },
+  maxErrors: { type: 'string', value: 'N', aliases: ['max_errors'], help: 'stop (exit 1) once more than N records have failed' },
+  quiet: { type: 'boolean', shortFlag: 'q', help: 'print only errors on stderr' },
+  logFormat: { type: 'string', value: 'FMT', default: 'text', aliases: ['log_format'], help: 'text or json: stderr lines as NDJSON events' },
+  progress: { type: 'boolean', help: 'draw a progress line even when stderr is not a terminal' },
+  metricsPort: { type: 'string', value: '[HOST:]PORT', aliases: ['metrics_port'], help: 'serve Prometheus metrics at http://HOST:PORT/metrics' },
   // The original tool's flags: explain this run's own failure on stderr at exit.
-  aiErrors: { type: 'boolean', aliases: ['ai_errors'] },
-  simpleErrors: { type: 'boolean', aliases: ['simple_errors'] },
+  simpleErrors: { type: 'boolean', aliases: ['simple_errors'], help: 'after a failed run, explain its errors (rule-based, offline)' },
+  aiErrors: { type: 'boolean', aliases: ['ai_errors'], help: 'the same, asking Claude first (ANTHROPIC_API_KEY)' },
   // The original tool's worker threads. A binary where it means something (mysql-write's
   // connections) claims the spelling as an alias of its own option and this one steps aside.
   threads: { type: 'string', ignored: 'each espipe binary is one stream; mysql-write -c and es-read --slices are the parallel ones, and GNU parallel runs several' }
 }
 
-/**
- * The help lines for the options every binary takes, so each --help lists them the same way.
- */
-export function commonHelp (): string {
-  return [
-    '--errors FILE          write each failed record with its reason to FILE (NDJSON)',
-    '--max-errors N         stop (exit 1) once more than N records have failed',
-    '-q, --quiet            print only errors on stderr',
-    '--log-format FMT       text (default) or json: stderr lines as NDJSON events',
-    '--progress             draw a progress line even when stderr is not a terminal',
-    '--metrics-port [HOST:]PORT',
-    '                       serve Prometheus metrics at http://HOST:PORT/metrics',
-    '--simple-errors        after a failed run, explain its errors (rule-based, offline)',
-    '--ai-errors            the same, asking Claude first (ANTHROPIC_API_KEY)',
-    '--help, --version'
-  ].map((l) => '      ' + l).join('\n')
+/** Where a writer finds a record's id and content: the same two options in every writer. */
+export const RECORD_FIELD_FLAGS: FlagSpecs = {
+  idField: { type: 'string', value: 'PATH', default: RECORD_FIELDS.idField, aliases: ['id_field'], help: 'where the id is in the record' },
+  contentField: { type: 'string', value: 'PATH', default: RECORD_FIELDS.contentField, aliases: ['content_field'], help: 'where the content is (default: {default}; . is the whole record)' }
 }
+
+/** The --help section of the options every binary takes, in the order it lists them. */
+export const COMMON_OPTIONS: string[] = ['errors', 'maxErrors', 'quiet', 'logFormat', 'progress', 'metricsPort', 'simpleErrors', 'aiErrors', 'help', 'version']
 
 const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
 
@@ -135,6 +139,12 @@ export class Options {
     if (opts.min !== undefined && n < opts.min) throw new UsageError(`invalid value for ${this.label(name)}: ${n} (must be at least ${opts.min})`)
     if (opts.max !== undefined && n > opts.max) throw new UsageError(`invalid value for ${this.label(name)}: ${n} (must be at most ${opts.max})`)
     return n
+  }
+
+  /** A duration option (`500ms`, `30s`, `2m`, or seconds) in milliseconds. */
+  duration (name: string): number | undefined {
+    const s = this.string(name)
+    return s === undefined ? undefined : parseDuration(s, kebab(name))
   }
 
   bool (name: string): boolean {
@@ -255,22 +265,40 @@ export interface ExitExplainer {
   explain: (opts: { ai: boolean }) => Promise<{ text: string, summary: string, report: unknown } | undefined>
 }
 
+/**
+ * A binary, whole: what --help says, the options it takes, what its summary counts, how its
+ * heap is tuned, and how its streams are built from the parsed options. Each connector exports
+ * one per binary (lib/es/read-cli.ts: esReadCli, …); a bin file hands it to runCli.
+ */
 export interface CliSpec {
   tool: string
   /** The tool's own one line, as its man page's NAME says it: the first line of --help. */
-  description?: string
+  description: string
+  /** --help after the description: usage, prose, option sections (rendered from `flags`), examples. */
+  help: HelpSection[]
+  /** The binary's own options; the common ones (commonFlags) are added, unless it claims a spelling. */
+  flags: FlagSpecs
+  /** The counters the summary prints, in order; the first is the one the rate is computed on. */
+  counters: Array<string | [string, string]>
+  /** V8 heap settings, applied before the run allocates. */
+  heap?: HeapTuning
+  /**
+   * The run's streams, from the options (parse each into the library's options here) and the
+   * run's context; it may register cleanups (close a PIT, a pool).
+   */
+  build: (cli: Cli) => Promise<StageStreams>
+}
+
+/** How runCli runs a spec: from where (`--version` finds package.json from it), and with what. */
+export interface RunOptions {
+  importMeta: ImportMeta
+  /** The command line (default: process.argv). */
+  argv?: string[]
   /**
    * Loads the explainer behind --simple-errors and --ai-errors. Core knows no connector, so the
    * binaries' entry (lib/cli.ts) supplies explain-errors here.
    */
   explainer?: (tool: string) => Promise<ExitExplainer>
-  /** Help text after the description: usage, options, examples. */
-  help: string
-  flags: FlagSpecs
-  /** The counters the summary prints, in order; the first is the one the rate is computed on. */
-  counters: Array<string | [string, string]>
-  argv?: string[]
-  importMeta: ImportMeta
 }
 
 export interface Cli {
@@ -334,9 +362,14 @@ function allFlags (own: FlagSpecs): FlagSpecs {
   return { ...Object.fromEntries(common), ...own }
 }
 
-async function parse (spec: CliSpec, usage: { json: boolean }): Promise<Options> {
+/** The --help text of a spec, before meow indents it (the option lines rendered from its flags). */
+export function helpText (spec: CliSpec): string {
+  return renderHelp(spec.help, allFlags(spec.flags))
+}
+
+async function parse (spec: CliSpec, run: RunOptions, usage: { json: boolean }): Promise<Options> {
   const flags = allFlags(spec.flags)
-  const argv = parseArgv(spec.argv ?? process.argv.slice(2), flags)
+  const argv = parseArgv(run.argv ?? process.argv.slice(2), flags)
   // A usage error is an event too when the line asked for JSON (however wrong the rest is).
   usage.json = argv.flags.logFormat === 'json'
   process.title = spec.tool
@@ -344,10 +377,10 @@ async function parse (spec: CliSpec, usage: { json: boolean }): Promise<Options>
     // meow renders the help and finds the version (the command line was read above). Loaded
     // only then: it is a sixth of a run's start-up time.
     const { default: meow } = await import('meow')
-    const cli = meow(spec.help, {
-      importMeta: spec.importMeta,
+    const cli = meow(argv.help ? helpText(spec) : '', {
+      importMeta: run.importMeta,
       argv: [],
-      description: spec.description === undefined ? false : `${spec.tool} - ${spec.description}`,
+      description: `${spec.tool} - ${spec.description}`,
       autoHelp: false,
       autoVersion: false
     })
@@ -376,13 +409,14 @@ function whenStalled (): Promise<never> {
 }
 
 /**
- * The life of a binary: parse options, build the streams, run them with `pipeline`, then
- * print the summary and exit with the status DESIGN.md §2 gives. `build` gets the options and
- * the run's context and returns the streams; it may register cleanups (close a PIT, a pool).
- * Every way out prints at most one line about what failed, then the summary: usage errors,
- * fatal errors, exceptions nobody caught and promises that can never settle alike.
+ * The life of a binary: tune the heap, parse options, build the streams, run them with
+ * `pipeline`, then print the summary and exit with the status DESIGN.md §2 gives. Every way
+ * out prints at most one line about what failed, then the summary: usage errors, fatal
+ * errors, exceptions nobody caught and promises that can never settle alike.
  */
-export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageStreams>): Promise<never> {
+export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<never> {
+  // Before anything else allocates: V8 applies these to the heap's growth from now on.
+  if (spec.heap !== undefined) applyHeapTuning(spec.heap)
   const { tool } = spec
   const abort = new AbortController()
   let interrupted: NodeJS.Signals | undefined
@@ -418,15 +452,15 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
   const guard = [whenStalled(), crashed]
 
   try {
-    opts = await parse(spec, usage)
+    opts = await parse(spec, runOptions, usage)
     const logFormat = opts.string('logFormat', { choices: ['text', 'json'] }) as LogFormat
     const logger = new Logger({ tool, format: logFormat, quiet: opts.bool('quiet'), progress: opts.has('progress') ? opts.bool('progress') : undefined, masker })
     for (const [name, f] of Object.entries(allFlags(spec.flags))) {
       if (f.ignored === undefined || !opts.has(name)) continue
       logger.info(`${opts.label(name)} is the original tool's option and changes nothing here: ${f.ignored}`)
     }
-    if ((opts.bool('aiErrors') || opts.bool('simpleErrors')) && spec.explainer !== undefined) {
-      explainer = { run: await spec.explainer(tool), ai: opts.bool('aiErrors') }
+    if ((opts.bool('aiErrors') || opts.bool('simpleErrors')) && runOptions.explainer !== undefined) {
+      explainer = { run: await runOptions.explainer(tool), ai: opts.bool('aiErrors') }
       logger.observe((event, code, message, context) => explainer?.run.add(event === 'error' ? 'fatal' : 'record', code, masker.mask(message), context))
     }
     ctx = createContext({
@@ -446,7 +480,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       ctx.onCleanup(server.close)
       logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
     }
-    const streams = await Promise.race([build({ opts, ctx }), ...guard])
+    const streams = await Promise.race([spec.build({ opts, ctx }), ...guard])
     if (out === undefined) shareStdioPipes()
     ctx.logger.startProgress(ctx.stats)
     await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])

@@ -7,6 +7,9 @@ import { numberText } from './json.js'
 
 export type JsonObject = Record<string, unknown>
 
+/** Where a writer finds a record's id and its content unless told: the shape readers emit (an Elasticsearch hit). */
+export const RECORD_FIELDS = { idField: '_id', contentField: '_source' } as const
+
 export function isJsonObject (v: unknown): v is JsonObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v)
 }

@@ -26,6 +26,15 @@ export function parseDuration (text: string, option: string): number {
   return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000))
 }
 
+/** Milliseconds as parseDuration reads them back: `250ms`, `30s`, `60s`, `2m`, `1h`. */
+export function formatDuration (ms: number): string {
+  if (ms % 1000 !== 0) return `${ms}ms`
+  const s = ms / 1000
+  if (s >= 3600 && s % 3600 === 0) return `${s / 3600}h`
+  if (s >= 120 && s % 60 === 0) return `${s / 60}m`
+  return `${s}s`
+}
+
 /**
  * Exponential backoff with "equal jitter": half the capped exponential wait, plus a random
  * share of the other half, so concurrent slices that failed together do not retry together.

@@ -12,6 +12,14 @@ export function parseByteSize (text: string, option: string): number {
   return n
 }
 
+/** 5242880 → `5mb`: a size as parseByteSize reads it back (an option's default in --help). */
+export function byteSizeText (n: number): string {
+  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
+    if (n >= size && n % size === 0) return `${n / size}${unit}`
+  }
+  return String(n)
+}
+
 /** 5242880 → `5 MB`, for messages. */
 export function formatBytes (n: number): string {
   if (n >= 1024 ** 2) return `${+(n / 1024 ** 2).toFixed(1)} MB`

@@ -15,23 +15,19 @@ export interface CsvDialect {
 
 export const CSV_ENCODINGS: readonly string[] = ['utf8', 'utf-8', 'latin1', 'utf16le']
 
-export const csvDialectFlags: FlagSpecs = {
-  delimiter: { type: 'string', shortFlag: 'd', default: ',' },
-  // `--quote ''` is a value: quoting off.
-  quote: { type: 'string', default: '"', allowEmpty: true },
-  encoding: { type: 'string', default: 'utf8' }
-}
+export const CSV_DIALECT_DEFAULTS: CsvDialect = { delimiter: ',', quote: '"', encoding: 'utf8' }
 
 /**
- * The --help lines of those options (indented as commonHelp's); `quoteOff` says what
- * `--quote ''` (quoting off) does in this tool (a newline continues it on the next line).
+ * The dialect's options; `quoteOff` says what `--quote ''` (quoting off) does in this tool, for
+ * its --help line.
  */
-export function csvDialectHelp (quoteOff: string): string {
-  return [
-    '-d, --delimiter CHAR   field delimiter (default: ,; \\t is a tab)',
-    `--quote CHAR           quote character (default: "); --quote '' ${quoteOff.replaceAll('\n', '\n' + ' '.repeat(29))}`,
-    '--encoding ENC         utf8 (default), latin1 or utf16le'
-  ].map((l) => '      ' + l).join('\n')
+export function csvDialectFlags (quoteOff: string): FlagSpecs {
+  return {
+    delimiter: { type: 'string', shortFlag: 'd', value: 'CHAR', default: CSV_DIALECT_DEFAULTS.delimiter, help: 'field delimiter (default: {default}; \\t is a tab)' },
+    // `--quote ''` is a value: quoting off.
+    quote: { type: 'string', value: 'CHAR', default: CSV_DIALECT_DEFAULTS.quote, allowEmpty: true, help: `quote character (default: {default}); --quote '' ${quoteOff}` },
+    encoding: { type: 'string', value: 'ENC', default: CSV_DIALECT_DEFAULTS.encoding, help: 'utf8, latin1 or utf16le' }
+  }
 }
 
 /**
@@ -39,9 +35,9 @@ export function csvDialectHelp (quoteOff: string): string {
  * quote is quoting off (csv-parse's own setting).
  */
 export function checkDialect (d: Partial<CsvDialect>): CsvDialect {
-  const delimiter = d.delimiter === '\\t' ? '\t' : d.delimiter ?? ','
-  const quote = d.quote ?? '"'
-  const encoding = d.encoding ?? 'utf8'
+  const delimiter = d.delimiter === '\\t' ? '\t' : d.delimiter ?? CSV_DIALECT_DEFAULTS.delimiter
+  const quote = d.quote ?? CSV_DIALECT_DEFAULTS.quote
+  const encoding = d.encoding ?? CSV_DIALECT_DEFAULTS.encoding
   if (delimiter === '' || /[\r\n]/.test(delimiter)) throw new UsageError('invalid value for --delimiter: it must be one or more characters other than a line end')
   if ([...quote].length > 1 || /[\r\n]/.test(quote)) throw new UsageError("invalid value for --quote: it must be one character other than a line end ('' for none)")
   if (quote !== '' && delimiter.includes(quote)) throw new UsageError(`invalid value for --delimiter: it must not contain the quote character (${quote})`)

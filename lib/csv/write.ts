@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js'
 import type { WriteLedger } from '../core/ledger.js'
 import { ParsedLine } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
-import { idToString, isJsonObject } from '../core/record.js'
+import { RECORD_FIELDS, idToString, isJsonObject } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
 import { leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
@@ -85,12 +85,13 @@ class RowParts {
   }
 }
 
-const DEFAULT_SAMPLE = 1000
+/** What csvWrite does unless told; csv-write's options show these. */
+export const CSV_WRITE_DEFAULTS = { sample: 1000, idColumn: 'id', extraKeys: 'fail' as ExtraKeys, ...RECORD_FIELDS }
 
 /** The options checked before any record is read: what to take from a record, and the columns if given. */
 function checkOptions (opts: CsvWriteOptions): { dialect: CsvDialect, sample: number, idColumn: string | false } {
   const dialect = checkDialect(opts)
-  const sample = opts.sample ?? DEFAULT_SAMPLE
+  const sample = opts.sample ?? CSV_WRITE_DEFAULTS.sample
   if (!Number.isInteger(sample) || sample < 1) throw new UsageError(`invalid value for --sample: ${sample} (must be at least 1)`)
   if (opts.bom === true && dialect.encoding === 'latin1') throw new UsageError('--bom needs --encoding utf8 or utf16le: Latin-1 has no byte order mark')
   const given = opts.columns
@@ -99,7 +100,7 @@ function checkOptions (opts: CsvWriteOptions): { dialect: CsvDialect, sample: nu
     const twice = given.find((c, i) => given.indexOf(c) !== i)
     if (twice !== undefined) throw new UsageError(`--columns names '${twice}' twice`)
   }
-  const idColumn = opts.idColumn === undefined ? 'id' : opts.idColumn
+  const idColumn = opts.idColumn === undefined ? CSV_WRITE_DEFAULTS.idColumn : opts.idColumn
   if (idColumn === '') throw new UsageError('--id-column needs a name (--no-id leaves the id out)')
   return { dialect, sample, idColumn }
 }
@@ -112,7 +113,7 @@ function checkOptions (opts: CsvWriteOptions): { dialect: CsvDialect, sample: nu
 export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   const ctx = opts.context ?? createContext({ tool: 'csv-write', counters: CSV_WRITE_COUNTERS })
   const { dialect, sample: sampleSize, idColumn } = checkOptions(opts)
-  const contentField = opts.contentField ?? '_source'
+  const contentField = opts.contentField ?? CSV_WRITE_DEFAULTS.contentField
   const parts = new RowParts(new RecordFields(opts.idField, contentField), idColumn !== false)
   const contentPath = contentField === '.' || contentField === '' ? [] : contentField.replace(/^\./, '').split('.')
   const formatter = new RowFormatter({ ...dialect, escapeFormulas: opts.escapeFormulas })
@@ -137,7 +138,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
 
   const fixColumns = (columns: string[]): void => {
     const cols = idColumn !== false && !columns.includes(idColumn) ? [idColumn, ...columns] : columns
-    placer = new RowPlacer({ columns: cols, idColumn, formatter, encoding: dialect.encoding, extraKeys: opts.extraKeys ?? 'fail', warn: (m) => ctx.logger.warn(m) })
+    placer = new RowPlacer({ columns: cols, idColumn, formatter, encoding: dialect.encoding, extraKeys: opts.extraKeys ?? CSV_WRITE_DEFAULTS.extraKeys, warn: (m) => ctx.logger.warn(m) })
     if (opts.header !== false && cols.length > 0) out.add(placer.header() + eol)
   }
 

@@ -1,26 +1,22 @@
 import type { FlagSpecs, Options } from '../core/cli.js'
 import { UsageError } from '../core/errors.js'
+import type { HelpSection } from '../core/help.js'
 import type { EsConnectionOptions } from './client.js'
-import { splitSearchUrl } from './client.js'
+import { DEFAULT_ES_URL, splitSearchUrl } from './client.js'
 
 /** The connection flags every Elasticsearch binary takes, with their environment variables and the original tool's spellings. */
 export const ES_CONNECTION_FLAGS: FlagSpecs = {
-  url: { type: 'string', env: 'ES_URL', default: 'http://localhost:9200', aliases: ['es_url'] },
-  username: { type: 'string', env: 'ES_USERNAME', aliases: ['es_user'] },
-  password: { type: 'string', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true },
-  apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
-  caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
-  insecure: { type: 'boolean' },
-  cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] }
+  url: { type: 'string', value: 'URL', env: 'ES_URL', default: DEFAULT_ES_URL, aliases: ['es_url'], help: 'node URL (env {env}; default {default}); a search URL such as http://host:9200/logs/_search also names the index' },
+  username: { type: 'string', value: 'NAME', env: 'ES_USERNAME', aliases: ['es_user'], help: 'basic auth user' },
+  password: { type: 'string', value: 'PASS', env: 'ES_PASSWORD', aliases: ['es_pass'], allowEmpty: true, help: 'basic auth password (env {env}; prefer the variable)' },
+  apiKey: { type: 'string', value: 'KEY', env: 'ES_API_KEY', aliases: ['api_key'], help: 'API key, base64 id:key or id:key' },
+  caCert: { type: 'string', value: 'FILE', env: 'ES_CA_CERT', aliases: ['ca_cert'], help: 'PEM CA certificate to trust' },
+  insecure: { type: 'boolean', help: "do not check the server's TLS certificate (warned)" },
+  cloudId: { type: 'string', value: 'ID', env: 'ES_CLOUD_ID', aliases: ['cloud_id'], help: 'Elastic Cloud deployment id' }
 }
 
-/** Their --help lines. */
-export const ES_CONNECTION_HELP = `      --username NAME        basic auth user (env ES_USERNAME)
-      --password PASS        basic auth password (env ES_PASSWORD; prefer the variable)
-      --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
-      --ca-cert FILE         PEM CA certificate to trust (env ES_CA_CERT)
-      --insecure             do not check the server's TLS certificate (warned)
-      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)`
+/** Their --help section. */
+export const ES_CONNECTION_SECTION: HelpSection = { title: 'Connection', options: Object.keys(ES_CONNECTION_FLAGS) }
 
 /** The connection the flags describe; `node` is the URL once any index in its path is taken off. */
 export function esConnectionOptions (opts: Options, node: string): EsConnectionOptions {

@@ -30,6 +30,8 @@ export interface EsConnectionOptions {
 }
 
 export const DEFAULT_ES_URL = 'http://localhost:9200'
+/** How long one request may take before it counts as lost. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000
 
 /**
  * The original tool took a search URL (`--es_url http://host:9200/idx/_search`): split it into
@@ -231,7 +233,7 @@ export class EsConnection {
     // The client pins TLS 1.2 for Elastic Cloud.
     if (cloud) tls = { ...tls, secureProtocol: 'TLSv1_2_method' }
     if (opts.insecure === true) ctx?.logger.warn('--insecure: the server\'s TLS certificate is not checked')
-    const requestTimeout = opts.requestTimeoutMs ?? 120_000
+    const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
     // One object for the pool's connection and the transport, in this order, as the client
     // builds them: the connection adds the Authorization header to it.
     const headers = { 'user-agent': userAgent() }

@@ -22,7 +22,7 @@ export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'cre
 /** What `skipped` means for each operation. */
 const SKIPPED: Record<BulkOp, string | undefined> = { index: undefined, create: 'exists', update: 'unchanged', upsert: 'unchanged', delete: 'not found' }
 
-export const ES_WRITE_DEFAULTS = { batchSize: 1000, batchBytes: 5 * 1024 * 1024, concurrency: 3, flushIntervalMs: 1000 }
+export const ES_WRITE_DEFAULTS = { op: 'index' as BulkOp, batchSize: 1000, batchBytes: 5 * 1024 * 1024, concurrency: 3, flushIntervalMs: 1000 }
 
 export interface EsWriteOptions {
   /** Index for every record; otherwise each record's `_index`. */
@@ -65,7 +65,7 @@ function positive (name: string, v: number | undefined, dflt: number, min = 1): 
  */
 export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   const ctx = opts.context ?? createContext({ tool: 'es-write', counters: ES_WRITE_COUNTERS })
-  const op = opts.op ?? 'index'
+  const op = opts.op ?? ES_WRITE_DEFAULTS.op
   const builder = new ItemBuilder({ op, index: opts.index, idField: opts.idField, contentField: opts.contentField })
   const batchSize = positive('batch-size', opts.batchSize, ES_WRITE_DEFAULTS.batchSize)
   const batchBytes = positive('batch-bytes', opts.batchBytes, ES_WRITE_DEFAULTS.batchBytes)

@@ -6,10 +6,14 @@ import type { WriteLedger } from '../core/ledger.js'
 import type { LineMapper } from '../core/ndjson.js'
 import { ParsedLine, recordId, toNdjson } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
-import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
+import { RECORD_FIELDS, compilePath, isJsonObject, jsonKind } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
 export const JSONL_SHAPES: readonly JsonlShape[] = ['raw', 'envelope', 'flat']
+export const JSONL_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'written', ['skipped', 'duplicate id']]
+
+/** What jsonlWrite does unless told; jsonl-write's options show these. */
+export const JSONL_WRITE_DEFAULTS = { shape: 'raw' as JsonlShape, ...RECORD_FIELDS }
 
 export interface JsonlWriteOptions {
   /** raw: the record as it came; envelope: `{"id","content"}`; flat: `{"id", ...content}`. */
@@ -42,10 +46,12 @@ function flatten (id: string, content: JsonObject): JsonObject {
  * are copied byte for byte).
  */
 export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
-  const ctx = opts.context ?? createContext({ tool: 'jsonl-write', counters: ['read', 'written', ['skipped', 'duplicate id']] })
-  const shape = opts.shape ?? 'raw'
-  const getId = compilePath(opts.idField ?? '_id')
-  const getContent = compilePath(opts.contentField ?? '_source')
+  const ctx = opts.context ?? createContext({ tool: 'jsonl-write', counters: JSONL_WRITE_COUNTERS })
+  const shape = opts.shape ?? JSONL_WRITE_DEFAULTS.shape
+  const idField = opts.idField ?? JSONL_WRITE_DEFAULTS.idField
+  const contentField = opts.contentField ?? JSONL_WRITE_DEFAULTS.contentField
+  const getId = compilePath(idField)
+  const getContent = compilePath(contentField)
   const needsId = shape !== 'raw' || opts.dedupe === true
   const seen = opts.dedupe === true ? new Set<string>() : undefined
 
@@ -68,7 +74,7 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
     let id: string | undefined
     if (needsId) {
       id = recordId(parsed ?? value, getId)
-      if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${opts.idField ?? '_id'}'`)
+      if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${idField}'`)
       if (seen !== undefined) {
         if (seen.has(id)) { ctx.stats.add('skipped'); return undefined }
         seen.add(id)
@@ -79,11 +85,11 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
       line = parsed?.text ?? stringifyExact(value)
     } else {
       const content = getContent(parsed?.exact ?? value)
-      if (content === undefined) return fail('RECORD_MISSING_CONTENT', `record has no content at '${opts.contentField ?? '_source'}'`)
+      if (content === undefined) return fail('RECORD_MISSING_CONTENT', `record has no content at '${contentField}'`)
       if (shape === 'envelope') {
         line = stringifyExact({ id, content })
       } else {
-        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${opts.contentField ?? '_source'}' is ${jsonKind(content)}, not an object, so it can't be flattened`)
+        if (!isJsonObject(content)) return fail('RECORD_CONTENT_NOT_OBJECT', `content at '${contentField}' is ${jsonKind(content)}, not an object, so it can't be flattened`)
         line = stringifyExact(flatten(id as string, content))
       }
     }

@@ -9,6 +9,9 @@ import { identifyPeer } from '../core/peer.js'
 export type SslMode = 'disabled' | 'preferred' | 'required' | 'verify-ca' | 'verify-identity'
 export const SSL_MODES: readonly SslMode[] = ['disabled', 'preferred', 'required', 'verify-ca', 'verify-identity']
 
+/** Where a connection goes when neither the settings nor the URL say. */
+export const MYSQL_CONNECTION_DEFAULTS = { host: '127.0.0.1', port: 3306, user: 'root' }
+
 /** Connection settings as a user gives them; `url` is filled in by the discrete ones. */
 export interface MysqlConnectionSettings {
   url?: string
@@ -58,9 +61,9 @@ function fromUrl (url: string): MysqlConnectionSettings {
  */
 export function resolveConnection (s: MysqlConnectionSettings): MysqlTarget {
   const fromU = s.url === undefined ? {} : fromUrl(s.url)
-  const host = s.host ?? fromU.host ?? '127.0.0.1'
-  const port = s.port ?? fromU.port ?? 3306
-  const user = s.user ?? fromU.user ?? 'root'
+  const host = s.host ?? fromU.host ?? MYSQL_CONNECTION_DEFAULTS.host
+  const port = s.port ?? fromU.port ?? MYSQL_CONNECTION_DEFAULTS.port
+  const user = s.user ?? fromU.user ?? MYSQL_CONNECTION_DEFAULTS.user
   const password = s.password ?? fromU.password
   const database = s.database ?? fromU.database
   const socket = s.socket ?? fromU.socket

@@ -1,36 +1,26 @@
 import type { FlagSpecs, Options } from '../core/cli.js'
+import type { HelpSection } from '../core/help.js'
 import type { MysqlConnectionSettings, SslMode } from './connection.js'
-import { SSL_MODES } from './connection.js'
+import { MYSQL_CONNECTION_DEFAULTS as d, SSL_MODES } from './connection.js'
 
 /**
  * The connection options of every MySQL binary (mysql-read, mysql-write), spelled, aliased and
  * documented once: the same flags, the same environment variables, the same precedence.
  */
 export const MYSQL_CONNECTION_FLAGS: FlagSpecs = {
-  url: { type: 'string', env: 'MYSQL_URL' },
-  host: { type: 'string', shortFlag: 'h', aliases: ['db_host'], env: 'MYSQL_HOST' },
-  port: { type: 'string', shortFlag: 'P', aliases: ['db_port'], env: 'MYSQL_TCP_PORT' },
-  user: { type: 'string', shortFlag: 'u', aliases: ['db_user'], env: 'MYSQL_USER' },
-  password: { type: 'string', shortFlag: 'p', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true },
-  database: { type: 'string', shortFlag: 'D', aliases: ['db_name'], env: 'MYSQL_DATABASE' },
-  socket: { type: 'string', shortFlag: 'S', env: 'MYSQL_UNIX_PORT' },
-  sslCa: { type: 'string', aliases: ['ssl_ca'] },
-  sslMode: { type: 'string', aliases: ['ssl_mode'] }
+  url: { type: 'string', value: 'URL', env: 'MYSQL_URL', help: 'mysql://user:password@host:port/database' },
+  host: { type: 'string', shortFlag: 'h', value: 'HOST', aliases: ['db_host'], env: 'MYSQL_HOST', help: `server host (default: ${d.host}; env {env})` },
+  port: { type: 'string', shortFlag: 'P', value: 'N', aliases: ['db_port'], env: 'MYSQL_TCP_PORT', help: `server port (default: ${d.port}; env {env})` },
+  user: { type: 'string', shortFlag: 'u', value: 'USER', aliases: ['db_user'], env: 'MYSQL_USER', help: `user (default: ${d.user}; env {env})` },
+  password: { type: 'string', shortFlag: 'p', value: 'PASS', aliases: ['db_pass'], env: 'MYSQL_PWD', allowEmpty: true, help: 'password; MYSQL_PWD keeps it out of ps' },
+  database: { type: 'string', shortFlag: 'D', value: 'DB', aliases: ['db_name'], env: 'MYSQL_DATABASE', help: 'database, unless --table says db.table' },
+  socket: { type: 'string', shortFlag: 'S', value: 'PATH', env: 'MYSQL_UNIX_PORT', help: 'Unix socket instead of host and port' },
+  sslCa: { type: 'string', value: 'FILE', aliases: ['ssl_ca'], help: 'CA certificate to verify the server with' },
+  sslMode: { type: 'string', value: 'MODE', aliases: ['ssl_mode'], help: 'disabled (default), required (TLS, unverified), verify-ca, verify-identity (default with --ssl-ca); preferred is taken as disabled' }
 }
 
-/** The help block for MYSQL_CONNECTION_FLAGS, as --help prints it. */
-export const MYSQL_CONNECTION_HELP = `    Connection (flags win over the environment)
-      --url URL              mysql://user:password@host:port/database   (MYSQL_URL)
-      -h, --host HOST        server host (default 127.0.0.1)           (MYSQL_HOST)
-      -P, --port N           server port (default 3306)                 (MYSQL_TCP_PORT)
-      -u, --user USER        user (default root)                        (MYSQL_USER)
-      -p, --password PASS    password; MYSQL_PWD keeps it out of ps      (MYSQL_PWD)
-      -D, --database DB      database, unless --table says db.table     (MYSQL_DATABASE)
-      -S, --socket PATH      Unix socket instead of host and port       (MYSQL_UNIX_PORT)
-      --ssl-ca FILE          CA certificate to verify the server with
-      --ssl-mode MODE        disabled (default), required (TLS, unverified),
-                             verify-ca, verify-identity (default with --ssl-ca);
-                             preferred is taken as disabled`
+/** Their --help section. */
+export const MYSQL_CONNECTION_SECTION: HelpSection = { title: 'Connection (flags win over the environment)', options: Object.keys(MYSQL_CONNECTION_FLAGS) }
 
 /** The original tool's spellings of the connection options, for the help's alias line. */
 export const MYSQL_CONNECTION_ALIASES = '--db_host, --db_user, --db_pass, --db_name'

@@ -10,6 +10,7 @@ import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 import { checkIdentifier } from './identifiers.js'
 import type { TableInfo } from './table.js'
+import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
 /** What a column gets: mysql2 sends strings and numbers as they are, null as NULL. */
 export type SqlValue = string | number | null
@@ -59,13 +60,13 @@ export interface LayoutOptions {
 
 /** The columns a write fills, from the options alone (refused before any connection). */
 export function rowLayout (opts: LayoutOptions): Layout {
-  const idColumn = checkIdentifier(opts.idColumn ?? 'id', 'column')
+  const idColumn = checkIdentifier(opts.idColumn ?? MYSQL_WRITE_DEFAULTS.idColumn, 'column')
   const mapped: Array<readonly [string, string]> = [
     ...(opts.columns ?? []).map((c) => [c, c] as const),
     ...(opts.map ?? [])
   ]
   if (mapped.length === 0) {
-    const contentColumn = checkIdentifier(opts.contentColumn ?? 'content', 'column')
+    const contentColumn = checkIdentifier(opts.contentColumn ?? MYSQL_WRITE_DEFAULTS.contentColumn, 'column')
     if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
     return { idColumn, columns: [idColumn, contentColumn], mapped }
   }

@@ -19,6 +19,7 @@ import type { WriteMode } from './statement.js'
 import { BatchStatement, batchLimits } from './statement.js'
 import type { TableInfo } from './table.js'
 import { prepareTable } from './table.js'
+import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
 export type { SortIds } from '../core/id-sort.js'
 export { SORT_IDS } from '../core/id-sort.js'
@@ -76,7 +77,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   // Two: one batch is built while the other is written. More connections contend in the
   // server for the same index pages when ids come in order (measured on 2 cores: 4 were 0.6-0.7×
   // the rate of 2), though a server with many cores far away may want more.
-  const concurrency = Math.max(1, opts.concurrency ?? 2)
+  const concurrency = Math.max(1, opts.concurrency ?? MYSQL_WRITE_DEFAULTS.concurrency)
 
   let first: Connection
   let info: TableInfo
@@ -96,18 +97,18 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const pool = mysqlPool(target, concurrency, (message, code) => ctx.logger.warn(message, { code, context }))
   pool.adopt(first)
 
-  const limits = batchLimits(info.maxPacket, layout.columns.length, opts.batchSize ?? 1000)
+  const limits = batchLimits(info.maxPacket, layout.columns.length, opts.batchSize ?? MYSQL_WRITE_DEFAULTS.batchSize)
   const builder = new RowBuilder({ layout, table: info, idField: opts.idField, contentField: opts.contentField, allowIdMerge: opts.allowIdMerge, maxBytes: limits.bytes })
   const writer = new BatchWriter({
     pool,
-    statement: new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, opts.mode ?? 'ignore'),
+    statement: new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, opts.mode ?? MYSQL_WRITE_DEFAULTS.mode),
     builder,
     maxRows: limits.rows,
     maxBytes: limits.bytes,
     concurrency,
     keyOf: info.keyOf,
     retry: opts.retry ?? DEFAULT_RETRY,
-    sortIds: opts.sortIds ?? 'auto',
+    sortIds: opts.sortIds ?? MYSQL_WRITE_DEFAULTS.sortIds,
     sortRunBytes: opts.sortRunBytes,
     tmpdir: opts.tmpdir,
     where,

@@ -16,9 +16,9 @@ async function stage (name: string, body: string): Promise<{ code: number | null
   const file = join(dir, `${name}.mts`)
   writeFileSync(file, `import { Readable, Writable } from 'node:stream'
 import { runCli } from ${JSON.stringify(cli)}
-await runCli({ tool: 'fake-read', help: 'Usage', flags: {}, counters: ['read'], importMeta: import.meta }, async () => {
+await runCli({ tool: 'fake-read', description: 'fail', help: [], flags: {}, counters: ['read'], build: async () => {
 ${body}
-})
+} }, { importMeta: import.meta })
 `)
   return await collect(spawn(process.execPath, ['--import', 'tsx', file], { stdio: 'pipe', cwd: ROOT }))
 }

@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { WriteLedger, fileSink, toNdjson } from '../../lib/index.js'
+import { fileSink, toNdjson } from '../../lib/index.js'
+import { WriteLedger } from '../../lib/core/ledger.js'
 import { ROOT, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 
 const rec = (id: string): string => `{"_id":"${id}","_source":{}}\n`

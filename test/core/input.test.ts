@@ -3,7 +3,10 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { LosslessNumber, OutputClosed, ParsedLine, concatInputs, createContext, jsonlWrite, parseNdjson, recordId, compilePath } from '../../lib/index.js'
+import { LosslessNumber, createContext, jsonlWrite, parseNdjson } from '../../lib/index.js'
+import { OutputClosed, concatInputs } from '../../lib/core/input.js'
+import { ParsedLine, recordId } from '../../lib/core/ndjson.js'
+import { compilePath } from '../../lib/core/record.js'
 import { scratchDir } from '../helpers/run.js'
 
 const context = (): ReturnType<typeof createContext> => createContext({ tool: 'test', counters: ['read', 'written'], quiet: true })

@@ -3,7 +3,8 @@ import { writeFileSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { csvRead, castValue, createContext, LosslessNumber, stringifyExact, uniqueColumns } from '../../lib/index.js'
+import { csvRead, createContext, LosslessNumber, stringifyExact } from '../../lib/index.js'
+import { castValue, uniqueColumns } from '../../lib/csv/read.js'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
 
 const records = (stdout: string): Array<{ _id: string, _source: Record<string, unknown> }> => lines(stdout).map((l) => JSON.parse(l))

@@ -131,7 +131,8 @@ t.test('--id-field/--content-field . and renamed columns', async (t) => {
 })
 
 t.test('as a library: mysqlWrite() in a pipeline with plain objects', async (t) => {
-  const { mysqlWrite, createContext, MYSQL_WRITE_COUNTERS } = await import('../../lib/index.js')
+  const { mysqlWrite, createContext } = await import('../../lib/index.js')
+  const { MYSQL_WRITE_COUNTERS } = await import('../../lib/mysql/write.js')
   const { pipeline } = await import('node:stream/promises')
   const { Readable } = await import('node:stream')
   const ctx = createContext({ tool: 'lib-test', counters: MYSQL_WRITE_COUNTERS, quiet: true })

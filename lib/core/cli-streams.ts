@@ -1,0 +1,50 @@
+import type { Transform, Writable } from 'node:stream'
+import type { CliSpec, FlagSpecs, Options } from './cli.js'
+import { outputSink } from './cli.js'
+import type { StageContext } from './context.js'
+import { checkInputs, inputNames } from './input.js'
+import { WriteLedger } from './ledger.js'
+import type { NdjsonInputOptions } from './ndjson.js'
+import { ndjsonInputs } from './ndjson.js'
+
+// What a writer's build returns is the same for every writer of a kind: built here once.
+
+/** A file writer's output options, read by toOutput. */
+export const OUTPUT_FLAGS: FlagSpecs = {
+  output: { type: 'string', shortFlag: 'o', value: 'FILE', aliases: ['output_file'], help: "write to FILE instead of stdout; the file is written under a temporary name and renamed when the run succeeds, so a failed run leaves no half file; it keeps the old file's mode and writes through a symlink; a name ending in .gz is gzipped" },
+  gzip: { type: 'boolean', help: 'gzip the output whatever its name (--no-gzip: never)' }
+}
+
+/**
+ * The build of a writer into a server (es-write, mysql-write): its options parsed, then the
+ * records of its FILE arguments (stdin when none), which must exist before the writer
+ * connects, into the writer `open` makes.
+ */
+export function intoServer<O extends { context?: StageContext }> (parse: (opts: Options) => O, open: (options: O) => Promise<Writable>): CliSpec['build'] {
+  return async ({ opts, ctx }) => {
+    const options = parse(opts)
+    const files = inputNames(opts.input)
+    await checkInputs(files)
+    const writer = await open({ ...options, context: ctx })
+    // Lines are scanned, not parsed: a writer parses only the lines it must.
+    return [ndjsonInputs(files, ctx, { scan: true }), writer]
+  }
+}
+
+/**
+ * The build of a writer into a file (csv-write, jsonl-write): its options parsed, then the
+ * records of its FILE arguments through the transform `make` builds, into -o FILE (with
+ * --gzip, and --append where a binary has it) or stdout. A record counts as written once its
+ * bytes are in the file or taken by the pipe: the ledger the transform is given counts it then.
+ */
+export function toOutput<O extends { context?: StageContext, ledger?: WriteLedger }> (parse: (opts: Options) => O, make: (options: O) => Transform, input: NdjsonInputOptions = {}): CliSpec['build'] {
+  return async ({ opts, ctx }) => {
+    const options = parse(opts)
+    const files = inputNames(opts.input)
+    const ledger = new WriteLedger((n) => ctx.stats.add('written', n))
+    const writer = make({ ...options, ledger, context: ctx })
+    await checkInputs(files)
+    const sink = outputSink(opts.string('output'), ctx, { ledger, inputs: files, gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, append: opts.bool('append') })
+    return [ndjsonInputs(files, ctx, input), writer, sink]
+  }
+}

@@ -1,0 +1,90 @@
+import type { CliSpec, Options } from '../core/cli.js'
+import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
+import { intoServer } from '../core/cli-streams.js'
+import { examples } from '../core/help.js'
+import { UsageError } from '../core/errors.js'
+import { retryFlags, retryPolicy } from '../core/retry-flags.js'
+import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
+import type { WriteMode } from './statement.js'
+import { WRITE_MODES } from './statement.js'
+import type { MysqlWriteOptions, SortIds } from './write.js'
+import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from './write.js'
+import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
+
+/** `--map col=path,…` as [column, path] pairs. */
+function columnMap (opts: Options): Array<readonly [string, string]> {
+  return opts.strings('map').map((m) => {
+    const eq = m.indexOf('=')
+    if (eq <= 0 || eq === m.length - 1) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
+    return [m.slice(0, eq), m.slice(eq + 1)] as const
+  })
+}
+
+/** mysql-write's options as mysqlWrite takes them. */
+function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
+  return {
+    table: opts.string('table', { required: true }) as string,
+    map: columnMap(opts),
+    connection: connectionSettings(opts),
+    mode: opts.string('mode', { choices: WRITE_MODES }) as WriteMode,
+    idField: opts.string('idField'),
+    contentField: opts.string('contentField'),
+    idColumn: opts.string('idColumn'),
+    contentColumn: opts.string('contentColumn'),
+    columns: opts.strings('columns'),
+    create: opts.bool('create'),
+    allowIdMerge: opts.bool('allowIdMerge'),
+    batchSize: opts.int('batchSize', { min: 1 }),
+    concurrency: opts.int('concurrency', { min: 1 }),
+    retry: retryPolicy(opts),
+    sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
+    tmpdir: opts.string('tmpdir')
+  }
+}
+
+export const mysqlWriteCli: CliSpec = {
+  tool: 'mysql-write',
+  description: 'load NDJSON records into a MySQL or MariaDB table',
+  counters: MYSQL_WRITE_COUNTERS,
+  // Rows wait in batches long enough to reach the old generation, which V8 then lets grow to
+  // ~130 MB of mostly garbage before collecting. A smaller growth step bounds that; at 30% the
+  // old generation was collected ~95 times per 1M rows, a fifth of the client's CPU once lines
+  // were scanned instead of parsed. 60%: ~35 collections, ~20% less CPU, peak RSS ~135-140 MB
+  // instead of ~125-135 (measured at 1M rows, bench/mysql-write.ts's input).
+  heap: { growingPercent: 60 },
+  flags: {
+    ...MYSQL_CONNECTION_FLAGS,
+    table: { type: 'string', shortFlag: 't', value: 'NAME', aliases: ['db_table'], help: 'table (or database.table) to write to; required' },
+    create: { type: 'boolean', help: "create the table if missing: id VARCHAR(512) COLLATE utf8mb4_nopad_bin (MySQL 8: utf8mb4_0900_bin; else VARBINARY(512)) PRIMARY KEY, content JSON: ids compare byte for byte, as in Elasticsearch ('a', 'A' and 'a ' are three rows)" },
+    allowIdMerge: { type: 'boolean', help: "write even into an id column that would merge distinct ids (case-insensitive or PAD SPACE collation such as utf8mb4_bin, CHAR, a key on a prefix, '01' into an integer column): such ids then share one row; without it the run is refused up front" },
+    idColumn: { type: 'string', value: 'NAME', default: MYSQL_WRITE_DEFAULTS.idColumn, aliases: ['id_column'], help: 'column for the id' },
+    contentColumn: { type: 'string', value: 'NAME', default: MYSQL_WRITE_DEFAULTS.contentColumn, aliases: ['content_column'], help: 'column for the content as JSON' },
+    columns: { type: 'string', value: 'a,b,c', isMultiple: true, help: 'write these content fields into columns of the same name instead of one JSON column (the id still goes to --id-column)' },
+    map: { type: 'string', value: 'col=path,...', isMultiple: true, help: 'write the content field at path into column col\nNumbers go as written; one the column would round (1.5 into INT, a third decimal into DECIMAL(9,2), 2^53+1 into DOUBLE) fails its record (RECORD_INEXACT_VALUE), never a rounded row' },
+    ...RECORD_FIELD_FLAGS,
+    mode: { type: 'string', value: 'MODE', default: MYSQL_WRITE_DEFAULTS.mode, help: 'what a duplicate id does (default: {default}):\nignore: it is skipped, the first wins;\nupsert: the last one wins (counted as updated);\nreplace: REPLACE INTO (delete and insert, the last one wins);\ninsert: it is a failed record' },
+    batchSize: { type: 'string', value: 'N', default: String(MYSQL_WRITE_DEFAULTS.batchSize), aliases: ['batch_size'], help: "rows per INSERT (default: {default}), also kept under the server's max_allowed_packet and 65,535 placeholders" },
+    concurrency: { type: 'string', shortFlag: 'c', value: 'N', default: String(MYSQL_WRITE_DEFAULTS.concurrency), aliases: ['threads'], help: 'connections writing in parallel (default: {default}); rows with the same id are always written in input order. When the server refuses connections for its limit, fewer are used (said in one line)' },
+    sortIds: { type: 'string', value: 'WHEN', default: MYSQL_WRITE_DEFAULTS.sortIds, aliases: ['sort_ids'], help: 'when to write rows in id order (default: {default}):\nauto: once ids prove to arrive unordered, sort them through temporary files and write in id order at the end of input;\nalways;\nnever: write as records arrive' },
+    tmpdir: { type: 'string', value: 'DIR', help: 'where sorting spills (default: the system temporary directory)' },
+    // --retry-for has bounded mysql-write's retries to 60 s since its first version.
+    ...retryFlags('a batch through lost connections, deadlocks and lock wait timeouts, then exit 1', { forMs: 60_000 })
+  },
+  build: intoServer(mysqlWriteOptions, mysqlWrite),
+  help: [
+    { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
+    { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
+    MYSQL_CONNECTION_SECTION,
+    { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
+    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor'] },
+    { title: 'Common', options: COMMON_OPTIONS },
+    { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },
+    { text: 'Exit status: 0 all records written or skipped; 1 a record failed or a fatal error (the summary says how many rows were committed); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the batches in flight are committed.' },
+    examples(
+      'es-read --index logs | mysql-write --table logs --create',
+      'csv-read people.csv | mysql-write -t people --columns name,age --mode upsert',
+      'MYSQL_PWD=secret mysql-write --url mysql://app@db:3306/shop -t orders --errors bad.ndjson orders.ndjson',
+      'jq -c .record bad.ndjson | mysql-write -t orders --url mysql://app@db/shop'
+    )
+  ]
+}
