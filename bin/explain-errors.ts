@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs'
 import { Readable } from 'node:stream'
-import { runCli, stdout } from '../lib/cli.js'
+import { runCli, stdout, TOOLS } from '../lib/cli.js'
 import { EspipeError } from '../lib/core/errors.js'
 import { DEFAULT_MODEL } from '../lib/explain/ai.js'
 import type { RunSummary } from '../lib/explain/finding.js'
@@ -67,6 +67,7 @@ await runCli({
   const timeoutSeconds = opts.int('timeout', { min: 1 }) ?? 60
   const runs: RunSummary[] = []
   const sink = explainSink({
+    tools: TOOLS,
     format,
     ai: opts.bool('ai'),
     aiOptions: { model: opts.string('model'), timeoutMs: timeoutSeconds * 1000 },
@@ -79,18 +80,19 @@ await runCli({
   const args = opts.input
   if (args.length > 0 && args.every((a) => a !== '-' && !existsSync(a))) {
     const message = args.join(' ')
-    const known = rawFindings([{ text: message, line: 1 }]).length > 0
+    const known = rawFindings([{ text: message, line: 1 }], TOOLS).length > 0
     if (!known && args.length === 1 && !/\s/.test(message)) throw new EspipeError('ENOENT', `cannot read ${message}: no such file (and as a message it holds no error)`, { context: { file: message } })
     ctx.stats.add('read')
-    return [Readable.from(known ? [findingFromMessage(message)] : []), sink]
+    return [Readable.from(known ? [findingFromMessage(message, TOOLS)] : []), sink]
   }
   const files = inputNames(args)
   await checkInputs(files)
   const input = concatInputs(files, (name) => readFindings({
+    tools: TOOLS,
     file: name === '-' ? undefined : name,
     onLine: () => ctx.stats.add('read'),
     onSummary: (s) => runs.push(s),
-    onRaw: rawFindings
+    onRaw: (lines, file) => rawFindings(lines, TOOLS, file)
   }), { signal: ctx.signal })
   return [input, sink]
 })

@@ -1,7 +1,20 @@
 import type { Cli, CliSpec, StageStreams } from './core/cli.js'
 import { runCli as runStage } from './core/cli.js'
+import { CORE_TOOLS, ToolRegistry } from './core/tools.js'
+import { CSV_TOOLS } from './csv/tools.js'
+import { ES_TOOLS } from './es/tools.js'
+import { EXPLAIN_TOOLS } from './explain/tools.js'
+import { JSONL_TOOLS } from './jsonl/tools.js'
+import { MYSQL_TOOLS } from './mysql/tools.js'
 
 export { commonHelp, outputSink, stdout } from './core/cli.js'
+
+/**
+ * Every binary and service, as each folder declares them: what explain-errors is given (it
+ * imports no connector). A new folder's declaration is one more entry here;
+ * test/explain/tools.test.ts holds package.json's `bin` to this list.
+ */
+export const TOOLS = new ToolRegistry([CORE_TOOLS, MYSQL_TOOLS, ES_TOOLS, CSV_TOOLS, JSONL_TOOLS, EXPLAIN_TOOLS])
 
 /**
  * What every binary runs: core's runner, with explain-errors behind --simple-errors and
@@ -10,7 +23,7 @@ export { commonHelp, outputSink, stdout } from './core/cli.js'
  */
 export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageStreams>): Promise<never> {
   return await runStage({
-    explainer: async (tool) => new (await import('./explain/explain.js')).RunExplainer(tool),
+    explainer: async (tool) => new (await import('./explain/explain.js')).RunExplainer(tool, TOOLS),
     ...spec
   }, build)
 }
