@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import '../lib/core/young-generation.js'
 import { commonHelp, outputSink, runCli } from '../lib/cli.js'
+import { MAX_LINE_BYTES_FLAG, maxLineBytesHelp } from '../lib/core/line-limit.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import { WriteLedger } from '../lib/core/ledger.js'
 import { ndjsonInputs } from '../lib/core/ndjson.js'
@@ -27,7 +28,8 @@ await runCli({
     header: { type: 'boolean', default: true },
     crlf: { type: 'boolean' },
     bom: { type: 'boolean' },
-    escapeFormulas: { type: 'boolean' }
+    escapeFormulas: { type: 'boolean' },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -61,6 +63,7 @@ ${csvDialectHelp('quotes nothing: a cell\nthat needs quotes is then a failed rec
       --bom                  start with a byte order mark (Excel then reads UTF-8 right)
       --escape-formulas      put ' before a text cell starting with = + - @ (or a tab/CR), so
                              a spreadsheet shows it instead of running it; changes the data
+${maxLineBytesHelp()}
 ${commonHelp()}
 
     Values: strings as they are, numbers with every digit they came with, true/false, null as

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { commonHelp, runCli } from '../lib/cli.js'
+import { MAX_LINE_BYTES_FLAG, maxLineBytesHelp } from '../lib/core/line-limit.js'
 import { EspipeError, UsageError } from '../lib/core/errors.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import { keepHeapSmall } from '../lib/core/memory.js'
@@ -45,7 +46,8 @@ await runCli({
     refresh: { type: 'boolean' },
     timeout: { type: 'string', default: '2m' },
     retries: { type: 'string', default: '8' },
-    retryMaxWait: { type: 'string', default: '30s', aliases: ['retry_max_wait'] }
+    retryMaxWait: { type: 'string', default: '30s', aliases: ['retry_max_wait'] },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -97,6 +99,7 @@ ${ES_CONNECTION_HELP}
       --retry-max-wait T     longest wait between two retries (default 30s)
 
     Common
+${maxLineBytesHelp()}
 ${commonHelp()}
 
     Aliases of the original tool: --es_url, --es_user, --es_pass, --api_key, --batch_size,

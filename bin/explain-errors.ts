@@ -10,6 +10,7 @@ import { findingFromMessage, readFindings } from '../lib/explain/read.js'
 import type { ExplainFormat } from '../lib/explain/render.js'
 import { EXPLAIN_FORMATS } from '../lib/explain/render.js'
 import { checkInputs, concatInputs, inputNames } from '../lib/core/input.js'
+import { MAX_LINE_BYTES_FLAG, failLongLine, maxLineBytesHelp } from '../lib/core/line-limit.js'
 
 await runCli({
   tool: 'explain-errors',
@@ -20,7 +21,8 @@ await runCli({
     format: { type: 'string', shortFlag: 'f', default: 'text' },
     ai: { type: 'boolean' },
     model: { type: 'string', env: 'ANTHROPIC_MODEL', default: DEFAULT_MODEL },
-    timeout: { type: 'string', default: '60' }
+    timeout: { type: 'string', default: '60' },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -42,18 +44,21 @@ await runCli({
                              error, prints the rule-based explanation and one line saying why
       --model NAME           the Claude model (default: ${DEFAULT_MODEL}; env ANTHROPIC_MODEL)
       --timeout SECONDS      how long to wait for Claude (default: 60)
+${maxLineBytesHelp()}
       -q, --quiet            no summary line on stderr
       --log-format FMT       text (default) or json: stderr lines as NDJSON events
       --progress, --errors FILE, --max-errors N, --ai-errors, --simple-errors,
       --metrics-port [HOST:]PORT
-                             accepted as by every espipe binary; they change nothing here
+                             accepted as by every espipe binary; only --errors and
+                             --max-errors act here, on lines longer than --max-line-bytes
       --help, --version
 
     Environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL (default https://api.anthropic.com),
     ANTHROPIC_MODEL.
 
     Exit status: 0 something was explained (also when --ai fell back to the rules); 1 the
-    input held no error it could read, or a file could not be read; 2 bad usage.
+    input held no error it could read, a file could not be read, or a line was longer than
+    --max-line-bytes; 2 bad usage.
 
     Examples
       $ mysql-write --table t < dump.ndjson 2> load.log || explain-errors load.log
@@ -90,6 +95,8 @@ await runCli({
   const input = concatInputs(files, (name) => readFindings({
     tools: TOOLS,
     file: name === '-' ? undefined : name,
+    maxLineBytes: ctx.maxLineBytes,
+    onLongLine: (long) => failLongLine(ctx, long, name === '-' ? undefined : name),
     onLine: () => ctx.stats.add('read'),
     onSummary: (s) => runs.push(s),
     onRaw: (lines, file) => rawFindings(lines, TOOLS, file)

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import '../lib/core/young-generation.js'
 import { commonHelp, outputSink, runCli } from '../lib/cli.js'
+import { MAX_LINE_BYTES_FLAG, maxLineBytesHelp } from '../lib/core/line-limit.js'
 import { WriteLedger } from '../lib/core/ledger.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import type { JsonlShape } from '../lib/jsonl/write.js'
@@ -19,7 +20,8 @@ await runCli({
     contentField: { type: 'string', default: '_source', aliases: ['content_field'] },
     dedupe: { type: 'boolean' },
     append: { type: 'boolean' },
-    gzip: { type: 'boolean' }
+    gzip: { type: 'boolean' },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -45,6 +47,7 @@ await runCli({
       --content-field PATH   where the content is (default: _source; . is the whole record)
       --dedupe               skip a record whose id was already written (the first wins);
                              keeps every id in memory (about 100 bytes per record)
+${maxLineBytesHelp()}
 ${commonHelp()}
 
     Alias of the original tool: --output_file; its --threads N is accepted and changes

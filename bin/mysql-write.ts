@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { setFlagsFromString } from 'node:v8'
 import { commonHelp, runCli } from '../lib/cli.js'
+import { MAX_LINE_BYTES_FLAG, maxLineBytesHelp } from '../lib/core/line-limit.js'
 import { UsageError } from '../lib/core/errors.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_HELP, connectionSettings } from '../lib/mysql/options.js'
@@ -38,7 +39,8 @@ await runCli({
     concurrency: { type: 'string', shortFlag: 'c', default: '2', aliases: ['threads'] },
     retryFor: { type: 'string', default: '60', aliases: ['retry_for'] },
     sortIds: { type: 'string', default: 'auto', aliases: ['sort_ids'] },
-    tmpdir: { type: 'string' }
+    tmpdir: { type: 'string' },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -88,6 +90,7 @@ ${MYSQL_CONNECTION_HELP}
       --tmpdir DIR           where sorting spills (default: the system temporary directory)
       --retry-for SECONDS    keep retrying a batch through lost connections, deadlocks and
                              lock wait timeouts this long (default 60), then exit 1
+${maxLineBytesHelp()}
 ${commonHelp()}
 
     Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table,

@@ -9,6 +9,7 @@ import type { FileSinkOptions } from './file-sink.js'
 import { fileSink, ledgerSink } from './file-sink.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
+import { maxLineBytes } from './line-limit.js'
 import { OutputClosed } from './input.js'
 import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
@@ -435,6 +436,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
       logger,
       errorsFile: opts.string('errors'),
       maxErrors: opts.int('maxErrors', { min: 0 }),
+      maxLineBytes: maxLineBytes(opts),
       signal: abort.signal,
       endOnFatal: true
     })

@@ -1,7 +1,9 @@
 import type { Duplex } from 'node:stream'
 import { Transform } from 'node:stream'
-import split2 from 'split2'
+import { StringDecoder } from 'node:string_decoder'
 import type { ErrorContext } from '../core/errors.js'
+import type { LongLine } from '../core/line-limit.js'
+import { DEFAULT_MAX_LINE_BYTES, LineFramer } from '../core/line-limit.js'
 import type { ToolRegistry } from '../core/tools.js'
 import type { Finding, RunSummary } from './finding.js'
 
@@ -177,20 +179,40 @@ export interface ReadFindingsOptions {
   onLine?: () => void
   /** Called at the end of an input that held no event, with its lines: returns those that are errors. */
   onRaw?: (lines: FindingReader['rawLines'], file?: string) => Finding[]
+  /** The longest line read (default 64 MiB): a longer one is skipped, unread, and given here. */
+  maxLineBytes?: number
+  onLongLine?: (long: LongLine) => void
 }
 
-/** The stages that turn the bytes of one input into Finding objects. */
+/** The stage that turns the bytes of one input into Finding objects. */
 export function readFindings (opts: ReadFindingsOptions): Duplex[] {
   const reader = new FindingReader(opts.tools, opts.file)
+  const decoder = new StringDecoder('utf8')
+  const push = (raw: string): void => { for (const f of reader.push(raw)) findings.push(f) }
+  const lines = new LineFramer(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (raw) => { opts.onLine?.(); push(raw) }, (long) => {
+    // Not read: it still ends a text error's continuation lines, and counts for line numbers.
+    push('')
+    opts.onLongLine?.(long)
+  })
   const findings = new Transform({
-    writableObjectMode: true,
     readableObjectMode: true,
-    transform (line: string, _enc, done) {
-      opts.onLine?.()
-      for (const f of reader.push(line)) this.push(f)
+    transform (chunk: Buffer, _enc, done) {
+      try {
+        lines.write(decoder.write(chunk))
+      } catch (err) {
+        done(err as Error)
+        return
+      }
       done()
     },
     flush (done) {
+      try {
+        lines.write(decoder.end())
+        lines.end()
+      } catch (err) {
+        done(err as Error)
+        return
+      }
       for (const f of reader.end()) this.push(f)
       for (const s of reader.summaries) opts.onSummary?.(s)
       if (reader.found === 0 && opts.onRaw !== undefined) {
@@ -199,5 +221,5 @@ export function readFindings (opts: ReadFindingsOptions): Duplex[] {
       done()
     }
   })
-  return [split2(), findings]
+  return [findings]
 }
