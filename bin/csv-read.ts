@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import '../lib/core/young-generation.js'
 import { commonHelp, runCli, stdout } from '../lib/cli.js'
+import { MAX_LINE_BYTES_FLAG, maxLineBytesHelp } from '../lib/core/line-limit.js'
 import { csvRead } from '../lib/csv/read.js'
 import { csvDialect, csvDialectFlags, csvDialectHelp } from '../lib/csv/dialect.js'
 import { checkInputs, inputNames } from '../lib/core/input.js'
@@ -20,7 +21,8 @@ await runCli({
     columns: { type: 'string', isMultiple: true },
     limit: { type: 'string' },
     skip: { type: 'string' },
-    cast: { type: 'boolean' }
+    cast: { type: 'boolean' },
+    ...MAX_LINE_BYTES_FLAG
   },
   help: `
     Usage
@@ -45,6 +47,7 @@ ${csvDialectHelp('reads quotes as\nplain characters (files with stray quotes)')}
     A repeated or empty header name is renamed so no cell is lost: id,name,name,, reads as
     id, name, name_2, column_4, column_5 (one warning line names them). Line numbers in
     errors are physical lines of the file (CRLF, LF or CR; inside quotes too).
+${maxLineBytesHelp('CSV record')}
 ${commonHelp()}
 
     Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column;

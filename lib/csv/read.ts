@@ -3,6 +3,7 @@ import type { StageContext } from '../core/context.js'
 import { createContext, failSource } from '../core/context.js'
 import { EspipeError } from '../core/errors.js'
 import { concatInputs } from '../core/input.js'
+import { failLongLine } from '../core/line-limit.js'
 import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
@@ -208,12 +209,17 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     columns: opts.columns,
     encoding
   }
-  const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"' }
+  const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"', maxRecordBytes: ctx.maxLineBytes }
   const quote = csvOptions.quote
   let lines: LineCounter = { next: 1 }
   return concatInputs(opts.files ?? ['-'], (name) => {
-    lines = { next: 1 }
-    return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
+    const at: LineCounter = lines = { next: 1 }
+    // A record longer than --max-line-bytes: a record error on the line it starts on.
+    const onLong: CsvParseOptions['onLong'] = (long) => {
+      if (quota.limit > 0) failLongLine(ctx, { ...long, line: at.next }, name === '-' ? undefined : name, 'the record on line')
+      at.next += long.lineBreaks
+    }
+    return [new CsvParser({ ...csvOptions, onLong }, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
   }, { signal, onFatal: (out, err) => failSource(ctx, out, err), mapError: (name, err) => {
     // The parser's errors (a broken quote) are fatal: name the file and the physical line,
     // counted from where the record began (an unclosed quote: the line it opened on).
