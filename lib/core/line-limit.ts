@@ -1,3 +1,5 @@
+import { Transform } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
 import type { FlagSpecs, Options } from './cli.js'
 import type { StageContext } from './context.js'
 import { formatBytes, parseByteSize } from './size.js'
@@ -166,4 +168,45 @@ export class LineFramer {
     long.line = ++this.line
     this.onLong(long)
   }
+}
+
+/** What a line stage does with each line, each too long one, and at the end; `push` sends an object on. */
+export interface LineHandlers {
+  line: (raw: string, line: number, push: (item: unknown) => void) => void
+  long: (long: LongLine, push: (item: unknown) => void) => void
+  end?: (push: (item: unknown) => void) => void
+}
+
+/**
+ * A stream stage: UTF-8 bytes in, framed by a LineFramer of `maxBytes`, and out whatever the
+ * handlers push (objects). A handler that throws (--max-errors reached) fails the stream.
+ */
+export function lineStage (maxBytes: number, handlers: LineHandlers): Transform {
+  const decoder = new StringDecoder('utf8')
+  const push = (item: unknown): void => { stage.push(item) }
+  const framer = new LineFramer(maxBytes, (raw, line) => handlers.line(raw, line, push), (long) => handlers.long(long, push))
+  const stage = new Transform({
+    readableObjectMode: true,
+    transform (chunk: Buffer | string, _enc, done) {
+      try {
+        framer.write(typeof chunk === 'string' ? chunk : decoder.write(chunk))
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
+    },
+    flush (done) {
+      try {
+        framer.write(decoder.end())
+        framer.end()
+        handlers.end?.(push)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
+    }
+  })
+  return stage
 }

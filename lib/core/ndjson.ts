@@ -1,11 +1,10 @@
 import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
 import { failSource } from './context.js'
 import { concatInputs } from './input.js'
-import { LineFramer, failLongLine } from './line-limit.js'
+import { failLongLine, lineStage } from './line-limit.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
 import type { RawObject } from './raw-json.js'
@@ -96,15 +95,13 @@ export function rawIdAt (text: string, [start, end]: readonly [number, number]):
  */
 export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { file?: string, maxLineBytes?: number } = {}): Transform {
   const file = opts.file
-  const decoder = new StringDecoder('utf8')
-  let out: Transform
-  const parse = (raw: string, line: number): void => {
+  const parse = (raw: string, line: number, push: (item: unknown) => void): void => {
     const text = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw
     if (text.trim() === '') return
     ctx.stats.add('read')
     if (opts.scan === true) {
       const raw = scanObject(text)
-      if (raw !== undefined) { out.push(new ParsedLine(undefined, text, line, file, raw)); return }
+      if (raw !== undefined) { push(new ParsedLine(undefined, text, line, file, raw)); return }
     }
     let value: unknown
     try {
@@ -117,33 +114,10 @@ export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { fil
       ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
       return
     }
-    out.push(new ParsedLine(value, text, line, file))
+    push(new ParsedLine(value, text, line, file))
   }
-  const lines = new LineFramer(opts.maxLineBytes ?? ctx.maxLineBytes, parse, (long) => failLongLine(ctx, long, file))
-  out = new Transform({
-    readableObjectMode: true,
-    transform (chunk: Buffer | string, _enc, done) {
-      try {
-        lines.write(typeof chunk === 'string' ? chunk : decoder.write(chunk))
-      } catch (err) {
-        // --max-errors reached: the run stops with that error.
-        done(err as Error)
-        return
-      }
-      done()
-    },
-    flush (done) {
-      try {
-        lines.write(decoder.end())
-        lines.end()
-      } catch (err) {
-        done(err as Error)
-        return
-      }
-      done()
-    }
-  })
-  return out
+  // A failure past --max-errors throws: the run stops with that error.
+  return lineStage(opts.maxLineBytes ?? ctx.maxLineBytes, { line: parse, long: (long) => failLongLine(ctx, long, file) })
 }
 
 /**

@@ -1,9 +1,7 @@
 import type { Duplex } from 'node:stream'
-import { Transform } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import type { ErrorContext } from '../core/errors.js'
 import type { LongLine } from '../core/line-limit.js'
-import { DEFAULT_MAX_LINE_BYTES, LineFramer } from '../core/line-limit.js'
+import { DEFAULT_MAX_LINE_BYTES, lineStage } from '../core/line-limit.js'
 import type { ToolRegistry } from '../core/tools.js'
 import type { Finding, RunSummary } from './finding.js'
 
@@ -187,39 +185,22 @@ export interface ReadFindingsOptions {
 /** The stage that turns the bytes of one input into Finding objects. */
 export function readFindings (opts: ReadFindingsOptions): Duplex[] {
   const reader = new FindingReader(opts.tools, opts.file)
-  const decoder = new StringDecoder('utf8')
-  const push = (raw: string): void => { for (const f of reader.push(raw)) findings.push(f) }
-  const lines = new LineFramer(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (raw) => { opts.onLine?.(); push(raw) }, (long) => {
-    // Not read: it still ends a text error's continuation lines, and counts for line numbers.
-    push('')
-    opts.onLongLine?.(long)
-  })
-  const findings = new Transform({
-    readableObjectMode: true,
-    transform (chunk: Buffer, _enc, done) {
-      try {
-        lines.write(decoder.write(chunk))
-      } catch (err) {
-        done(err as Error)
-        return
-      }
-      done()
+  return [lineStage(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, {
+    line: (raw, _line, push) => {
+      opts.onLine?.()
+      for (const f of reader.push(raw)) push(f)
     },
-    flush (done) {
-      try {
-        lines.write(decoder.end())
-        lines.end()
-      } catch (err) {
-        done(err as Error)
-        return
-      }
-      for (const f of reader.end()) this.push(f)
+    long: (long, push) => {
+      // Not read: it still ends a text error's continuation lines, and counts for line numbers.
+      for (const f of reader.push('')) push(f)
+      opts.onLongLine?.(long)
+    },
+    end: (push) => {
+      for (const f of reader.end()) push(f)
       for (const s of reader.summaries) opts.onSummary?.(s)
       if (reader.found === 0 && opts.onRaw !== undefined) {
-        for (const f of opts.onRaw(reader.rawLines, opts.file)) this.push(f)
+        for (const f of opts.onRaw(reader.rawLines, opts.file)) push(f)
       }
-      done()
     }
-  })
-  return [findings]
+  })]
 }

@@ -12,6 +12,7 @@ import { startEsServer } from '../servers/es/server.js'
 import { runWithHugeLine } from '../helpers/huge-line.js'
 import { testDatabase } from '../helpers/mysql.js'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
+import { random } from '../helpers/random.js'
 
 type Framed = { line: number, raw: string } | { line: number, long: { prefix: string, bytes: number } }
 
@@ -34,17 +35,6 @@ function frame (pieces: readonly string[], max: number): Framed[] {
   for (const p of pieces) framer.write(p)
   framer.end()
   return out
-}
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that replays it. */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a |= 0; a = a + 0x6D2B79F5 | 0
-    let x = Math.imul(a ^ a >>> 15, 1 | a)
-    x = x + Math.imul(x ^ x >>> 7, 61 | x) ^ x
-    return ((x ^ x >>> 14) >>> 0) / 4294967296
-  }
 }
 
 t.test('the framer gives every line, and each too long one as such, however the text is cut', async (t) => {

@@ -8,6 +8,7 @@ import type { CsvRow, LongRecord } from '../../lib/csv/parse.js'
 import { CsvParser } from '../../lib/csv/parse.js'
 import { runWithHugeLine } from '../helpers/huge-line.js'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
+import { random } from '../helpers/random.js'
 
 type Out = { row: string[] } | { long: LongRecord }
 
@@ -30,17 +31,6 @@ async function expected (text: string, max: number): Promise<Out[]> {
     const bytes = Buffer.byteLength(body)
     return bytes <= max ? { row: r.record } : { long: { prefix: [...body].slice(0, LONG_LINE_PREFIX).join(''), bytes, lineBreaks: lineEnds(r.raw) } }
   })
-}
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that replays it. */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a |= 0; a = a + 0x6D2B79F5 | 0
-    let x = Math.imul(a ^ a >>> 15, 1 | a)
-    x = x + Math.imul(x ^ x >>> 7, 61 | x) ^ x
-    return ((x ^ x >>> 14) >>> 0) / 4294967296
-  }
 }
 
 t.test('records over the limit are reported, the others parsed as without one, in any chunking', async (t) => {
