@@ -96,7 +96,7 @@ ${maxLineBytesHelp()}
     tools: TOOLS,
     file: name === '-' ? undefined : name,
     maxLineBytes: ctx.maxLineBytes,
-    onLongLine: (long) => failLongLine(ctx, long, name === '-' ? undefined : name),
+    onLongLine: (long) => failLongLine(ctx, long, { file: name === '-' ? undefined : name }),
     onLine: () => ctx.stats.add('read'),
     onSummary: (s) => runs.push(s),
     onRaw: (lines, file) => rawFindings(lines, TOOLS, file)

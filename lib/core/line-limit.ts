@@ -53,13 +53,13 @@ export function linePrefix (pieces: readonly string[]): string {
  * A too long line as a record error: counted as read and failed, dead-lettered with its first
  * characters (never the whole line) and its length in the context.
  */
-export function failLongLine (ctx: StageContext, long: LongLine, file: string | undefined, what = 'line'): void {
+export function failLongLine (ctx: StageContext, long: LongLine, { file, limit = ctx.maxLineBytes, what = 'line' }: { file: string | undefined, limit?: number, what?: string }): void {
   ctx.stats.add('read')
   ctx.failures.fail({
     record: long.prefix,
     line: long.line,
     code: 'RECORD_TOO_LONG',
-    message: `${what} ${long.line} of ${file ?? 'stdin'} is ${formatBytes(long.bytes)}, longer than --max-line-bytes ${formatBytes(ctx.maxLineBytes)}: skipped`,
+    message: `${what} ${long.line} of ${file ?? 'stdin'} is ${formatBytes(long.bytes)}, longer than --max-line-bytes ${formatBytes(limit)}: skipped`,
     context: { file, bytes: long.bytes }
   })
 }

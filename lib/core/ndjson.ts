@@ -117,7 +117,8 @@ export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { fil
     push(new ParsedLine(value, text, line, file))
   }
   // A failure past --max-errors throws: the run stops with that error.
-  return lineStage(opts.maxLineBytes ?? ctx.maxLineBytes, { line: parse, long: (long) => failLongLine(ctx, long, file) })
+  const limit = opts.maxLineBytes ?? ctx.maxLineBytes
+  return lineStage(limit, { line: parse, long: (long) => failLongLine(ctx, long, { file, limit }) })
 }
 
 /**

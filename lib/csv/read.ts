@@ -216,7 +216,7 @@ export function csvRead (opts: CsvReadOptions = {}): Readable {
     const at: LineCounter = lines = { next: 1 }
     // A record longer than --max-line-bytes: a record error on the line it starts on.
     const onLong: CsvParseOptions['onLong'] = (long) => {
-      if (quota.limit > 0) failLongLine(ctx, { ...long, line: at.next }, name === '-' ? undefined : name, 'the record on line')
+      if (quota.limit > 0) failLongLine(ctx, { ...long, line: at.next }, { file: name === '-' ? undefined : name, what: 'the record on line' })
       at.next += long.lineBreaks
     }
     return [new CsvParser({ ...csvOptions, onLong }, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
