@@ -5,6 +5,11 @@
  * this surface, and test/api.test.ts holds the two to each other.
  */
 
+import { TOOLS } from './cli.js'
+import type { ExplainOptions } from './explain/explain.js'
+import { explainText as explainWith } from './explain/explain.js'
+import type { Report } from './explain/render.js'
+
 // The stream factories and their options; explain-errors' report.
 export { esRead } from './es/read.js'
 export type { EsReadOptions } from './es/read.js'
@@ -24,7 +29,6 @@ export { csvWrite } from './csv/write.js'
 export type { CsvWriteOptions, ExtraKeys } from './csv/write.js'
 export { jsonlWrite } from './jsonl/write.js'
 export type { JsonlWriteOptions, JsonlShape } from './jsonl/write.js'
-export { explainText } from './explain/explain.js'
 export type { ExplainOptions } from './explain/explain.js'
 export { renderReport } from './explain/render.js'
 export type { ExplainFormat, Report } from './explain/render.js'
@@ -44,3 +48,8 @@ export { parseExact, stringifyExact, LosslessNumber } from './core/json.js'
 
 // Errors: every error espipe throws is an EspipeError with a `code`; bad options are UsageErrors.
 export { EspipeError, UsageError } from './core/errors.js'
+
+/** What explain-errors says about a run's stderr, a dead-letter file or a message, knowing every espipe tool. */
+export async function explainText (text: string, opts: ExplainOptions = {}): Promise<Report> {
+  return await explainWith(text, TOOLS, opts)
+}

@@ -9,9 +9,11 @@ import type { FileSinkOptions } from './file-sink.js'
 import { fileSink, ledgerSink } from './file-sink.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
+import { maxLineBytes } from './line-limit.js'
 import { OutputClosed } from './input.js'
 import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
+import { CORE_TOOLS, ToolRegistry } from './tools.js'
 import type { HeapTuning } from './heap.js'
 import { applyHeapTuning } from './heap.js'
 import type { HelpSection } from './help.js'
@@ -299,9 +301,13 @@ export interface RunOptions {
    * binaries' entry (lib/cli.ts) supplies explain-errors here.
    */
   explainer?: (tool: string) => Promise<ExitExplainer>
+  /** Every espipe tool and service (lib/cli.ts gathers the folders' declarations). */
+  tools?: ToolRegistry
 }
 
 export interface Cli {
+  /** Every espipe tool and service, for a stage that speaks of them (explain-errors). */
+  tools: ToolRegistry
   opts: Options
   ctx: StageContext
 }
@@ -469,6 +475,7 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
       logger,
       errorsFile: opts.string('errors'),
       maxErrors: opts.int('maxErrors', { min: 0 }),
+      maxLineBytes: maxLineBytes(opts),
       signal: abort.signal,
       endOnFatal: true
     })
@@ -480,7 +487,7 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
       ctx.onCleanup(server.close)
       logger.info(`metrics on http://${parseListen(metricsPort).host}:${server.port}/metrics`)
     }
-    const streams = await Promise.race([spec.build({ opts, ctx }), ...guard])
+    const streams = await Promise.race([spec.build({ opts, ctx, tools: runOptions.tools ?? new ToolRegistry([CORE_TOOLS]) }), ...guard])
     if (out === undefined) shareStdioPipes()
     ctx.logger.startProgress(ctx.stats)
     await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])

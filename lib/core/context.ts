@@ -1,6 +1,7 @@
 import { Failures } from './dead-letter.js'
 import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
+import { DEFAULT_MAX_LINE_BYTES } from './line-limit.js'
 import { Stats } from './stats.js'
 import type { StageMetrics } from './stage-metrics.js'
 import { noMetrics } from './stage-metrics.js'
@@ -25,6 +26,8 @@ export interface StageContext {
    */
   endOnFatal: boolean
   fatal?: unknown
+  /** --max-line-bytes: the longest input line (CSV record) a reader takes; longer ones fail. */
+  maxLineBytes: number
 }
 
 export interface ContextOptions {
@@ -38,6 +41,8 @@ export interface ContextOptions {
   signal?: AbortSignal
   logger?: Logger
   endOnFatal?: boolean
+  /** Default: DEFAULT_MAX_LINE_BYTES (64 MiB). */
+  maxLineBytes?: number
 }
 
 export function createContext (opts: ContextOptions): StageContext {
@@ -53,6 +58,7 @@ export function createContext (opts: ContextOptions): StageContext {
     metrics: noMetrics,
     signal: opts.signal ?? new AbortController().signal,
     endOnFatal: opts.endOnFatal ?? false,
+    maxLineBytes: opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
     onCleanup: (fn) => { cleanups.push(fn) },
     cleanup: async () => {
       const fns = cleanups.splice(0)

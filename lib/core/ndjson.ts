@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream'
 import { Transform } from 'node:stream'
-import { StringDecoder } from 'node:string_decoder'
 import { Coalescer } from './coalesce.js'
 import type { StageContext } from './context.js'
 import { failSource } from './context.js'
 import { concatInputs } from './input.js'
+import { failLongLine, lineStage } from './line-limit.js'
 import { numbersSurviveJsonParse, parseExact } from './json.js'
 import type { WriteLedger } from './ledger.js'
 import type { RawObject } from './raw-json.js'
@@ -88,76 +88,37 @@ export function rawIdAt (text: string, [start, end]: readonly [number, number]):
 
 /**
  * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
- * record error (counted, dead-lettered) and the stream goes on. Blank lines are ignored.
- * Every other line counts as `read`. Lines end at \n (a \r before it is dropped).
+ * record error (counted, dead-lettered) and the stream goes on; so is a line longer than
+ * `maxLineBytes` (default: the context's, --max-line-bytes), skipped without being held.
+ * Blank lines are ignored. Every other line counts as `read`. Lines end at \n (a \r before
+ * it is dropped).
  */
-export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { file?: string } = {}): Transform {
-  let line = 0
+export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { file?: string, maxLineBytes?: number } = {}): Transform {
   const file = opts.file
-  const decoder = new StringDecoder('utf8')
-  let rest: string[] = []
-  const parse = (raw: string): ParsedLine | undefined => {
-    line++
+  const parse = (raw: string, line: number, push: (item: unknown) => void): void => {
     const text = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw
-    if (text.trim() === '') return undefined
+    if (text.trim() === '') return
     ctx.stats.add('read')
     if (opts.scan === true) {
       const raw = scanObject(text)
-      if (raw !== undefined) return new ParsedLine(undefined, text, line, file, raw)
+      if (raw !== undefined) { push(new ParsedLine(undefined, text, line, file, raw)); return }
     }
     let value: unknown
     try {
       value = JSON.parse(text)
     } catch (err) {
       ctx.failures.fail({ record: text, line, code: 'NDJSON_INVALID_JSON', message: `line ${line} is not JSON: ${(err as Error).message}`, context: { file } })
-      return undefined
+      return
     }
     if (!isJsonObject(value)) {
       ctx.failures.fail({ record: text, line, code: 'NDJSON_NOT_OBJECT', message: `line ${line} is JSON but not an object: ${jsonKind(value)}`, context: { file } })
-      return undefined
+      return
     }
-    return new ParsedLine(value, text, line, file)
+    push(new ParsedLine(value, text, line, file))
   }
-  // By hand rather than split2: one indexOf per line instead of a regex split into an array
-  // (the framing was a tenth of mysql-write's CPU).
-  return new Transform({
-    readableObjectMode: true,
-    transform (chunk: Buffer | string, _enc, done) {
-      const s = typeof chunk === 'string' ? chunk : decoder.write(chunk)
-      let nl = s.indexOf('\n')
-      // A line longer than a chunk is kept in pieces and joined once: no quadratic copying.
-      if (nl < 0) { rest.push(s); done(); return }
-      let start = 0
-      try {
-        for (; nl >= 0; nl = s.indexOf('\n', start)) {
-          let raw = s.slice(start, nl)
-          if (start === 0 && rest.length > 0) { rest.push(raw); raw = rest.join(''); rest = [] }
-          const parsed = parse(raw)
-          start = nl + 1
-          if (parsed !== undefined) this.push(parsed)
-        }
-      } catch (err) {
-        // --max-errors reached: the run stops with that error.
-        done(err as Error)
-        return
-      }
-      if (start < s.length) rest.push(s.slice(start))
-      done()
-    },
-    flush (done) {
-      rest.push(decoder.end())
-      const s = rest.join('')
-      rest = []
-      try {
-        const parsed = s === '' ? undefined : parse(s)
-        if (parsed !== undefined) this.push(parsed)
-      } catch (err) {
-        done(err as Error)
-        return
-      }
-      done()
-    }
-  })
+  // A failure past --max-errors throws: the run stops with that error.
+  const limit = opts.maxLineBytes ?? ctx.maxLineBytes
+  return lineStage(limit, { line: parse, long: (long) => failLongLine(ctx, long, { file, limit }) })
 }
 
 /**

@@ -1,8 +1,8 @@
 import { UsageError } from './errors.js'
 
-const UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 }
+const UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, kib: 1024, mb: 1024 ** 2, m: 1024 ** 2, mib: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3, gib: 1024 ** 3 }
 
-/** `5mb`, `512kb`, `1gb` or a plain number of bytes → bytes (units of 1024, as Elasticsearch counts them). */
+/** `5mb`, `512kb`, `64MiB`, `1gb` or a plain number of bytes → bytes (units of 1024, as Elasticsearch counts them). */
 export function parseByteSize (text: string, option: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim())
   const unit = UNITS[(m?.[2] ?? '').toLowerCase() || 'b']

@@ -3,6 +3,7 @@ import type { TransformCallback } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { Coalescer } from '../core/coalesce.js'
 import type { TailDropper } from '../core/input.js'
+import { LONG_LINE_PREFIX, linePrefix } from '../core/line-limit.js'
 import type { CsvEncoding } from './dialect.js'
 
 /** One CSV record: its cells, and its text as it was in the file (line end included). */
@@ -19,6 +20,30 @@ export interface CsvParseOptions {
   encoding: CsvEncoding
   /** Look for a byte order mark (not when reading from the middle of a file). Default true. */
   bom?: boolean
+  /**
+   * The longest record, in bytes of the file (its line end not counted): a longer one goes to
+   * `onLong` instead of out, and is skipped without being held (default: no limit).
+   */
+  maxRecordBytes?: number
+  onLong?: (long: LongRecord) => void
+}
+
+/** A record longer than maxRecordBytes: how it started, its length, the line ends inside it. */
+export interface LongRecord {
+  prefix: string
+  bytes: number
+  /** Physical line ends in it, its own line end included (as for a record's raw text). */
+  lineBreaks: number
+}
+
+/** Where the skipping of a too long record is. */
+interface Skipping extends LongRecord {
+  /** In a quoted field. */
+  inside: boolean
+  /** The text skipped so far ends with CR (a CRLF split between two chunks is one line end). */
+  afterCR: boolean
+  /** The prefix holds every character skipped so far: it may grow. */
+  prefixOpen: boolean
 }
 
 /**
@@ -63,6 +88,11 @@ export class CsvParser extends Transform implements TailDropper {
   private nextLineEnd = -1
 
   private readonly lines: Coalescer | undefined
+  private readonly maxBytes: number
+  /** A record of at most this many characters has at most maxBytes bytes (3 per UTF-16 unit at most). */
+  private readonly safeChars: number
+  private skipping: Skipping | undefined
+  private readonly onLong: ((long: LongRecord) => void) | undefined
 
   /**
    * Each record goes out through `toRecord` when one is given (a stage of its own would cost an
@@ -78,6 +108,9 @@ export class CsvParser extends Transform implements TailDropper {
     if (o.bom === false) this.decoder = new StringDecoder(this.encoding)
     else this.head = Buffer.alloc(0)
     this.lines = ndjson ? new Coalescer(this) : undefined
+    this.maxBytes = o.maxRecordBytes ?? Infinity
+    this.safeChars = Math.floor(this.maxBytes / 3)
+    this.onLong = o.onLong
   }
 
   /** The input was cut short (see concatInputs): its unfinished last record is dropped. */
@@ -96,6 +129,7 @@ export class CsvParser extends Transform implements TailDropper {
       const text = this.decode(chunk, false)
       if (text === undefined) return done()
       this.text = this.text === '' ? text : this.text + text
+      if (this.skipping !== undefined && !this.skip(false)) return done()
       if (this.text.length >= this.waitFor) this.parse(false)
       done()
     } catch (err) {
@@ -106,6 +140,7 @@ export class CsvParser extends Transform implements TailDropper {
   override _flush (done: TransformCallback): void {
     try {
       this.text += this.decode(Buffer.alloc(0), true) ?? ''
+      if (this.skipping !== undefined) this.skip(true)
       this.parse(true)
       this.lines?.flush()
       done()
@@ -142,6 +177,7 @@ export class CsvParser extends Transform implements TailDropper {
       if (next === MORE) break
       const raw = text.slice(pos, next)
       pos = next
+      if (raw.length > this.safeChars && this.tooLong(raw)) continue
       if (this.toRecord === undefined) this.push({ record: this.fields, raw } satisfies CsvRow)
       else {
         const out = this.toRecord(this.fields, raw)
@@ -151,7 +187,89 @@ export class CsvParser extends Transform implements TailDropper {
       }
     }
     this.text = pos === 0 ? text : text.slice(pos)
-    this.waitFor = 2 * this.text.length
+    // The unfinished record is already too long: skip to its end instead of holding it.
+    if (!end && this.text.length > this.safeChars && this.unfinishedBytes() > this.maxBytes) {
+      this.skipping = { prefix: '', prefixOpen: true, bytes: 0, lineBreaks: 0, inside: false, afterCR: false }
+      this.skip(false)
+    }
+    // Parsed again once the text doubled, or once it is surely too long.
+    this.waitFor = Math.min(2 * this.text.length, this.maxBytes + 1)
+  }
+
+  /** The unfinished record's bytes so far: a CR at its end may be its line end, which does not count. */
+  private unfinishedBytes (): number {
+    const cr = this.text.endsWith('\r') ? Buffer.byteLength('\r', this.encoding) : 0
+    return Buffer.byteLength(this.text, this.encoding) - cr
+  }
+
+  /** A whole record longer than the limit goes to onLong; false when it is not too long. */
+  private tooLong (raw: string): boolean {
+    const rd = this.recordDelimiter
+    const body = rd !== undefined && raw.endsWith(rd) ? raw.slice(0, -rd.length) : raw
+    const bytes = Buffer.byteLength(body, this.encoding)
+    if (bytes <= this.maxBytes) return false
+    this.onLong?.({ prefix: linePrefix([body]), bytes, lineBreaks: lineEnds(raw, false) })
+    return true
+  }
+
+  /**
+   * Skips this.text as part of the too long record, up to and with its line end (the first
+   * outside quotes). Returns whether the record ended; at the `end` of the input it always does.
+   */
+  private skip (end: boolean): boolean {
+    const s = this.skipping as Skipping
+    const text = this.text
+    const { quote } = this
+    const rd = this.recordDelimiter
+    // The next line end (before the record delimiter is known, a CR or an LF): searched again
+    // only once a quoted field runs past it, so the text is scanned once.
+    const findLineEnd = (from: number): number => {
+      if (rd !== undefined) return text.indexOf(rd, from)
+      const cr = text.indexOf('\r', from)
+      const lf = text.indexOf('\n', from)
+      return cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf)
+    }
+    let lineEnd = findLineEnd(0)
+    let from = 0
+    let stop = -1
+    while (from < text.length) {
+      if (s.inside) {
+        const q = text.indexOf(quote, from)
+        if (q < 0) break
+        s.inside = false
+        from = q + quote.length
+        continue
+      }
+      if (lineEnd >= 0 && lineEnd < from) lineEnd = findLineEnd(from)
+      const q = quote === '' ? -1 : text.indexOf(quote, from)
+      if (q >= 0 && (lineEnd < 0 || q < lineEnd)) { s.inside = true; from = q + quote.length; continue }
+      stop = lineEnd
+      break
+    }
+    // The record delimiter that ends it (the first one fixes it, as in lineEndAt); a CR that
+    // ends the text may be the first half of a CRLF: kept for the next chunk to decide.
+    let rdLength = 0
+    if (stop >= 0) {
+      const found = rd ?? (text.charCodeAt(stop) === 0x0a ? '\n' : stop + 1 < text.length || end ? (text.charCodeAt(stop + 1) === 0x0a ? '\r\n' : '\r') : undefined)
+      if (found === undefined) stop = -1
+      else { this.recordDelimiter = found; rdLength = found.length }
+    }
+    const hold = stop < 0 && !end && !s.inside && (rd === undefined || rd === '\r\n') && text.endsWith('\r') ? 1 : 0
+    const body = stop >= 0 ? stop : text.length - hold
+    const part = body === text.length ? text : text.slice(0, body)
+    s.bytes += Buffer.byteLength(part, this.encoding)
+    s.lineBreaks += lineEnds(stop >= 0 ? text.slice(0, stop + rdLength) : part, s.afterCR)
+    if (part.length > 0) s.afterCR = part.charCodeAt(part.length - 1) === 0x0d
+    if (s.prefixOpen) {
+      s.prefixOpen = s.prefix.length + part.length < LONG_LINE_PREFIX
+      s.prefix = linePrefix([s.prefix, part])
+    }
+    this.text = text.slice(stop >= 0 ? stop + rdLength : body)
+    if (stop < 0 && !end) return false
+    this.skipping = undefined
+    this.waitFor = 0
+    this.onLong?.({ prefix: s.prefix, bytes: s.bytes, lineBreaks: s.lineBreaks })
+    return true
   }
 
   private findDelimiter (from: number): void {
@@ -262,4 +380,12 @@ export class CsvParser extends Transform implements TailDropper {
     this.findLineEnd(next)
     return next
   }
+}
+
+/** Physical line ends in `text`: CRLF, LF and a lone CR each end one; `afterCR`: the text before it ended with CR. */
+function lineEnds (text: string, afterCR: boolean): number {
+  let n = 0
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) n++
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) if (i === 0 ? !afterCR : text.charCodeAt(i - 1) !== 0x0d) n++
+  return n
 }

@@ -6,6 +6,7 @@ import { checkInputs, inputNames } from '../core/input.js'
 import { csvDialect, csvDialectFlags } from './dialect.js'
 import type { CsvReadOptions } from './read.js'
 import { csvRead } from './read.js'
+import { maxLineBytesFlag } from '../core/line-limit.js'
 
 /** csv-read's options as csvRead takes them. */
 function csvReadOptions (opts: Options): CsvReadOptions & { files: string[] } {
@@ -34,6 +35,7 @@ export const csvReadCli: CliSpec = {
   // Peak RSS 80-90 MB instead of 110-118 for the same CPU (500k rows).
   heap: { fixedYoungGeneration: true },
   flags: {
+    ...maxLineBytesFlag('CSV record'),
     idColumn: { type: 'string', value: 'NAME', default: 'id', aliases: ['csv_id_column', 'id_column'], help: 'column holding the record id' },
     contentColumn: { type: 'string', value: 'NAME', default: 'content', aliases: ['csv_content_column', 'content_column'], help: "column holding a JSON document; when a row's value there is a JSON object it becomes _source, otherwise the whole row does" },
     csvFile: { type: 'string', value: 'FILE', aliases: ['csv_file'], isMultiple: true, help: 'a file to read, as the FILE arguments (the original tool\'s --csv_file)' },
@@ -54,7 +56,7 @@ export const csvReadCli: CliSpec = {
   help: [
     { title: 'Usage', text: '$ csv-read [options] [FILE...]' },
     { text: 'Reads CSV files (none or - means stdin) and writes one NDJSON record per row to stdout:\n  {"_id": <id column>, "_source": <the row, or the parsed JSON of the content column>}' },
-    { title: 'Options', options: ['idColumn', 'contentColumn', 'csvFile', 'delimiter', 'quote', 'encoding', 'header', 'columns', 'limit', 'skip', 'cast', 'checkpoint'] },
+    { title: 'Options', options: ['idColumn', 'contentColumn', 'csvFile', 'delimiter', 'quote', 'encoding', 'header', 'columns', 'limit', 'skip', 'cast', 'checkpoint', 'maxLineBytes'] },
     { text: 'A repeated or empty header name is renamed so no cell is lost: id,name,name,, reads as id, name, name_2, column_4, column_5 (one warning line names them). Line numbers in errors are physical lines of the file (CRLF, LF or CR; inside quotes too).' },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Aliases of the original tool: --csv_file, --csv_id_column, --csv_content_column; its --threads N is accepted and changes nothing (one note on stderr).' },

@@ -7,6 +7,7 @@ import { concatInputs } from '../core/input.js'
 import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
 import { PagedSource } from '../core/paged-source.js'
 import { POSITION_KEY, positionMember, positionText } from '../core/position.js'
+import { failLongLine } from '../core/line-limit.js'
 import { LosslessNumber, parseExact, stringifyExact } from '../core/json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
@@ -328,7 +329,7 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
     columns: opts.columns,
     encoding
   }
-  const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"' }
+  const csvOptions: CsvParseOptions = { encoding, delimiter: opts.delimiter ?? ',', quote: opts.quote ?? '"', maxRecordBytes: ctx.maxLineBytes }
   const quote = csvOptions.quote
   let lines: LineCounter = { next: 1 }
   let records: Readable | undefined
@@ -383,14 +384,17 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
           }
           // A file resumed in its middle starts after its header: its columns are the saved ones.
           const fileOptions = resumed && header?.file === index ? { ...o, noHeader: true, columns: header.columns } : o
-          parser = new CsvParser({ ...csvOptions, bom: !resumed }, rowsToRecords(name, fileOptions, ctx, quota, lines, t), o.serialize)
+          // A record too long to be a record is not one: its bytes no longer come through the
+          // count, so this file's positions stop being byte offsets.
+          const onLong = longLines(name, () => { t.bytes = -1 })
+          parser = new CsvParser({ ...csvOptions, bom: !resumed, onLong }, rowsToRecords(name, fileOptions, ctx, quota, lines, t), o.serialize)
           return [parser]
         }, { signal, mapError, startAt: (index) => index < from[0] ? -1 : index === from[0] && from[1] > 0 ? from[1] : 0 })
         return [new CsvStream(records, o.serialize, track)]
       }
       records = concatInputs(files, (name) => {
         lines = { next: 1 }
-        return [new CsvParser(csvOptions, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
+        return [new CsvParser({ ...csvOptions, onLong: longLines(name) }, rowsToRecords(name, o, ctx, quota, lines), o.serialize)]
       }, { signal, mapError })
       return [new CsvStream(records, o.serialize)]
     },
@@ -398,6 +402,12 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
       stop.abort()
       records?.destroy()
     }
+  }
+  // A record longer than --max-line-bytes: a record error on the line it starts on.
+  const longLines = (name: string, also?: () => void): CsvParseOptions['onLong'] => (long) => {
+    if (quota.limit > 0) failLongLine(ctx, { ...long, line: lines.next }, { file: name === '-' ? undefined : name, what: 'the record on line' })
+    lines.next += long.lineBreaks
+    also?.()
   }
   // The parser's errors (a broken quote) are fatal: name the file and the physical line,
   // counted from where the record began (an unclosed quote: the line it opened on).

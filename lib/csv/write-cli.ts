@@ -5,6 +5,7 @@ import { examples } from '../core/help.js'
 import { csvDialect, csvDialectFlags } from './dialect.js'
 import type { CsvWriteOptions, ExtraKeys } from './write.js'
 import { CSV_WRITE_COUNTERS, CSV_WRITE_DEFAULTS, EXTRA_KEYS, csvWrite } from './write.js'
+import { maxLineBytesFlag } from '../core/line-limit.js'
 
 /** csv-write's options as csvWrite takes them. */
 function csvWriteOptions (opts: Options): CsvWriteOptions {
@@ -31,6 +32,7 @@ export const csvWriteCli: CliSpec = {
   // Peak RSS 88 MB instead of 110-120, for about 10% more CPU (200k records).
   heap: { fixedYoungGeneration: true },
   flags: {
+    ...maxLineBytesFlag(),
     ...OUTPUT_FLAGS,
     columns: { type: 'string', value: 'a,b.c,d', isMultiple: true, help: 'the columns, in order: dot paths into the content (an object or array there is written as JSON); default: every key of the first --sample records, nested objects flattened to dot paths' },
     sample: { type: 'string', value: 'N', default: String(CSV_WRITE_DEFAULTS.sample), help: 'records looked at for the columns (default: {default}); they are held in memory, then written in input order' },
@@ -48,7 +50,7 @@ export const csvWriteCli: CliSpec = {
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
-    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas'] },
+    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: strings as they are, numbers with every digit they came with, true/false, null as an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote or a line end are quoted (RFC 4180). csv-read reads the file back.' },
     { text: 'Aliases of the original tool: --output_file, --csv_id_column; its --threads N is accepted and changes nothing (one note on stderr).' },

@@ -13,6 +13,7 @@ import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions, writer
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './client.js'
 import type { EsWriteOptions } from './write.js'
 import { ES_WRITE_COUNTERS, ES_WRITE_DEFAULTS, esWrite } from './write.js'
+import { maxLineBytesFlag } from '../core/line-limit.js'
 
 function readJsonFile (opts: Options, name: 'mappings' | 'settings'): string | undefined {
   const file = opts.string(name)
@@ -57,6 +58,7 @@ export const esWriteCli: CliSpec = {
   // for a few percent more CPU (measured: bench/es-write-bench.ts).
   heap: { growingPercent: 30 },
   flags: {
+    ...maxLineBytesFlag(),
     ...ES_CONNECTION_FLAGS,
     index: { type: 'string', shortFlag: 'i', value: 'NAME', help: "index (or alias, data stream) for every record; without it each record's own _index" },
     ...RECORD_FIELD_FLAGS,
@@ -81,7 +83,7 @@ export const esWriteCli: CliSpec = {
     { text: "Loads NDJSON records (none or - means stdin) into Elasticsearch or OpenSearch through _bulk: by default each record's _source as the document, under its _id, into its _index (or --index). The document goes as the bytes it had in the input, so numbers keep every digit (a key given twice, which both engines refuse, is written once with its last value). Every record is written exactly once or written with the server's reason to --errors: items refused for load (429) are sent again with backoff, lost requests are repeated, oversized requests are split. Rerunning the same input is safe (with ids)." },
     ES_CONNECTION_SECTION,
     { title: 'Where and what', options: ['index', 'idField', 'contentField', 'op', 'pipeline', 'createIndex', 'mappings', 'settings', 'refresh'] },
-    { title: 'How', options: ['batchSize', 'batchBytes', 'concurrency', 'flushInterval', 'timeout', 'retries', 'retryMaxWait', 'retryFor'] },
+    { title: 'How', options: ['batchSize', 'batchBytes', 'concurrency', 'flushInterval', 'timeout', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Aliases of the original tool: --es_url, --es_user, --es_pass, --api_key, --batch_size, --threads.' },
     { text: 'Exit status: 0 every record written or skipped; 1 a record failed (see --errors) or a fatal error (server unreachable, authentication refused, retries spent: the summary says how far it got); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the requests in flight are answered.' },

@@ -5,6 +5,7 @@ import { commonFlags, stdout } from '../core/cli.js'
 import { examples } from '../core/help.js'
 import { EspipeError } from '../core/errors.js'
 import { checkInputs, concatInputs, inputNames } from '../core/input.js'
+import { failLongLine, maxLineBytesFlag } from '../core/line-limit.js'
 import { DEFAULT_MODEL } from './ai.js'
 import { explainSink, rawFindings } from './explain.js'
 import type { RunSummary } from './finding.js'
@@ -21,11 +22,13 @@ export const explainErrorsCli: CliSpec = {
     ai: { type: 'boolean', help: 'also ask Claude (Anthropic Messages API) with the grouped errors, their context and the rule-based explanation; secrets are removed first. Without a key, a network, an answer in time, or on an API error, prints the rule-based explanation and one line saying why' },
     model: { type: 'string', value: 'NAME', env: 'ANTHROPIC_MODEL', default: DEFAULT_MODEL, help: 'the Claude model' },
     timeout: { type: 'string', value: 'SECONDS', default: '60', help: 'how long to wait for Claude' },
-    quiet: { ...commonFlags.quiet, help: 'no summary line on stderr' }
+    quiet: { ...commonFlags.quiet, help: 'no summary line on stderr' },
+    ...maxLineBytesFlag()
   },
-  build: async ({ opts, ctx }) => {
+  build: async ({ opts, ctx, tools }) => {
     const runs: RunSummary[] = []
     const sink = explainSink({
+      tools,
       format: opts.string('format', { choices: EXPLAIN_FORMATS }) as ExplainFormat,
       ai: opts.bool('ai'),
       aiOptions: { model: opts.string('model'), timeoutMs: (opts.int('timeout', { min: 1 }) as number) * 1000 },
@@ -38,18 +41,21 @@ export const explainErrorsCli: CliSpec = {
     const args = opts.input
     if (args.length > 0 && args.every((a) => a !== '-' && !existsSync(a))) {
       const message = args.join(' ')
-      const known = rawFindings([{ text: message, line: 1 }]).length > 0
+      const known = rawFindings([{ text: message, line: 1 }], tools).length > 0
       if (!known && args.length === 1 && !/\s/.test(message)) throw new EspipeError('ENOENT', `cannot read ${message}: no such file (and as a message it holds no error)`, { context: { file: message } })
       ctx.stats.add('read')
-      return [Readable.from(known ? [findingFromMessage(message)] : []), sink]
+      return [Readable.from(known ? [findingFromMessage(message, tools)] : []), sink]
     }
     const files = inputNames(args)
     await checkInputs(files)
     const input = concatInputs(files, (name) => readFindings({
+      tools,
       file: name === '-' ? undefined : name,
+      maxLineBytes: ctx.maxLineBytes,
+      onLongLine: (long) => failLongLine(ctx, long, { file: name === '-' ? undefined : name }),
       onLine: () => ctx.stats.add('read'),
       onSummary: (s) => runs.push(s),
-      onRaw: rawFindings
+      onRaw: (lines, file) => rawFindings(lines, tools, file)
     }), { signal: ctx.signal })
     return [input, sink]
   },
@@ -59,8 +65,8 @@ export const explainErrorsCli: CliSpec = {
     {
       title: 'Options',
       options: [
-        'format', 'ai', 'model', 'timeout', 'quiet', 'logFormat',
-        { flags: ['progress', 'errors', 'maxErrors', 'aiErrors', 'simpleErrors', 'metricsPort'], help: 'accepted as by every espipe binary; they change nothing here' },
+        'format', 'ai', 'model', 'timeout', 'maxLineBytes', 'quiet', 'logFormat',
+        { flags: ['progress', 'errors', 'maxErrors', 'aiErrors', 'simpleErrors', 'metricsPort'], help: 'accepted as by every espipe binary; only --errors and --max-errors act here, on lines longer than --max-line-bytes' },
         'help', 'version'
       ]
     },

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { EspipeError } from '../core/errors.js'
 import type { ErrorContext } from '../core/errors.js'
+import type { ToolRegistry } from '../core/tools.js'
 import type { AiOptions } from './ai.js'
 import { askClaude } from './ai.js'
 import type { Finding, FindingKind, RunSummary } from './finding.js'
@@ -26,10 +27,10 @@ const LOOKS_LIKE_ERROR = /error|fail|denied|refused|cannot|can't|unable|exceptio
  * Lines of an input that held no event, or a message given on the command line: those a rule
  * knows, or that at least read like an error, are raw findings.
  */
-export function rawFindings (lines: FindingReader['rawLines'], file?: string): Finding[] {
+export function rawFindings (lines: FindingReader['rawLines'], tools: ToolRegistry, file?: string): Finding[] {
   return lines
-    .map((l) => findingFromMessage(l.text, { file, line: l.line }))
-    .filter((f) => matchRule(f) !== UNKNOWN_RULE || LOOKS_LIKE_ERROR.test(f.message))
+    .map((l) => findingFromMessage(l.text, tools, { file, line: l.line }))
+    .filter((f) => matchRule(f, tools) !== UNKNOWN_RULE || LOOKS_LIKE_ERROR.test(f.message))
 }
 
 /** Groups, explains and (with `ai`) asks Claude; the report is what the renderers print. */
@@ -51,8 +52,8 @@ export class NothingToExplain extends EspipeError {
  * The end of explain-errors' pipeline: takes Finding objects, and when its input ends writes
  * the report to `output`. Fails with NothingToExplain when no finding came.
  */
-export function explainSink (opts: ExplainOptions & { output: NodeJS.WritableStream, runs?: RunSummary[], onReport?: (r: Report) => void }): Writable {
-  const grouper = new Grouper()
+export function explainSink (opts: ExplainOptions & { tools: ToolRegistry, output: NodeJS.WritableStream, runs?: RunSummary[], onReport?: (r: Report) => void }): Writable {
+  const grouper = new Grouper(opts.tools)
   return new Writable({
     objectMode: true,
     write (f: Finding, _enc, done) {
@@ -71,13 +72,16 @@ export function explainSink (opts: ExplainOptions & { output: NodeJS.WritableStr
   })
 }
 
-/** Library use: explains a whole text (stderr of a run, events, a dead-letter file, a message). */
-export async function explainText (text: string, opts: ExplainOptions = {}): Promise<Report> {
-  const reader = new Reader()
-  const grouper = new Grouper()
+/**
+ * Library use: explains a whole text (stderr of a run, events, a dead-letter file, a message).
+ * `tools`: the binaries and services it may name (TOOLS in lib/cli.ts: all of espipe's).
+ */
+export async function explainText (text: string, tools: ToolRegistry, opts: ExplainOptions = {}): Promise<Report> {
+  const reader = new Reader(tools)
+  const grouper = new Grouper(tools)
   for (const line of text.split('\n')) for (const f of reader.push(line)) grouper.add(f)
   for (const f of reader.end()) grouper.add(f)
-  if (reader.found === 0) for (const f of rawFindings(reader.rawLines)) grouper.add(f)
+  if (reader.found === 0) for (const f of rawFindings(reader.rawLines, tools)) grouper.add(f)
   return await buildReport(grouper, reader.summaries, opts)
 }
 
@@ -86,11 +90,12 @@ export async function explainText (text: string, opts: ExplainOptions = {}): Pro
  * events as the Logger reports them, and explains them on stderr when the run failed.
  */
 export class RunExplainer {
-  private readonly grouper = new Grouper()
+  private readonly grouper: Grouper
   private readonly tool: string
 
-  constructor (tool: string) {
+  constructor (tool: string, tools: ToolRegistry) {
     this.tool = tool
+    this.grouper = new Grouper(tools)
   }
 
   add (kind: FindingKind, code: string, message: string, context: ErrorContext): void {

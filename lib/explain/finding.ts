@@ -1,4 +1,5 @@
 import type { ErrorContext } from '../core/errors.js'
+import type { ToolRegistry } from '../core/tools.js'
 
 /** A fatal error ends a run; a record error costs one record and the run goes on. */
 export type FindingKind = 'fatal' | 'record'
@@ -31,27 +32,15 @@ export interface RunSummary {
   message: string
 }
 
-export type Service = 'mysql' | 'elasticsearch' | 'csv' | 'ndjson' | 'file'
-
-const TOOL_SERVICE: Record<string, Service> = {
-  'mysql-write': 'mysql',
-  'es-read': 'elasticsearch',
-  'csv-read': 'csv',
-  'jsonl-write': 'file'
-}
+/** A declared service's name (lib/core/tools.ts): mysql, elasticsearch, csv, ndjson, file, … */
+export type Service = string
 
 /**
  * What the failing side was: from the code when it says (ER_…, CSV_…), else from the tool,
  * else from the port. Network errors need it to name the right check (mariadb or curl).
  */
-export function serviceOf (f: Finding): Service | undefined {
-  if (/^(ER_|CR_|PROTOCOL_)/.test(f.code)) return 'mysql'
-  if (/^CSV_/.test(f.code)) return 'csv'
-  if (/^NDJSON_/.test(f.code)) return 'ndjson'
-  if (/_exception$|^(ResponseError|ProductNotSupportedError|ConnectionError)$/.test(f.code)) return 'elasticsearch'
-  if (f.tool !== undefined && TOOL_SERVICE[f.tool] !== undefined) return TOOL_SERVICE[f.tool]
-  const port = String(f.context.port ?? '')
-  if (port === '3306' || /:3306\b|mysql:\/\//.test(f.message)) return 'mysql'
-  if (port === '9200' || /:9200\b/.test(f.message)) return 'elasticsearch'
-  return undefined
+export function serviceOf (f: Finding, tools: ToolRegistry): Service | undefined {
+  return tools.serviceOfCode(f.code) ??
+    (f.tool === undefined ? undefined : tools.tool(f.tool)?.service) ??
+    tools.serviceAt(String(f.context.port ?? ''), f.message)
 }

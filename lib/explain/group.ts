@@ -1,3 +1,4 @@
+import type { ToolRegistry } from '../core/tools.js'
 import type { Finding } from './finding.js'
 import type { Explanation } from './match.js'
 import { explainFinding, matchRule, stableContext, templateVars } from './match.js'
@@ -31,10 +32,13 @@ export class Grouper {
   private readonly groups = new Map<string, Group>()
   total = 0
 
+  /** `tools`: what the failing tools talk to, so each failure gets its service's rule and checks. */
+  constructor (private readonly tools: ToolRegistry) {}
+
   add (f: Finding): void {
     this.total++
-    const rule = matchRule(f)
-    const vars = rule.groupBy === undefined ? {} : templateVars(f, rule)
+    const rule = matchRule(f, this.tools)
+    const vars = rule.groupBy === undefined ? {} : templateVars(f, rule, this.tools)
     const key = JSON.stringify([f.kind, f.tool ?? '', rule.id, f.code, stableContext(f.context), normalise(f.message), rule.groupBy?.map((k) => vars[k])])
     const g = this.groups.get(key)
     if (g === undefined) {
@@ -57,6 +61,6 @@ export class Grouper {
         b.rule.severity - a.rule.severity ||
         b.count - a.count ||
         a.order - b.order)
-      .map((g) => explainFinding(g.first, g.rule, g.count, g.examples))
+      .map((g) => explainFinding(g.first, g.rule, this.tools, g.count, g.examples))
   }
 }

@@ -1,4 +1,5 @@
 import type { ErrorContext } from '../core/errors.js'
+import type { ToolRegistry } from '../core/tools.js'
 import type { Finding, FindingKind, Service } from './finding.js'
 import { serviceOf } from './finding.js'
 import type { Rule } from './rules.js'
@@ -9,8 +10,8 @@ import { RULES, UNKNOWN_RULE } from './rules.js'
  * surest sign), else the first whose message patterns match (generic codes such as
  * ResponseError, or raw messages).
  */
-export function matchRule (f: Finding, rules: readonly Rule[] = RULES): Rule {
-  const service = serviceOf(f)
+export function matchRule (f: Finding, tools: ToolRegistry, rules: readonly Rule[] = RULES): Rule {
+  const service = serviceOf(f, tools)
   const status = Number(f.context.status)
   const usable = rules.filter((r) =>
     (r.services === undefined || service === undefined || r.services.includes(service)) &&
@@ -47,21 +48,19 @@ export interface Explanation {
   examples: Example[]
 }
 
-const DEFAULT_PORT: Partial<Record<Service, string>> = { mysql: '3306', elasticsearch: '9200' }
-
 /** Credentials never go into a suggested command: the user is named with -u, curl asks for the password. */
 function bareUrl (url: string): string {
   return url.replace(/\/\/[^/@\s]*@/, '//').replace(/\/$/, '')
 }
 
 /** The side a rule is about, by its name (mysql-…, es-…), for a bare message that names no tool. */
-function ruleService (rule: Rule): Service | undefined {
+function ruleService (rule: Rule, tools: ToolRegistry): Service | undefined {
   if (rule.services?.length === 1) return rule.services[0]
-  return rule.id.startsWith('mysql-') ? 'mysql' : rule.id.startsWith('es-') ? 'elasticsearch' : undefined
+  return tools.serviceNamedBy(rule.id)
 }
 
 /** The values a rule's templates can name, from the context first, then from the message. */
-export function templateVars (f: Finding, rule: Rule): Record<string, string> {
+export function templateVars (f: Finding, rule: Rule, tools: ToolRegistry): Record<string, string> {
   const vars: Record<string, string> = {}
   for (const re of rule.extract ?? []) {
     const m = re.exec(f.message)
@@ -76,7 +75,7 @@ export function templateVars (f: Finding, rule: Rule): Record<string, string> {
   // mysql-write names a table as database.table when --table says so.
   const dotted = /^([^.`]+)\.([^.`]+)$/.exec(vars.table ?? '')
   if (dotted !== null) { vars.database ??= dotted[1]; vars.table = dotted[2] }
-  const service = serviceOf(f) ?? ruleService(rule)
+  const service = serviceOf(f, tools) ?? ruleService(rule, tools)
   // es-read's context names the node as host=URL.
   if (vars.host !== undefined && /^https?:\/\//.test(vars.host)) { vars.url ??= vars.host; delete vars.host }
   // A bare message (`explain-errors "… at http://es:9200 …"`) names the node in its text.
@@ -89,7 +88,8 @@ export function templateVars (f: Finding, rule: Rule): Record<string, string> {
     } catch { /* not a URL: keep the text */ }
   }
   for (const [k, v] of Object.entries(rule.defaults ?? {})) vars[k] ??= v
-  vars.port ??= (service !== undefined ? DEFAULT_PORT[service] : undefined) ?? 'PORT'
+  const port = service === undefined ? undefined : tools.service(service)?.port
+  vars.port ??= port === undefined ? 'PORT' : String(port)
   vars.host ??= 'HOST'
   vars.hostport = `${vars.host}:${vars.port}`
   vars.esUrl = url !== undefined ? bareUrl(url) : vars.host !== 'HOST' ? `http://${vars.hostport}` : '"$ES_URL"'
@@ -107,8 +107,8 @@ export function fill (template: string, vars: Record<string, string>): string {
 }
 
 /** The commands a rule offers for this finding's side (MySQL or Elasticsearch), filled in. */
-function commandsFor (f: Finding, rule: Rule, vars: Record<string, string>): string[] {
-  const service = serviceOf(f)
+function commandsFor (f: Finding, rule: Rule, vars: Record<string, string>, tools: ToolRegistry): string[] {
+  const service = serviceOf(f, tools)
   return rule.commands
     .filter((c) => typeof c === 'string' || service === undefined || c.service === service)
     .map((c) => fill(typeof c === 'string' ? c : c.run, vars))
@@ -135,8 +135,8 @@ export function stableContext (context: ErrorContext): ErrorContext {
 }
 
 /** Applies the rule to a group represented by its first finding. */
-export function explainFinding (f: Finding, rule: Rule, count = 1, examples: Finding[] = [f]): Explanation {
-  const vars = templateVars(f, rule)
+export function explainFinding (f: Finding, rule: Rule, tools: ToolRegistry, count = 1, examples: Finding[] = [f]): Explanation {
+  const vars = templateVars(f, rule, tools)
   return {
     rule: rule.id,
     title: rule.title,
@@ -149,7 +149,7 @@ export function explainFinding (f: Finding, rule: Rule, count = 1, examples: Fin
     message: f.message,
     context: count > 1 ? stableContext(f.context) : f.context,
     causes: rule.causes.map((c) => fill(c, vars)),
-    commands: commandsFor(f, rule, vars),
+    commands: commandsFor(f, rule, vars, tools),
     option: rule.option === undefined ? undefined : fill(rule.option, vars),
     examples: examples.map(exampleOf)
   }

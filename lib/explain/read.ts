@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream'
-import { Transform } from 'node:stream'
-import split2 from 'split2'
 import type { ErrorContext } from '../core/errors.js'
+import type { LongLine } from '../core/line-limit.js'
+import { DEFAULT_MAX_LINE_BYTES, lineStage } from '../core/line-limit.js'
+import type { ToolRegistry } from '../core/tools.js'
 import type { Finding, RunSummary } from './finding.js'
 
 /** Longest excerpt of a failed record kept as an example. */
@@ -14,7 +15,6 @@ const TEXT_ERROR = /^([a-z][a-z0-9-]*): (record )?error \[([^\]]+)\] ([\s\S]*)$/
 // `TOOL: 10 read, 3 inserted, 1 failed in 0.2 s (50/s)`
 const TEXT_SUMMARY = /^([a-z][a-z0-9-]*): (\d+ [a-z]+(?: \([^)]*\))?(?:, \d+ [a-z]+(?: \([^)]*\))?)* in [\d.]+ s \([\d,]+\/s\).*)$/
 const TEXT_CONTEXT = /\s\(([a-z_][a-z0-9_]*=[^,()]*(?:, [a-z_][a-z0-9_]*=[^,()]*)*)\)$/i
-const CODE_IN_TEXT = /\b(E[A-Z]{3,}|ER_[A-Z_]+|CR_[A-Z_]+|CSV_[A-Z_]+|[a-z]+(?:_[a-z]+)*_exception|ProductNotSupportedError|TimeoutError)\b/
 
 function scalar (v: string): string | number {
   return /^\d{1,15}$/.test(v) ? Number(v) : v
@@ -49,20 +49,20 @@ function excerpt (record: unknown): string | undefined {
 }
 
 /** The driver code a bare message names, if any (`connect ECONNREFUSED 127.0.0.1:3306`). */
-export function codeInText (text: string): string {
-  return CODE_IN_TEXT.exec(text)?.[1] ?? 'EUNKNOWN'
+export function codeInText (text: string, tools: ToolRegistry): string {
+  return tools.codeInText.exec(text)?.[1] ?? 'EUNKNOWN'
 }
 
 /** A raw error message given on the command line or found alone in the input. */
-export function findingFromMessage (message: string, at?: Finding['at']): Finding {
+export function findingFromMessage (message: string, tools: ToolRegistry, at?: Finding['at']): Finding {
   const { message: text, context } = splitTextContext(message.trim())
-  return { kind: 'fatal', source: 'message', code: codeInText(text), message: text, context, at }
+  return { kind: 'fatal', source: 'message', code: codeInText(text, tools), message: text, context, at }
 }
 
 type JsonLine = { finding: Finding } | { summary: RunSummary } | { other: true } | undefined
 
 /** A JSON event (DESIGN.md §3) or a dead-letter entry (§4); anything else is not ours. */
-function fromJson (obj: Record<string, unknown>, at: Finding['at']): JsonLine {
+function fromJson (obj: Record<string, unknown>, at: Finding['at'], tools: ToolRegistry): JsonLine {
   if (typeof obj.event === 'string' && typeof obj.message === 'string') {
     const tool = typeof obj.tool === 'string' ? obj.tool : undefined
     if (obj.event === 'summary') return tool === undefined ? undefined : { summary: { tool, message: obj.message } }
@@ -73,7 +73,7 @@ function fromJson (obj: Record<string, unknown>, at: Finding['at']): JsonLine {
         kind: obj.event === 'error' ? 'fatal' : 'record',
         source: 'event',
         tool,
-        code: typeof obj.code === 'string' && obj.code !== '' ? obj.code : codeInText(obj.message),
+        code: typeof obj.code === 'string' && obj.code !== '' ? obj.code : codeInText(obj.message, tools),
         message: obj.message,
         context: toContext(obj.context),
         at
@@ -88,7 +88,7 @@ function fromJson (obj: Record<string, unknown>, at: Finding['at']): JsonLine {
       finding: {
         kind: 'record',
         source: 'dead-letter',
-        code: typeof err.code === 'string' && err.code !== '' ? err.code : codeInText(err.message),
+        code: typeof err.code === 'string' && err.code !== '' ? err.code : codeInText(err.message, tools),
         message: err.message,
         context,
         record: excerpt(obj.record),
@@ -110,10 +110,12 @@ export class FindingReader {
   readonly rawLines: Array<{ text: string, line: number }> = []
   found = 0
   private readonly file: string | undefined
+  private readonly tools: ToolRegistry
   private line = 0
   private pending: { tool: string, record: boolean, code: string, text: string, line: number } | undefined
 
-  constructor (file?: string) {
+  constructor (tools: ToolRegistry, file?: string) {
+    this.tools = tools
     this.file = file
   }
 
@@ -136,7 +138,7 @@ export class FindingReader {
       let obj: unknown
       try { obj = JSON.parse(trimmed) } catch { obj = undefined }
       if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
-        const r = fromJson(obj as Record<string, unknown>, at)
+        const r = fromJson(obj as Record<string, unknown>, at, this.tools)
         if (r !== undefined && 'finding' in r) { out.push(r.finding); this.found++; return out }
         if (r !== undefined && 'summary' in r) { this.summaries.push(r.summary); return out }
         if (r !== undefined) return out
@@ -169,32 +171,36 @@ export class FindingReader {
 }
 
 export interface ReadFindingsOptions {
+  tools: ToolRegistry
   file?: string
   onSummary?: (s: RunSummary) => void
   onLine?: () => void
   /** Called at the end of an input that held no event, with its lines: returns those that are errors. */
   onRaw?: (lines: FindingReader['rawLines'], file?: string) => Finding[]
+  /** The longest line read (default 64 MiB): a longer one is skipped, unread, and given here. */
+  maxLineBytes?: number
+  onLongLine?: (long: LongLine) => void
 }
 
-/** The stages that turn the bytes of one input into Finding objects. */
-export function readFindings (opts: ReadFindingsOptions = {}): Duplex[] {
-  const reader = new FindingReader(opts.file)
-  const findings = new Transform({
-    writableObjectMode: true,
-    readableObjectMode: true,
-    transform (line: string, _enc, done) {
+/** The stage that turns the bytes of one input into Finding objects. */
+export function readFindings (opts: ReadFindingsOptions): Duplex[] {
+  const reader = new FindingReader(opts.tools, opts.file)
+  return [lineStage(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, {
+    line: (raw, _line, push) => {
       opts.onLine?.()
-      for (const f of reader.push(line)) this.push(f)
-      done()
+      for (const f of reader.push(raw)) push(f)
     },
-    flush (done) {
-      for (const f of reader.end()) this.push(f)
+    long: (long, push) => {
+      // Not read: it still ends a text error's continuation lines, and counts for line numbers.
+      for (const f of reader.push('')) push(f)
+      opts.onLongLine?.(long)
+    },
+    end: (push) => {
+      for (const f of reader.end()) push(f)
       for (const s of reader.summaries) opts.onSummary?.(s)
       if (reader.found === 0 && opts.onRaw !== undefined) {
-        for (const f of opts.onRaw(reader.rawLines, opts.file)) this.push(f)
+        for (const f of opts.onRaw(reader.rawLines, opts.file)) push(f)
       }
-      done()
     }
-  })
-  return [split2(), findings]
+  })]
 }

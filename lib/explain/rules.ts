@@ -827,6 +827,24 @@ export const RULES: Rule[] = [
     ],
     option: "jq -c '.[]' turns a JSON array into NDJSON; --errors FILE keeps the bad lines"
   },
+  {
+    id: 'line-too-long',
+    title: 'An input line is longer than --max-line-bytes',
+    severity: 2,
+    codes: ['RECORD_TOO_LONG'],
+    messages: [/longer than --max-line-bytes/],
+    what: 'Line {line} of {file} is {bytes} bytes, more than --max-line-bytes allows: it was skipped, and the lines after it were read.',
+    causes: [
+      'the input has no line ends where records end: one JSON document or array over the whole file, or a binary or compressed file',
+      'a CSV quote opened and never closed, so the record runs on over the following lines',
+      'one record really is that large (a document with a file embedded in it)'
+    ],
+    commands: [
+      'head -c 300 {file}; echo',
+      'file {file}'
+    ],
+    option: "--max-line-bytes SIZE (e.g. 512MiB) takes longer lines; jq -c '.[]' turns a JSON array into NDJSON"
+  },
 
   {
     id: 'record-content-not-object',

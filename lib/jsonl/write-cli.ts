@@ -4,6 +4,7 @@ import { OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import type { JsonlShape, JsonlWriteOptions } from './write.js'
 import { JSONL_SHAPES, JSONL_WRITE_COUNTERS, JSONL_WRITE_DEFAULTS, jsonlWrite } from './write.js'
+import { maxLineBytesFlag } from '../core/line-limit.js'
 
 /** jsonl-write's options as jsonlWrite takes them. */
 function jsonlWriteOptions (opts: Options): JsonlWriteOptions {
@@ -22,6 +23,7 @@ export const jsonlWriteCli: CliSpec = {
   // Peak RSS 80-90 MB instead of 110-118 for the same CPU (500k rows).
   heap: { fixedYoungGeneration: true },
   flags: {
+    ...maxLineBytesFlag(),
     ...OUTPUT_FLAGS,
     append: { type: 'boolean', help: 'add to FILE instead of replacing it (written in place; after a newline if its last line is unfinished; a .gz gets a new gzip member); refused when FILE is also an input' },
     shape: { type: 'string', value: 'SHAPE', default: JSONL_WRITE_DEFAULTS.shape, help: 'how each record is written (default: {default}); every shape keeps numbers as written (2^53+1, 1e400, 1.0):\nraw: each record exactly as it came;\nenvelope: {"id": ..., "content": ...} (the original FileSink);\nflat: {"id": ..., ...content} (the original JSONLSink)' },
@@ -33,7 +35,7 @@ export const jsonlWriteCli: CliSpec = {
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
-    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe'] },
+    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Alias of the original tool: --output_file; its --threads N is accepted and changes nothing (one note on stderr).' },
     { text: 'Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.' },

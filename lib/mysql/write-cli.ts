@@ -10,6 +10,7 @@ import { WRITE_MODES } from './statement.js'
 import type { MysqlWriteOptions, SortIds } from './write.js'
 import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from './write.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
+import { maxLineBytesFlag } from '../core/line-limit.js'
 
 /** `--map col=path,…` as [column, path] pairs. */
 function columnMap (opts: Options): Array<readonly [string, string]> {
@@ -53,6 +54,7 @@ export const mysqlWriteCli: CliSpec = {
   // instead of ~125-135 (measured at 1M rows, bench/mysql-write.ts's input).
   heap: { growingPercent: 60 },
   flags: {
+    ...maxLineBytesFlag(),
     ...MYSQL_CONNECTION_FLAGS,
     table: { type: 'string', shortFlag: 't', value: 'NAME', aliases: ['db_table'], help: 'table (or database.table) to write to; required' },
     create: { type: 'boolean', help: "create the table if missing: id VARCHAR(512) COLLATE utf8mb4_nopad_bin (MySQL 8: utf8mb4_0900_bin; else VARBINARY(512)) PRIMARY KEY, content JSON: ids compare byte for byte, as in Elasticsearch ('a', 'A' and 'a ' are three rows)" },
@@ -76,7 +78,7 @@ export const mysqlWriteCli: CliSpec = {
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
     { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
-    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor'] },
+    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },
     { text: 'Exit status: 0 all records written or skipped; 1 a record failed or a fatal error (the summary says how many rows were committed); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the batches in flight are committed.' },

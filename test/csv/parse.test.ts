@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { CsvEncoding } from '../../lib/csv/dialect.js'
 import { CsvParser } from '../../lib/csv/parse.js'
+import { random } from '../helpers/random.js'
 
 /**
  * csv-read's parser is held to csv-parse's output (the library it replaced for speed, and the
@@ -32,17 +33,6 @@ function chunks (bytes: Buffer, sizes: () => number): Readable {
     i += n
   }
   return Readable.from(parts, { objectMode: false })
-}
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that replays it. */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a |= 0; a = a + 0x6D2B79F5 | 0
-    let x = Math.imul(a ^ a >>> 15, 1 | a)
-    x = x + Math.imul(x ^ x >>> 7, 61 | x) ^ x
-    return ((x ^ x >>> 14) >>> 0) / 4294967296
-  }
 }
 
 const csvParse = (delimiter: string, quote: string, encoding: CsvEncoding): NodeJS.ReadWriteStream =>

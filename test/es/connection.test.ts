@@ -11,6 +11,7 @@ import { startEsServer } from '../servers/es/server.js'
 import type { EsServerOptions, EsTestServer, RequestRecord } from '../servers/es/server.js'
 import { binPath, collect, lines, runTool, scratchDir } from '../helpers/run.js'
 import type { RunResult } from '../helpers/run.js'
+import { TOOLS } from '../../lib/cli.js'
 
 const dir = scratchDir(t)
 const CERT = join(dir, 'cert.pem')
@@ -140,7 +141,7 @@ t.test('a certificate the client does not accept fails at once, in one line that
       t.notMatch(r.stderr, /retry/, `${tool}, ${name}: no retry`)
       t.match(r.stderr, / 0 retries/, `${tool}, ${name}: the summary counts none`)
       t.equal(r.stdout, '')
-      t.equal((await explainText(r.stderr)).problems[0]?.rule, rule, `${tool}, ${name}: explain-errors explains it as ${rule}`)
+      t.equal((await explainText(r.stderr, TOOLS)).problems[0]?.rule, rule, `${tool}, ${name}: explain-errors explains it as ${rule}`)
     }))
   }
   for (const s of [self, signedBy, otherName, expired]) t.equal(s.requests.length, 0, 'no request got through')

@@ -7,6 +7,7 @@ import t from 'tap'
 import { explainText } from '../../lib/explain/explain.js'
 import { loggedRecordError, run } from '../helpers/explain-run.js'
 import { testDatabase } from '../helpers/mysql.js'
+import { TOOLS } from '../../lib/cli.js'
 
 const db = await testDatabase(t, 'advice')
 const conn = await mysql.createConnection({ uri: db.url })
@@ -27,7 +28,7 @@ t.test('a value too long for a key column: the advice is a longer VARCHAR that k
   await conn.query('CREATE TABLE keyed (id VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY, name VARCHAR(5))')
   const longId = 'k'.repeat(300)
   const err = await failure('INSERT INTO keyed (id, name) VALUES (?, ?)', [longId, 'a'])
-  const report = await explainText(loggedRecordError('mysql-write', 'text', err.code, err.message, { host: db.host, port: db.port, database: db.name, table: 'keyed', _id: 'k…', line: 1 }))
+  const report = await explainText(loggedRecordError('mysql-write', 'text', err.code, err.message, { host: db.host, port: db.port, database: db.name, table: 'keyed', _id: 'k…', line: 1 }), TOOLS)
   const p = report.problems[0]
   t.equal(p.rule, 'mysql-data-too-long')
   for (const c of p.commands.filter((x) => /\bTEXT\b|LONGTEXT/.test(x))) t.match(c, /only if .*not in a key/, `TEXT is offered only for a column in no key: ${c}`)
@@ -42,7 +43,7 @@ t.test('a value too long for a key column: the advice is a longer VARCHAR that k
 
 t.test('a value too long for a column in no key: LONGTEXT, and it works', async (t) => {
   const err = await failure('INSERT INTO keyed (id, name) VALUES (?, ?)', ['n1', 'much too long'])
-  const p = (await explainText(loggedRecordError('mysql-write', 'text', err.code, err.message, { host: db.host, port: db.port, database: db.name, table: 'keyed', _id: 'n1', line: 2 }))).problems[0]
+  const p = (await explainText(loggedRecordError('mysql-write', 'text', err.code, err.message, { host: db.host, port: db.port, database: db.name, table: 'keyed', _id: 'n1', line: 2 }), TOOLS)).problems[0]
   const forOthers = p.commands.find((x) => x.includes('LONGTEXT'))
   t.ok(forOthers !== undefined)
   await conn.query(sqlOf(forOthers ?? ''))
@@ -58,7 +59,7 @@ t.test("a JSON CHECK failure names the causes JSON.parse lets through: nesting d
     JSON.parse(value)
     const err = await failure('INSERT INTO docs (id, content) VALUES (?, ?)', [name, value])
     t.equal(err.code === 'ER_CONSTRAINT_FAILED' || (err as { errno?: number }).errno === 4025, true, `${name}: the server's CHECK refused it`)
-    const p = (await explainText(loggedRecordError('mysql-write', 'text', 'ER_CONSTRAINT_FAILED', err.message, { host: db.host, port: db.port, database: db.name, table: 'docs', _id: name, line: 1 }))).problems[0]
+    const p = (await explainText(loggedRecordError('mysql-write', 'text', 'ER_CONSTRAINT_FAILED', err.message, { host: db.host, port: db.port, database: db.name, table: 'docs', _id: name, line: 1 }), TOOLS)).problems[0]
     t.equal(p.rule, 'mysql-invalid-json')
     t.match(p.causes.join('\n'), /nested deeper than 31 levels/)
     t.match(p.causes.join('\n'), /lone surrogate/)

@@ -3,6 +3,7 @@ import { explainText } from '../../lib/explain/explain.js'
 import { FindingReader, findingFromMessage } from '../../lib/explain/read.js'
 import { matchRule } from '../../lib/explain/match.js'
 import { RULES } from '../../lib/explain/rules.js'
+import { TOOLS } from '../../lib/cli.js'
 
 // Failures that cannot be produced on this machine (a server out of connections, a packet
 // limit, a real certificate), given as the servers and drivers word them, plus the parts of
@@ -43,7 +44,7 @@ for (const [code, message, rule, says] of documented) {
   t.test(`${code}: ${rule}`, async (t) => {
     const line = `es-read: error [${code}] ${message} (url=https://reader:pw@es.internal:9200, index=logs)\n`
     const tool = rule.startsWith('mysql') ? line.replace('es-read', 'mysql-write') : line
-    const r = await explainText(tool)
+    const r = await explainText(tool, TOOLS)
     t.equal(r.problems[0].rule, rule)
     t.ok([r.problems[0].what, ...r.problems[0].commands].some((s) => s.includes(says)), `says ${says}`)
     t.notOk(r.problems[0].commands.some((c) => c.includes(':pw@')), 'no password in a suggested command')
@@ -51,20 +52,20 @@ for (const [code, message, rule, says] of documented) {
 }
 
 t.test('a raw message with no context gets placeholders, not guesses', async (t) => {
-  const f = findingFromMessage("ERROR 1049 (42000): Unknown database 'shop'")
-  t.equal(matchRule(f).id, 'mysql-unknown-database')
-  const r = await explainText("ERROR 1049 (42000): Unknown database 'shop'")
+  const f = findingFromMessage("ERROR 1049 (42000): Unknown database 'shop'", TOOLS)
+  t.equal(matchRule(f, TOOLS).id, 'mysql-unknown-database')
+  const r = await explainText("ERROR 1049 (42000): Unknown database 'shop'", TOOLS)
   t.equal(r.problems[0].what, "MySQL at HOST:3306 has no database 'shop'.")
   t.same(r.problems[0].commands, ["mariadb -h HOST -P 3306 -u USER -p -e 'show databases'", "mariadb -h HOST -P 3306 -u USER -p -e 'CREATE DATABASE `shop` CHARACTER SET utf8mb4'"])
 })
 
 t.test('TLS is a word in a message, not letters in a path', async (t) => {
-  t.equal(matchRule(findingFromMessage('TLS handshake failed')).id, 'tls-error')
-  t.not(matchRule(findingFromMessage('/srv/wt/tlsfinal/no-such.log')).id, 'tls-error')
+  t.equal(matchRule(findingFromMessage('TLS handshake failed', TOOLS), TOOLS).id, 'tls-error')
+  t.not(matchRule(findingFromMessage('/srv/wt/tlsfinal/no-such.log', TOOLS), TOOLS).id, 'tls-error')
 })
 
 t.test('the reader: CRLF, summaries, continuation lines, lines that are not ours', async (t) => {
-  const reader = new FindingReader('run.log')
+  const reader = new FindingReader(TOOLS, 'run.log')
   const lines = [
     'csv-read: record error [CSV_MISSING_ID] line 3 has an empty \'id\' (file=a.csv, line=3)\r',
     'some other program: hello',
@@ -93,7 +94,7 @@ t.test('the reader: CRLF, summaries, continuation lines, lines that are not ours
 t.test('different columns are different problems; different values of one key are one', async (t) => {
   const line = (msg: string, id: number): string => `mysql-write: record error [ER_DUP_ENTRY] ${msg} (table=t, id=${id}, line=${id})\n`
   const long = (col: string, id: number): string => `mysql-write: record error [ER_DATA_TOO_LONG] Data too long for column '${col}' at row 1 (table=t, id=${id}, line=${id})\n`
-  const r = await explainText(line("Duplicate entry 'a' for key 'email'", 1) + line("Duplicate entry 'b' for key 'email'", 2) + long('name', 3) + long('city', 4) + long('name', 5))
+  const r = await explainText(line("Duplicate entry 'a' for key 'email'", 1) + line("Duplicate entry 'b' for key 'email'", 2) + long('name', 3) + long('city', 4) + long('name', 5), TOOLS)
   t.same(r.problems.map((p) => [p.rule, p.count, p.examples.map((x) => x.id)]), [
     ['mysql-duplicate-key', 2, ['1', '2']],
     ['mysql-data-too-long', 2, ['3', '5']],
@@ -105,7 +106,7 @@ t.test("es-read's security_exception: the status tells 401 from 403", async (t) 
   const at = '(host=https://es.internal:9200, index=logs, status=STATUS)'
   const denied = `es-read: error [security_exception] authorization failed: the user may not search on https://es.internal:9200 index logs (403 security_exception: action [indices:data/read/search] is unauthorized for user [reader] with effective roles [viewer] on indices [logs]) ${at.replace('STATUS', '403')}\n`
   const unauth = `es-read: error [security_exception] authentication failed at https://es.internal:9200 (401 security_exception: unable to authenticate user [reader] for REST request [/logs/_pit]) ${at.replace('STATUS', '401')}\n`
-  const r = await explainText(denied + unauth)
+  const r = await explainText(denied + unauth, TOOLS)
   t.same(r.problems.map((p) => p.rule).sort(), ['es-forbidden', 'es-unauthorized'])
   const forbidden = r.problems.find((p) => p.rule === 'es-forbidden')
   t.equal(forbidden?.what, "Elasticsearch at https://es.internal:9200 authenticated user 'reader' but refused action indices:data/read/search on index logs.")
@@ -113,11 +114,11 @@ t.test("es-read's security_exception: the status tells 401 from 403", async (t) 
 })
 
 t.test('exactness refusals are explained: an inexact value and an id column that merges ids', async (t) => {
-  const value = await explainText("mysql-write: record error [RECORD_INEXACT_VALUE] 1.5 can't be stored exactly in INT(11) column qty: it is not a whole number (database=shop, table=orders, _id=7, line=7)\n")
+  const value = await explainText("mysql-write: record error [RECORD_INEXACT_VALUE] 1.5 can't be stored exactly in INT(11) column qty: it is not a whole number (database=shop, table=orders, _id=7, line=7)\n", TOOLS)
   t.equal(value.problems[0].rule, 'mysql-inexact-value')
   t.match(value.problems[0].what, /INT\(11\) column 'qty' of table 'orders'/)
   const fix = 'ALTER TABLE `shop`.`orders` MODIFY `id` VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL'
-  const r = await explainText(`mysql-write: error [EUNSAFE_ID_COLUMN] table shop.orders: id column id would merge distinct ids (VARCHAR(255) COLLATE utf8mb4_bin is PAD SPACE, so 'a' and 'a ' are one id); make it exact with ${fix}, or pass --allow-id-merge to write anyway (host=db, port=3306, database=shop, table=orders)\n`)
+  const r = await explainText(`mysql-write: error [EUNSAFE_ID_COLUMN] table shop.orders: id column id would merge distinct ids (VARCHAR(255) COLLATE utf8mb4_bin is PAD SPACE, so 'a' and 'a ' are one id); make it exact with ${fix}, or pass --allow-id-merge to write anyway (host=db, port=3306, database=shop, table=orders)\n`, TOOLS)
   t.equal(r.problems[0].rule, 'mysql-unsafe-id-column')
   t.ok(r.problems[0].commands.some((c) => c.endsWith(`-e '${fix}'`)), 'the fix, quoted for the shell')
 })

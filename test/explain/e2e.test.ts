@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise'
 import t from 'tap'
 import { explainText } from '../../lib/explain/explain.js'
 import { closedPort, run } from '../helpers/explain-run.js'
+import { TOOLS } from '../../lib/cli.js'
 
 // The real es-read and mysql-write binaries failing for real, their stderr (text and JSON)
 // and dead-letter files fed to explain-errors.
@@ -48,7 +49,7 @@ for (const [mode, rule, what] of esCases) {
     const [text, json] = await Promise.all([run('es-read', args, { env }), run('es-read', [...args, '--log-format', 'json'], { env })])
     for (const r of [text, json]) {
       t.equal(r.code, 1, 'es-read failed')
-      const report = await explainText(r.stderr)
+      const report = await explainText(r.stderr, TOOLS)
       t.equal(report.problems[0]?.rule, rule, r.stderr)
       t.match(report.problems[0].what, what)
       t.match(report.problems[0].context, { index: 'logs' })
@@ -112,7 +113,7 @@ t.test('mysql-write: a too-long value, from stderr, JSON events and the dead-let
   ])
   for (const r of [text, json, dl, hook]) t.equal(r.code, 1)
   const fromFile = await run('explain-errors', [`${dir}/bad.ndjson`])
-  for (const out of [(await explainText(text.stderr)), (await explainText(json.stderr))]) {
+  for (const out of [(await explainText(text.stderr, TOOLS)), (await explainText(json.stderr, TOOLS))]) {
     t.equal(out.problems[0].rule, 'mysql-data-too-long')
     t.equal(out.problems[0].what, "A value is longer than column 'name' of table 'people' allows.")
   }

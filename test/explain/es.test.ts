@@ -5,6 +5,7 @@ import { Client } from '@elastic/elasticsearch'
 import t from 'tap'
 import { explainText } from '../../lib/explain/explain.js'
 import { loggedError } from '../helpers/explain-run.js'
+import { TOOLS } from '../../lib/cli.js'
 
 // Real failures of the real @elastic/elasticsearch client, against a tiny HTTP server that
 // answers with Elasticsearch's error bodies (ES-NOTES.md "Errors"), written to stderr the way
@@ -139,7 +140,7 @@ for (const c of cases) {
     t.test(`${c.name}, ${format}`, async (t) => {
       const log = loggedError('es-read', format, c.err, c.context ?? ctx)
       t.notMatch(log, 'Es-Secret-123')
-      const r = await explainText(log)
+      const r = await explainText(log, TOOLS)
       t.equal(r.problems.length, 1, 'one problem, also when the message spans several lines')
       const p = r.problems[0]
       t.equal(p.rule, c.rule)

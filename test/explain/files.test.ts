@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { explainText } from '../../lib/explain/explain.js'
 import { run } from '../helpers/explain-run.js'
+import { TOOLS } from '../../lib/cli.js'
 
 // Real failures of csv-read and jsonl-write, fed to explain-errors as the user would:
 // the stderr text, the --log-format json events, and the --errors dead-letter file.
@@ -40,46 +41,46 @@ for (const format of ['text', 'json']) {
     ])
     for (const r of [quote, width, latin1, missing, lines, unwritable, full, noId, maxErrors]) t.equal(r.code, 1, 'the producer failed')
 
-    const q = await explainText(quote.stderr)
+    const q = await explainText(quote.stderr, TOOLS)
     t.equal(q.problems.length, 1)
     t.match(q.problems[0], { rule: 'csv-broken-quote', kind: 'fatal', what: `${at('quote.csv')} line 2: a quoted field is not closed properly` })
     t.ok(q.problems[0].commands.includes(`sed -n '2p' ${at('quote.csv')} | cat -A`), 'shows the broken line')
     t.match(q.problems[0].option, /--quote/)
     t.match(q.runs[0], { tool: 'csv-read', message: /^0 read/ })
 
-    const w = await explainText(width.stderr)
+    const w = await explainText(width.stderr, TOOLS)
     t.equal(w.problems.length, 1, 'two bad rows are one problem')
     t.match(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
     t.same(w.problems[0].examples.map((x) => x.line), [2, 4])
     t.match(w.problems[0].option, /--delimiter/)
 
-    const e = (await explainText(latin1.stderr)).problems[0]
+    const e = (await explainText(latin1.stderr, TOOLS)).problems[0]
     t.equal(e.rule, 'csv-bad-encoding')
     t.match(e.option, '--encoding latin1')
     t.ok(e.commands.includes(`file -i ${at('latin1.csv')}`))
 
-    const m = (await explainText(missing.stderr)).problems[0]
+    const m = (await explainText(missing.stderr, TOOLS)).problems[0]
     t.equal(m.rule, 'file-not-found')
     t.equal(m.what, `Could not read ${at('nope.csv')}: it (or its directory) does not exist.`)
 
-    const l = await explainText(lines.stderr)
+    const l = await explainText(lines.stderr, TOOLS)
     t.same(l.problems.map((p) => p.rule), ['ndjson-not-json', 'ndjson-not-json'], 'invalid JSON and not-an-object are two problems')
     t.same(l.problems.map((p) => p.examples[0].line), [2, 3])
     t.match(l.problems[0].what, `Line 2 of ${at('lines.ndjson')}`)
 
-    const u = (await explainText(unwritable.stderr)).problems[0]
+    const u = (await explainText(unwritable.stderr, TOOLS)).problems[0]
     t.equal(u.rule, 'permission-denied')
     t.equal(u.what, 'Not allowed to write /sys/kernel/espipe-test.jsonl.')
 
-    const n = (await explainText(noId.stderr)).problems[0]
+    const n = (await explainText(noId.stderr, TOOLS)).problems[0]
     t.equal(n.rule, 'csv-missing-id')
     t.match(n.option, '--id-column')
 
-    const x = await explainText(maxErrors.stderr)
+    const x = await explainText(maxErrors.stderr, TOOLS)
     t.same(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
     t.match(x.problems[0].option, '--max-errors')
 
-    const f = (await explainText(full.stderr)).problems[0]
+    const f = (await explainText(full.stderr, TOOLS)).problems[0]
     t.equal(f.rule, 'disk-full')
     t.ok(f.commands.includes('df -h "$(dirname /dev/full)"'))
   })
@@ -119,7 +120,7 @@ t.test('10,000 identical record errors are one explanation with a count and thre
 
 t.test('distinct problems are listed most severe first', async (t) => {
   const [width, missing] = await Promise.all([run('csv-read', [at('width.csv')]), run('csv-read', [at('nope.csv')])])
-  const r = await explainText(width.stderr + missing.stderr)
+  const r = await explainText(width.stderr + missing.stderr, TOOLS)
   t.same(r.problems.map((p) => p.rule), ['file-not-found', 'csv-row-width'], 'the fatal error comes first although it came last')
 })
 

@@ -4,6 +4,7 @@ import type { ErrorContext } from '../../lib/core/errors.js'
 import { errorCode } from '../../lib/core/errors.js'
 import { explainText } from '../../lib/explain/explain.js'
 import { closedPort, loggedError, loggedRecordError, run } from '../helpers/explain-run.js'
+import { TOOLS } from '../../lib/cli.js'
 
 // Real failures of the real mysql2 driver against the real MariaDB, written to stderr the way
 // our Logger writes them (text lines and JSON events), then explained.
@@ -167,7 +168,7 @@ for (const c of cases) {
       const line = c.kind === 'fatal'
         ? loggedError('mysql-write', format, c.err, c.context)
         : loggedRecordError('mysql-write', format, errorCode(c.err), c.err.message, c.context)
-      const r = await explainText(line)
+      const r = await explainText(line, TOOLS)
       t.equal(r.problems.length, 1)
       const p = r.problems[0]
       t.equal(p.rule, c.rule)
