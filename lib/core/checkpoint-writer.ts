@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto'
+import type { FlagSpecs } from './cli.js'
 import type { StreamPosition, WriterPart } from './checkpoint.js'
 import { CheckpointSaver, checkCheckpointWritable, readCheckpointFile } from './checkpoint.js'
 import { EspipeError } from './errors.js'
 import type { RecordPosition } from './position.js'
-import { POSITION_KEY } from './position.js'
+import { POSITION_KEY, recordPosition } from './position.js'
+import type { RawObject } from './raw-json.js'
 
 /**
  * The last writer's part of a checkpoint (DESIGN §8): the writer takes each record's position
@@ -33,8 +35,9 @@ export class WriterCheckpoint {
     if (existing !== undefined && (existing.tool !== tool || existing.target !== target)) {
       throw new EspipeError('ECHECKPOINT', `checkpoint ${file} holds what ${existing.tool} committed to ${existing.target}, not ${tool} to ${target}; use another file or delete it`, { context: { file } })
     }
+    // `complete` stays as it is until a record comes: a reader starting beside this writer may
+    // be reading it to learn that there is nothing left to do.
     this.part = existing ?? { tool, target, id: randomBytes(8).toString('hex'), streams: [], committed: 0, complete: false }
-    this.part.complete = false
     for (const s of this.part.streams) this.streams.set(s.id, s)
     this.saver = new CheckpointSaver(file, (f) => { f.writer = this.part })
     // Said at once, before any input: a reader sharing the file knows a writer acknowledges it.
@@ -63,6 +66,7 @@ export class WriterCheckpoint {
       throw new EspipeError('RECORD_POSITION_ORDER', `${where} is record ${pos.n} of stream ${pos.stream}, after record ${last}: records of one reader stream must come in the order they were read (does a stage between them reorder or repeat records?)`)
     }
     this.lastTaken.set(pos.stream, pos.n)
+    this.part.complete = false
     this.window.push(pos)
     return this.base + this.window.length - 1
   }
@@ -126,5 +130,46 @@ export class WriterCheckpoint {
     this.part.complete = this.unsettled === 0 && reader?.complete === true
     this.saver.save(true)
     return this.part.complete
+  }
+}
+
+/** A writer's --checkpoint: what it commits, acknowledged to the reader of its pipe. */
+export const WRITER_CHECKPOINT_FLAG: FlagSpecs = {
+  checkpoint: { type: 'string', value: 'FILE', help: "the reader's --checkpoint FILE: save what is committed, record by record, so that the same pipe run again after a crash anywhere in it resumes after the last committed record (see CRASHES AND RERUNS in the man page)" }
+}
+
+/**
+ * The tickets of a writer whose records are committed in the order they are written out (a
+ * file writer): a record written out waits until its bytes are committed (`confirm`), one
+ * that is not (dead-lettered, a duplicate skipped) is settled at once.
+ */
+export class OrderedAcks {
+  private queue: number[] = []
+  private head = 0
+
+  constructor (readonly ack: WriterCheckpoint) {}
+
+  /** A record came in (a parsed line, or an object given in code): its ticket. */
+  take (raw: RawObject | undefined, value: Record<string, unknown> | undefined, where: string): number {
+    return this.ack.take(recordPosition(raw, value), where)
+  }
+
+  /** Its bytes were handed to the output: settled once they are committed. */
+  written (ticket: number): void {
+    this.queue.push(ticket)
+  }
+
+  /** Not written (failed, skipped): nothing to wait for. */
+  done (ticket: number): void {
+    this.ack.settle(ticket)
+  }
+
+  /** The next `n` records written out are committed. */
+  confirm (n: number): void {
+    for (let i = 0; i < n && this.head < this.queue.length; i++) this.ack.settle(this.queue[this.head++])
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
   }
 }

@@ -291,7 +291,8 @@ export function outputKind (fd: number): OutputKind {
   }
 }
 
-const WRITER_WAIT_MS = 2000
+/** How long a reader waits for the writer of its pipe to say it is there (it starts at the same time). */
+const WRITER_WAIT_MS = 5000
 
 /**
  * A reader's part of the checkpoint, moved as its records leave the process. Every push
@@ -346,7 +347,7 @@ export class ReaderCheckpoint {
    * when the writer says so.
    */
   load (read: string, differ: string): ReaderPart | undefined {
-    const f = readCheckpointFile(this.file)
+    let f = readCheckpointFile(this.file)
     const part = f?.reader
     if (part === undefined) {
       if (f?.writer !== undefined && f.writer.streams.length > 0) throw new EspipeError('ECHECKPOINT', `checkpoint ${this.file} holds what ${f.writer.tool} committed but no read of ${this.tool}; use another file or delete it`, { context: { file: this.file } })
@@ -359,8 +360,19 @@ export class ReaderCheckpoint {
     if (part.read !== read) {
       throw new EspipeError('ECHECKPOINT', `checkpoint ${this.file} belongs to a different read (${differ} differ); use another file or delete it`, { context: { file: this.file } })
     }
+    // Into a pipe, what this reader wrote says nothing of what the stage after it committed:
+    // a writer given the same file says that, and starts as the reader does. Until it has had
+    // time to say it is there (a writer killed before it could is still the writer of the
+    // pipe), the reader's own positions are not used.
+    if (f?.writer === undefined && this.kind === 'pipe' && part.streams.some((s) => s.after !== undefined)) {
+      const until = Date.now() + WRITER_WAIT_MS
+      while (f?.writer === undefined && Date.now() < until) {
+        Atomics.wait(sleeper, 0, 0, 50)
+        f = readCheckpointFile(this.file)
+      }
+    }
     const writer = f?.writer
-    if (writer !== undefined && (writer.streams.length > 0 || writer.complete)) {
+    if (writer !== undefined) {
       this.resumedFrom = writer
       this.writerSeen = true
       const acked = new Map(writer.streams.map((s) => [s.id, s]))
@@ -373,6 +385,10 @@ export class ReaderCheckpoint {
         emitted: writer.committed,
         complete: writer.complete
       }
+    }
+    if (this.kind === 'pipe' && part.streams.some((s) => s.after !== undefined)) {
+      this.writerSeen = true
+      this.warn(`checkpoint ${this.file}: no writer acknowledges this read, so it resumes after what it wrote into the pipe: records a stage after it had not committed when it stopped are skipped; give the last writer the same --checkpoint ${this.file} (… | mysql-write --checkpoint ${this.file})`)
     }
     this.checkOutput(part)
     return part
@@ -540,7 +556,8 @@ export class ReaderCheckpoint {
     if (!final && Date.now() - this.started < 1000) return
     let seen = has()
     if (!seen && final) {
-      const until = Date.now() + WRITER_WAIT_MS
+      // A writer that started with this reader has had the whole read to say it is there.
+      const until = Date.now() + 1000
       while (!seen && Date.now() < until) {
         Atomics.wait(sleeper, 0, 0, 50)
         seen = has()

@@ -4,6 +4,10 @@ import { outputSink } from './cli.js'
 import type { StageContext } from './context.js'
 import { checkInputs, inputNames } from './input.js'
 import { WriteLedger } from './ledger.js'
+import { OrderedAcks, WriterCheckpoint } from './checkpoint-writer.js'
+import { UsageError } from './errors.js'
+import type { FileOutputState } from './file-sink.js'
+import { checkpointedFileSink, outputTarget } from './file-sink.js'
 import type { NdjsonInputOptions } from './ndjson.js'
 import { ndjsonInputs } from './ndjson.js'
 
@@ -37,14 +41,40 @@ export function intoServer<O extends { context?: StageContext }> (parse: (opts: 
  * --gzip, and --append where a binary has it) or stdout. A record counts as written once its
  * bytes are in the file or taken by the pipe: the ledger the transform is given counts it then.
  */
-export function toOutput<O extends { context?: StageContext, ledger?: WriteLedger }> (parse: (opts: Options) => O, make: (options: O) => Transform, input: NdjsonInputOptions = {}): CliSpec['build'] {
+export function toOutput<O extends { context?: StageContext, ledger?: WriteLedger, acks?: OrderedAcks }> (parse: (opts: Options) => O, make: (options: O, resume?: Record<string, unknown>) => Transform & { outputState?: () => Record<string, unknown> }, input: NdjsonInputOptions = {}): CliSpec['build'] {
   return async ({ opts, ctx }) => {
     const options = parse(opts)
     const files = inputNames(opts.input)
+    const output = opts.string('output')
+    const gzip = opts.has('gzip') ? opts.bool('gzip') : undefined
+    const checkpoint = opts.has('checkpoint') ? opts.string('checkpoint') : undefined
+    if (checkpoint !== undefined) {
+      // Committed records are acknowledged: the file is written in place and cut back on a rerun.
+      if (output === undefined || output === '-') throw new UsageError(`--checkpoint needs -o FILE: ${ctx.tool} continues a file, which it cuts back to what it committed; standard output cannot be`)
+      const ack = new WriterCheckpoint(checkpoint, ctx.tool, `file ${outputTarget(output)}`)
+      const acks = new OrderedAcks(ack)
+      const ledger = new WriteLedger((n) => { ctx.stats.add('written', n); acks.confirm(n) })
+      const resume = ack.current.output as FileOutputState | undefined
+      const writer = make({ ...options, ledger, acks, context: ctx }, resume)
+      await checkInputs(files)
+      const sink = checkpointedFileSink(output, {
+        ledger,
+        gzip,
+        append: opts.bool('append'),
+        inputs: files,
+        resume,
+        committed: (state, final) => {
+          const full = { ...state, ...writer.outputState?.() }
+          if (final) ack.end(full)
+          else ack.save(full)
+        }
+      })
+      return [ndjsonInputs(files, ctx, input), writer, sink]
+    }
     const ledger = new WriteLedger((n) => ctx.stats.add('written', n))
     const writer = make({ ...options, ledger, context: ctx })
     await checkInputs(files)
-    const sink = outputSink(opts.string('output'), ctx, { ledger, inputs: files, gzip: opts.has('gzip') ? opts.bool('gzip') : undefined, append: opts.bool('append') })
+    const sink = outputSink(output, ctx, { ledger, inputs: files, gzip, append: opts.bool('append') })
     return [ndjsonInputs(files, ctx, input), writer, sink]
   }
 }

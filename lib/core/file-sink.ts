@@ -254,3 +254,148 @@ export function ledgerSink (dest: NodeJS.WritableStream, ledger: WriteLedger): W
   dest.on('error', (err: Error) => sink.destroy(err))
   return sink
 }
+
+/** What a file writer keeps in the checkpoint to continue its file. */
+export interface FileOutputState {
+  /** Bytes of the file that hold committed records (for gzip: the end of the last whole member). */
+  length: number
+  /** What the writer itself needs again (csv-write's columns). */
+  [key: string]: unknown
+}
+
+export interface CheckpointedSinkOptions {
+  gzip?: boolean
+  /** A first run adds to what FILE holds instead of replacing it. */
+  append?: boolean
+  inputs?: readonly string[]
+  /** Confirms records as their bytes are committed (fsynced): the writer settles them then. */
+  ledger: WriteLedger
+  /** Where the last run left the file; undefined for a first run. */
+  resume?: FileOutputState
+  /** Saves the file's state once a commit is on disk (the checkpoint's writer part); `final`: the last one. */
+  committed: (state: FileOutputState, final: boolean) => void
+  /** How often bytes are committed while records flow (default 1 s); always at the end. */
+  commitEveryMs?: number
+}
+
+/**
+ * `-o FILE` under --checkpoint: written in place, committed at intervals — the bytes synced to
+ * the disk (a gzip file's member finished first, so that it ends with a whole member), then the
+ * records they hold confirmed and the file's length saved. A rerun cuts the file back to that
+ * length and goes on after it: the file is complete when a run ends with 0, and never holds a
+ * record twice or a part of one after a rerun.
+ */
+export function checkpointedFileSink (path: string, o: CheckpointedSinkOptions): Writable {
+  const gzip = o.gzip ?? path.endsWith('.gz')
+  const real = outputTarget(path)
+  const every = o.commitEveryMs ?? 1000
+  let fd: import('node:fs/promises').FileHandle | undefined
+  let length = 0
+  let gz: ReturnType<typeof createGzip> | undefined
+  /** Bytes (before compression) taken, and those committed. */
+  let received = 0
+  let confirmed = 0
+  let writes: Promise<void> = Promise.resolve()
+  let failure: Error | undefined
+  let timer: NodeJS.Timeout | undefined
+  let committing: Promise<void> | undefined
+
+  const put = (bytes: Buffer): void => {
+    const at = length
+    length += bytes.length
+    writes = writes.then(async () => {
+      let done = 0
+      while (done < bytes.length) done += (await (fd as NonNullable<typeof fd>).write(bytes, done, bytes.length - done, at + done)).bytesWritten
+    }).catch((err: unknown) => { failure ??= fileError(err, path) })
+  }
+
+  const member = (): ReturnType<typeof createGzip> => {
+    if (gz !== undefined) return gz
+    const z = createGzip()
+    z.on('data', (chunk: Buffer) => put(chunk))
+    z.on('error', (err) => { failure ??= fileError(err, path) })
+    gz = z
+    return z
+  }
+
+  const commit = async (final = false): Promise<void> => {
+    clearTimeout(timer)
+    timer = undefined
+    const z = gz
+    gz = undefined
+    if (z !== undefined) await new Promise<void>((resolve) => { z.once('end', resolve); z.end(); z.resume() })
+    const upTo = received
+    await writes
+    if (failure !== undefined) throw failure
+    await (fd as NonNullable<typeof fd>).datasync()
+    o.ledger.confirm(upTo - confirmed)
+    confirmed = upTo
+    o.committed({ length }, final)
+  }
+
+  const commitSoon = (): void => {
+    if (timer !== undefined || every <= 0) return
+    timer = setTimeout(() => {
+      timer = undefined
+      committing ??= commit().catch((err: unknown) => { failure ??= err as Error }).finally(() => { committing = undefined })
+    }, every)
+    timer.unref()
+  }
+
+  return new Writable({
+    highWaterMark: 64 * 1024,
+    construct (done) {
+      (async () => {
+        if (o.inputs !== undefined) refuseInputAsOutput(real, o.inputs)
+        const existing = statOrUndefined(real)
+        let start = 0
+        if (o.resume !== undefined) {
+          start = o.resume.length
+          if ((existing?.size ?? 0) < start) {
+            throw new EspipeError('ECHECKPOINT_OUTPUT', `${path} holds ${existing?.size ?? 0} bytes, fewer than the ${start} the checkpoint says were committed to it: it was changed or replaced since; delete the checkpoint to start over`, { context: { file: path } })
+          }
+        } else if (o.append === true && existing !== undefined && existing.isFile()) {
+          if (await prepareAppend(real, gzip)) throw new UsageError(`${path} ends in an unfinished line: with --checkpoint, --append needs a file whose last line is whole`)
+          start = existing.size
+        }
+        fd = await open(real, existing === undefined ? 'w+' : 'r+')
+        // Bytes after the last commit are from a run that was cut: they are written again.
+        await fd.truncate(start)
+        length = start
+      })().then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
+    },
+    write (chunk: Buffer, _enc, done) {
+      if (failure !== undefined) return done(failure)
+      const go = (): void => {
+        received += chunk.length
+        commitSoon()
+        // Backpressure: the next chunk once this one is compressed (a member ended by a commit
+        // meanwhile still takes it) and written.
+        if (gzip) member().write(chunk, () => { writes.then(() => done(failure), done) })
+        else {
+          put(chunk)
+          writes.then(() => done(failure), done)
+        }
+      }
+      // A commit in progress finishes its member and its sync first.
+      if (committing !== undefined) committing.then(go, go)
+      else go()
+    },
+    final (done) {
+      (async () => {
+        await committing
+        await commit(true)
+        await (fd as NonNullable<typeof fd>).close()
+        fd = undefined
+      })().then(() => done(), (err: unknown) => done(err instanceof EspipeError ? err : fileError(err, path)))
+    },
+    destroy (err, done) {
+      clearTimeout(timer)
+      gz?.destroy()
+      const f = fd
+      fd = undefined
+      if (f === undefined) { done(err); return }
+      f.close().then(() => done(err), () => done(err))
+    }
+  })
+}

@@ -16,8 +16,8 @@ export interface LanesOptions<R extends LaneRow> {
   maxRows: number
   /** Most bytes in one batch (a single larger row goes alone). */
   maxBytes: number
-  /** Writes one batch as one transaction; throws when it can't (see `rowError`). */
-  write: (rows: R[]) => Promise<void>
+  /** Writes one batch (or part of one) with one statement; throws when it can't (see `rowError`). */
+  write: (rows: R[], lane: number) => Promise<void>
   /**
    * Whether the failure means that some row of the batch is bad (too long, wrong type): the
    * batch is then cut to find it, the other rows land and the bad one fails alone. Any other
@@ -27,7 +27,13 @@ export interface LanesOptions<R extends LaneRow> {
   /** The 1-based row of the batch a row error names, when it names one: cut there. */
   errorRow?: (err: unknown) => number | undefined
   /** A row refused on its own: dead-letter it. */
-  rowFailed: (row: R, err: unknown) => void
+  rowFailed: (row: R, err: unknown, lane: number) => void
+  /**
+   * Runs a whole batch — its statement, and its parts when it is cut for a bad row — as one
+   * unit (a transaction that also records what it commits), calling `run` inside it; the
+   * default runs it as it is.
+   */
+  unit?: (rows: R[], lane: number, run: () => Promise<void>) => Promise<void>
   /** The first fatal error as the run reports it (add what was committed, say where). */
   fatal?: (err: unknown) => unknown
   metrics?: StageMetrics
@@ -66,7 +72,7 @@ export class Lanes<R extends LaneRow> {
   private readonly lanes: Array<Lane<R>>
 
   constructor (readonly o: LanesOptions<R>) {
-    this.lanes = Array.from({ length: Math.max(1, o.lanes) }, () => new Lane(this))
+    this.lanes = Array.from({ length: Math.max(1, o.lanes) }, (_v, i) => new Lane(this, i))
     // Each lane waiting to retry listens on the signal: -c 30 is not a leak.
     setMaxListeners(this.lanes.length + 10, this.stop.signal)
   }
@@ -80,9 +86,14 @@ export class Lanes<R extends LaneRow> {
     return this.o.metrics ?? noMetrics
   }
 
+  /** The lane a key goes to, of `lanes` lanes (this run's number by default). */
+  laneOf (key: string, lanes = this.lanes.length): number {
+    return lanes === 1 ? 0 : fnv1a(key) % lanes
+  }
+
   /** Adds a row to its lane's batch; a promise means "wait before the next one". Throws the fatal error. */
   add (row: R): Promise<void> | undefined {
-    const lane = this.lanes[this.lanes.length === 1 ? 0 : fnv1a(row.key) % this.lanes.length]
+    const lane = this.lanes[this.laneOf(row.key)]
     lane.add(row)
     if (this.error !== undefined) throw this.error
     // At most one batch waiting behind the one being written, per lane.
@@ -113,7 +124,7 @@ class Lane<R extends LaneRow> {
   private currentBytes = 0
   pending = 0
 
-  constructor (private readonly owner: Lanes<R>) {}
+  constructor (private readonly owner: Lanes<R>, private readonly index: number) {}
 
   /** Adds a row to the batch being filled; sends the batch when it is full. */
   add (row: R): void {
@@ -138,7 +149,9 @@ class Lane<R extends LaneRow> {
       .then(async () => {
         if (owner.error !== undefined) return
         const started = performance.now()
-        await this.writeRows(batch)
+        const { unit } = owner.o
+        if (unit === undefined) await this.writeRows(batch)
+        else await unit(batch, this.index, async () => await this.writeRows(batch))
         owner.metrics.observeBatch((performance.now() - started) / 1000)
       })
       .catch((err: unknown) => { owner.fail(err) })
@@ -163,10 +176,10 @@ class Lane<R extends LaneRow> {
     const { o } = this.owner
     if (rows.length === 0 || this.owner.error !== undefined) return
     try {
-      await o.write(rows)
+      await o.write(rows, this.index)
     } catch (err) {
       if (!o.rowError(err)) throw err
-      if (rows.length === 1) { o.rowFailed(rows[0], err); return }
+      if (rows.length === 1) { o.rowFailed(rows[0], err, this.index); return }
       // The server often names the row ("at row 37"): cut there instead of bisecting blindly.
       const at = o.errorRow?.(err)
       const parts = at !== undefined && at >= 1 && at <= rows.length

@@ -1,5 +1,7 @@
 import { EspipeError } from './errors.js'
+import { parseExact, stringifyExact } from './json.js'
 import type { RawObject } from './raw-json.js'
+import { scanObject } from './raw-json.js'
 
 /**
  * A record's place in its read, carried on the pipe so that the last writer can say what it
@@ -46,4 +48,19 @@ export function recordPosition (raw: RawObject | undefined, value: Record<string
   const pos = typeof text === 'string' ? parsePosition(text) : undefined
   if (pos === undefined) throw new EspipeError('RECORD_BAD_POSITION', `its ${POSITION_KEY} member is not a position espipe wrote (${JSON.stringify(text).slice(0, 80)}); it is reserved for the reader's checkpoint positions`)
   return pos
+}
+
+/**
+ * A record's line without its position (writers never write `_pos`): cut from the text when
+ * the line scans (see scanObject), else written again exactly without it. The line itself when
+ * it has none.
+ */
+export function withoutPosition (text: string, raw?: RawObject): string {
+  if (!text.includes(`"${POSITION_KEY}"`)) return text
+  const scanned = raw ?? scanObject(text)
+  if (scanned !== undefined) return scanned.without(POSITION_KEY)
+  const value = parseExact(text) as Record<string, unknown>
+  if (value === null || typeof value !== 'object' || !(POSITION_KEY in value)) return text
+  delete value[POSITION_KEY]
+  return stringifyExact(value)
 }

@@ -92,6 +92,19 @@ export class RawObject {
     return undefined
   }
 
+  /** The text without top-level member `key` (its comma too); the text itself when there is none. */
+  without (key: string): string {
+    const s = this.spans
+    for (let i = 0; i < s.length; i += 4) {
+      if (!(s[i + 1] - s[i] - 2 === key.length && this.text.startsWith(key, s[i] + 1))) continue
+      // From the end of the member before it, or (the first member) up to the next member's key.
+      if (i > 0) return this.text.slice(0, s[i - 1]) + this.text.slice(s[i + 3])
+      if (s.length > 4) return this.text.slice(0, s[i]) + this.text.slice(s[i + 4])
+      return this.text.slice(0, s[i]) + this.text.slice(s[i + 3]).replace(/^\s*/, '')
+    }
+    return this.text
+  }
+
   /** The value of top-level member `key` when it is a string; undefined when absent or not a string. */
   string (key: string): string | undefined {
     const range = this.member(key)

@@ -47,6 +47,11 @@ export class RowPlacer {
     this.idIndex = o.idColumn === false ? -1 : this.tree.indexOf(o.idColumn)
   }
 
+  /** The columns, in the order of the header. */
+  get columns (): readonly string[] {
+    return this.o.columns
+  }
+
   /** Why this text can't be written in the output encoding, or undefined. */
   encodingProblem (text: string): string | undefined {
     if (this.o.encoding === 'latin1') {

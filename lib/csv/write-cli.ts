@@ -6,6 +6,7 @@ import { csvDialect, csvDialectFlags } from './dialect.js'
 import type { CsvWriteOptions, ExtraKeys } from './write.js'
 import { CSV_WRITE_COUNTERS, CSV_WRITE_DEFAULTS, EXTRA_KEYS, csvWrite } from './write.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
+import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
 
 /** csv-write's options as csvWrite takes them. */
 function csvWriteOptions (opts: Options): CsvWriteOptions {
@@ -44,13 +45,14 @@ export const csvWriteCli: CliSpec = {
     header: { type: 'boolean', default: true, help: 'write no header line' },
     crlf: { type: 'boolean', help: 'end lines with CRLF (RFC 4180, Windows) instead of LF' },
     bom: { type: 'boolean', help: 'start with a byte order mark (Excel then reads UTF-8 right)' },
-    escapeFormulas: { type: 'boolean', help: "put ' before a text cell starting with = + - @ (or a tab/CR), so a spreadsheet shows it instead of running it; changes the data" }
+    escapeFormulas: { type: 'boolean', help: "put ' before a text cell starting with = + - @ (or a tab/CR), so a spreadsheet shows it instead of running it; changes the data" },
+    ...WRITER_CHECKPOINT_FLAG
   },
   build: toOutput(csvWriteOptions, csvWrite),
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
-    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes'] },
+    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: strings as they are, numbers with every digit they came with, true/false, null as an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote or a line end are quoted (RFC 4180). csv-read reads the file back.' },
     { text: 'Aliases of the original tool: --output_file, --csv_id_column; its --threads N is accepted and changes nothing (one note on stderr).' },

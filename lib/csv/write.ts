@@ -8,6 +8,8 @@ import { ParsedLine } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
 import { RECORD_FIELDS, idToString, isJsonObject } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
+import type { OrderedAcks } from '../core/checkpoint-writer.js'
+import { POSITION_KEY } from '../core/position.js'
 import { leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
@@ -41,6 +43,8 @@ export interface CsvWriteOptions extends Partial<CsvDialect> {
    * ledger); without one, a record counts as written when its row is made.
    */
   ledger?: WriteLedger
+  /** With --checkpoint: each record's ticket, settled once its bytes are committed (see OrderedAcks). */
+  acks?: OrderedAcks
   context?: StageContext
 }
 
@@ -50,6 +54,8 @@ const NO_CONTENT: JsonObject = Object.freeze({})
 class Pending {
   content: JsonObject = NO_CONTENT
   id: string | undefined = undefined
+  /** Its ticket with the checkpoint's writer (--checkpoint). */
+  ticket: number | undefined = undefined
   constructor (
     /** The line it came as; undefined for an object given in code. */
     readonly parsed: ParsedLine | undefined,
@@ -80,6 +86,12 @@ class RowParts {
     const content = this.fields.getContent(value)
     if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `${rec.where} has no content at '${this.fields.contentPath}'` }
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `${rec.where}: the content at '${this.fields.contentPath}' is not an object, so it has no columns` }
+    // The whole record is the content: its checkpoint position is not a column.
+    if (this.fields.contentKey === '' && POSITION_KEY in content) {
+      const { [POSITION_KEY]: _pos, ...rest } = content
+      rec.content = rest
+      return undefined
+    }
     rec.content = content
     return undefined
   }
@@ -110,7 +122,7 @@ function checkOptions (opts: CsvWriteOptions): { dialect: CsvDialect, sample: nu
  * one row per record (RowPlacer). Without `columns`, the first `sample` records are held to
  * learn the columns (ColumnSample), then written in input order.
  */
-export function csvWrite (opts: CsvWriteOptions = {}): Transform {
+export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unknown }): Transform & { outputState: () => Record<string, unknown> } {
   const ctx = opts.context ?? createContext({ tool: 'csv-write', counters: CSV_WRITE_COUNTERS })
   const { dialect, sample: sampleSize, idColumn } = checkOptions(opts)
   const contentField = opts.contentField ?? CSV_WRITE_DEFAULTS.contentField
@@ -118,13 +130,16 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   const contentPath = contentField === '.' || contentField === '' ? [] : contentField.replace(/^\./, '').split('.')
   const formatter = new RowFormatter({ ...dialect, escapeFormulas: opts.escapeFormulas })
   const eol = opts.crlf === true ? '\r\n' : '\n'
-  const sample = opts.columns === undefined ? new ColumnSample<Pending>(sampleSize) : undefined
+  const sample = opts.columns === undefined && resume?.columns === undefined ? new ColumnSample<Pending>(sampleSize) : undefined
   let placer: RowPlacer | undefined
 
   const fail = (rec: Pending, code: string, message: string): void => {
     const { parsed } = rec
     ctx.failures.fail({ record: parsed?.text ?? rec.value, line: parsed?.line, code, message, context: { file: parsed?.file } })
+    if (rec.ticket !== undefined) opts.acks?.done(rec.ticket)
   }
+  // A file continued after a crash has its header already, with the columns it was given then.
+  const resumed = Array.isArray(resume?.columns) ? resume.columns as string[] : undefined
 
   /** Runs one record's work; a record nested deeper than the stack allows is a failed record, not the end of the run. */
   const guard = (rec: Pending, work: () => void): void => {
@@ -136,10 +151,10 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     }
   }
 
-  const fixColumns = (columns: string[]): void => {
+  const fixColumns = (columns: string[], header = opts.header !== false): void => {
     const cols = idColumn !== false && !columns.includes(idColumn) ? [idColumn, ...columns] : columns
     placer = new RowPlacer({ columns: cols, idColumn, formatter, encoding: dialect.encoding, extraKeys: opts.extraKeys ?? CSV_WRITE_DEFAULTS.extraKeys, warn: (m) => ctx.logger.warn(m) })
-    if (opts.header !== false && cols.length > 0) out.add(placer.header() + eol)
+    if (header && cols.length > 0) out.add(placer.header() + eol)
   }
 
   const write = (rec: Pending): void => {
@@ -148,6 +163,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
     if (isRowProblem(line)) return fail(rec, line.code, line.message)
     if (line.partial) ctx.stats.add('partial')
     if (opts.ledger === undefined) ctx.stats.add('written')
+    if (rec.ticket !== undefined) opts.acks?.written(rec.ticket)
     out.add(line.text + eol, 1)
   }
 
@@ -176,6 +192,7 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
         // Parsed lines were counted by the parser; objects handed in by code are counted here.
         if (parsed === undefined) ctx.stats.add('read')
         const rec = new Pending(parsed, parsed === undefined ? chunk : parsed.value, ctx.stats.get('read'))
+        rec.ticket = opts.acks?.take(parsed?.raw, parsed?.raw === undefined ? rec.value as JsonObject : undefined, rec.where)
         guard(rec, () => handle(rec))
         done()
       } catch (err) {
@@ -196,7 +213,12 @@ export function csvWrite (opts: CsvWriteOptions = {}): Transform {
   })
 
   const out = new Coalescer(stream, dialect.encoding, opts.ledger)
-  if (opts.bom === true) out.add('\uFEFF')
-  if (opts.columns !== undefined) fixColumns(opts.columns)
-  return stream
+  if (resumed !== undefined) {
+    // The columns as the header has them (the id column placed already).
+    placer = new RowPlacer({ columns: resumed, idColumn, formatter, encoding: dialect.encoding, extraKeys: opts.extraKeys ?? CSV_WRITE_DEFAULTS.extraKeys, warn: (m) => ctx.logger.warn(m) })
+  } else {
+    if (opts.bom === true) out.add('\uFEFF')
+    if (opts.columns !== undefined) fixColumns(opts.columns)
+  }
+  return Object.assign(stream, { outputState: () => placer === undefined ? {} : { columns: placer.columns } })
 }

@@ -6,6 +6,7 @@ import { rawMemberRange, stringToken } from '../core/raw-json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
+import { POSITION_KEY, withoutPosition } from '../core/position.js'
 
 /** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
 export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
@@ -27,6 +28,8 @@ export interface BulkItem {
   readonly record: string
   readonly line?: number
   readonly file?: string
+  /** Its ticket with the checkpoint's writer (see WriterCheckpoint), when one acknowledges records. */
+  ticket?: number
   /** Item-level retries spent (429, 5xx of this item alone). */
   attempts: number
   /** A request holding this item failed after it was sent: it may already be written. */
@@ -126,7 +129,9 @@ export class ItemBuilder {
         range = this.fields.contentKey === '' ? [0, text.length] : rawMemberRange(text, value, this.fields.contentKey)
         if (range !== undefined && !keysMatch(text, value)) range = undefined
       }
-      const source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.fields.getContent(exact()))
+      let source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.fields.getContent(exact()))
+      // The whole record is the document: its checkpoint position is not part of it.
+      if (this.fields.contentKey === '') source = withoutPosition(source)
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
 
@@ -162,7 +167,7 @@ export class ItemBuilder {
       // A scanned line has no key twice at any depth: its bytes are the document as parsed.
       const range = this.fields.contentKey === '' ? [0, text.length] : raw.member(this.fields.contentKey)
       if (range === undefined || text.charCodeAt(range[0]) !== 0x7b /* { */) return undefined
-      const source = text.slice(range[0], range[1])
+      const source = this.fields.contentKey === '' ? raw.without(POSITION_KEY) : text.slice(range[0], range[1])
       doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
     if (id === undefined) this.withoutId++

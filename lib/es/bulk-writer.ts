@@ -27,6 +27,10 @@ export interface BulkWriterOptions {
   pipeline?: string
   retry: RetryPolicy
   ctx: StageContext
+  /** An item is settled: written, skipped or dead-lettered (not while it may still be sent again). */
+  settled?: (item: BulkItem) => void
+  /** A batch is done with: every item in it settled (a checkpoint saves then). */
+  batchDone?: () => void
 }
 
 type Retry = Refusal
@@ -158,7 +162,10 @@ export class BulkWriter {
     this.o.ctx.metrics.inFlight(1)
     try {
       if (b.after.size > 0) await Promise.all([...b.after].map(async (p) => await p.settled))
-      if (this.error === undefined && !this.stop.signal.aborted) await this.send(b.items)
+      if (this.error === undefined && !this.stop.signal.aborted) {
+        await this.send(b.items)
+        if (this.error === undefined && !this.stop.signal.aborted) this.o.batchDone?.()
+      }
     } catch (err) {
       this.fail(err)
     } finally {
@@ -228,6 +235,7 @@ export class BulkWriter {
       else {
         stats.add(outcome.kind)
         this.touched.add(item.index)
+        this.o.settled?.(item)
       }
     }
     return again
@@ -335,5 +343,6 @@ export class BulkWriter {
 
   private failItem (item: BulkItem, code: string, message: string): void {
     this.o.ctx.failures.fail({ record: exactRecord(item.record), line: item.line, code, message, context: { host: this.o.where.host, index: item.index, _id: item.id, file: item.file } })
+    this.o.settled?.(item)
   }
 }

@@ -135,6 +135,9 @@ class EsSource implements PageSource {
       part = checkpoint.load(this.readKey(), 'index, query, sort or slicing')
       if (part?.complete === true) {
         this.ctx.logger.info(`checkpoint ${checkpoint.file} says this read is complete (${part.emitted} hits); nothing to do (delete it to read again)`)
+        // A point in time kept for a writer that had not committed everything yet is of no more use.
+        const kept = (part.state as unknown as EsState).pitId
+        if (kept !== '') await new PitSession(this.conn, this.where, kept, this.keepAlive, plan.api).close().catch(() => undefined)
         checkpoint.begin(part)
         return []
       }
@@ -255,7 +258,10 @@ class EsSource implements PageSource {
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     }
     this.cut.abort()
-    const keep = checkpoint !== undefined && !complete && this.session !== undefined && checkpoint.holdsState()
+    // Read to the end into a pipe, the records may still be lost downstream: a rerun resumes
+    // from what the writer committed, on this point in time (a rerun that finds the pipe
+    // complete closes it; else it expires after --keep-alive).
+    const keep = checkpoint !== undefined && (!complete || checkpoint.embeds) && this.session !== undefined && checkpoint.holdsState()
     const results = await Promise.allSettled([
       ...this.pagers.map(async (p) => await p.release()),
       keep ? Promise.resolve() : this.session?.close()

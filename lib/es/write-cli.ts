@@ -14,6 +14,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from './client.js'
 import type { EsWriteOptions } from './write.js'
 import { ES_WRITE_COUNTERS, ES_WRITE_DEFAULTS, esWrite } from './write.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
+import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
 
 function readJsonFile (opts: Options, name: 'mappings' | 'settings'): string | undefined {
   const file = opts.string(name)
@@ -45,7 +46,8 @@ function esWriteOptions (opts: Options): EsWriteOptions {
     mappings: readJsonFile(opts, 'mappings'),
     settings: readJsonFile(opts, 'settings'),
     refresh: opts.bool('refresh'),
-    retry: retryPolicy(opts)
+    retry: retryPolicy(opts),
+    checkpoint: opts.string('checkpoint')
   }
 }
 
@@ -75,7 +77,8 @@ export const esWriteCli: CliSpec = {
     concurrency: { type: 'string', shortFlag: 'c', value: 'N', default: String(ES_WRITE_DEFAULTS.concurrency), aliases: ['threads'], help: 'requests in flight (default: {default}); input is read only while one of them is free, so memory stays flat on any input size' },
     flushInterval: { type: 'string', value: 'T', default: formatDuration(ES_WRITE_DEFAULTS.flushIntervalMs), aliases: ['flush_interval'], help: 'send a batch that has not filled up after this long (default: {default}; 0: only full batches, and the last one at the end)' },
     timeout: { type: 'string', value: 'T', default: formatDuration(DEFAULT_REQUEST_TIMEOUT_MS), help: 'how long one request may take before it counts as lost and is sent again' },
-    ...retryFlags('a refused or lost request, and of each record refused alone (429, 5xx)')
+    ...retryFlags('a refused or lost request, and of each record refused alone (429, 5xx)'),
+    ...WRITER_CHECKPOINT_FLAG
   },
   build: intoServer(esWriteOptions, esWrite),
   help: [
@@ -83,7 +86,7 @@ export const esWriteCli: CliSpec = {
     { text: "Loads NDJSON records (none or - means stdin) into Elasticsearch or OpenSearch through _bulk: by default each record's _source as the document, under its _id, into its _index (or --index). The document goes as the bytes it had in the input, so numbers keep every digit (a key given twice, which both engines refuse, is written once with its last value). Every record is written exactly once or written with the server's reason to --errors: items refused for load (429) are sent again with backoff, lost requests are repeated, oversized requests are split. Rerunning the same input is safe (with ids)." },
     ES_CONNECTION_SECTION,
     { title: 'Where and what', options: ['index', 'idField', 'contentField', 'op', 'pipeline', 'createIndex', 'mappings', 'settings', 'refresh'] },
-    { title: 'How', options: ['batchSize', 'batchBytes', 'concurrency', 'flushInterval', 'timeout', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes'] },
+    { title: 'How', options: ['batchSize', 'batchBytes', 'concurrency', 'flushInterval', 'timeout', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Aliases of the original tool: --es_url, --es_user, --es_pass, --api_key, --batch_size, --threads.' },
     { text: 'Exit status: 0 every record written or skipped; 1 a record failed (see --errors) or a fatal error (server unreachable, authentication refused, retries spent: the summary says how far it got); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the requests in flight are answered.' },

@@ -2,8 +2,11 @@ import { Writable } from 'node:stream'
 import { doneWhen } from '../core/callback.js'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
-import { UsageError } from '../core/errors.js'
+import { EspipeError, UsageError } from '../core/errors.js'
 import { ParsedLine } from '../core/ndjson.js'
+import { WriterCheckpoint } from '../core/checkpoint-writer.js'
+import { recordPosition } from '../core/position.js'
+import type { JsonObject } from '../core/record.js'
 import { isJsonObject } from '../core/record.js'
 import type { RetryPolicy } from '../core/retry.js'
 import { DEFAULT_RETRY } from '../core/retry.js'
@@ -49,6 +52,12 @@ export interface EsWriteOptions {
   /** One refresh of the written indices at the end. */
   refresh?: boolean
   retry?: RetryPolicy
+  /**
+   * Acknowledge what is written (DESIGN §8): each record's position (put there by a reader
+   * given the same file) is saved here once its _bulk item is settled, so a rerun of the pipe
+   * resumes after it. Every record needs an id: only writes by id can be repeated safely.
+   */
+  checkpoint?: string
   context?: StageContext
 }
 
@@ -85,7 +94,21 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
 
   ctx.stats.setNote('skipped', SKIPPED[op])
   ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host} (${engineName(info)}): --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op, engine: info.distribution, version: info.version })
-  const writer = new BulkWriter({ conn, where, op, batchSize, batchBytes, concurrency, flushIntervalMs, pipeline: opts.pipeline, retry, ctx })
+  const ack = opts.checkpoint === undefined ? undefined : new WriterCheckpoint(opts.checkpoint, 'es-write', `${opts.index ?? 'the _index of each record'} at ${conn.host}`)
+  const writer = new BulkWriter({
+    conn,
+    where,
+    op,
+    batchSize,
+    batchBytes,
+    concurrency,
+    flushIntervalMs,
+    pipeline: opts.pipeline,
+    retry,
+    ctx,
+    settled: ack === undefined ? undefined : (item) => { if (item.ticket !== undefined) ack.settle(item.ticket) },
+    batchDone: ack === undefined ? undefined : () => ack.save()
+  })
   let warnedNoId = false
 
   return new Writable({
@@ -102,12 +125,18 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
           done()
           return
         }
+        const line = chunk instanceof ParsedLine ? chunk : undefined
+        const ticket = ack?.take(recordPosition(line?.raw, line?.raw === undefined ? line?.value ?? chunk as JsonObject : undefined), line === undefined ? 'a record' : `line ${line.line}`)
         const item = builder.build(chunk)
         if (isProblem(item)) {
-          const line = chunk instanceof ParsedLine ? chunk : undefined
           ctx.failures.fail({ record: line !== undefined ? exactRecord(line.text) : chunk, line: line?.line, code: item.code, message: item.message, context: { host: conn.host, index: opts.index, _id: item.id, file: line?.file } })
+          if (ticket !== undefined) ack?.settle(ticket)
           done()
           return
+        }
+        item.ticket = ticket
+        if (item.id === undefined && ack !== undefined) {
+          throw new EspipeError('ES_CHECKPOINT_NEEDS_ID', `line ${item.line ?? '?'} has no id at '${opts.idField ?? '_id'}': with --checkpoint, every record needs one (Elasticsearch would give a repeated record a second id after a rerun); name it with --id-field`)
         }
         if (item.id === undefined && !warnedNoId) {
           warnedNoId = true
@@ -124,6 +153,7 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
       doneWhen((async () => {
         await writer.flush()
         if (opts.refresh === true && writer.touched.size > 0) await refreshIndices(conn, where, writer.touched, ctx)
+        ack?.end()
       })(), done)
     },
     destroy (err, done) {

@@ -5,9 +5,12 @@ import { examples } from '../core/help.js'
 import type { JsonlShape, JsonlWriteOptions } from './write.js'
 import { JSONL_SHAPES, JSONL_WRITE_COUNTERS, JSONL_WRITE_DEFAULTS, jsonlWrite } from './write.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
+import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
+import { UsageError } from '../core/errors.js'
 
 /** jsonl-write's options as jsonlWrite takes them. */
 function jsonlWriteOptions (opts: Options): JsonlWriteOptions {
+  if (opts.bool('dedupe') && opts.has('checkpoint')) throw new UsageError('--dedupe keeps the ids it wrote in memory, and a rerun after a crash would not know those of the runs before it: it cannot be combined with --checkpoint')
   return {
     shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
     idField: opts.string('idField'),
@@ -28,14 +31,15 @@ export const jsonlWriteCli: CliSpec = {
     append: { type: 'boolean', help: 'add to FILE instead of replacing it (written in place; after a newline if its last line is unfinished; a .gz gets a new gzip member); refused when FILE is also an input' },
     shape: { type: 'string', value: 'SHAPE', default: JSONL_WRITE_DEFAULTS.shape, help: 'how each record is written (default: {default}); every shape keeps numbers as written (2^53+1, 1e400, 1.0):\nraw: each record exactly as it came;\nenvelope: {"id": ..., "content": ...} (the original FileSink);\nflat: {"id": ..., ...content} (the original JSONLSink)' },
     ...RECORD_FIELD_FLAGS,
-    dedupe: { type: 'boolean', help: 'skip a record whose id was already written (the first wins); keeps every id in memory (about 100 bytes per record)' }
+    dedupe: { type: 'boolean', help: 'skip a record whose id was already written (the first wins); keeps every id in memory (about 100 bytes per record)' },
+    ...WRITER_CHECKPOINT_FLAG
   },
   // Lines are scanned, not parsed: a record written as it came needs no object (see scanObject).
   build: toOutput(jsonlWriteOptions, jsonlWrite, { scan: true }),
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
-    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes'] },
+    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Alias of the original tool: --output_file; its --threads N is accepted and changes nothing (one note on stderr).' },
     { text: 'Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.' },

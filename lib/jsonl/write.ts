@@ -6,6 +6,8 @@ import type { WriteLedger } from '../core/ledger.js'
 import type { LineMapper } from '../core/ndjson.js'
 import { ParsedLine, recordId, toNdjson } from '../core/ndjson.js'
 import type { JsonObject } from '../core/record.js'
+import type { OrderedAcks } from '../core/checkpoint-writer.js'
+import { POSITION_KEY, withoutPosition } from '../core/position.js'
 import { RECORD_FIELDS, compilePath, isJsonObject, jsonKind } from '../core/record.js'
 
 export type JsonlShape = 'raw' | 'envelope' | 'flat'
@@ -27,6 +29,10 @@ export interface JsonlWriteOptions {
    * ledger); without one, a record counts as written when it is handed on.
    */
   ledger?: WriteLedger
+  /** With --checkpoint: each record's ticket, settled once its bytes are committed (see OrderedAcks). */
+  acks?: OrderedAcks
+  /** Ids written by the runs this one continues (--dedupe with --checkpoint). */
+  seen?: Iterable<string>
   context?: StageContext
 }
 
@@ -53,22 +59,30 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
   const getId = compilePath(idField)
   const getContent = compilePath(contentField)
   const needsId = shape !== 'raw' || opts.dedupe === true
-  const seen = opts.dedupe === true ? new Set<string>() : undefined
+  const seen = opts.dedupe === true ? new Set<string>(opts.seen) : undefined
+  const acks = opts.acks
+  // The whole record is the content: its checkpoint position is not part of it.
+  const whole = contentField === '.' || contentField === ''
 
   const map: LineMapper = (chunk) => {
     const parsed = chunk instanceof ParsedLine ? chunk : undefined
     // Parsed lines were counted by the parser; objects handed in by code are counted here.
     if (parsed === undefined) ctx.stats.add('read')
+    const ticket = acks?.take(parsed?.raw, parsed?.raw === undefined ? (parsed?.value ?? chunk) as JsonObject : undefined, parsed === undefined ? 'a record' : `line ${parsed.line}`)
     const fail = (code: string, message: string): undefined => {
       ctx.failures.fail({ record: parsed?.text ?? chunk, line: parsed?.line, code, message, context: { file: parsed?.file } })
+      if (ticket !== undefined) acks?.done(ticket)
       return undefined
     }
-    // A scanned line (ParsedLine.raw) is an object already, and a raw-shape line is written as
-    // its text: its value is parsed only when a shape or --dedupe needs it.
-    if (parsed?.raw !== undefined && shape === 'raw' && !needsId) {
+    const out = (line: string): string => {
       if (opts.ledger === undefined) ctx.stats.add('written')
-      return parsed.text
+      if (ticket !== undefined) acks?.written(ticket)
+      return line
     }
+    // A scanned line (ParsedLine.raw) is an object already, and a raw-shape line is written as
+    // its text (without a checkpoint position): its value is parsed only when a shape or
+    // --dedupe needs it.
+    if (parsed?.raw !== undefined && shape === 'raw' && !needsId) return out(parsed.raw.without(POSITION_KEY))
     const value = parsed?.value ?? chunk
     if (!isJsonObject(value)) return fail('RECORD_NOT_OBJECT', 'record is not a JSON object')
     let id: string | undefined
@@ -76,15 +90,23 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
       id = recordId(parsed ?? value, getId)
       if (id === undefined) return fail('RECORD_MISSING_ID', `record has no id at '${idField}'`)
       if (seen !== undefined) {
-        if (seen.has(id)) { ctx.stats.add('skipped'); return undefined }
+        if (seen.has(id)) {
+          ctx.stats.add('skipped')
+          if (ticket !== undefined) acks?.done(ticket)
+          return undefined
+        }
         seen.add(id)
       }
     }
     let line: string
     if (shape === 'raw') {
-      line = parsed?.text ?? stringifyExact(value)
+      line = withoutPosition(parsed?.text ?? stringifyExact(value), parsed?.raw)
     } else {
-      const content = getContent(parsed?.exact ?? value)
+      let content = getContent(parsed?.exact ?? value)
+      if (whole && isJsonObject(content) && POSITION_KEY in content) {
+        const { [POSITION_KEY]: _pos, ...rest } = content
+        content = rest
+      }
       if (content === undefined) return fail('RECORD_MISSING_CONTENT', `record has no content at '${contentField}'`)
       if (shape === 'envelope') {
         line = stringifyExact({ id, content })
@@ -93,8 +115,7 @@ export function jsonlWrite (opts: JsonlWriteOptions = {}): Transform {
         line = stringifyExact(flatten(id as string, content))
       }
     }
-    if (opts.ledger === undefined) ctx.stats.add('written')
-    return line
+    return out(line)
   }
   return toNdjson(map, opts.ledger)
 }

@@ -12,6 +12,8 @@ import { withRetry } from '../core/retry.js'
 import { classifySqlError, errorRow, sqlCode, sqlErrno } from './errors.js'
 import type { RecordProblem, Row, RowBuilder, SqlValue } from './row-builder.js'
 import { isProblem } from './row-builder.js'
+import type { LaneCommitted, MysqlPositions } from './positions.js'
+import type { WriterCheckpoint } from '../core/checkpoint-writer.js'
 import type { BatchStatement, RowCounts } from './statement.js'
 
 export interface BatchWriterOptions {
@@ -34,6 +36,18 @@ export interface BatchWriterOptions {
   where: string
   context: ErrorContext
   ctx: StageContext
+  /**
+   * Acknowledging records (--checkpoint): each batch becomes one transaction that also writes
+   * its lane's row of `positions`, and its records are settled with `ack` once it commits.
+   */
+  checkpoint?: { ack: WriterCheckpoint, positions: MysqlPositions }
+}
+
+/** A batch being written as one transaction: its connection, and what it did, told once it commits. */
+interface Unit {
+  conn: Connection
+  counts: RowCounts
+  fails: Array<{ row: Row, err: unknown }>
 }
 
 const retryable = (err: unknown): boolean => classifySqlError(err) === 'retry'
@@ -61,22 +75,47 @@ export class BatchWriter {
   private retrying = 0
   private committedRows = 0
 
+  /** Per lane: the batch being written as a transaction (with --checkpoint). */
+  private readonly units: Array<Unit | undefined> = []
+  /** Per lane: the last record of each stream it committed (with --checkpoint). */
+  private readonly laneCommitted: LaneCommitted[] = []
+
   constructor (private readonly o: BatchWriterOptions) {
+    const cp = o.checkpoint
     this.lanes = new Lanes<Row>({
       lanes: o.concurrency,
       maxRows: o.maxRows,
       maxBytes: o.maxBytes,
-      write: async (rows) => { this.committed(await this.execute(rows)) },
+      write: async (rows, lane) => {
+        const unit = this.units[lane]
+        if (unit === undefined) return this.committed(await this.execute(rows))
+        addCounts(unit.counts, await this.run(unit.conn, rows, this.o.statement.sql(rows.length), params(rows), true))
+      },
       rowError: (err) => classifySqlError(err) === 'row',
       errorRow,
-      rowFailed: (row, err) => { this.refuse({ code: sqlCode(err), message: errorMessage(err), id: row.id }, recordOf(row), row.line, row.file) },
+      rowFailed: (row, err, lane) => {
+        // In a transaction, a row's failure is told once the transaction commits (it may be retried whole).
+        const unit = this.units[lane]
+        if (unit !== undefined) unit.fails.push({ row, err })
+        else this.refuse({ code: sqlCode(err), message: errorMessage(err), id: row.id }, recordOf(row), row.line, row.file)
+      },
+      unit: cp === undefined ? undefined : async (rows, lane, run) => { await this.unit(rows, lane, run, cp) },
       fatal: (err) => err instanceof EspipeError
         ? err
         : new EspipeError(sqlCode(err), `${errorMessage(err)} (${o.where}; ${this.committedRows} rows committed)`, { context: o.context, cause: err }),
       metrics: o.ctx.metrics
     })
+    if (cp !== undefined) {
+      for (let i = 0; i < o.concurrency; i++) this.laneCommitted.push(new Map(cp.positions.committed.get(i)))
+      return
+    }
     if (o.sortIds === 'always') this.sorter = this.newSorter()
     else if (o.sortIds === 'auto') this.watch = new IdOrderWatch()
+  }
+
+  /** The lane a row goes to. */
+  laneOf (key: string): number {
+    return this.lanes.laneOf(key)
   }
 
   /** The first fatal error; once set nothing more is sent. */
@@ -130,13 +169,49 @@ export class BatchWriter {
 
   /** One statement (one transaction), sent again under the retry policy while the server is away. */
   private async execute (rows: Row[]): Promise<RowCounts> {
-    const { pool, statement, retry, ctx } = this.o
+    const { pool, statement } = this.o
     const sql = statement.sql(rows.length)
-    const params: SqlValue[] = []
-    for (const r of rows) for (const v of r.values) params.push(v)
+    const values = params(rows)
+    return await this.retried(rows, async () => await pool.use(async (conn) => await this.run(conn, rows, sql, values, false), retryable))
+  }
+
+  /**
+   * A batch with --checkpoint: its statement (and its parts, when it is cut for a bad row) and
+   * its lane's positions in one transaction, sent again whole under the retry policy; what it
+   * did is counted, its bad rows dead-lettered and its records settled once it has committed.
+   */
+  private async unit (rows: Row[], lane: number, run: () => Promise<void>, cp: NonNullable<BatchWriterOptions['checkpoint']>): Promise<void> {
+    const next = new Map(this.laneCommitted[lane])
+    for (const r of rows) if (r.pos !== undefined && r.pos.n > (next.get(r.pos.stream) ?? 0)) next.set(r.pos.stream, r.pos.n)
+    const done = await this.retried(rows, async () => await this.o.pool.use(async (conn) => {
+      const unit: Unit = { conn, counts: { inserted: 0, updated: 0, skipped: 0 }, fails: [] }
+      this.units[lane] = unit
+      await conn.query('START TRANSACTION')
+      try {
+        await run()
+        await cp.positions.record(conn, lane, this.o.concurrency, next)
+        await conn.query('COMMIT')
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        this.units[lane] = undefined
+      }
+      return unit
+    }, retryable))
+    this.laneCommitted[lane] = next
+    this.committed(done.counts)
+    for (const { row, err } of done.fails) this.refuse({ code: sqlCode(err), message: errorMessage(err), id: row.id }, recordOf(row), row.line, row.file)
+    for (const r of rows) if (r.ticket !== undefined) cp.ack.settle(r.ticket)
+    cp.ack.save()
+  }
+
+  /** `fn` under the retry policy: the first lane to meet a lost server says so, once. */
+  private async retried<T> (rows: Row[], fn: () => Promise<T>): Promise<T> {
+    const { retry, ctx } = this.o
     let retrying = false
     try {
-      return await withRetry(async () => await pool.use(async (conn) => await this.run(conn, rows, sql, params), retryable), retry, {
+      return await withRetry(fn, retry, {
         signal: this.lanes.signal,
         retryable,
         onRetry: (err, attempt) => {
@@ -153,9 +228,9 @@ export class BatchWriter {
     }
   }
 
-  private async run (conn: Connection, rows: Row[], sql: string, params: SqlValue[]): Promise<RowCounts> {
+  private async run (conn: Connection, rows: Row[], sql: string, params: SqlValue[], inTransaction: boolean): Promise<RowCounts> {
     const { statement } = this.o
-    if (statement.needsExisting) return await this.replace(conn, rows, sql, params)
+    if (statement.needsExisting) return await this.replace(conn, rows, sql, params, inTransaction)
     const [result] = await conn.execute<ResultSetHeader>(sql, params)
     // Odd sizes (the last batch, split parts) would fill the server's prepared statement
     // limit, which all clients share.
@@ -163,19 +238,38 @@ export class BatchWriter {
     return statement.count(result, rows.length)
   }
 
-  private async replace (conn: Connection, rows: Row[], sql: string, params: SqlValue[]): Promise<RowCounts> {
+  private async replace (conn: Connection, rows: Row[], sql: string, params: SqlValue[], inTransaction: boolean): Promise<RowCounts> {
     const { statement, keyOf } = this.o
-    await conn.query('START TRANSACTION')
-    try {
+    const count = async (): Promise<RowCounts> => {
       const [found] = await conn.query<RowDataPacket[]>(statement.existingSql(rows.length), rows.map((r) => r.id))
       await conn.query(sql, params)
-      await conn.query('COMMIT')
       return statement.countReplace(rows.map((r) => r.key), found.map((f) => keyOf(String(f.id))))
+    }
+    // Inside a batch's transaction (--checkpoint) the lookup and the REPLACE are part of it.
+    if (inTransaction) return await count()
+    await conn.query('START TRANSACTION')
+    try {
+      const counts = await count()
+      await conn.query('COMMIT')
+      return counts
     } catch (err) {
       await conn.query('ROLLBACK').catch(() => {})
       throw err
     }
   }
+}
+
+/** A batch's values, row after row, for its statement's placeholders. */
+function params (rows: readonly Row[]): SqlValue[] {
+  const out: SqlValue[] = []
+  for (const r of rows) for (const v of r.values) out.push(v)
+  return out
+}
+
+function addCounts (into: RowCounts, c: RowCounts): void {
+  into.inserted += c.inserted
+  into.updated += c.updated
+  into.skipped += c.skipped
 }
 
 /** A failed row's record for the dead-letter file: the object given, else its line parsed exactly. */

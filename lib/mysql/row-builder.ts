@@ -6,6 +6,8 @@ import { rawMemberRange } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
+import type { RecordPosition } from '../core/position.js'
+import { POSITION_KEY, withoutPosition } from '../core/position.js'
 import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 import { checkIdentifier } from './identifiers.js'
@@ -29,6 +31,9 @@ export interface Row {
   /** Where the content's JSON text is in `text`, when it was stored as it came. */
   range?: [number, number]
   record?: unknown
+  /** Its position in the read and its ticket with the checkpoint's writer, when one acknowledges records. */
+  pos?: RecordPosition
+  ticket?: number
 }
 
 /** A record that cannot become a row, with why. */
@@ -168,7 +173,10 @@ export class RowBuilder {
       // The scan found the line's keys each once: its content's text is the record's content.
       range = this.rawKey === '' ? [0, raw.text.length] : raw.member(this.rawKey as string)
       if (range === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'`, id }
-      values = [id, raw.text.slice(range[0], range[1])]
+      // The whole record is the content: its checkpoint position is not part of it.
+      const content = this.rawKey === '' ? raw.without(POSITION_KEY) : raw.text.slice(range[0], range[1])
+      if (content.length !== range[1] - range[0]) range = undefined
+      values = [id, content]
     } else {
       const made = this.values(parsed, value as JsonObject)
       if ('code' in made) return { ...made, id }
@@ -211,8 +219,15 @@ export class RowBuilder {
       const range = this.rawKey === undefined || parsed === undefined
         ? undefined
         : this.rawKey === '' ? [0, parsed.text.length] as [number, number] : rawMemberRange(parsed.text, value, this.rawKey)
-      if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) return { values: [(parsed as ParsedLine).text.slice(range[0], range[1])], range }
-      return { values: [stringifyExact(this.fields.getContent(exact()))] }
+      if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) {
+        const text = (parsed as ParsedLine).text.slice(range[0], range[1])
+        if (this.rawKey !== '') return { values: [text], range }
+        // The whole record is the content: its checkpoint position is not part of it.
+        const cut = withoutPosition(text)
+        return cut.length === text.length ? { values: [text], range } : { values: [cut] }
+      }
+      const whole = stringifyExact(this.fields.getContent(exact()))
+      return { values: [this.rawKey === '' ? withoutPosition(whole) : whole] }
     }
     const content = this.fields.getContent(exact())
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }

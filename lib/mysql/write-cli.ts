@@ -11,6 +11,7 @@ import type { MysqlWriteOptions, SortIds } from './write.js'
 import { MYSQL_WRITE_COUNTERS, SORT_IDS, mysqlWrite } from './write.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
+import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
 
 /** `--map col=path,…` as [column, path] pairs. */
 function columnMap (opts: Options): Array<readonly [string, string]> {
@@ -39,7 +40,8 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     concurrency: opts.int('concurrency', { min: 1 }),
     retry: retryPolicy(opts),
     sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
-    tmpdir: opts.string('tmpdir')
+    tmpdir: opts.string('tmpdir'),
+    checkpoint: opts.string('checkpoint')
   }
 }
 
@@ -70,7 +72,8 @@ export const mysqlWriteCli: CliSpec = {
     sortIds: { type: 'string', value: 'WHEN', default: MYSQL_WRITE_DEFAULTS.sortIds, aliases: ['sort_ids'], help: 'when to write rows in id order (default: {default}):\nauto: once ids prove to arrive unordered, sort them through temporary files and write in id order at the end of input;\nalways;\nnever: write as records arrive' },
     tmpdir: { type: 'string', value: 'DIR', help: 'where sorting spills (default: the system temporary directory)' },
     // --retry-for has bounded mysql-write's retries to 60 s since its first version.
-    ...retryFlags('a batch through lost connections, deadlocks and lock wait timeouts, then exit 1', { forMs: 60_000 })
+    ...retryFlags('a batch through lost connections, deadlocks and lock wait timeouts, then exit 1', { forMs: 60_000 }),
+    ...WRITER_CHECKPOINT_FLAG
   },
   build: intoServer(mysqlWriteOptions, mysqlWrite),
   help: [
@@ -78,7 +81,7 @@ export const mysqlWriteCli: CliSpec = {
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
     { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
-    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes'] },
+    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },
     { text: 'Exit status: 0 all records written or skipped; 1 a record failed or a fatal error (the summary says how many rows were committed); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the batches in flight are committed.' },

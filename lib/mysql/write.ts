@@ -3,9 +3,13 @@ import { Writable } from 'node:stream'
 import { doneWhen } from '../core/callback.js'
 import type { StageContext } from '../core/context.js'
 import { createContext } from '../core/context.js'
-import { EspipeError, errorMessage } from '../core/errors.js'
+import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
 import type { SortIds } from '../core/id-sort.js'
 import { ParsedLine } from '../core/ndjson.js'
+import { WriterCheckpoint } from '../core/checkpoint-writer.js'
+import { recordPosition } from '../core/position.js'
+import type { JsonObject } from '../core/record.js'
+import { MysqlPositions } from './positions.js'
 import type { RetryPolicy } from '../core/retry.js'
 import { DEFAULT_RETRY } from '../core/retry.js'
 import { BatchWriter } from './batch-writer.js'
@@ -57,6 +61,13 @@ export interface MysqlWriteOptions {
   tmpdir?: string
   /** Bytes of records per sort run (default 8 MiB). */
   sortRunBytes?: number
+  /**
+   * Acknowledge what is committed (DESIGN §8): each record's position (put there by a reader
+   * given the same file) commits in the same transaction as its row, in a table beside it
+   * (MysqlPositions), and is saved to the file after, so a rerun of the pipe resumes after it
+   * and passes over what an earlier run committed out of order: exactly once, even in insert mode.
+   */
+  checkpoint?: string
   context?: StageContext
 }
 
@@ -77,7 +88,14 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   // Two: one batch is built while the other is written. More connections contend in the
   // server for the same index pages when ids come in order (measured on 2 cores: 4 were 0.6-0.7×
   // the rate of 2), though a server with many cores far away may want more.
-  const concurrency = Math.max(1, opts.concurrency ?? MYSQL_WRITE_DEFAULTS.concurrency)
+  let concurrency = Math.max(1, opts.concurrency ?? MYSQL_WRITE_DEFAULTS.concurrency)
+  let sortIds = opts.sortIds ?? MYSQL_WRITE_DEFAULTS.sortIds
+  if (opts.checkpoint !== undefined) {
+    // Sorting holds every row until the end of input: nothing would commit, nothing be acknowledged.
+    if (sortIds === 'always') throw new UsageError('--sort-ids always holds every row until the end of input, so nothing could be acknowledged: it cannot be combined with --checkpoint')
+    sortIds = 'never'
+  }
+  const ack = opts.checkpoint === undefined ? undefined : new WriterCheckpoint(opts.checkpoint, 'mysql-write', `table ${table.database ?? target.database ?? ''}.${table.table} at ${describeTarget(target)}`)
 
   let first: Connection
   let info: TableInfo
@@ -92,6 +110,21 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     first.destroy()
     if (err instanceof EspipeError) throw err
     throw new EspipeError(sqlCode(err), `${errorMessage(err)} (${where})`, { context, cause: err })
+  }
+  let positions: MysqlPositions | undefined
+  if (ack !== undefined) {
+    positions = new MysqlPositions(ack.current.id, table, context)
+    try {
+      await positions.load(first, table)
+    } catch (err) {
+      first.destroy()
+      throw err
+    }
+    // What an earlier run committed is read by its routing: its rows by id over its lanes.
+    if (positions.lanes !== undefined && positions.lanes !== concurrency) {
+      ctx.logger.info(`--checkpoint ${opts.checkpoint ?? ''}: writing over ${positions.lanes} connections, as the run it continues did (-c ${concurrency} is for a new pipe)`)
+      concurrency = positions.lanes
+    }
   }
   // The lanes' first batch goes over the connection the table was checked on.
   const pool = mysqlPool(target, concurrency, (message, code) => ctx.logger.warn(message, { code, context }))
@@ -108,13 +141,15 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     concurrency,
     keyOf: info.keyOf,
     retry: opts.retry ?? DEFAULT_RETRY,
-    sortIds: opts.sortIds ?? MYSQL_WRITE_DEFAULTS.sortIds,
+    sortIds,
     sortRunBytes: opts.sortRunBytes,
     tmpdir: opts.tmpdir,
     where,
     context,
-    ctx
+    ctx,
+    checkpoint: ack === undefined || positions === undefined ? undefined : { ack, positions }
   })
+  let passedOver = 0
 
   return new Writable({
     objectMode: true,
@@ -126,9 +161,21 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
         const parsed = chunk instanceof ParsedLine ? chunk : undefined
         // Parsed lines were counted by the parser; objects handed in by code are counted here.
         if (parsed === undefined) ctx.stats.add('read')
+        const pos = ack === undefined ? undefined : recordPosition(parsed?.raw, parsed?.raw === undefined ? (parsed?.value ?? chunk) as JsonObject : undefined)
+        const ticket = ack?.take(pos, parsed === undefined ? 'a record' : `line ${parsed.line}`)
         const row = builder.build(chunk)
-        if (isProblem(row)) writer.refuse(row, parsed === undefined ? chunk : parsed.exact, parsed?.line, parsed?.file)
-        else waiting = writer.add(row)
+        if (isProblem(row)) {
+          writer.refuse(row, parsed === undefined ? chunk : parsed.exact, parsed?.line, parsed?.file)
+          if (ticket !== undefined) ack?.settle(ticket)
+        } else if (pos !== undefined && ticket !== undefined && positions?.isCommitted(writer.laneOf(row.key), pos.stream, pos.n) === true) {
+          // Committed by the run this one continues, after what the file says (lanes commit out of order).
+          passedOver++
+          ack?.settle(ticket)
+        } else {
+          row.pos = pos
+          row.ticket = ticket
+          waiting = writer.add(row)
+        }
       } catch (err) {
         done(err as Error)
         return
@@ -136,7 +183,12 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
       doneWhen(waiting, done)
     },
     final (done) {
-      writer.flush().then(async () => { await writer.close(); done() }, async (err: unknown) => { await writer.close(); done(err as Error) })
+      writer.flush().then(async () => {
+        if (passedOver > 0) ctx.logger.info(`${passedOver} records committed by the run this one continues were passed over`)
+        if (ack?.end() === true) await pool.use(async (conn) => { await positions?.forget(conn) }, () => false).catch(() => undefined)
+        await writer.close()
+        done()
+      }, async (err: unknown) => { await writer.close(); done(err as Error) })
     },
     destroy (err, done) {
       writer.close().then(() => { done(err) }, () => { done(err) })
