@@ -36,7 +36,7 @@ t.test('mysql-write: -uroot -h127.0.0.1 -DNAME -tNAME -c2 as the mysql client ta
   const u = new URL(db.url)
   const r = await runTool('mysql-write', [`-u${decodeURIComponent(u.username)}`, `-h${db.host}`, `-P${db.port}`, `-D${db.name}`, '-tglued', '--create', '-c2'], { input: record, env: { ...process.env, MYSQL_PWD: decodeURIComponent(u.password) } })
   t.equal(r.code, 0, r.stderr)
-  t.same([...await db.table('glued')], [['1', { n: 1 }]])
+  t.strictSame([...await db.table('glued')], [['1', { n: 1 }]])
 })
 
 t.test('an explicitly empty password is a password (passwordless dev databases)', async (t) => {

@@ -72,7 +72,7 @@ t.test('-o keeps the mode of the file it replaces and writes through a symlink t
   t.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link')
   t.equal(readFileSync(target, 'utf8'), rec('1'), 'its target has the new content')
   t.equal(statSync(target).mode & 0o777, 0o640, 'and its mode')
-  t.same(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl'], 'no temporary file left')
+  t.strictSame(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl'], 'no temporary file left')
 
   const dangling = join(dir, 'dangling.jsonl')
   symlinkSync('made.jsonl', dangling)
@@ -99,7 +99,7 @@ t.test('as a library: the ledger confirms records when the sink has them', async
   const sink = fileSink(out, { ledger })
   await pipeline(Readable.from(['{"a":1}', '{"a":2}', '{"a":3}']), toNdjson(undefined, ledger), sink)
   t.equal(written, 3)
-  t.same(lines(readFileSync(out, 'utf8')), ['{"a":1}', '{"a":2}', '{"a":3}'])
+  t.strictSame(lines(readFileSync(out, 'utf8')), ['{"a":1}', '{"a":2}', '{"a":3}'])
 
   const partial = new WriteLedger((n) => { written += n })
   written = 0
@@ -128,5 +128,5 @@ t.test('a run that fails while -o FILE is still being opened leaves no temporary
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'out.csv')], { encoding: 'utf8' })
     t.equal(r.status, 1, r.stderr)
   }
-  t.same(readdirSync(dir), [], 'no temporary file, no output file')
+  t.strictSame(readdirSync(dir), [], 'no temporary file, no output file')
 })

@@ -74,7 +74,7 @@ t.test('round trip csv-read | jsonl-write, then jsonl-write | mysql-write and ba
   const back = await runShell(`mariadb -h ${db.host} -P ${db.port} -u root -N -B -r ${db.name} -e "SELECT CONCAT('{\\"_id\\":', JSON_QUOTE(id), ',\\"_source\\":', content, '}') FROM people ORDER BY id"`)
   t.equal(back.code, 0, back.stderr)
   t.equal(back.stdout, expected.split('\n').filter((l) => l !== '').sort((x, y) => Buffer.compare(Buffer.from(JSON.parse(x)._id), Buffer.from(JSON.parse(y)._id))).join('\n') + '\n', 'the table gives back every record, byte for byte')
-  t.same((await db.rows<{ id: string }>('SELECT id FROM people ORDER BY id')).map((r) => r.id), ['P2', 'p 2', 'p1', 'p3'])
+  t.strictSame((await db.rows<{ id: string }>('SELECT id FROM people ORDER BY id')).map((r) => r.id), ['P2', 'p 2', 'p1', 'p3'])
 })
 
 t.test('a closed stdout is not a bad record: | head -1 counts and dead-letters nothing', async (t) => {

@@ -14,7 +14,7 @@ t.test('npm pack, then npm install -g of the tarball into a clean prefix, gives 
   const prefix = join(dir, 'prefix')
   execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   const bins = readdirSync(join(prefix, 'bin')).sort()
-  t.same(bins, Object.keys(pkg.bin).sort(), 'every binary is on the PATH')
+  t.strictSame(bins, Object.keys(pkg.bin).sort(), 'every binary is on the PATH')
   for (const tool of Object.keys(pkg.bin)) {
     const version = spawnSync(join(prefix, 'bin', tool), ['--version'], { encoding: 'utf8' })
     t.equal(version.status, 0, `${tool} --version runs from the install`)

@@ -51,9 +51,9 @@ t.test('es-read | jq select | mysql-write: exactly the selected documents', asyn
   const r = await runShell(`es-read --index logs --size 500 | jq -c 'select(._source.level == "error")' | mysql-write --table errors --create`, { env: t.context.env })
   t.equal(r.code, 0, r.stderr)
   const expected = docs.filter((d) => d._source.level === 'error').map((d) => d._id).sort()
-  t.same(await idsIn(db, 'errors'), expected)
+  t.strictSame(await idsIn(db, 'errors'), expected)
   const table = await db.table('errors')
-  t.same(table.get(expected[0]), docs.find((d) => d._id === expected[0])?._source, 'the document, as JSON')
+  t.strictSame(table.get(expected[0]), docs.find((d) => d._id === expected[0])?._source, 'the document, as JSON')
   t.match(r.stderr, new RegExp(`mysql-write: ${expected.length} read, ${expected.length} inserted`))
   t.equal(es.openPits(), 0, 'the point in time was closed')
 })
@@ -65,7 +65,7 @@ t.test('csv-read | mysql-write', async (t) => {
   const r = await runShell(`csv-read ${csv} | mysql-write --table people --create`, { env: t.context.env })
   t.equal(r.code, 0, r.stderr)
   t.equal(await countIn(db, 'people'), 2500)
-  t.same((await db.table('people')).get('p42'), { id: 'p42', name: 'Name 42' })
+  t.strictSame((await db.table('people')).get('p42'), { id: 'p42', name: 'Name 42' })
 })
 
 t.test('es-read | tee >(jsonl-write -o copy.jsonl.gz) | mysql-write: both copies complete', async (t) => {
@@ -73,9 +73,9 @@ t.test('es-read | tee >(jsonl-write -o copy.jsonl.gz) | mysql-write: both copies
   const copy = join(dir, 'copy.jsonl.gz')
   const r = await runShell(`es-read --index logs | tee >(jsonl-write -o ${copy}) | mysql-write --table teed --create; s=$?; wait $!; exit $s`, { env: t.context.env })
   t.equal(r.code, 0, r.stderr)
-  t.same(await idsIn(db, 'teed'), allIds)
+  t.strictSame(await idsIn(db, 'teed'), allIds)
   const copied = lines(gunzipSync(readFileSync(copy)).toString()).map((l) => (JSON.parse(l) as { _id: string })._id).sort()
-  t.same(copied, allIds)
+  t.strictSame(copied, allIds)
 })
 
 t.test('mysql-write … 2>&1 >/dev/null | explain-errors: the cause and the table', async (t) => {
@@ -112,7 +112,7 @@ t.test('kill -9 es-read mid-run: the pipe fails, mysql-write commits what it got
   es.faults.latencyMs = 0
   const again = await runShell(`es-read --index logs --size 100 --checkpoint ${ckpt} | mysql-write --table killed_reader --batch-size 100`, { env: t.context.env })
   t.equal(again.code, 0, again.stderr)
-  t.same(await idsIn(db, 'killed_reader'), allIds, 'every document once')
+  t.strictSame(await idsIn(db, 'killed_reader'), allIds, 'every document once')
 })
 
 t.test('kill -9 mysql-write mid-run: es-read ends quietly on the closed pipe and closes its PIT; rerun: exact table', async (t) => {
@@ -131,7 +131,7 @@ t.test('kill -9 mysql-write mid-run: es-read ends quietly on the closed pipe and
   es.faults.latencyMs = 0
   const again = await runShell('es-read --index logs | mysql-write --table killed_writer', { env: t.context.env })
   t.equal(again.code, 0, again.stderr)
-  t.same(await idsIn(db, 'killed_writer'), allIds)
+  t.strictSame(await idsIn(db, 'killed_writer'), allIds)
 })
 
 t.test('SIGINT to the whole pipe group: every stage flushes and exits 130, nothing half-written', async (t) => {
@@ -152,7 +152,7 @@ t.test('SIGINT to the whole pipe group: every stage flushes and exits 130, nothi
 t.test('scaling out: 4 slices with xargs -P, one table, exact', async (t) => {
   const r = await runShell(`mysql-write --table sliced --create < /dev/null && printf '%s\\n' 0 1 2 3 | xargs -P 4 -I{} bash -o pipefail -c 'es-read --index logs --slice {}/4 | mysql-write --table sliced'`, { env: t.context.env })
   t.equal(r.code, 0, r.stderr)
-  t.same(await idsIn(db, 'sliced'), allIds)
+  t.strictSame(await idsIn(db, 'sliced'), allIds)
   const perSlice = [...r.stderr.matchAll(/es-read: \d+ read, (\d+) emitted/g)].map((m) => Number(m[1]))
   t.equal(perSlice.length, 4)
   t.ok(perSlice.every((n) => n > 0 && n < DOCS), `each slice read a part (${perSlice.join(', ')})`)

@@ -11,7 +11,7 @@ t.test('csv-read | jq | jsonl-write in a real shell pipe', async (t) => {
   const out = join(dir, 'adults.jsonl.gz')
   const r = await runShell(`csv-read --cast ${csv} | jq -c 'select(._source.age > 30)' | jsonl-write --shape flat -o ${out}`)
   t.equal(r.code, 0, r.stderr)
-  t.same(lines(gunzipSync(readFileSync(out)).toString()).map((l) => JSON.parse(l)), [
+  t.strictSame(lines(gunzipSync(readFileSync(out)).toString()).map((l) => JSON.parse(l)), [
     { id: '1', name: 'Ann', age: 34 },
     { id: '3', name: 'Cy', age: 52 }
   ])
@@ -26,7 +26,7 @@ t.test('a failing stage fails the pipe under pipefail, and the dead-letter file 
   const errs = join(dir, 'errors.ndjson')
   const r = await runShell(`csv-read --errors ${errs} ${csv} | jsonl-write`)
   t.equal(r.code, 1)
-  t.same(lines(r.stdout).map((l) => JSON.parse(l)._id), ['1', '3'])
+  t.strictSame(lines(r.stdout).map((l) => JSON.parse(l)._id), ['1', '3'])
   const replay = await runShell(`jq -r .record ${errs}`)
   t.equal(replay.stdout, '2,x,extra\n')
 })

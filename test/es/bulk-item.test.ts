@@ -67,7 +67,7 @@ t.test('a scanned line gives the item (or the problem) its parsed line gives', a
     scannedLines++
     for (const op of BULK_OPS) {
       for (const o of OPTIONS) {
-        t.same(build(line, { op, ...o }, true), build(line, { op, ...o }, false), `${op} ${JSON.stringify(o)} ${line}`)
+        t.strictSame(build(line, { op, ...o }, true), build(line, { op, ...o }, false), `${op} ${JSON.stringify(o)} ${line}`)
         compared++
       }
     }
@@ -80,7 +80,7 @@ t.test('a scanned line gives the item (or the problem) its parsed line gives', a
 t.test('the document goes out as the bytes it had in the line', async (t) => {
   const line = '{"_index":"i","_id":"a","_source":{"n":9007199254740993,"big":1e400,"f":1.0,"s":"\\u00e9"}}'
   const item = new ItemBuilder({ op: 'index' }).build(new ParsedLine(undefined, line, 1, undefined, scanObject(line)))
-  t.same(item, {
+  t.strictSame(item, {
     action: '{"index":{"_index":"i","_id":"a"}}',
     doc: '{"n":9007199254740993,"big":1e400,"f":1.0,"s":"\\u00e9"}',
     bytes: 34 + 55 + 2,

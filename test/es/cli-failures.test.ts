@@ -52,7 +52,7 @@ t.test('-iNAME, -i NAME; -q is --quiet and --q the query string', async (t) => {
 t.test('an explicitly empty --es_pass is a password', async (t) => {
   const r = await run(['--url', secured.url, '-i', 'logs', '--es_user', 'dev', '--es_pass', ''])
   t.equal(r.code, 0, r.stderr)
-  t.same(ids(r.stdout), ['a'])
+  t.strictSame(ids(r.stdout), ['a'])
 })
 
 t.test('--threads is accepted with a one-line note', async (t) => {
@@ -129,7 +129,7 @@ t.test('the wrong scheme, either way round: one line that says which to use, not
   const web = await webServer(t, 404)
   const tlsToPlain = await run(['--url', web.url.replace('http:', 'https:'), '-i', 'logs'])
   t.equal(tlsToPlain.code, 1)
-  t.same(errorLines(tlsToPlain.stderr).length, 1)
+  t.strictSame(errorLines(tlsToPlain.stderr).length, 1)
   t.match(errorLines(tlsToPlain.stderr)[0], /https:\/\/127\.0\.0\.1:\d+ does not speak TLS: it is a plain HTTP server \(nginx\/1\.24\.0\); use http:\/\//)
   t.notMatch(tlsToPlain.stderr, /warning|ssl3_get_record/)
 
@@ -140,7 +140,7 @@ t.test('the wrong scheme, either way round: one line that says which to use, not
   t.teardown(() => { s.closeAllConnections(); s.close() })
   const plainToTls = await run(['--url', `http://127.0.0.1:${(s.address() as AddressInfo).port}`, '-i', 'logs', '--retries', '3'])
   t.equal(plainToTls.code, 1)
-  t.same(errorLines(plainToTls.stderr).length, 1)
+  t.strictSame(errorLines(plainToTls.stderr).length, 1)
   t.match(errorLines(plainToTls.stderr)[0], /http:\/\/127\.0\.0\.1:\d+ speaks TLS \(certificate for es\.test\): use https:\/\//)
   t.notMatch(plainToTls.stderr, /warning/, 'not retried')
 })
@@ -152,7 +152,7 @@ t.test('a checkpoint that cannot be written is refused before any request', asyn
   t.equal(errorLines(r.stderr).length, 1)
   t.match(errorLines(r.stderr)[0], /cannot write checkpoint .*ckpt: ENOENT/)
   t.equal(r.stdout, '')
-  t.same(server.requests.slice(before).map((q) => q.path), [], 'no request at all: no point in time opened')
+  t.strictSame(server.requests.slice(before).map((q) => q.path), [], 'no request at all: no point in time opened')
   const isDir = await run(['--url', server.url, '-i', 'logs', '--checkpoint', dir])
   t.equal(isDir.code, 1)
   t.match(errorLines(isDir.stderr)[0], /cannot write checkpoint .*: EISDIR|is a directory/)

@@ -136,7 +136,7 @@ t.test('a certificate the client does not accept fails at once, in one line that
       const seconds = (Date.now() - started) / 1000
       t.equal(r.code, 1, `${tool}, ${name}: exit status 1`)
       t.ok(seconds < 10, `${tool}, ${name}: fails at once (${seconds.toFixed(1)} s), not after the retries`)
-      t.same(errorLines(r), [`${tool}: error ${error} (host=${url}, index=docs)`], `${tool}, ${name}: one line naming the problem and the fix`)
+      t.strictSame(errorLines(r), [`${tool}: error ${error} (host=${url}, index=docs)`], `${tool}, ${name}: one line naming the problem and the fix`)
       t.notMatch(r.stderr, /retry/, `${tool}, ${name}: no retry`)
       t.match(r.stderr, / 0 retries/, `${tool}, ${name}: the summary counts none`)
       t.equal(r.stdout, '')
@@ -161,7 +161,7 @@ t.test('an Elastic Cloud id: https to <es-id>.<host>:<port>, TLS 1.2 and gzip as
   const cloudId = `my-deployment:${Buffer.from(`1:${s.port}$127.0.0$kibana-id`).toString('base64')}`
   const r = await run(['--cloud-id', cloudId, '--ca-cert', CERT, '--api-key', 'kid:k3y-value', '--size', '1'])
   t.equal(r.code, 0, r.stderr)
-  t.same(lines(r.stdout).map((l) => (JSON.parse(l) as { _id: string })._id).sort(), ['a', 'b'], 'every document, through gzipped answers')
+  t.strictSame(lines(r.stdout).map((l) => (JSON.parse(l) as { _id: string })._id).sort(), ['a', 'b'], 'every document, through gzipped answers')
   t.match(r.stderr, /from cloud my-deployment \(Elasticsearch/, 'messages name the deployment')
   t.ok(s.requests.length >= 3, 'GET /, a PIT and its pages')
   for (const q of s.requests) {

@@ -62,12 +62,12 @@ function asked (server: EsTestServer): string[] {
 t.test('identify: GET / tells OpenSearch, Elasticsearch and neither apart', async (t) => {
   const os = await openSearch(t)
   const conn = new EsConnection({ url: os.url })
-  t.same(await conn.identify({ host: os.url }), { distribution: 'opensearch', version: '2.19.1' })
+  t.strictSame(await conn.identify({ host: os.url }), { distribution: 'opensearch', version: '2.19.1' })
   await conn.close()
   const es = await startEsServer({ version: '7.10.2' })
   t.teardown(async () => await es.close())
   const esConn = new EsConnection({ url: es.url })
-  t.same(await esConn.identify({ host: es.url }), { distribution: 'elasticsearch', version: '7.10.2' })
+  t.strictSame(await esConn.identify({ host: es.url }), { distribution: 'elasticsearch', version: '7.10.2' })
   await esConn.close()
 })
 
@@ -97,7 +97,7 @@ t.test('OpenSearch 2.19 with --sort: PIT ended by _index,_id; exact, closed', as
   expectAll(t, r.ids, 'sorted PIT')
   t.match(r.log, /\(OpenSearch 2\.19\.1, point in time\)/)
   const groups = r.lines.map((l) => (JSON.parse(l) as { _source: { group: number } })._source.group)
-  t.same(groups, [...groups].sort((a, b) => b - a), 'in --sort order')
+  t.strictSame(groups, [...groups].sort((a, b) => b - a), 'in --sort order')
   t.ok(asked(server).includes('POST /docs/_search/point_in_time'), 'PIT opened with OpenSearch\'s API')
   t.ok(asked(server).includes('DELETE /_search/point_in_time'), 'and closed with it')
   t.equal(server.openPits(), 0, 'no PIT left open')
@@ -154,7 +154,7 @@ t.test('--checkpoint on OpenSearch 2.19: resumes exactly, even after its PIT exp
   t.ok(first.ids.length >= 250 && first.ids.length < N, 'the first run stopped part way')
   t.equal(server.openPits(), 1, 'the PIT is kept for resuming')
   const resumed = await read(server, { checkpoint: file })
-  t.same([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
+  t.strictSame([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
   t.equal(server.openPits(), 0)
   t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true })
 
@@ -163,7 +163,7 @@ t.test('--checkpoint on OpenSearch 2.19: resumes exactly, even after its PIT exp
   server.expireAllContexts()
   const b = await read(server, { checkpoint: file2 })
   t.match(b.log, /opening a new one and continuing after the last document written \(exact/)
-  t.same([...a.ids, ...b.ids].sort(), docs(N).map((d) => d._id).sort(), 'a new PIT continues after the last _index,_id: every id once')
+  t.strictSame([...a.ids, ...b.ids].sort(), docs(N).map((d) => d._id).sort(), 'a new PIT continues after the last _index,_id: every id once')
   t.equal(server.openPits(), 0)
 })
 
@@ -228,10 +228,10 @@ t.test('a user forbidden GET /: Elasticsearch if its header says so, else OpenSe
   t.teardown(() => stub.close())
   const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`
   const conn = new EsConnection({ url })
-  t.same(await conn.identify({ host: url }), { distribution: 'opensearch' })
+  t.strictSame(await conn.identify({ host: url }), { distribution: 'opensearch' })
   await conn.close()
   elastic = true
   const esConn = new EsConnection({ url })
-  t.same(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
+  t.strictSame(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
   await esConn.close()
 })

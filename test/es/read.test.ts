@@ -43,7 +43,7 @@ async function read (server: EsTestServer, opts: Partial<EsReadOptions> & { sign
 function expectAll (t: Test, ids: string[], n = N): void {
   t.equal(ids.length, n, `${n} lines`)
   t.equal(new Set(ids).size, n, 'no id twice')
-  t.same([...ids].sort(), docs(n).map((d) => d._id).sort(), 'every id')
+  t.strictSame([...ids].sort(), docs(n).map((d) => d._id).sort(), 'every id')
 }
 
 declare namespace Tap { type Test = typeof t }
@@ -92,7 +92,7 @@ t.test('hits go out as _index, _id, _source (and fields when asked), byte-exact'
   const withFields = await read(server, { index: 'docs', limit: 3, fields: ['n'], sourceIncludes: ['text'] })
   for (const l of withFields.lines) {
     const rec = JSON.parse(l) as { _source: Record<string, unknown>, fields: Record<string, unknown[]> }
-    t.same(Object.keys(rec._source), ['text'], '--source-includes')
+    t.strictSame(Object.keys(rec._source), ['text'], '--source-includes')
     t.ok(Array.isArray(rec.fields.n), '--fields gives fields')
   }
 })
@@ -110,7 +110,7 @@ t.test('search_after sends back the sort values exactly as received', async (t) 
 
 t.test('a short sentinel survives the raw page reader', async (t) => {
   const page = parseSearchPage('{"pit_id":"p2","_shards":{"total":1,"successful":1,"failed":0},"hits":{"hits":[ {"_index":"a","_id":"1","_score":null,"_source":{"x":[1,{"y":"}"}]},"sort":[9223372036854775807, 12]}\n,{"_index":"a","_id":"2","_source":{\n"z" : 1}}]}}')
-  t.same(page.lines, ['{"_index":"a","_id":"1","_source":{"x":[1,{"y":"}"}]}}', '{"_index":"a","_id":"2","_source":{"z":1}}'])
+  t.strictSame(page.lines, ['{"_index":"a","_id":"1","_source":{"x":[1,{"y":"}"}]}}', '{"_index":"a","_id":"2","_source":{"z":1}}'])
   t.equal(page.sorts[0], '[9223372036854775807, 12]')
   t.equal(page.pitId, 'p2')
 })
@@ -121,7 +121,7 @@ t.test('in-process slices: every id once, PIT closed', async (t) => {
     const run = await read(server, { slices, size: 300 })
     expectAll(t, run.ids)
     const sliceIds = new Set(server.requests.slice(before).filter((r) => r.path === '/_search').map((r) => (r.body as { slice?: { id: number } }).slice?.id))
-    t.same([...sliceIds].sort(), Array.from({ length: slices }, (_v, i) => i), `${slices} slices were read`)
+    t.strictSame([...sliceIds].sort(), Array.from({ length: slices }, (_v, i) => i), `${slices} slices were read`)
   }
 })
 
@@ -143,9 +143,9 @@ t.test('query options select the documents', async (t) => {
   const term = await read(server, { query: '{"term":{"group":3}}' })
   t.equal(term.ids.length, docs(N).filter((d) => d._source.group === 3).length, '--query term')
   const range = await read(server, { gte: '2024-01-01T00:00:00Z', lte: '2024-01-01T00:09:00Z' })
-  t.same(range.ids.sort(), ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9'], '--gte/--lte on @timestamp, both ends included')
+  t.strictSame(range.ids.sort(), ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9'], '--gte/--lte on @timestamp, both ends included')
   const sorted = await read(server, { sort: ['n:desc'], limit: 5 })
-  t.same(sorted.ids, [`d${N - 1}`, `d${N - 2}`, `d${N - 3}`, `d${N - 4}`, `d${N - 5}`], '--sort n:desc')
+  t.strictSame(sorted.ids, [`d${N - 1}`, `d${N - 2}`, `d${N - 3}`, `d${N - 4}`, `d${N - 5}`], '--sort n:desc')
 })
 
 t.test('429, 503 and resets (before and mid-body) are retried: every id once', async (t) => {

@@ -67,7 +67,7 @@ t.test('every line is its hit\'s own bytes, in any member order and spacing', as
       for (const line of got.lines) parse(line, null, exact)
       const seen = { count: got.count, lines: got.lines, ndjson: got.ndjson.toString(), sorts: got.sorts, id: n % 2 === 0 ? got.pitId : got.scrollId, failed: got.shards?.failed, timedOut: got.timedOut }
       const wanted = { count: page.length, lines: want, ndjson: want.map((l) => l + '\n').join(''), sorts: page.map((h) => h.members.get('sort')), id: n % 2 === 0 ? 'pA==' : 's1', failed: 0, timedOut: false }
-      if (!t.same(seen, wanted, `page ${n} as ${typeof input === 'string' ? 'text' : 'bytes'}`)) return
+      if (!t.strictSame(seen, wanted, `page ${n} as ${typeof input === 'string' ? 'text' : 'bytes'}`)) return
     }
     hits += page.length
   }
@@ -81,7 +81,7 @@ t.test('a pretty-printed response still gives one compact line per hit', async (
     const text = `{\n  "timed_out" : false,\n  "hits" : {\n    "hits" : [\n${page.map((h) => h.text).join(',\n')}\n    ]\n  }\n}\n`
     const got = parseSearchPage(text)
     // A line that had a line break is compacted as a whole; its meaning is the hit's.
-    t.same({ count: got.count, breaks: got.lines.filter((l) => /[\n\r]/.test(l)), values: got.lines.map((l) => parse(l, null, exact)) },
+    t.strictSame({ count: got.count, breaks: got.lines.filter((l) => /[\n\r]/.test(l)), values: got.lines.map((l) => parse(l, null, exact)) },
       { count: page.length, breaks: [], values: page.map((h) => parse(compactJson(expectedLine(h, false)), null, exact)) }, `page ${n}`)
   }
 })
@@ -101,9 +101,9 @@ t.test('bytes pass through untouched, keys are read as JSON reads them', async (
   // An invalid UTF-8 byte: the line keeps it as it came rather than put U+FFFD in its place.
   const bytes = Buffer.concat([Buffer.from('{"hits":{"hits":[{"_id":"1","_source":{"s":"a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}}]}}')])
   const page = parseSearchPage(bytes)
-  t.same(page.ndjson, Buffer.concat([Buffer.from('{"_id":"1","_source":{"s":"a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}}\n')]))
+  t.strictSame(page.ndjson, Buffer.concat([Buffer.from('{"_id":"1","_source":{"s":"a'), Buffer.from([0xff, 0xc3]), Buffer.from('b"}}\n')]))
   const escaped = parseSearchPage('{"hits":{"hits":[{"_\\u0069d":"7","_source":{"a":1},"\\u0073ort":[5]}]}}')
-  t.same(escaped.lines, ['{"_id":"7","_source":{"a":1}}'])
+  t.strictSame(escaped.lines, ['{"_id":"7","_source":{"a":1}}'])
   t.equal(escaped.sorts[0], '[5]')
   const empty = parseSearchPage('{"hits":{"hits":[]}}')
   t.equal(empty.count, 0)
@@ -122,8 +122,8 @@ t.test('a cut or broken response is an error, never a short page', async (t) => 
 })
 
 t.test('rawElements and compactJson keep every byte of a value', async (t) => {
-  t.same(rawElements('[9223372036854775807, "a,]b" ,{"c":[1,2]},null]'), ['9223372036854775807', '"a,]b"', '{"c":[1,2]}', 'null'])
-  t.same(rawElements('[]'), [])
+  t.strictSame(rawElements('[9223372036854775807, "a,]b" ,{"c":[1,2]},null]'), ['9223372036854775807', '"a,]b"', '{"c":[1,2]}', 'null'])
+  t.strictSame(rawElements('[]'), [])
   t.equal(compactJson('{ "a" : [ 1 , "b c\\" d" ] ,\n "é" : 1.0 }'), '{"a":[1,"b c\\" d"],"é":1.0}')
 })
 

@@ -89,7 +89,7 @@ t.test('--log-format json: start, summary with counts, record errors with code a
   const r = await runTool('es-write', ['--url', server.url, '--index', 'json', '--log-format', 'json', '--op', 'update'], { input: '{"_id":"missing","_source":{"a":1}}\n{"_source":{"a":2}}\n' })
   t.equal(r.code, 1)
   const events = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event: string, code?: string, context?: Record<string, unknown>, counts?: Record<string, number> })
-  t.same(events.map((e) => e.event), ['start', 'record-error', 'record-error', 'summary'])
+  t.strictSame(events.map((e) => e.event), ['start', 'record-error', 'record-error', 'summary'])
   t.match(events[1], { code: 'RECORD_MISSING_ID', context: { line: 2 } })
   t.match(events[2], { code: 'document_missing_exception', context: { index: 'json', _id: 'missing', line: 1 } })
   t.match(events[3]?.counts, { read: 2, updated: 0, failed: 2 })

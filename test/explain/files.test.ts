@@ -50,7 +50,7 @@ for (const format of ['text', 'json']) {
     const w = await explainText(width.stderr)
     t.equal(w.problems.length, 1, 'two bad rows are one problem')
     t.match(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
-    t.same(w.problems[0].examples.map((x) => x.line), [2, 4])
+    t.strictSame(w.problems[0].examples.map((x) => x.line), [2, 4])
     t.match(w.problems[0].option, /--delimiter/)
 
     const e = (await explainText(latin1.stderr)).problems[0]
@@ -63,8 +63,8 @@ for (const format of ['text', 'json']) {
     t.equal(m.what, `Could not read ${at('nope.csv')}: it (or its directory) does not exist.`)
 
     const l = await explainText(lines.stderr)
-    t.same(l.problems.map((p) => p.rule), ['ndjson-not-json', 'ndjson-not-json'], 'invalid JSON and not-an-object are two problems')
-    t.same(l.problems.map((p) => p.examples[0].line), [2, 3])
+    t.strictSame(l.problems.map((p) => p.rule), ['ndjson-not-json', 'ndjson-not-json'], 'invalid JSON and not-an-object are two problems')
+    t.strictSame(l.problems.map((p) => p.examples[0].line), [2, 3])
     t.match(l.problems[0].what, `Line 2 of ${at('lines.ndjson')}`)
 
     const u = (await explainText(unwritable.stderr)).problems[0]
@@ -76,7 +76,7 @@ for (const format of ['text', 'json']) {
     t.match(n.option, '--id-column')
 
     const x = await explainText(maxErrors.stderr)
-    t.same(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
+    t.strictSame(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
     t.match(x.problems[0].option, '--max-errors')
 
     const f = (await explainText(full.stderr)).problems[0]
@@ -95,9 +95,9 @@ t.test('dead-letter files of csv-read and jsonl-write', async (t) => {
   t.equal(r.code, 0)
   const report = JSON.parse(r.stdout) as JsonReport
   t.equal(report.errors, 5)
-  t.same(report.problems.map((p) => [p.rule, p.count]).sort(), [['csv-bad-encoding', 1], ['csv-row-width', 2], ['ndjson-not-json', 1], ['ndjson-not-json', 1]])
+  t.strictSame(report.problems.map((p) => [p.rule, p.count]).sort(), [['csv-bad-encoding', 1], ['csv-row-width', 2], ['ndjson-not-json', 1], ['ndjson-not-json', 1]])
   const width = report.problems.find((p) => p.rule === 'csv-row-width')
-  t.same(width?.examples.map((x) => x.record), ['1,a,extra', '3'], 'examples carry the failed records')
+  t.strictSame(width?.examples.map((x) => x.record), ['1,a,extra', '3'], 'examples carry the failed records')
 })
 
 t.test('10,000 identical record errors are one explanation with a count and three examples', async (t) => {
@@ -120,7 +120,7 @@ t.test('10,000 identical record errors are one explanation with a count and thre
 t.test('distinct problems are listed most severe first', async (t) => {
   const [width, missing] = await Promise.all([run('csv-read', [at('width.csv')]), run('csv-read', [at('nope.csv')])])
   const r = await explainText(width.stderr + missing.stderr)
-  t.same(r.problems.map((p) => p.rule), ['file-not-found', 'csv-row-width'], 'the fatal error comes first although it came last')
+  t.strictSame(r.problems.map((p) => p.rule), ['file-not-found', 'csv-row-width'], 'the fatal error comes first although it came last')
 })
 
 t.test('formats: text, markdown and json say the same', async (t) => {
@@ -173,7 +173,7 @@ t.test('--log-format json with --simple-errors: every stderr line is still a JSO
   const r = await run('csv-read', ['--simple-errors', '--log-format', 'json', at('width.csv')])
   t.equal(r.code, 1)
   const events = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event: string, message: string, report?: { problems: Array<{ title: string }> } })
-  t.same(events.map((e) => e.event), ['record-error', 'record-error', 'summary', 'explanation'])
+  t.strictSame(events.map((e) => e.event), ['record-error', 'record-error', 'summary', 'explanation'])
   const explanation = events[3]
   t.equal(explanation.message, '1 problem in 2 errors')
   t.equal(explanation.report?.problems[0].title, 'A CSV row has the wrong number of fields')

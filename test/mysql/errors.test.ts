@@ -30,12 +30,12 @@ t.test('column mapping: values land in typed columns; a value that does not fit 
   t.equal(r.code, 1)
   t.match(r.stderr, /8 read, 2 inserted, 0 updated, 0 skipped, 6 failed/)
   const rows = await db.rows<RowDataPacket>('SELECT id, name, age, DATE_FORMAT(born, "%Y-%m-%d") AS born, active, meta FROM people ORDER BY id')
-  t.same(rows.map((x) => ({ ...x })), [
+  t.strictSame(rows.map((x) => ({ ...x })), [
     { id: 'p1', name: 'Ann', age: 31, born: '1993-04-01', active: 1, meta: { tags: ['x'] } },
     { id: 'p8', name: 'Flo', age: 0, born: null, active: 0, meta: null }
   ])
   const dead = readDead(errors).sort((a, b) => a.line - b.line)
-  t.same(dead.map((d) => [d.record._id, d.line, d.error.code]), [
+  t.strictSame(dead.map((d) => [d.record._id, d.line, d.error.code]), [
     ['p2', 2, 'ER_DATA_TOO_LONG'],
     ['p3', 3, 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD'],
     ['p4', 4, 'ER_WARN_DATA_OUT_OF_RANGE'],
@@ -61,7 +61,7 @@ t.test('bad rows are isolated from their batch: the good ones land, each bad one
   const [n] = await db.rows<RowDataPacket>('SELECT COUNT(*) AS n FROM isolate')
   t.equal(Number(n.n), 4993)
   const dead = readDead(errors)
-  t.same(dead.map((d) => d.line).sort((a, b) => a - b), bad.map((i) => i + 1))
+  t.strictSame(dead.map((d) => d.line).sort((a, b) => a - b), bad.map((i) => i + 1))
   t.ok(dead.every((d) => d.error.code === 'ER_DATA_TOO_LONG'))
   // The dead-letter file replays once fixed.
   const fixed = dead.map((d) => JSON.stringify({ ...d.record, _id: d.record._id.slice(507) })).join('\n') + '\n'

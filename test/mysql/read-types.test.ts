@@ -165,7 +165,7 @@ t.test('zero dates are written as the server writes them, with one warning per c
   await db.rows("SET SESSION sql_mode = 'STRICT_ALL_TABLES'")
   const r = await runShell(`mysql-read --url '${db.url}' -t zero`)
   t.equal(r.code, 0)
-  t.same(lines(r.stdout).map((l) => (JSON.parse(l) as { _source: unknown })._source), [
+  t.strictSame(lines(r.stdout).map((l) => (JSON.parse(l) as { _source: unknown })._source), [
     { id: 1, dt: '0000-00-00 00:00:00', d: '0000-00-00' },
     { id: 2, dt: '2024-00-10 00:00:00', d: '2024-01-01' },
     { id: 3, dt: '0000-00-00 00:00:00', d: null }
@@ -182,7 +182,7 @@ t.test('--timezone: TIMESTAMPs as the instant in that zone, DATETIMEs as wall ti
     t.equal(r.code, 0, r.stderr)
     return lines(r.stdout).map((l) => (JSON.parse(l) as { _source: unknown })._source)
   }
-  t.same(await read('+05:30'), [
+  t.strictSame(await read('+05:30'), [
     { id: 1, ts: '2024-07-01T15:30:00.250+05:30', dt: '2024-07-01T10:00:00+05:30' },
     { id: 2, ts: '2024-01-16T05:00:00.000+05:30', dt: '2024-01-15T23:30:00+05:30' },
     { id: 3, ts: '2024-03-31T06:00:00.000+05:30', dt: '2024-03-31T02:30:00+05:30' },
@@ -190,7 +190,7 @@ t.test('--timezone: TIMESTAMPs as the instant in that zone, DATETIMEs as wall ti
   ], 'a fixed offset')
   // Paris: summer time starts 2024-03-31 at 02:00 (02:30 does not exist: the offset before the
   // change) and ends 2024-10-27 at 03:00 (02:30 happens twice: the first one).
-  t.same(await read('Europe/Paris'), [
+  t.strictSame(await read('Europe/Paris'), [
     { id: 1, ts: '2024-07-01T12:00:00.250+02:00', dt: '2024-07-01T10:00:00+02:00' },
     { id: 2, ts: '2024-01-16T00:30:00.000+01:00', dt: '2024-01-15T23:30:00+01:00' },
     { id: 3, ts: '2024-03-31T01:30:00.000+01:00', dt: '2024-03-31T02:30:00+01:00' },

@@ -69,7 +69,7 @@ t.test('ids and cursor literals: composite ids split back; nothing from a cursor
   t.equal(idFromParts(['42']), '42', 'one part: as it is, even with a comma')
   t.equal(idFromParts(['a,b']), 'a,b')
   const parts = ['1', 'a,b', '50%', '', '%2C']
-  t.same(idFromParts(parts).split(',').map(decodeURIComponent), parts)
+  t.strictSame(idFromParts(parts).split(',').map(decodeURIComponent), parts)
   t.equal(sqlLiteral('bigint', '9007199254740993'), '9007199254740993', 'numbers bare: compared exactly')
   t.equal(sqlLiteral('text', "it's"), "_utf8mb4 X'69742773'", 'strings as hex with their character set')
   t.equal(sqlLiteral('binary', Buffer.from([0, 255]).toString('base64')), "X'00ff'")
@@ -104,7 +104,7 @@ t.test('strings escaped from their UTF-8 bytes exactly as JSON.stringify escapes
 
 t.test('records one string each by default; NDJSON text chunks with ndjson', async (t) => {
   const { lines } = await readAll({ table: 'rows20k', limit: 3 })
-  t.same(lines, [1, 2, 3].map((i) => `{"_index":"rows20k","_id":"${i}","_source":{"id":${i},"pad":"${'p'.repeat(150)}"}}`))
+  t.strictSame(lines, [1, 2, 3].map((i) => `{"_index":"rows20k","_id":"${i}","_source":{"id":${i},"pad":"${'p'.repeat(150)}"}}`))
   const chunks = await readAll({ table: 'rows20k', ndjson: true, batchSize: 700 })
   const text = chunks.lines.map(String).join('')
   t.ok(chunks.lines.length < N / 10, `${chunks.lines.length} chunks for ${N} records`)
@@ -138,7 +138,7 @@ t.test('a connection cut mid-read: resumed after the last row handed on, nothing
   })
   t.equal(cuts, 2)
   everyRow(t, idsOf(lines))
-  t.same(idsOf(lines).slice(0, 5), ['1', '2', '3', '4', '5'], 'in key order')
+  t.strictSame(idsOf(lines).slice(0, 5), ['1', '2', '3', '4', '5'], 'in key order')
   t.ok(ctx.stats.get('retries') >= 2, `${ctx.stats.get('retries')} retries`)
   t.match(said.join(''), /resuming after the last row read, retry 1\/5/)
 })
@@ -174,7 +174,7 @@ t.test('--consistent: one snapshot (rows committed meanwhile unseen); without it
     })
     const sources = lines.map((l) => JSON.parse(l) as { _id: string, _source: { v: number } })
     const late = sources.filter((s) => s._source.v === 1).map((s) => s._id)
-    t.same(late, consistent ? [] : ['4999', '9000'], consistent ? 'consistent: the snapshot of the start' : 'paged: later commits ahead of the cursor are seen')
+    t.strictSame(late, consistent ? [] : ['4999', '9000'], consistent ? 'consistent: the snapshot of the start' : 'paged: later commits ahead of the cursor are seen')
   }
 })
 
@@ -197,17 +197,17 @@ t.test('--checkpoint in a library pipeline: saved as handed, resumed after', asy
   const first = await readAll({ table: 'rows20k', checkpoint: file, limit: 7000, batchSize: 2500 })
   t.equal(first.lines.length, 7000)
   const state = loadReadState(file)
-  t.same(state?.slices[0].after, ['7000'])
+  t.strictSame(state?.slices[0].after, ['7000'])
   t.equal(state?.emitted, 7000)
   t.equal(state?.complete, false)
   const second = await readAll({ table: 'rows20k', checkpoint: file, batchSize: 2500 })
-  t.same(idsOf(second.lines).slice(0, 2), ['7001', '7002'])
+  t.strictSame(idsOf(second.lines).slice(0, 2), ['7001', '7002'])
   everyRow(t, [...idsOf(first.lines), ...idsOf(second.lines)])
   t.equal(loadReadState(file)?.complete, true)
   const out: string[] = []
   const third = mysqlRead({ connection: { url: db.url }, table: 'rows20k', checkpoint: file, context: quietContext().ctx })
   await pipeline(third, new Writable({ objectMode: true, write (l: string, _e, done) { out.push(l); done() } }))
-  t.same(out, [], 'nothing new')
+  t.strictSame(out, [], 'nothing new')
 })
 
 t.test('--slices with --checkpoint: stopped by --limit, resumed with the same ranges, every row once', async (t) => {
@@ -233,7 +233,7 @@ t.test('--since-column on a nullable column: NULL rows are counted and said, not
   await db.rows('CREATE TABLE nul (id INT NOT NULL PRIMARY KEY, ts DATETIME NULL)')
   await db.rows("INSERT INTO nul VALUES (1, '2024-01-01'), (2, NULL), (3, '2024-01-02'), (4, NULL)")
   const { lines, said } = await readAll({ table: 'nul', sinceColumn: 'ts' })
-  t.same(idsOf(lines), ['1', '3'])
+  t.strictSame(idsOf(lines), ['1', '3'])
   t.match(said.join(''), /2 rows of table .*nul have NULL in ts and are not read/)
 })
 
@@ -241,19 +241,19 @@ t.test('what MariaDB takes for JSON and JSON does not is a failed record; geomet
   await db.rows('CREATE TABLE lax (id INT PRIMARY KEY, j JSON, g POINT)')
   await db.rows(`INSERT INTO lax VALUES (1, '{"a":1.}', POINT(1, 2)), (2, '["\\\\x"]', NULL), (3, '{"ok":"\\\\u00e9\\\\n"}', NULL)`)
   const { lines, ctx } = await readAll({ table: 'lax' })
-  t.same(lines, ['{"_index":"lax","_id":"3","_source":{"id":3,"j":{"ok":"\\u00e9\\n"},"g":null}}'])
+  t.strictSame(lines, ['{"_index":"lax","_id":"3","_source":{"id":3,"j":{"ok":"\\u00e9\\n"},"g":null}}'])
   t.equal(ctx.failures.count, 2)
   await db.rows("UPDATE lax SET j = '{}' WHERE id < 3")
   const fixed = await readAll({ table: 'lax', columns: ['g'], limit: 1 })
-  t.same(fixed.lines, ['{"_index":"lax","_id":"1","_source":{"g":{"type": "Point", "coordinates": [1, 2]}}}'])
+  t.strictSame(fixed.lines, ['{"_index":"lax","_id":"1","_source":{"g":{"type": "Point", "coordinates": [1, 2]}}}'])
   await t.rejects(readAll({ query: 'SELECT g FROM lax' }), /column g is a geometry: select ST_AsGeoJSON\(g\)/)
 })
 
 t.test('a query: as written; with --where and --columns wrapped; paged by --id-column when asked', async (t) => {
   const asWritten = await readAll({ query: 'SELECT id, LENGTH(pad) AS len FROM rows20k ORDER BY id DESC LIMIT 3' })
-  t.same(asWritten.lines, ['{"_source":{"id":20000,"len":150}}', '{"_source":{"id":19999,"len":150}}', '{"_source":{"id":19998,"len":150}}'], 'its own ORDER BY holds; no _id without --id-column')
+  t.strictSame(asWritten.lines, ['{"_source":{"id":20000,"len":150}}', '{"_source":{"id":19999,"len":150}}', '{"_source":{"id":19998,"len":150}}'], 'its own ORDER BY holds; no _id without --id-column')
   const filtered = await readAll({ query: 'SELECT id, id * 2 AS twice FROM rows20k', where: 'twice > 39990', columns: ['twice'], idColumns: ['id'] })
-  t.same([...filtered.lines].sort(), ['{"_id":"19996","_source":{"twice":39992}}', '{"_id":"19997","_source":{"twice":39994}}', '{"_id":"19998","_source":{"twice":39996}}', '{"_id":"19999","_source":{"twice":39998}}', '{"_id":"20000","_source":{"twice":40000}}'], 'filtered, only the asked columns, ids')
+  t.strictSame([...filtered.lines].sort(), ['{"_id":"19996","_source":{"twice":39992}}', '{"_id":"19997","_source":{"twice":39994}}', '{"_id":"19998","_source":{"twice":39996}}', '{"_id":"19999","_source":{"twice":39998}}', '{"_id":"20000","_source":{"twice":40000}}'], 'filtered, only the asked columns, ids')
   const paged = await readAll({ query: 'SELECT id FROM rows20k WHERE id % 2 = 0', idColumns: ['id'], slices: 3, batchSize: 1000 })
   everyRow(t, idsOf(paged.lines), N / 2)
 })

@@ -20,7 +20,7 @@ t.test('a 503 is retried by the client transport and then succeeds', async (t) =
   server.faults.failNth(1, 503)
   const res = await client.search({ index: 'f' })
   t.equal(res.hits.hits.length, 5)
-  t.same(server.requests.map((r) => r.status), [503, 200])
+  t.strictSame(server.requests.map((r) => r.status), [503, 200])
 })
 
 t.test('a faulted PIT page does not advance anything: the retry gets the same page', async (t) => {
@@ -31,7 +31,7 @@ t.test('a faulted PIT page does not advance anything: the retry gets the same pa
   server.faults.failNth(1, 429)
   t.match(await failure(client.search(body)), { meta: { statusCode: 429 } })
   const page = await client.search(body)
-  t.same(page.hits.hits.map((h) => h._id), ['d5', 'd6', 'd7', 'd8', 'd9'])
+  t.strictSame(page.hits.hits.map((h) => h._id), ['d5', 'd6', 'd7', 'd8', 'd9'])
 })
 
 t.test('resetNth midBody: the client sees a connection error, and a scroll cursor stays put', async (t) => {
@@ -44,7 +44,7 @@ t.test('resetNth midBody: the client sees a connection error, and a scroll curso
   const err = await client.scroll({ scroll_id: first._scroll_id as string, scroll: '1m' }).catch((e: unknown) => e)
   t.type(err, errors.ConnectionError)
   const page = await client.scroll({ scroll_id: first._scroll_id as string, scroll: '1m' })
-  t.same(page.hits.hits.map((h) => h._id), ['d2', 'd3'])
+  t.strictSame(page.hits.hits.map((h) => h._id), ['d2', 'd3'])
 })
 
 t.test('resetNth before any byte is a connection error too, retried by the default client', async (t) => {
