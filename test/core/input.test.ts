@@ -8,7 +8,10 @@ import { scratchDir } from '../helpers/run.js'
 
 const context = (): ReturnType<typeof createContext> => createContext({ tool: 'test', counters: ['read', 'written'], quiet: true })
 
-/** Reads `file` through concatInputs + parseNdjson, aborting with `reason` after the first record. */
+/**
+ * Reads `file` through concatInputs + parseNdjson, aborting with `reason` after the first record.
+ * An abort is a clean end of input, so the pipeline resolves: a rejection fails the test.
+ */
 async function readAndStop (file: string, reason?: unknown): Promise<{ ctx: ReturnType<typeof createContext>, got: ParsedLine[] }> {
   const ctx = context()
   const abort = new AbortController()
@@ -22,7 +25,7 @@ async function readAndStop (file: string, reason?: unknown): Promise<{ ctx: Retu
       if (got.length === 1) abort.abort(reason)
       setImmediate(done)
     }
-  })).catch(() => {})
+  }))
   return { ctx, got }
 }
 

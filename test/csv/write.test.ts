@@ -8,6 +8,8 @@ import { gunzipSync } from 'node:zlib'
 import { LosslessNumber, createContext, csvWrite } from '../../lib/index.js'
 import { spawn } from 'node:child_process'
 import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { countsOf, summaryOf } from '../helpers/summary.js'
+import { waitForOutput } from '../helpers/wait.js'
 
 const ndjson = (records: unknown[]): string => records.map((r) => JSON.stringify(r)).join('\n') + '\n'
 /** The cells of a CSV text, as csv-parse (the library csv-read uses) reads them. */
@@ -47,7 +49,7 @@ t.test('--columns: dot paths in the order given, objects and arrays as compact J
   ], 'the id column goes where --columns puts it; a dotted key fills the column of its path')
   t.match(r.stderr, /warning: key 'user\.langs' \(first at line 1\) is not a column: its values are left out \(list every column with --columns, or raise --sample\)/)
   t.match(r.stderr, /warning: key 'user' \(first at line 3\)/)
-  t.match(r.stderr, /3 read, 3 written, 2 partial \(keys outside the columns left out\), 0 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '3 read, 3 written, 2 partial (keys outside the columns left out), 0 failed')
 })
 
 t.test('--sample: the columns are the keys of the first N records; the held records are written in input order', async (t) => {
@@ -72,7 +74,7 @@ t.test('--sample: the columns are the keys of the first N records; the held reco
   ], 'dead-lettered whole, to be replayed with --columns')
   t.match(dead[0].error.message, /line 5 has keys outside the columns: d, e\.f; list every column with --columns \(or raise --sample\), or write such rows without them with --extra-keys ignore/)
   t.match(r.stderr, /warning: records not written because of keys outside the columns: d \(2 records, first at line 5\), e\.f \(1 record, first at line 5\); list every column with --columns/)
-  t.match(r.stderr, /7 read, 5 written, 0 partial, 2 failed .* failed records in /)
+  t.strictSame(summaryOf(r.stderr, 'csv-write'), { counts: '7 read, 5 written, 0 partial, 2 failed', extra: ` — failed records in ${errors}` })
 
   const all = await runTool('csv-write', ['--sample', '7'], { input })
   t.equal(all.code, 0, all.stderr)
@@ -143,7 +145,7 @@ t.test('bad records are counted, dead-lettered with their line, and the rest is 
     [2, 'NDJSON_INVALID_JSON'], [3, 'NDJSON_NOT_OBJECT'], [4, 'RECORD_MISSING_CONTENT'], [5, 'RECORD_CONTENT_NOT_OBJECT'], [6, 'CSV_UNENCODABLE']
   ])
   t.match(dead[4].error.message, /line 6: column 'a' holds a lone UTF-16 surrogate .*which UTF-8 cannot encode/)
-  t.match(r.stderr, /7 read, 2 written, 0 partial, 5 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '7 read, 2 written, 0 partial, 5 failed')
 })
 
 t.test('a record nested deeper than the stack allows is a failed record, and the run goes on', async (t) => {
@@ -197,7 +199,7 @@ t.test("--quote '': nothing is quoted; a cell that needs quotes is a record erro
     [4, 'CSV_NEEDS_QUOTES', 'line 4: column \'a\' starts with a byte order mark, which only quotes can hold, and --quote \'\' turned quoting off'],
     [5, 'CSV_NEEDS_QUOTES', 'line 5: column \'a\' holds the delimiter (","), which only quotes can hold, and --quote \'\' turned quoting off']
   ], 'JSON of an array holds the delimiter too')
-  t.match(r.stderr, /5 read, 1 written, 0 partial, 4 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '5 read, 1 written, 0 partial, 4 failed')
 
   const tab = await runTool('csv-write', ['--quote', '', '-d', '\\t'], { input: ndjson([{ _id: '1', _source: { a: 'x,y "z"', b: [1, 2] } }]) })
   t.equal(tab.code, 0, tab.stderr)
@@ -257,7 +259,7 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   t.equal(r.stdout, '')
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n')
   t.equal(statSync(out).mode & 0o777, 0o640, 'the mode of the file it replaced')
-  t.match(r.stderr, /1 read, 1 written, 0 partial, 0 failed/, 'written once the file is in place')
+  t.equal(countsOf(r.stderr, 'csv-write'), '1 read, 1 written, 0 partial, 0 failed', 'written once the file is in place')
   t.strictSame(readdirSync(dir), ['out.csv'], 'no temporary file left behind')
   const gz = join(dir, 'out.csv.gz')
   const z = await runTool('csv-write', ['--output_file', gz], { input })
@@ -325,15 +327,12 @@ t.test('SIGINT while the sample is held: the held records are written, exit 130'
   const child = spawn(process.execPath, [binPath('csv-write'), '--progress', '-o', out], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.write(ndjson([{ _id: '1', _source: { a: 'x' } }, { _id: '2', _source: { b: 'y' } }]))
-  await new Promise<void>((resolve) => {
-    let seen = ''
-    child.stderr.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('2 read')) resolve() })
-  })
+  await waitForOutput(child.stderr, (text) => /^csv-write: 2 read, /m.test(text), { what: 'a progress line counting both records' })
   child.kill('SIGINT')
   const r = await done
   t.equal(r.code, 130)
   t.equal(readFileSync(out, 'utf8'), 'id,a,b\n1,x,\n2,,y\n', 'both records, with the columns they had')
-  t.match(r.stderr, /2 read, 2 written, 0 partial, 0 failed .* interrupted by SIGINT/)
+  t.strictSame(summaryOf(r.stderr, 'csv-write'), { counts: '2 read, 2 written, 0 partial, 0 failed', extra: ' — interrupted by SIGINT' })
 })
 
 t.test('a closed stdout ends the run quietly with status 0', async (t) => {
@@ -342,7 +341,7 @@ t.test('a closed stdout ends the run quietly with status 0', async (t) => {
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'id,n,text\n0,0,' + 'x'.repeat(50) + '\n')
   t.notMatch(r.stderr, /error|Error/)
-  const m = /(\d+) read, (\d+) written/.exec(r.stderr)
+  const m = /^csv-write: (\d+) read, (\d+) written/m.exec(r.stderr)
   t.ok(m !== null && Number(m[2]) < 20000, `only what the pipe took counts as written (${m?.[0] ?? r.stderr})`)
 })
 
