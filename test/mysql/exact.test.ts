@@ -6,6 +6,7 @@ import { integerIdProblem, keyColumnProblem, numericProblem } from '../../lib/my
 import type { ColumnInfo } from '../../lib/mysql/columns.js'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
 import { testDatabase } from '../helpers/mysql.js'
+import { countsOf } from '../helpers/summary.js'
 
 const db = await testDatabase(t, 'mw_exact')
 const dir = scratchDir(t)
@@ -52,7 +53,7 @@ t.test('--create makes an exact key: trailing spaces and case make distinct ids,
   const input = ids.map((id) => JSON.stringify({ _id: id, _source: { id } })).join('\n') + '\n' + '{"_id":9007199254740993,"_source":{"dup":true}}\n'
   const r = await write(['-t', 'ids', '--create'], input)
   t.equal(r.code, 0, r.stderr)
-  t.match(r.stderr, /10 read, 9 inserted, 0 updated, 1 skipped/, 'the numeric id is the same id as the string of its digits')
+  t.equal(countsOf(r.stderr, 'mysql-write'), '10 read, 9 inserted, 0 updated, 1 skipped (duplicate id), 0 failed', 'the numeric id is the same id as the string of its digits')
   const rows = await db.rows<RowDataPacket>('SELECT id, HEX(id) AS hex FROM ids')
   t.strictSame(rows.map((x) => x.id).sort(), [...ids].sort())
   const [col] = await db.rows<RowDataPacket>("SELECT COLUMN_TYPE AS type, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'ids' AND COLUMN_NAME = 'id'")
@@ -79,7 +80,7 @@ t.test('a table whose key would merge distinct ids is refused up front, with the
     t.equal(errors.length, 1, `${table}: one line`)
     t.match(errors[0], why)
     t.match(errors[0], /error \[EUNSAFE_ID_COLUMN\] table espipe_mw_exact_\d+\.k_\w+: id column id would merge distinct ids .*; make it exact with ALTER TABLE .* MODIFY `id` VARCHAR\(512\) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL.*, or pass --allow-id-merge to write anyway/)
-    t.match(r.stderr, /0 read, 0 inserted/, 'nothing read')
+    t.equal(countsOf(r.stderr, 'mysql-write'), '0 read, 0 inserted, 0 updated, 0 skipped, 0 failed', 'nothing read')
     const fix = /make it exact with (ALTER TABLE .*), or pass/.exec(errors[0])?.[1] as string
     if (table === 'k_prefix') t.match(fix, /DROP INDEX `by_id`, ADD UNIQUE \(`id`\)/)
     await db.conn.query(fix)
@@ -90,7 +91,7 @@ t.test('a table whose key would merge distinct ids is refused up front, with the
   await db.conn.query('CREATE TABLE k_merge (id VARCHAR(64) COLLATE utf8mb4_bin PRIMARY KEY, content JSON)')
   const merged = await write(['-t', 'k_merge', '--allow-id-merge', '--mode', 'upsert'], input)
   t.equal(merged.code, 0, merged.stderr)
-  t.match(merged.stderr, /3 read, 2 inserted, 1 updated/, "with the flag, what the key merges ('a' and 'a ') is counted as an update")
+  t.equal(countsOf(merged.stderr, 'mysql-write'), '3 read, 2 inserted, 1 updated, 0 skipped, 0 failed', "with the flag, what the key merges ('a' and 'a ') is counted as an update")
   const ok = await write(['-t', 'k_ok'], input)
   t.equal(ok.code, 0, ok.stderr)
   t.equal((await db.rows('SELECT id FROM k_ok')).length, 3, 'VARBINARY compares bytes: accepted as it is')
@@ -191,7 +192,7 @@ t.test('lines cut from their text (scanned) and lines parsed give the same rows:
   const errors = join(dir, 'scan.errors')
   const r = await write(['-t', 'scanned', '--create', '--errors', errors], records.join('\n') + '\n')
   t.equal(r.code, 1)
-  t.match(r.stderr, /11 read, 8 inserted, 0 updated, 0 skipped, 3 failed/)
+  t.equal(countsOf(r.stderr, 'mysql-write'), '11 read, 8 inserted, 0 updated, 0 skipped, 3 failed')
   const rows = await db.rows<RowDataPacket>('SELECT HEX(id) AS id, CAST(content AS CHAR) AS content FROM scanned')
   const got = new Map(rows.map((x) => [Buffer.from(String(x.id), 'hex').toString('utf8'), x.content as string]))
   const want: Array<[string, string]> = [

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 import { testDatabase, urlFor } from '../helpers/mysql.js'
+import { countsOf } from '../helpers/summary.js'
+import { settled, waitFor } from '../helpers/wait.js'
 
 const db = await testDatabase(t, 'mr_cli')
 const dir = scratchDir(t)
@@ -126,7 +128,7 @@ t.test('slices: 4 processes of --slice I/4, and --slices 4 in one, cover the tab
     const all = (await db.rows<RowDataPacket>(`SELECT CONCAT_WS(',', ${key === 'id' ? 'id' : "a, REPLACE(REPLACE(b, '%', '%25'), ',', '%2C')"}) AS id FROM ${table}`)).map((r) => String(r.id))
     const parts = await Promise.all([0, 1, 2, 3].map(async (i) => await run(['-t', table, '--slice', `${i}/4`, '--batch-size', '1000'])))
     parts.forEach((p, i) => { t.equal(p.code, 0, p.stderr); t.match(p.stderr, new RegExp(`slice ${i}/4: `)) })
-    t.ok(parts.every((p) => ids(p.stdout).length > all.length / 8), `${table}: every slice has a share`)
+    t.ok(parts.length === 4 && parts.every((p) => ids(p.stdout).length > all.length / 8), `${table}: every slice has a share (${parts.map((p) => ids(p.stdout).length).join(', ')})`)
     exactlyOnce(t, parts.flatMap((p) => ids(p.stdout)), all, `${table}, 4 processes`)
     const one = await run(['-t', table, '--slices', '4', '--batch-size', '1000'])
     t.equal(one.code, 0, one.stderr)
@@ -140,13 +142,11 @@ t.test('| head -1: exit 0, no stack trace, the read stops', async (t) => {
   t.match(r.stderr, /status=0/)
   t.notMatch(r.stderr, /Error|EPIPE|at .*\.js/)
   // The server notices a closed connection at its next write: give it a moment.
-  let busy = -1
-  for (let i = 0; i < 50 && busy !== 0; i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100))
+  const busy = async (): Promise<number> => {
     const [row] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${db.name}' AND INFO LIKE '%FROM \`big\`%' AND ID <> CONNECTION_ID()`)
-    busy = Number(row.n)
+    return Number(row.n)
   }
-  t.equal(busy, 0, 'no statement of ours left on the server')
+  t.equal(await waitFor(async () => await busy() === 0, { what: 'our statement to leave the server', timeoutMs: 5000, everyMs: 100 }), true, 'no statement of ours left on the server')
 })
 
 t.test('--content-column: mysql-write then mysql-read gives back the same records, byte for byte', async (t) => {
@@ -170,7 +170,7 @@ t.test('--content-column: mysql-write then mysql-read gives back the same record
   const [key] = await db.rows<RowDataPacket>("SELECT COLUMN_TYPE AS type, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'docs' AND COLUMN_NAME = 'id'")
   t.strictSame([key.type, key.coll], ['varchar(512)', 'utf8mb4_nopad_bin'], 'the key --create makes')
   const got = lines(readFileSync(out, 'utf8')).map((l) => (JSON.parse(l) as { _id: unknown })._id)
-  t.ok(got.every((id) => typeof id === 'string'), 'every _id a JSON string, numbers-as-text too')
+  t.ok(got.length === idsIn.length + 1 && got.every((id) => typeof id === 'string'), 'every _id a JSON string, numbers-as-text too')
   t.strictSame([...got].sort(), [...idsIn, 'dup'].sort(), "the very ids: 01 and 1, a and 'a ' and A, kept apart")
   // The key column as --create makes it where no NO PAD collation exists (MySQL before 8): bytes.
   await db.rows('CREATE TABLE docs_bin (id VARBINARY(512) NOT NULL PRIMARY KEY, content JSON)')
@@ -192,7 +192,7 @@ t.test('--content-column: text that is not a JSON object is a failed record, dea
     ['4', 'ROW_NULL_CONTENT', null],
     ['6', 'ROW_INVALID_JSON', '{"a":1.}']
   ])
-  t.match(r.stderr, /6 read, 2 emitted, .* 4 failed/)
+  t.equal(countsOf(r.stderr, 'mysql-read'), '6 read, 2 emitted, 1 page, 0 retries, 4 failed')
 })
 
 t.test('incremental: equal timestamps, updates and inserts; each run reads exactly what changed', async (t) => {
@@ -235,10 +235,16 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
       if (!paused && first.length > 200_000) {
         paused = true
         child.stdout.pause()
-        setTimeout(() => { child.kill(sig); child.stdout.resume() }, 300)
       }
     })
-    const done = await collect(child, null)
+    const collected = collect(child, null)
+    await waitFor(() => paused, { what: '200 KB on stdout', child })
+    // Blocked on the full pipe, the reader saves no more: its checkpoint stops moving.
+    const emitted = (): number => { try { return (JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number }).emitted } catch { return -1 } }
+    await settled(emitted, { what: 'the checkpoint', quietMs: 300 })
+    child.kill(sig)
+    child.stdout.resume()
+    const done = await collected
     t.equal(done.signal ?? done.code, sig === 'SIGKILL' ? 'SIGKILL' : 143, `${sig}: stopped`)
     const firstIds = ids(first.slice(0, first.lastIndexOf('\n') + 1))
     t.ok(firstIds.length > 0 && firstIds.length < N, `${sig}: first run wrote ${firstIds.length}`)
@@ -274,11 +280,9 @@ t.test('kill -9 in a real pipe into mysql-write, rerun with the checkpoint: the 
   w.stdin?.destroy()
   const writing = collect(w, null)
   const reading = collect(r, null)
-  let saved = 0
-  for (let i = 0; i < 600 && saved < 5000; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25))
-    try { saved = (JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number }).emitted } catch {}
-  }
+  // A checkpoint file is replaced whole (renamed into place), so a read sees a whole one or none.
+  const saved = (): number => { try { return (JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number }).emitted } catch { return 0 } }
+  await waitFor(() => saved() >= 5000, { what: '5000 rows saved in the checkpoint', everyMs: 25, child: r })
   r.kill('SIGKILL')
   t.equal((await reading).signal, 'SIGKILL')
   await writing // at the end of its input; a line the kill cut in half is its failed record

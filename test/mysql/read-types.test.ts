@@ -27,6 +27,14 @@ const quoted = (s: string): string => `"${s}"`
 const cast = (c: string): string => `CAST(${c} AS CHAR)`
 const fmt = (pattern: string) => (c: string): string => `DATE_FORMAT(${c}, '${pattern}')`
 
+/**
+ * The FLOATs of ROWS, by their exact value (the server's DOUBLE of them), and the shortest text
+ * that reads back as the same float, worked out by hand: 3.14159 is the float 3.1415901184…,
+ * whose 5-digit neighbour 3.1416 is another float; 123456.7 rounds to 123456.703125 and 123457
+ * does not; 16777216 is 2^24, and 1.677722e7 is the float 16777220.
+ */
+const FLOAT_SHORTEST: Record<string, string> = { '3.141590118408203': '3.14159', '16777216': '16777216', '123456.703125': '123456.7' }
+
 const COLS: Col[] = [
   { name: 'ti', ddl: 'TINYINT', text: cast, json: num },
   { name: 'tu', ddl: 'TINYINT UNSIGNED', text: cast, json: num },
@@ -39,8 +47,9 @@ const COLS: Col[] = [
   { name: 'bu', ddl: 'BIGINT UNSIGNED', text: cast, json: num },
   { name: 'de', ddl: 'DECIMAL(40,10)', text: cast, json: num },
   { name: 'd2', ddl: 'DECIMAL(10,2)', text: cast, json: num },
-  // A FLOAT's own text has 6 digits (16777216 reads 16777200): the shortest that is the same single-precision float.
-  { name: 'fl', ddl: 'FLOAT', text: (c) => `CAST(${c} AS DOUBLE)`, json: (s) => { const f = Math.fround(Number(s)); let p = 1; while (Math.fround(Number(f.toPrecision(p))) !== f) p++; return String(Number(f.toPrecision(p))) } },
+  // A FLOAT's own text has 6 digits (16777216 reads 16777200): the server gives its exact value
+  // as a DOUBLE, and the record holds the shortest text that is the same single-precision float.
+  { name: 'fl', ddl: 'FLOAT', text: (c) => `CAST(${c} AS DOUBLE)`, json: (s) => FLOAT_SHORTEST[s] ?? `<no shortest text written out for the FLOAT ${s}>` },
   { name: 'du', ddl: 'DOUBLE', text: cast, json: num },
   { name: 'bt', ddl: 'BIT(1)', text: (c) => `CAST(${c} + 0 AS CHAR)`, json: num },
   { name: 'b64', ddl: 'BIT(64)', text: (c) => `CAST(${c} + 0 AS CHAR)`, json: num },

@@ -1,6 +1,7 @@
 // mysqlRead as a library: the stream, its backpressure, retries and snapshots, against the real server.
 import t from 'tap'
 import type { Test } from 'tap'
+import { once } from 'node:events'
 import { Writable } from 'node:stream'
 import type { RowDataPacket } from 'mysql2/promise'
 import { pipeline } from 'node:stream/promises'
@@ -19,6 +20,7 @@ import { timeFormatter } from '../../lib/mysql/time.js'
 import { testDatabase, urlFor } from '../helpers/mysql.js'
 import { scratchDir } from '../helpers/run.js'
 import { TcpProxy } from '../servers/tcp-proxy.js'
+import { settled, waitFor } from '../helpers/wait.js'
 
 const db = await testDatabase(t, 'mr_lib')
 const dir = scratchDir(t)
@@ -46,9 +48,14 @@ async function readAll (opts: Partial<MysqlReadOptions>, onLine?: (n: number, re
 }
 
 const idsOf = (lines: string[]): string[] => lines.map((l) => (JSON.parse(l) as { _id: string })._id)
-function everyRow (t: Test, got: string[], n = N): void {
-  t.equal(got.length, n, `${n} records`)
-  t.equal(new Set(got).size, n, 'none twice')
+/** The record of row `i` of rows20k, written out from the table's definition. */
+const rowLine = (i: number): string => `{"_index":"rows20k","_id":"${i}","_source":{"id":${i},"pad":"${'p'.repeat(150)}"}}`
+/** Every row of rows20k once, each record byte for byte. */
+function everyRow (t: Test, got: string[]): void {
+  t.equal(got.length, N, `${N} records`)
+  t.equal(new Set(got).size, N, 'none twice')
+  const want = new Set(Array.from({ length: N }, (_v, i) => rowLine(i + 1)))
+  t.strictSame(got.filter((l) => !want.has(l)).slice(0, 3), [], 'every record the row it was read from, byte for byte')
 }
 
 t.test('--query must be one SELECT: checked before connecting', async (t) => {
@@ -104,28 +111,39 @@ t.test('strings escaped from their UTF-8 bytes exactly as JSON.stringify escapes
 
 t.test('records one string each by default; NDJSON text chunks with ndjson', async (t) => {
   const { lines } = await readAll({ table: 'rows20k', limit: 3 })
-  t.strictSame(lines, [1, 2, 3].map((i) => `{"_index":"rows20k","_id":"${i}","_source":{"id":${i},"pad":"${'p'.repeat(150)}"}}`))
+  t.strictSame(lines, [1, 2, 3].map(rowLine))
   const chunks = await readAll({ table: 'rows20k', ndjson: true, batchSize: 700 })
   const text = chunks.lines.map(String).join('')
   t.ok(chunks.lines.length < N / 10, `${chunks.lines.length} chunks for ${N} records`)
-  t.ok(chunks.lines.every((c) => String(c).endsWith('\n')), 'each chunk ends with a whole line')
-  everyRow(t, idsOf(text.split('\n').filter((l) => l !== '')))
-  t.match(chunks.ctx.stats.describe(), new RegExp(`${N} read, ${N} emitted, 29 pages`))
+  t.ok(chunks.lines.length > 0 && chunks.lines.every((c) => String(c).endsWith('\n')), 'each chunk ends with a whole line')
+  everyRow(t, text.split('\n').filter((l) => l !== ''))
+  t.match(chunks.ctx.stats.describe(), new RegExp(`^${N} read, ${N} emitted, 29 pages, `))
 })
 
-t.test('backpressure: a consumer that stops reading stops the reads', async (t) => {
-  const { ctx } = quietContext()
-  const reader = mysqlRead({ connection: { url: db.url }, table: 'rows20k', batchSize: 20_000, context: ctx })
-  let got = 0
-  reader.on('data', () => {
-    if (++got === 10) reader.pause()
-  })
-  await sleep(1500)
-  const read = ctx.stats.get('read')
-  t.ok(read < 6000, `only ${read} of ${N} rows read while the consumer waits (the socket holds the rest)`)
-  reader.resume()
-  await new Promise((resolve) => reader.on('end', resolve))
-  t.equal(got, N, 'then every row')
+t.test('backpressure: a consumer that stops reading stops the reads; one that reads on gets every row', async (t) => {
+  // The table in one query: what is read while the consumer waits is what the reader holds.
+  // The control, the same read unpaused, reads past the bound at once.
+  for (const pause of [true, false]) {
+    const { ctx } = quietContext()
+    const reader = mysqlRead({ connection: { url: db.url }, table: 'rows20k', batchSize: 20_000, context: ctx })
+    const ended = once(reader, 'end')
+    let got = 0
+    reader.on('data', () => {
+      if (++got === 10 && pause) reader.pause()
+    })
+    await waitFor(() => got >= 10, { what: 'the first 10 rows' })
+    if (pause) {
+      const read = await settled(() => ctx.stats.get('read'), { what: 'the rows the reader takes from the socket', quietMs: 500 })
+      t.ok(read >= 10 && read < 6000, `only ${read} of ${N} rows read while the consumer waits (the socket holds the rest)`)
+      t.equal(got, 10, 'nothing handed on past the pause')
+      reader.resume()
+    } else {
+      await waitFor(() => ctx.stats.get('read') >= 6000, { what: 'a consumer that reads on to take more than the bound' })
+      t.pass('unpaused, the reader reads past the bound')
+    }
+    await ended
+    t.equal(got, N, 'then every row')
+  }
 })
 
 t.test('a connection cut mid-read: resumed after the last row handed on, nothing lost or repeated', async (t) => {
@@ -137,7 +155,7 @@ t.test('a connection cut mid-read: resumed after the last row handed on, nothing
     if (n === 4500 || n === 12_345) { cuts++; proxy.cutAll() }
   })
   t.equal(cuts, 2)
-  everyRow(t, idsOf(lines))
+  everyRow(t, lines)
   t.strictSame(idsOf(lines).slice(0, 5), ['1', '2', '3', '4', '5'], 'in key order')
   t.ok(ctx.stats.get('retries') >= 2, `${ctx.stats.get('retries')} retries`)
   t.match(said.join(''), /resuming after the last row read, retry 1\/5/)
@@ -154,7 +172,7 @@ t.test('the server away for a moment mid-read (connections refused): reconnected
     back = sleep(800).then(() => proxy.setDown(false))
   })
   await back
-  everyRow(t, idsOf(lines))
+  everyRow(t, lines)
   t.ok(ctx.stats.get('retries') >= 2, `${ctx.stats.get('retries')} retries, some of them refused`)
   t.equal(ctx.fatal, undefined)
   t.notMatch(said.join(''), /cannot connect/, 'a refused reconnect is a retry, not the end')
@@ -202,7 +220,7 @@ t.test('--checkpoint in a library pipeline: saved as handed, resumed after', asy
   t.equal(state?.complete, false)
   const second = await readAll({ table: 'rows20k', checkpoint: file, batchSize: 2500 })
   t.strictSame(idsOf(second.lines).slice(0, 2), ['7001', '7002'])
-  everyRow(t, [...idsOf(first.lines), ...idsOf(second.lines)])
+  everyRow(t, [...first.lines, ...second.lines])
   t.equal(loadReadState(file)?.complete, true)
   const out: string[] = []
   const third = mysqlRead({ connection: { url: db.url }, table: 'rows20k', checkpoint: file, context: quietContext().ctx })
@@ -217,15 +235,13 @@ t.test('--slices with --checkpoint: stopped by --limit, resumed with the same ra
   const state = loadReadState(file)
   t.equal(state?.slices.length, 3, 'three ranges kept')
   // Slices still connecting when --limit was reached close their connections too.
-  let open = -1
-  for (let i = 0; i < 40 && open !== 0; i++) {
-    if (i > 0) await sleep(50)
+  const open = async (): Promise<number> => {
     const [row] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${db.name}' AND ID <> CONNECTION_ID()`)
-    open = Number(row.n)
+    return Number(row.n)
   }
-  t.equal(open, 0, 'no connection of the read left open')
+  t.equal(await waitFor(async () => await open() === 0, { what: 'the connections of the read to close', timeoutMs: 2000, everyMs: 50 }), true, 'no connection of the read left open (within 2 s)')
   const second = await readAll({ table: 'rows20k', checkpoint: file, slices: 3, batchSize: 700 })
-  everyRow(t, [...idsOf(first.lines), ...idsOf(second.lines)])
+  everyRow(t, [...first.lines, ...second.lines])
   await t.rejects(readAll({ table: 'rows20k', checkpoint: file, slices: 4 }), /belongs to a different read/, 'another slicing refuses it')
 })
 
@@ -255,5 +271,5 @@ t.test('a query: as written; with --where and --columns wrapped; paged by --id-c
   const filtered = await readAll({ query: 'SELECT id, id * 2 AS twice FROM rows20k', where: 'twice > 39990', columns: ['twice'], idColumns: ['id'] })
   t.strictSame([...filtered.lines].sort(), ['{"_id":"19996","_source":{"twice":39992}}', '{"_id":"19997","_source":{"twice":39994}}', '{"_id":"19998","_source":{"twice":39996}}', '{"_id":"19999","_source":{"twice":39998}}', '{"_id":"20000","_source":{"twice":40000}}'], 'filtered, only the asked columns, ids')
   const paged = await readAll({ query: 'SELECT id FROM rows20k WHERE id % 2 = 0', idColumns: ['id'], slices: 3, batchSize: 1000 })
-  everyRow(t, idsOf(paged.lines), N / 2)
+  t.strictSame([...paged.lines].sort(), Array.from({ length: N / 2 }, (_v, i) => `{"_id":"${2 * i + 2}","_source":{"id":${2 * i + 2}}}`).sort(), 'every even id once, as its record')
 })
