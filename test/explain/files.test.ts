@@ -42,14 +42,14 @@ for (const format of ['text', 'json']) {
 
     const q = await explainText(quote.stderr)
     t.equal(q.problems.length, 1)
-    t.match(q.problems[0], { rule: 'csv-broken-quote', kind: 'fatal', what: `${at('quote.csv')} line 2: a quoted field is not closed properly` })
+    t.hasStrict(q.problems[0], { rule: 'csv-broken-quote', kind: 'fatal', what: `${at('quote.csv')} line 2: a quoted field is not closed properly, so the CSV parser cannot go on.` })
     t.ok(q.problems[0].commands.includes(`sed -n '2p' ${at('quote.csv')} | cat -A`), 'shows the broken line')
     t.match(q.problems[0].option, /--quote/)
     t.match(q.runs[0], { tool: 'csv-read', message: /^0 read/ })
 
     const w = await explainText(width.stderr)
     t.equal(w.problems.length, 1, 'two bad rows are one problem')
-    t.match(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
+    t.hasStrict(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
     t.strictSame(w.problems[0].examples.map((x) => x.line), [2, 4])
     t.match(w.problems[0].option, /--delimiter/)
 
@@ -164,7 +164,7 @@ t.test('--simple-errors explains the run\'s own failure on stderr at exit', asyn
   t.equal(csv.code, 1)
   t.match(csv.stderr, /csv-read: 3 read, 1 emitted, 2 failed[^\n]*\n\n1 problem in 2 errors\n/)
   t.match(csv.stderr, 'A CSV row has the wrong number of fields [csv-read, 2 records')
-  t.match(dl.stderr, '2 records', 'errors that went to the dead-letter file are explained too')
+  t.match(dl.stderr, /(?<![\d,])2 records/, 'errors that went to the dead-letter file are explained too')
   t.equal(clean.code, 0)
   t.notMatch(clean.stderr, 'problem', 'nothing to explain after a good run')
 })
@@ -180,7 +180,7 @@ t.test('--log-format json with --simple-errors: every stderr line is still a JSO
   // A usage error is an event too when the line asked for JSON.
   const usage = await run('csv-read', ['--log-format', 'json', '--frobnicate'])
   t.equal(usage.code, 2)
-  t.match(JSON.parse(usage.stderr), { tool: 'csv-read', level: 'error', event: 'error', code: 'EUSAGE', message: "unknown option --frobnicate (see 'csv-read --help')" })
+  t.hasStrict(JSON.parse(usage.stderr), { tool: 'csv-read', level: 'error', event: 'error', code: 'EUSAGE', message: "unknown option --frobnicate (see 'csv-read --help')" })
 })
 
 t.test('every option in --help is in the man page', async (t) => {

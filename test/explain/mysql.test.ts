@@ -149,8 +149,8 @@ const cases: Case[] = [
   await new Promise((resolve) => setTimeout(resolve, 200))
   const second = await b.query("UPDATE people SET age = 2 WHERE id = 'l1'").then(() => undefined, (err: unknown) => err)
   const deadlock = (second ?? await blocked) as Error & { code: string }
-  await a.query('ROLLBACK').catch(() => {})
-  await b.query('ROLLBACK').catch(() => {})
+  await a.query('ROLLBACK')
+  await b.query('ROLLBACK')
   await blocked
   cases.push({ name: 'deadlock', err: deadlock, kind: 'fatal', context: { ...ctx, table: 'people' }, rule: 'mysql-deadlock', what: "Two writers locked rows of table 'people' in opposite orders" })
   // Server gone away: the connection is killed under the client.

@@ -250,7 +250,7 @@ t.test('--since-column on a nullable column: NULL rows are counted and said, not
   await db.rows("INSERT INTO nul VALUES (1, '2024-01-01'), (2, NULL), (3, '2024-01-02'), (4, NULL)")
   const { lines, said } = await readAll({ table: 'nul', sinceColumn: 'ts' })
   t.strictSame(idsOf(lines), ['1', '3'])
-  t.match(said.join(''), /2 rows of table .*nul have NULL in ts and are not read/)
+  t.match(said.join(''), /(?<![\d,])2 rows of table .*nul have NULL in ts and are not read/)
 })
 
 t.test('what MariaDB takes for JSON and JSON does not is a failed record; geometry is GeoJSON', async (t) => {

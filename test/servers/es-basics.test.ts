@@ -75,7 +75,7 @@ t.test('index create, HEAD, delete and doc round trip with the client', async (t
   t.strictSame(await client.indices.create({ index: 'i', mappings: { properties: { k: { type: 'keyword' } } } }), { acknowledged: true, shards_acknowledged: true, index: 'i' })
   t.equal(await client.indices.exists({ index: 'i' }), true)
   t.equal(await client.indices.exists({ index: 'j' }), false)
-  t.match(await failure(client.indices.create({ index: 'i' })), { meta: { statusCode: 400, body: { error: { type: 'resource_already_exists_exception' } } } })
+  t.hasStrict(await failure(client.indices.create({ index: 'i' })), { meta: { statusCode: 400, body: { error: { type: 'resource_already_exists_exception' } } } })
   const put = await client.index({ index: 'i', id: 'x', document: { k: 'v' } })
   t.equal(put.result, 'created')
   t.strictSame((await client.get({ index: 'i', id: 'x' }))._source, { k: 'v' })
@@ -104,7 +104,7 @@ t.test('a concrete index that does not exist is 404 index_not_found_exception', 
   t.type(err, errors.ResponseError)
   const body = (err as errors.ResponseError).meta.body as unknown
   t.equal((err as errors.ResponseError).statusCode, 404)
-  t.match(body, { error: { root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [gone]', index: 'gone' }], type: 'index_not_found_exception', index: 'gone' }, status: 404 })
+  t.hasStrict(body, { error: { root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [gone]', index: 'gone' }], type: 'index_not_found_exception', index: 'gone' }, status: 404 })
 })
 
 t.test('a wrong method on a known path is 405; an unknown endpoint is not a silent 200', async (t) => {
@@ -133,7 +133,7 @@ t.test('with auth configured: 401 with WWW-Authenticate, Basic and ApiKey accept
   t.teardown(() => Promise.all([basic.close(), apiKey.close(), wrongKey.close()]))
   t.equal((await basic.info()).version.number, '8.19.0')
   t.equal((await apiKey.info()).version.number, '8.19.0')
-  t.match(await failure(wrongKey.info()), { meta: { statusCode: 401, body: { error: { type: 'security_exception' } } } })
+  t.hasStrict(await failure(wrongKey.info()), { meta: { statusCode: 401, body: { error: { type: 'security_exception' } } } })
 })
 
 t.test('a gzipped request body is read; with httpCompression an answer is gzipped when the client accepts it', async (t) => {

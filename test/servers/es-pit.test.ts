@@ -30,7 +30,7 @@ t.test('opening a PIT needs keep_alive', async (t) => {
   t.match(errorOf(res.json).reason, /keep_alive/)
   const ok = await client.openPointInTime({ index: 'p', keep_alive: '1m' })
   t.type(ok.id, 'string')
-  t.match(ok._shards, { total: 1, successful: 1, failed: 0 })
+  t.hasStrict(ok._shards, { total: 1, successful: 1, failed: 0 })
   t.equal(server.openPits(), 1)
 })
 
@@ -118,7 +118,7 @@ t.test('slices of a PIT are disjoint and together hold every doc', async (t) => 
   const all = parts.flatMap((p) => p.ids)
   t.equal(all.length, 41)
   t.equal(new Set(all).size, 41)
-  t.ok(parts.every((p) => p.ids.length > 0), 'every slice has docs')
+  t.ok(parts.length === 3 && parts.every((p) => p.ids.length > 0), `every slice has docs (${parts.map((p) => p.ids.length).join(', ')})`)
   const byId = await raw(server, 'POST', '/_search', { pit: { id: pit }, slice: { field: '_id', id: 0, max: 2 } })
   t.equal(byId.status, 400)
   t.equal(errorOf(byId.json).rootReason, 'cannot slice on [_id] when using [point-in-time]')
@@ -165,6 +165,6 @@ t.test('an expired or unknown PIT is 404 search_context_missing_exception', asyn
   t.match(e.rootReason, /^No search context found for id \[\d+\]$/)
   const kept = (await client.openPointInTime({ index: 'p', keep_alive: '1m' })).id
   server.expireAllContexts()
-  t.match(await failure(client.search({ pit: { id: kept } })), { meta: { statusCode: 404 } })
+  t.hasStrict(await failure(client.search({ pit: { id: kept } })), { meta: { statusCode: 404 } })
   t.equal(server.openPits(), 0)
 })

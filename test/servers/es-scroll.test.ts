@@ -5,7 +5,7 @@ t.test('scroll to the end, then clear: 200 with num_freed, then 404', async (t) 
   const { server, client } = await serverFor(t)
   server.addDocs('s', docs(25))
   let res = await client.search({ index: 's', scroll: '1m', size: 10 })
-  t.match(res.hits.total, { value: 25, relation: 'eq' })
+  t.hasStrict(res.hits.total, { value: 25, relation: 'eq' })
   const ids = res.hits.hits.map((h) => h._id)
   let scrollId = res._scroll_id as string
   for (;;) {
