@@ -159,7 +159,7 @@ t.test('--checkpoint on OpenSearch 2.19: resumes exactly, even after its PIT exp
   const resumed = await read(server, { checkpoint: file })
   t.strictSame([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
   t.equal(server.openPits(), 0)
-  t.match(JSON.parse(readFileSync(file, 'utf8')), { complete: true })
+  t.hasStrict(JSON.parse(readFileSync(file, 'utf8')), { complete: true })
 
   const file2 = join(dir, 'ckpt2.json')
   const a = await read(server, { checkpoint: file2, abortAfter: 400 })
