@@ -95,6 +95,7 @@ t.test('hits go out as _index, _id, _source (and fields when asked), byte-exact'
   t.match(run.lines[0], /"big":12345678901234567890/, 'a big number keeps every digit')
   t.notMatch(run.lines[0], /_score|"sort"/, 'no _score or sort in the record')
   const withFields = await read(server, { index: 'docs', limit: 3, fields: ['n'], sourceIncludes: ['text'] })
+  t.equal(withFields.lines.length, 3, '--limit 3')
   for (const l of withFields.lines) {
     const rec = JSON.parse(l) as { _source: Record<string, unknown>, fields: Record<string, unknown[]> }
     t.strictSame(Object.keys(rec._source), ['text'], '--source-includes')
