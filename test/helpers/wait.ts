@@ -45,7 +45,7 @@ export async function waitFor<T> (check: () => T | Promise<T>, opts: WaitOptions
  * checks, which have no event to wait for: call it only after waiting for the event that shows
  * the producer got going, and pair the check with a control in which the producer does go on.
  */
-export async function settled (count: () => number, opts: WaitOptions & { quietMs: number }): Promise<number> {
+export async function settled (count: () => number, opts: Omit<WaitOptions, 'child'> & { quietMs: number }): Promise<number> {
   const { what, quietMs, timeoutMs = 20_000, everyMs = 10 } = opts
   const started = Date.now()
   let last = count()
