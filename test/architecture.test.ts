@@ -50,7 +50,7 @@ function violations (imports: readonly Import[]): string[] {
 }
 
 t.test('the rule check itself catches each kind of bad import', async (t) => {
-  t.same(violations([
+  t.strictSame(violations([
     { from: 'lib/core/cli.ts', to: 'lib/explain/explain.ts' },
     { from: 'lib/es/write.ts', to: 'lib/mysql/connection.ts' },
     { from: 'lib/csv/read.ts', to: 'lib/index.ts' },
@@ -75,14 +75,14 @@ t.test('lib/ and bin/ follow the import rules of ARCHITECTURE.md', async (t) => 
   t.ok(imports.length > 100, `the scan found the imports (${imports.length})`)
   t.ok(imports.some((i) => i.from === 'lib/core/cli.ts' && i.to === 'lib/core/events.ts'), 'static imports are seen')
   t.ok(imports.some((i) => i.from === 'lib/cli.ts' && i.to === 'lib/explain/explain.ts'), 'dynamic imports are seen')
-  t.same(violations(imports), [])
+  t.strictSame(violations(imports), [])
   const dangling = imports.filter(({ to }) => statSync(join(ROOT, to), { throwIfNoEntry: false })?.isFile() !== true)
-  t.same(dangling, [], 'every relative import names a file that exists')
+  t.strictSame(dangling, [], 'every relative import names a file that exists')
 })
 
 t.test('lib/ holds core, one folder per connector and the two top-level entries only', async (t) => {
   const top = readdirSync(join(ROOT, 'lib')).sort()
-  t.same(top.filter((n) => n.endsWith('.ts')), ['cli.ts', 'index.ts'])
+  t.strictSame(top.filter((n) => n.endsWith('.ts')), ['cli.ts', 'index.ts'])
   t.ok(top.includes('core'))
   const doc = readFileSync(join(ROOT, 'ARCHITECTURE.md'), 'utf8')
   for (const folder of top.filter((n) => !n.endsWith('.ts'))) {

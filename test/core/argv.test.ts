@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { binPath, collect, lines, runTool, scratchDir } from '../helpers/run.js'
 import { testDatabase } from '../helpers/mysql.js'
+import { waitFor } from '../helpers/wait.js'
 
 const dir = scratchDir(t)
 const csv = join(dir, 'semi.csv')
@@ -36,7 +37,7 @@ t.test('mysql-write: -uroot -h127.0.0.1 -DNAME -tNAME -c2 as the mysql client ta
   const u = new URL(db.url)
   const r = await runTool('mysql-write', [`-u${decodeURIComponent(u.username)}`, `-h${db.host}`, `-P${db.port}`, `-D${db.name}`, '-tglued', '--create', '-c2'], { input: record, env: { ...process.env, MYSQL_PWD: decodeURIComponent(u.password) } })
   t.equal(r.code, 0, r.stderr)
-  t.same([...await db.table('glued')], [['1', { n: 1 }]])
+  t.strictSame([...await db.table('glued')], [['1', { n: 1 }]])
 })
 
 t.test('an explicitly empty password is a password (passwordless dev databases)', async (t) => {
@@ -114,7 +115,8 @@ t.test('--help anywhere on the line prints the help and exits 0, before reading 
   t.match(r.stdout, /Usage\n\s+\$ mysql-write/)
   const v = await runTool('csv-read', [csv, '--version'])
   t.equal(v.code, 0)
-  t.match(v.stdout, /^\d+\.\d+\.\d+\n$/)
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal(v.stdout, `${pkg.version}\n`, 'the version package.json gives, alone on its line')
   // After --, it is a file name like any other.
   const f = await runTool('csv-read', ['--', '--help'])
   t.equal(f.code, 1)
@@ -126,12 +128,10 @@ t.test('each binary shows under its own name in ps', async (t) => {
     // Waiting on stdin (mysql-write: after connecting), so the process is there to look at.
     const child = spawn(process.execPath, [binPath(tool), ...(tool === 'mysql-write' ? ['--url', db.url, '-t', 'title', '--create'] : [])], { stdio: 'pipe' })
     const done = collect(child, null)
-    let comm = ''
-    for (let i = 0; i < 600 && comm !== tool; i++) { // up to 60 s: a loaded machine starts node slowly
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      comm = readFileSync(`/proc/${child.pid ?? 0}/comm`, 'utf8').trim()
-    }
-    t.equal(comm, tool, `${tool}: /proc/PID/comm`)
+    // Up to 60 s: a loaded machine starts node slowly.
+    const comm = (): string => readFileSync(`/proc/${child.pid ?? 0}/comm`, 'utf8').trim()
+    await waitFor(() => comm() === tool, { what: `${tool} to set its process title`, timeoutMs: 60_000, everyMs: 100, child })
+    t.equal(comm(), tool, `${tool}: /proc/PID/comm`)
     t.match(readFileSync(`/proc/${child.pid ?? 0}/cmdline`, 'utf8'), new RegExp(`^${tool}`), `${tool}: ps -o args`)
     child.stdin.end()
     t.equal((await done).code, 0)

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { summaryOf } from '../helpers/summary.js'
+import { waitForOutput } from '../helpers/wait.js'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -30,11 +32,11 @@ t.test('--log-format json makes every stderr line an event', async (t) => {
   const r = await runTool('jsonl-write', ['--log-format', 'json', '--shape', 'flat'], { input: '{"_id":"1","_source":{}}\noops\n' })
   t.equal(r.code, 1)
   const events = lines(r.stderr).map((l) => JSON.parse(l))
-  t.same(events.map((e) => [e.tool, e.level, e.event]), [['jsonl-write', 'error', 'record-error'], ['jsonl-write', 'info', 'summary']])
+  t.strictSame(events.map((e) => [e.tool, e.level, e.event]), [['jsonl-write', 'error', 'record-error'], ['jsonl-write', 'info', 'summary']])
   t.equal(events[0].code, 'NDJSON_INVALID_JSON')
-  t.same(events[0].context, { line: 2 })
+  t.strictSame(events[0].context, { line: 2 })
   t.match(events[0].time, /^\d{4}-\d\d-\d\dT/)
-  t.same(events[1].counts, { read: 2, written: 1, skipped: 0, failed: 1, seconds: events[1].counts.seconds })
+  t.strictSame(events[1].counts, { read: 2, written: 1, skipped: 0, failed: 1, seconds: events[1].counts.seconds })
   const bad = await runTool('jsonl-write', ['--log-format', 'yaml'])
   t.equal(bad.code, 2)
   t.match(bad.stderr, /invalid value for --log-format: 'yaml' \(choose text, json\)/)
@@ -51,10 +53,7 @@ t.test('--quiet silences all but errors; --progress draws progress on a non-TTY 
   const child = spawn(process.execPath, [binPath('jsonl-write'), '--progress'], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.write('{"_id":"1"}\n')
-  let stderr = ''
-  await new Promise<void>((resolve) => {
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); if (stderr.includes('\n')) resolve() })
-  })
+  const stderr = await waitForOutput(child.stderr, (text) => text.includes('\n'), { what: 'a progress line' })
   child.stdin.end('{"_id":"2"}\n')
   const r = await done
   t.equal(r.code, 0)
@@ -82,15 +81,12 @@ for (const [sig, status] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     const done = collect(child, null)
     child.stdin.write('{"_id":"1"}\n{"_id":"2"}\n')
     // The first progress line shows both lines were taken in (and the handlers are installed).
-    await new Promise<void>((resolve) => {
-      let seen = ''
-      child.stderr.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('2 read')) resolve() })
-    })
+    await waitForOutput(child.stderr, (text) => /^jsonl-write: 2 read, /m.test(text), { what: 'a progress line counting both lines' })
     child.kill(sig)
     const r = await done
     t.equal(r.code, status)
     t.equal(readFileSync(out, 'utf8'), '{"_id":"1"}\n{"_id":"2"}\n', 'every line received is in the file, whole')
-    t.match(r.stderr, new RegExp(`2 read, 2 written, .* interrupted by ${sig}`))
+    t.strictSame(summaryOf(r.stderr, 'jsonl-write'), { counts: '2 read, 2 written, 0 skipped, 0 failed', extra: ` — interrupted by ${sig}` })
   })
 }
 
@@ -113,14 +109,8 @@ t.test('--metrics-port serves Prometheus metrics while the run lasts', async (t)
   const child = spawn(process.execPath, [binPath('jsonl-write'), '--metrics-port', '127.0.0.1:0'], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.write('{"_id":"1"}\n{"_id":"2"}\nnot json\n')
-  const port = await new Promise<number>((resolve) => {
-    let seen = ''
-    child.stderr.on('data', (d: Buffer) => {
-      seen += d.toString()
-      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(seen)
-      if (m !== null) resolve(Number(m[1]))
-    })
-  })
+  const announced = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/
+  const port = Number(announced.exec(await waitForOutput(child.stderr, (text) => announced.test(text), { what: 'the metrics address' }))?.[1])
   // Scrape until the three lines have been counted: the run is still going (stdin is open).
   let body = ''
   // A record counts as written once stdout has taken its bytes, just after it is read.

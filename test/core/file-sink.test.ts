@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import { fileSink, toNdjson } from '../../lib/index.js'
 import { WriteLedger } from '../../lib/core/ledger.js'
 import { ROOT, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { countsOf } from '../helpers/summary.js'
 
 const rec = (id: string): string => `{"_id":"${id}","_source":{}}\n`
 
@@ -73,7 +74,7 @@ t.test('-o keeps the mode of the file it replaces and writes through a symlink t
   t.ok(lstatSync(link).isSymbolicLink(), 'the link is still a link')
   t.equal(readFileSync(target, 'utf8'), rec('1'), 'its target has the new content')
   t.equal(statSync(target).mode & 0o777, 0o640, 'and its mode')
-  t.same(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl'], 'no temporary file left')
+  t.strictSame(readdirSync(dir).sort(), ['link.jsonl', 'real.jsonl'], 'no temporary file left')
 
   const dangling = join(dir, 'dangling.jsonl')
   symlinkSync('made.jsonl', dangling)
@@ -89,7 +90,7 @@ t.test('a record counts as written once its bytes are in the file; a failed outp
   t.match(full.stderr, /error \[ENOSPC\] cannot write \/dev\/full/)
   t.match(full.stderr, /jsonl-write: 2 read, 0 written, 0 skipped, 0 failed/)
   const fullAppend = await runTool('jsonl-write', ['--append', '--shape', 'flat', '-o', '/dev/full'], { input: rec('1') })
-  t.match(fullAppend.stderr, /1 read, 0 written/)
+  t.equal(countsOf(fullAppend.stderr, 'jsonl-write'), '1 read, 0 written, 0 skipped, 0 failed')
 })
 
 t.test('as a library: the ledger confirms records when the sink has them', async (t) => {
@@ -100,7 +101,7 @@ t.test('as a library: the ledger confirms records when the sink has them', async
   const sink = fileSink(out, { ledger })
   await pipeline(Readable.from(['{"a":1}', '{"a":2}', '{"a":3}']), toNdjson(undefined, ledger), sink)
   t.equal(written, 3)
-  t.same(lines(readFileSync(out, 'utf8')), ['{"a":1}', '{"a":2}', '{"a":3}'])
+  t.strictSame(lines(readFileSync(out, 'utf8')), ['{"a":1}', '{"a":2}', '{"a":3}'])
 
   const partial = new WriteLedger((n) => { written += n })
   written = 0
@@ -129,5 +130,5 @@ t.test('a run that fails while -o FILE is still being opened leaves no temporary
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'out.csv')], { encoding: 'utf8' })
     t.equal(r.status, 1, r.stderr)
   }
-  t.same(readdirSync(dir), [], 'no temporary file, no output file')
+  t.strictSame(readdirSync(dir), [], 'no temporary file, no output file')
 })

@@ -11,7 +11,10 @@ import { scratchDir } from '../helpers/run.js'
 
 const context = (): ReturnType<typeof createContext> => createContext({ tool: 'test', counters: ['read', 'written'], quiet: true })
 
-/** Reads `file` through concatInputs + parseNdjson, aborting with `reason` after the first record. */
+/**
+ * Reads `file` through concatInputs + parseNdjson, aborting with `reason` after the first record.
+ * An abort is a clean end of input, so the pipeline resolves: a rejection fails the test.
+ */
 async function readAndStop (file: string, reason?: unknown): Promise<{ ctx: ReturnType<typeof createContext>, got: ParsedLine[] }> {
   const ctx = context()
   const abort = new AbortController()
@@ -25,7 +28,7 @@ async function readAndStop (file: string, reason?: unknown): Promise<{ ctx: Retu
       if (got.length === 1) abort.abort(reason)
       setImmediate(done)
     }
-  })).catch(() => {})
+  }))
   return { ctx, got }
 }
 
@@ -38,7 +41,7 @@ t.test('an input cut short drops the line it was cut in: not counted, not dead-l
   t.equal(cut.ctx.failures.count, 0, 'SIGINT-like cut: no failed record')
   t.ok(cut.got.length >= 1 && cut.got.length < 50_000, `stopped early (${cut.got.length})`)
   t.equal(cut.ctx.stats.get('read'), cut.got.length, 'every line counted as read was handed on')
-  t.same(cut.got.map((l) => l.value._id), cut.got.map((_, i) => String(i)), 'whole lines, in order')
+  t.strictSame(cut.got.map((l) => l.value._id), cut.got.map((_, i) => String(i)), 'whole lines, in order')
   const closed = await readAndStop(file, new OutputClosed())
   t.equal(closed.ctx.failures.count, 0, 'output closed: no failed record')
   t.ok(closed.got.length < 50_000)
@@ -51,7 +54,7 @@ t.test('a file whose real last line has no newline still gives that line', async
   const ctx = context()
   const got: string[] = []
   await pipeline(concatInputs([file], () => [parseNdjson(ctx)]), new Writable({ objectMode: true, write (l: ParsedLine, _e, done) { got.push(l.text); done() } }))
-  t.same(got, ['{"_id":"1"}', '{"_id":"2"}'])
+  t.strictSame(got, ['{"_id":"1"}', '{"_id":"2"}'])
 })
 
 t.test('parseNdjson frames lines however the bytes are cut: long lines, split characters, CRLF, blanks, no final newline', async (t) => {
@@ -65,8 +68,8 @@ t.test('parseNdjson frames lines however the bytes are cut: long lines, split ch
     const ctx = context()
     const got: ParsedLine[] = []
     await pipeline(Readable.from(chunks, { objectMode: false }), parseNdjson(ctx), new Writable({ objectMode: true, write (l: ParsedLine, _e, done) { got.push(l); done() } }))
-    t.same(got.map((l) => l.text), ['{"_id":"a"}', long, '{"_id":"ü€😀"}', '{"_id":"last"}'], `chunks of ${size} bytes`)
-    t.same(got.map((l) => l.line), [1, 4, 5, 7], 'line numbers count blank lines')
+    t.strictSame(got.map((l) => l.text), ['{"_id":"a"}', long, '{"_id":"ü€😀"}', '{"_id":"last"}'], `chunks of ${size} bytes`)
+    t.strictSame(got.map((l) => l.line), [1, 4, 5, 7], 'line numbers count blank lines')
     t.equal(ctx.stats.get('read'), 5, 'the bad line counts as read')
     t.equal(ctx.failures.count, 1, 'and failed')
   }
@@ -76,7 +79,7 @@ t.test('ParsedLine: value is JSON.parse, exact keeps every digit; recordId reads
   const text = '{"_id":9007199254740993,"_source":{"n":1.0,"s":"x"}}'
   const line = new ParsedLine(JSON.parse(text), text, 1)
   t.equal(line.value._id, 9007199254740992, 'JSON.parse rounds')
-  t.same(line.exact, { _id: new LosslessNumber('9007199254740993'), _source: { n: new LosslessNumber('1.0'), s: 'x' } })
+  t.strictSame(line.exact, { _id: new LosslessNumber('9007199254740993'), _source: { n: new LosslessNumber('1.0'), s: 'x' } })
   t.equal(recordId(line, compilePath('_id')), '9007199254740993')
   t.equal(recordId({ _id: 12 }, compilePath('_id')), '12')
   const plain = new ParsedLine({ a: 1 }, '{"a":1}', 1)

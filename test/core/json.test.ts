@@ -36,9 +36,9 @@ t.test('strings are never touched, whatever digits or marks they hold', async (t
   ]) {
     t.equal(roundTrip(text), text, text)
   }
-  t.same(parseExact('{"m":"\\ue000escaped","n":1e5}'), { m: '\uE000escaped', n: new LosslessNumber('1e5') }, 'the mark written as an escape is still a string')
-  t.same(parseExact('["\\ue000\\ue0001",1e5,"\\uE000"]'), ['\uE000\uE0001', new LosslessNumber('1e5'), '\uE000'])
-  t.same(parseExact('{"\\ue000k" : "\uE000", "n":1.0}'), { '\uE000k': '\uE000', n: new LosslessNumber('1.0') }, 'a key is not a value, with space before the colon too')
+  t.strictSame(parseExact('{"m":"\\ue000escaped","n":1e5}'), { m: '\uE000escaped', n: new LosslessNumber('1e5') }, 'the mark written as an escape is still a string')
+  t.strictSame(parseExact('["\\ue000\\ue0001",1e5,"\\uE000"]'), ['\uE000\uE0001', new LosslessNumber('1e5'), '\uE000'])
+  t.strictSame(parseExact('{"\\ue000k" : "\uE000", "n":1.0}'), { '\uE000k': '\uE000', n: new LosslessNumber('1.0') }, 'a key is not a value, with space before the colon too')
 })
 
 t.test('duplicate keys: the last one wins, as in JSON.parse and Elasticsearch, on both paths', async (t) => {
@@ -59,7 +59,7 @@ t.test('the native path is taken only when it is exact', async (t) => {
   t.ok(numbersSurviveJsonParse('{"a":1,"b":[-2,0,123456789012345],"c":"1.5e9 -0"}'))
   for (const s of ['{"a":1.5,"b":-0.001,"c":1e+21,"d":9007199254740991}', '{"geo":{"lat":52.520008,"lon":-13.404954}}']) t.ok(numbersSurviveJsonParse(s), s)
   for (const s of ['{"a":-0}', '{"a":1e3}', '{"a":1E+21}', '{"a":9007199254740993}', '{"a":0.1000000000000000055511151231257827}', '{"a":"\\"",  "b":2.0}', '{"a":1.50}']) t.notOk(numbersSurviveJsonParse(s), s)
-  t.same(parseExact('{"f":1.5,"big":9007199254740993}'), { f: 1.5, big: new LosslessNumber('9007199254740993') }, 'beside a number that needs it, a float that prints back stays a number')
+  t.strictSame(parseExact('{"f":1.5,"big":9007199254740993}'), { f: 1.5, big: new LosslessNumber('9007199254740993') }, 'beside a number that needs it, a float that prints back stays a number')
 })
 
 t.test('values built in code: bigint and LosslessNumber are written as digits', async (t) => {
@@ -94,7 +94,7 @@ t.test('a generated corpus survives parse and stringify byte for byte', async (t
     if (roundTrip(text) === text) same++
     else differing.push(text)
   }
-  t.same(differing, [], 'every generated line comes back as it went in')
+  t.strictSame(differing, [], 'every generated line comes back as it went in')
   t.equal(same, 2000)
 })
 

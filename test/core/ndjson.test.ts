@@ -9,7 +9,7 @@ t.test('toNdjson: a trickle of records flows line by line; queued records are co
   const done = pipeline(source, toNdjson(), async function * (lines) { for await (const l of lines) writes.push(String(l)) })
   source.write({ a: 1 })
   await new Promise((resolve) => setImmediate(resolve))
-  t.same(writes, ['{"a":1}\n'], 'the first line is out before the next record comes')
+  t.strictSame(writes, ['{"a":1}\n'], 'the first line is out before the next record comes')
   for (let i = 2; i <= 4; i++) source.write({ a: i })
   await new Promise((resolve) => setImmediate(resolve))
   source.end()

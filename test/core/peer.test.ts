@@ -14,12 +14,12 @@ async function peer (t: { teardown: (fn: () => void) => void }, onConnection: (c
 
 t.test('servers that speak first say who they are', async (t) => {
   const ssh = await peer(t, (c) => c.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'))
-  t.same(await identifyPeer('127.0.0.1', ssh), { protocol: 'ssh', description: 'an SSH server (SSH-2.0-OpenSSH_9.2p1)', detail: 'SSH-2.0-OpenSSH_9.2p1' })
+  t.strictSame(await identifyPeer('127.0.0.1', ssh), { protocol: 'ssh', description: 'an SSH server (SSH-2.0-OpenSSH_9.2p1)', detail: 'SSH-2.0-OpenSSH_9.2p1' })
   const payload = Buffer.concat([Buffer.from([0xff, 0x10, 0x04]), Buffer.from('Too many connections')])
   const full = await peer(t, (c) => c.end(Buffer.concat([Buffer.from([payload.length, 0, 0, 0]), payload])))
-  t.match(await identifyPeer('127.0.0.1', full), { protocol: 'mysql', description: 'a MySQL server (refusing: Too many connections)' })
+  t.strictSame(await identifyPeer('127.0.0.1', full), { protocol: 'mysql', description: 'a MySQL server (refusing: Too many connections)', detail: 'refusing: Too many connections' })
   const smtp = await peer(t, (c) => c.write('220 mail.example ESMTP\r\n'))
-  t.match(await identifyPeer('127.0.0.1', smtp), { protocol: 'other', description: 'a server that speaks first ("220 mail.example ESMTP")' })
+  t.strictSame(await identifyPeer('127.0.0.1', smtp), { protocol: 'other', description: 'a server that speaks first ("220 mail.example ESMTP")', detail: '"220 mail.example ESMTP"' })
 })
 
 t.test('nothing there, or nothing said: unknown', async (t) => {

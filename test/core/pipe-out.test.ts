@@ -22,7 +22,7 @@ t.test('a reader that starts late gets every line, in order, and the run exits 0
   t.equal(r.code, 0, r.stderr)
   const lines = r.stdout.split('\n').filter((l) => l !== '')
   t.equal(lines.length, ROWS)
-  t.same(lines.map((l) => (JSON.parse(l) as { _id: string })._id), Array.from({ length: ROWS }, (_v, i) => String(i)), 'every id, in order')
+  t.strictSame(lines.map((l) => (JSON.parse(l) as { _id: string })._id), Array.from({ length: ROWS }, (_v, i) => String(i)), 'every id, in order')
   t.equal(r.stderr, '')
 })
 

@@ -58,7 +58,7 @@ async function compare (t: Test, text: Buffer, dialect: { delimiter: string, quo
   const want = { rows: expected.rows, ...(expected.error === undefined ? {} : { error: sameCode(expected.error) }) }
   const whole = got.error !== undefined || got.rows.map((r) => r.raw).join('') === text.toString(dialect.encoding).replace(/^\ufeff/, '')
   const same = whole && JSON.stringify(normalised) === JSON.stringify(want)
-  if (!same) t.same({ ...normalised, whole }, { ...want, whole: true }, `seed ${seed}, dialect ${JSON.stringify(dialect)}, text ${JSON.stringify(text.toString('latin1'))}`)
+  if (!same) t.strictSame({ ...normalised, whole }, { ...want, whole: true }, `seed ${seed}, dialect ${JSON.stringify(dialect)}, text ${JSON.stringify(text.toString('latin1'))}`)
   return same
 }
 
@@ -105,10 +105,10 @@ t.test('a UTF-16LE byte order mark switches the encoding, as csv-parse does', as
   const text = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,"Zoë"\n', 'utf16le')])
   const theirs = await collect(Readable.from([text]), csvParse(',', '"', 'utf8'))
   const got = await collect(chunks(text, () => 3), new CsvParser({ delimiter: ',', quote: '"', encoding: 'utf8' }))
-  t.same(got.rows.map((r) => r.record), theirs.rows.map((r) => r.record))
-  t.same(got.rows.map((r) => r.record), [['id', 'name'], ['1', 'Zoë']])
+  t.strictSame(got.rows.map((r) => r.record), theirs.rows.map((r) => r.record))
+  t.strictSame(got.rows.map((r) => r.record), [['id', 'name'], ['1', 'Zoë']])
   // csv-parse decodes its raw text with the encoding it was given, not the BOM's: ours is the text.
-  t.same(got.rows.map((r) => r.raw), ['id,name\n', '1,"Zoë"\n'])
+  t.strictSame(got.rows.map((r) => r.raw), ['id,name\n', '1,"Zoë"\n'])
 })
 
 t.test('a quoted cell spread over thousands of chunks arrives whole', async (t) => {
@@ -116,5 +116,5 @@ t.test('a quoted cell spread over thousands of chunks arrives whole', async (t) 
   const text = Buffer.from(`id,big\n1,"${cell}"\n2,y\n`)
   const parser = new CsvParser({ delimiter: ',', quote: '"', encoding: 'utf8' })
   const got = await collect(chunks(text, () => 1024), parser)
-  t.same(got.rows.map((r) => r.record.map((c) => c.length)), [[2, 3], [1, 4_000_000], [1, 1]])
+  t.strictSame(got.rows.map((r) => r.record.map((c) => c.length)), [[2, 3], [1, 4_000_000], [1, 1]])
 })

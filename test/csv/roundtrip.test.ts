@@ -37,7 +37,7 @@ t.test('csv-read x.csv | csv-write gives back the cells of x.csv', async (t) => 
     const r = await runShell(`csv-read ${opts} ${src} | csv-write ${opts} -o ${out}`)
     t.equal(r.code, 0, `${f.name}: ${r.stderr}`)
     const decode = (b: Buffer): string => f.encoding === undefined ? b.toString('utf8') : b.toString(f.encoding)
-    t.same(cells(decode(readFileSync(out)), { delimiter: f.delimiter }), cells(decode(readFileSync(src)), { delimiter: f.delimiter }), f.name)
+    t.strictSame(cells(decode(readFileSync(out)), { delimiter: f.delimiter }), cells(decode(readFileSync(src)), { delimiter: f.delimiter }), f.name)
   }
   const plain = join(dir, 'plain.csv')
   t.equal(readFileSync(join(dir, 'out-plain.csv'), 'utf8'), readFileSync(plain, 'utf8'), 'a file written the plain way comes back byte for byte')
@@ -50,7 +50,7 @@ t.test("csv-read's rules show in the round trip: repeated or empty header names 
   const r = await runShell(`csv-read ${src} | csv-write`)
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'id,name,name_2,column_4,column_5\n1,a,b,c,d\n2,,,,\n', 'the names csv-read gave them (its warning names each)')
-  t.same(cells(r.stdout).slice(1), cells(readFileSync(src, 'utf8')).slice(1), 'every data cell as it was')
+  t.strictSame(cells(r.stdout).slice(1), cells(readFileSync(src, 'utf8')).slice(1), 'every data cell as it was')
   t.match(r.stderr, /csv-read: warning: .*column 3 'name' is name_2, column 4 \(empty\) is column_4, column 5 \(empty\) is column_5/)
 })
 
@@ -70,7 +70,7 @@ t.test("csv-read's bad-input corpus: the rows that parse come back; no rows, no 
     t.equal(r.code, 1, f.name)
     t.match(r.stderr, /csv-write: \d+ read, \d+ written, 0 partial, 0 failed/, `${f.name}: csv-write itself had nothing to refuse`)
     const all = cells(readFileSync(src, 'utf8').split('\n').slice(0, f.name === 'broken-quote.csv' ? 2 : undefined).join('\n'), { relax: true })
-    t.same(cells(r.stdout), f.good.map((i) => all[i]), `${f.name}: the header and the good rows, cell for cell`)
+    t.strictSame(cells(r.stdout), f.good.map((i) => all[i]), `${f.name}: the header and the good rows, cell for cell`)
   }
   for (const [name, content] of [['empty.csv', ''], ['header-only.csv', 'id,name\n']]) {
     const src = join(dir, name)
@@ -106,7 +106,7 @@ t.test("another quote character: csv-write -d ';' --quote \"'\" doubles it in a 
   const r = await runShell(`csv-write -d ';' --quote "'" ${src} | tee ${dir}/out.csv | csv-read -d ';' --quote "'"`)
   t.equal(r.code, 0, r.stderr)
   t.equal(readFileSync(join(dir, 'out.csv'), 'utf8'), `id;text\n1;'it''s "fine"; ok'\n2;''''''\n`)
-  t.same(lines(r.stdout), records, 'the same records, byte for byte')
+  t.strictSame(lines(r.stdout), records, 'the same records, byte for byte')
 })
 
 t.test('the same file through --bom --crlf (what Excel likes) still reads back the same', async (t) => {
@@ -148,13 +148,13 @@ t.test('es-read | csv-write, read back by csv-read, gives back the documents as 
   const header = 'id,name,age,score,big,huge,neg0,one,active,note,tags,user.id,user.geo.lat,user.geo.lon,text,empty,list'
   t.equal(readFileSync(csv, 'utf8').split('\n')[0], header, 'columns: the id, then every key of the documents, nested ones as dot paths')
   const records = lines(r.stdout).map((l) => JSON.parse(l))
-  t.same(records, [
+  t.strictSame(records, [
     { _id: 'a1', _source: { id: 'a1', name: 'Ann', age: '41', score: '0.5', big: '9007199254740993', huge: '1e400', neg0: '-0', one: '1.0', active: 'true', note: '', tags: '["x","y"]', 'user.id': '7', 'user.geo.lat': '52.52', 'user.geo.lon': '-13.405', text: 'say "hi", then\nleave', empty: '', list: '' } },
     { _id: 'b2', _source: { id: 'b2', name: 'Zoë ☃', age: '7', score: '', big: '', huge: '', neg0: '', one: '', active: 'false', note: '', tags: '', 'user.id': '8', 'user.geo.lat': '1', 'user.geo.lon': '2', text: '', empty: '{}', list: '[{"k":1}]' } },
     { _id: 'c 3', _source: { id: 'c 3', name: '=1+2', age: '-1', score: '', big: '', huge: '', neg0: '', one: '', active: '', note: '', tags: '', 'user.id': '9', 'user.geo.lat': '', 'user.geo.lon': '', text: '', empty: '', list: '' } }
   ], 'every value as its text: digits as written, arrays and objects as JSON, null and missing as empty')
   const cast = await runShell(`csv-read --cast ${csv} | jq -c '._source | {age, active, user_id: .["user.id"], note}'`)
-  t.same(lines(cast.stdout).map((l) => JSON.parse(l)), [
+  t.strictSame(lines(cast.stdout).map((l) => JSON.parse(l)), [
     { age: 41, active: true, user_id: 7, note: null },
     { age: 7, active: false, user_id: 8, note: null },
     { age: -1, active: null, user_id: 9, note: null }

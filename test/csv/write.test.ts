@@ -8,6 +8,8 @@ import { gunzipSync } from 'node:zlib'
 import { LosslessNumber, createContext, csvWrite } from '../../lib/index.js'
 import { spawn } from 'node:child_process'
 import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { countsOf, summaryOf } from '../helpers/summary.js'
+import { waitForOutput } from '../helpers/wait.js'
 
 const ndjson = (records: unknown[]): string => records.map((r) => JSON.stringify(r)).join('\n') + '\n'
 /** The cells of a CSV text, as csv-parse (the library csv-read uses) reads them. */
@@ -28,7 +30,7 @@ t.test('records become a header and rows: the id first, nested objects flattened
     '3,Zoë ☃ 😀,1e400,,0.1000000000000000055511151231257827,,,'
   ].join('\n') + '\n', 'every digit kept; quotes doubled; null and missing values empty')
   t.match(r.stderr, /^csv-write: 3 read, 3 written, 0 partial, 0 failed in [\d.]+ s/m)
-  t.same(cells(r.stdout)[2], ['2', 'Bob "B", jr.', '9007199254740993', 'false', '1.0', '-0', '[]', 'line\nbreak\r\nand cr'], 'a CSV parser reads the cells back')
+  t.strictSame(cells(r.stdout)[2], ['2', 'Bob "B", jr.', '9007199254740993', 'false', '1.0', '-0', '[]', 'line\nbreak\r\nand cr'], 'a CSV parser reads the cells back')
 })
 
 t.test('--columns: dot paths in the order given, objects and arrays as compact JSON, missing values empty', async (t) => {
@@ -39,7 +41,7 @@ t.test('--columns: dot paths in the order given, objects and arrays as compact J
   ])
   const r = await runTool('csv-write', ['--columns', 'n,user.name', '--columns', 'user.address,id', '--extra-keys', 'ignore'], { input })
   t.equal(r.code, 0, r.stderr)
-  t.same(cells(r.stdout), [
+  t.strictSame(cells(r.stdout), [
     ['n', 'user.name', 'user.address', 'id'],
     ['1', 'Ann', '{"city":"Oslo","zip":"0150"}', 'a'],
     ['2', 'dotted key', '', 'b'],
@@ -47,7 +49,7 @@ t.test('--columns: dot paths in the order given, objects and arrays as compact J
   ], 'the id column goes where --columns puts it; a dotted key fills the column of its path')
   t.match(r.stderr, /warning: key 'user\.langs' \(first at line 1\) is not a column: its values are left out \(list every column with --columns, or raise --sample\)/)
   t.match(r.stderr, /warning: key 'user' \(first at line 3\)/)
-  t.match(r.stderr, /3 read, 3 written, 2 partial \(keys outside the columns left out\), 0 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '3 read, 3 written, 2 partial (keys outside the columns left out), 0 failed')
 })
 
 t.test('--sample: the columns are the keys of the first N records; the held records are written in input order', async (t) => {
@@ -64,28 +66,28 @@ t.test('--sample: the columns are the keys of the first N records; the held reco
   const errors = join(dir, 'errors.ndjson')
   const r = await runTool('csv-write', ['--sample', '3', '--errors', errors], { input })
   t.equal(r.code, 1, 'a record with a key outside the columns is a failed record')
-  t.same(cells(r.stdout), [['id', 'a', 'b', 'c'], ['1', '1', '', ''], ['2', '', '2', ''], ['3', '3', '', '3'], ['4', '4', '4', ''], ['7', '', '7', '']])
+  t.strictSame(cells(r.stdout), [['id', 'a', 'b', 'c'], ['1', '1', '', ''], ['2', '', '2', ''], ['3', '3', '', '3'], ['4', '4', '4', ''], ['7', '', '7', '']])
   const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l))
-  t.same(dead.map((d) => [d.line, d.error.code, d.record]), [
+  t.strictSame(dead.map((d) => [d.line, d.error.code, d.record]), [
     [5, 'CSV_EXTRA_KEYS', JSON.stringify({ _id: '5', _source: { d: 5, e: { f: 5 } } })],
     [6, 'CSV_EXTRA_KEYS', JSON.stringify({ _id: '6', _source: { a: 6, d: 6 } })]
   ], 'dead-lettered whole, to be replayed with --columns')
   t.match(dead[0].error.message, /line 5 has keys outside the columns: d, e\.f; list every column with --columns \(or raise --sample\), or write such rows without them with --extra-keys ignore/)
   t.match(r.stderr, /warning: records not written because of keys outside the columns: d \(2 records, first at line 5\), e\.f \(1 record, first at line 5\); list every column with --columns/)
-  t.match(r.stderr, /7 read, 5 written, 0 partial, 2 failed .* failed records in /)
+  t.strictSame(summaryOf(r.stderr, 'csv-write'), { counts: '7 read, 5 written, 0 partial, 2 failed', extra: ` — failed records in ${errors}` })
 
   const all = await runTool('csv-write', ['--sample', '7'], { input })
   t.equal(all.code, 0, all.stderr)
-  t.same(cells(all.stdout)[0], ['id', 'a', 'b', 'c', 'd', 'e.f'], 'a larger sample sees every key')
+  t.strictSame(cells(all.stdout)[0], ['id', 'a', 'b', 'c', 'd', 'e.f'], 'a larger sample sees every key')
 })
 
 t.test('keys JavaScript would move to the front ("2024") keep the order of the JSON text', async (t) => {
   const input = '{"_index":"x","meta":{"k":[1,{"m":"}"}],"e":{}},"_id":"1","_source":{"b":[1,{"c":"]"}],"2024":{"q":1,"1":2},"a":{},"z":"s\\"q","2023":null}}\n'
   const r = await runTool('csv-write', [], { input })
   t.equal(r.code, 0, r.stderr)
-  t.same(cells(r.stdout), [['id', 'b', '2024.q', '2024.1', 'a', 'z', '2023'], ['1', '[1,{"c":"]"}]', '1', '2', '{}', 's"q', '']])
+  t.strictSame(cells(r.stdout), [['id', 'b', '2024.q', '2024.1', 'a', 'z', '2023'], ['1', '[1,{"c":"]"}]', '1', '2', '{}', 's"q', '']])
   const whole = await runTool('csv-write', ['--content-field', '.', '--no-id'], { input })
-  t.same(cells(whole.stdout)[0], ['_index', 'meta.k', 'meta.e', '_id', '_source.b', '_source.2024.q', '_source.2024.1', '_source.a', '_source.z', '_source.2023'])
+  t.strictSame(cells(whole.stdout)[0], ['_index', 'meta.k', 'meta.e', '_id', '_source.b', '_source.2024.q', '_source.2024.1', '_source.a', '_source.z', '_source.2023'])
 })
 
 t.test('held sample records: rows flow once the sample is full, not at the end of input', async (t) => {
@@ -139,11 +141,11 @@ t.test('bad records are counted, dead-lettered with their line, and the rest is 
   t.equal(r.code, 1)
   t.equal(r.stdout, 'id,a\n1,1\n5,5\n')
   const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l))
-  t.same(dead.map((d) => [d.line, d.error.code]), [
+  t.strictSame(dead.map((d) => [d.line, d.error.code]), [
     [2, 'NDJSON_INVALID_JSON'], [3, 'NDJSON_NOT_OBJECT'], [4, 'RECORD_MISSING_CONTENT'], [5, 'RECORD_CONTENT_NOT_OBJECT'], [6, 'CSV_UNENCODABLE']
   ])
   t.match(dead[4].error.message, /line 6: column 'a' holds a lone UTF-16 surrogate .*which UTF-8 cannot encode/)
-  t.match(r.stderr, /7 read, 2 written, 0 partial, 5 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '7 read, 2 written, 0 partial, 5 failed')
 })
 
 t.test('a record nested deeper than the stack allows is a failed record, and the run goes on', async (t) => {
@@ -170,7 +172,7 @@ t.test('dialect: delimiter, quote, tab, CRLF, BOM, no header', async (t) => {
   t.equal(semi.stdout, "1;'x;y';'it''s';tab\there\r\n")
   const tab = await runTool('csv-write', ['-d', '\\t', '--bom'], { input })
   t.equal(tab.stdout, '\uFEFFid\ta\tb\tc\n1\tx;y\tit\'s\t"tab\there"\n')
-  t.same(cells(tab.stdout, { delimiter: '\t' }), [['id', 'a', 'b', 'c'], ['1', 'x;y', "it's", 'tab\there']])
+  t.strictSame(cells(tab.stdout, { delimiter: '\t' }), [['id', 'a', 'b', 'c'], ['1', 'x;y', "it's", 'tab\there']])
   const one = await runTool('csv-write', ['--columns', 'a'], { input: ndjson([{ _id: '1', _source: { a: null } }]) })
   t.equal(one.stdout, 'id,a\n1,\n')
   const single = await runTool('csv-write', ['--no-id', '--columns', 'a'], { input: ndjson([{ _id: '1', _source: { a: '' } }, { _id: '2', _source: { a: 'x' } }]) })
@@ -191,13 +193,13 @@ t.test("--quote '': nothing is quoted; a cell that needs quotes is a record erro
   t.equal(r.code, 1)
   t.equal(r.stdout, 'id,a,b\n1,5" screen,O\'Brien\n', 'quotes are plain characters, written as they are')
   const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l))
-  t.same(dead.map((d) => [d.line, d.error.code, d.error.message]), [
+  t.strictSame(dead.map((d) => [d.line, d.error.code, d.error.message]), [
     [2, 'CSV_NEEDS_QUOTES', 'line 2: column \'a\' holds the delimiter (","), which only quotes can hold, and --quote \'\' turned quoting off'],
     [3, 'CSV_NEEDS_QUOTES', 'line 3: column \'a\' holds a line end, which only quotes can hold, and --quote \'\' turned quoting off'],
     [4, 'CSV_NEEDS_QUOTES', 'line 4: column \'a\' starts with a byte order mark, which only quotes can hold, and --quote \'\' turned quoting off'],
     [5, 'CSV_NEEDS_QUOTES', 'line 5: column \'a\' holds the delimiter (","), which only quotes can hold, and --quote \'\' turned quoting off']
   ], 'JSON of an array holds the delimiter too')
-  t.match(r.stderr, /5 read, 1 written, 0 partial, 4 failed/)
+  t.equal(countsOf(r.stderr, 'csv-write'), '5 read, 1 written, 0 partial, 4 failed')
 
   const tab = await runTool('csv-write', ['--quote', '', '-d', '\\t'], { input: ndjson([{ _id: '1', _source: { a: 'x,y "z"', b: [1, 2] } }]) })
   t.equal(tab.code, 0, tab.stderr)
@@ -229,21 +231,21 @@ t.test('--encoding latin1 and utf16le write those bytes; what Latin-1 cannot hol
   const dir = scratchDir(t)
   const out = join(dir, 'latin1.csv')
   await runTool('csv-write', ['--encoding', 'latin1', '-o', out, '--columns', 'name'], { input })
-  t.same(readFileSync(out), Buffer.from('id,name\n1,Zo\xeb\n', 'latin1'))
+  t.strictSame(readFileSync(out), Buffer.from('id,name\n1,Zo\xeb\n', 'latin1'))
   const u16 = join(dir, 'u16.csv')
   const r = await runTool('csv-write', ['--encoding', 'utf16le', '--bom', '-o', u16], { input: ndjson([{ _id: '1', _source: { name: 'Zoë 😀' } }]) })
   t.equal(r.code, 0, r.stderr)
-  t.same(readFileSync(u16), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,Zoë 😀\n', 'utf16le')]))
+  t.strictSame(readFileSync(u16), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,Zoë 😀\n', 'utf16le')]))
   const back = await runTool('csv-read', ['--encoding', 'utf16le', u16])
-  t.same(JSON.parse(back.stdout), { _id: '1', _source: { id: '1', name: 'Zoë 😀' } })
+  t.strictSame(JSON.parse(back.stdout), { _id: '1', _source: { id: '1', name: 'Zoë 😀' } })
 })
 
 t.test('--escape-formulas: off by default; on, text cells a spreadsheet would run get a leading quote', async (t) => {
   const input = ndjson([{ _id: '1', _source: { f: '=HYPERLINK("http://x","click")', p: '+1', m: '-2', n: -2, at: '@SUM(A1)', tab: '\tx', ok: 'a=b' } }])
   const plain = await runTool('csv-write', [], { input })
-  t.same(cells(plain.stdout)[1], ['1', '=HYPERLINK("http://x","click")', '+1', '-2', '-2', '@SUM(A1)', '\tx', 'a=b'], 'the data is never altered by default')
+  t.strictSame(cells(plain.stdout)[1], ['1', '=HYPERLINK("http://x","click")', '+1', '-2', '-2', '@SUM(A1)', '\tx', 'a=b'], 'the data is never altered by default')
   const guarded = await runTool('csv-write', ['--escape-formulas'], { input })
-  t.same(cells(guarded.stdout)[1], ['1', '\'=HYPERLINK("http://x","click")', "'+1", "'-2", '-2', "'@SUM(A1)", "'\tx", 'a=b'], 'numbers are left alone')
+  t.strictSame(cells(guarded.stdout)[1], ['1', '\'=HYPERLINK("http://x","click")', "'+1", "'-2", '-2', "'@SUM(A1)", "'\tx", 'a=b'], 'numbers are left alone')
 })
 
 t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a failed run leaves the old file', async (t) => {
@@ -257,8 +259,8 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   t.equal(r.stdout, '')
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n')
   t.equal(statSync(out).mode & 0o777, 0o640, 'the mode of the file it replaced')
-  t.match(r.stderr, /1 read, 1 written, 0 partial, 0 failed/, 'written once the file is in place')
-  t.same(readdirSync(dir), ['out.csv'], 'no temporary file left behind')
+  t.equal(countsOf(r.stderr, 'csv-write'), '1 read, 1 written, 0 partial, 0 failed', 'written once the file is in place')
+  t.strictSame(readdirSync(dir), ['out.csv'], 'no temporary file left behind')
   const gz = join(dir, 'out.csv.gz')
   const z = await runTool('csv-write', ['--output_file', gz], { input })
   t.equal(z.code, 0, z.stderr)
@@ -266,7 +268,7 @@ t.test('-o FILE: written under a temporary name and renamed; .gz gzipped; a fail
   const failed = await runTool('csv-write', ['-o', out, '--max-errors', '0'], { input: input + 'bad\n' })
   t.equal(failed.code, 1)
   t.equal(readFileSync(out, 'utf8'), 'id,a\n1,1\n', 'a run stopped by --max-errors leaves the file as it was')
-  t.same(readdirSync(dir).sort(), ['out.csv', 'out.csv.gz'])
+  t.strictSame(readdirSync(dir).sort(), ['out.csv', 'out.csv.gz'])
   t.ok(statSync(out).isFile())
   symlinkSync('out.csv', join(dir, 'link.csv'))
   const linked = await runTool('csv-write', ['-o', join(dir, 'link.csv')], { input: ndjson([{ _id: '2', _source: { b: 2 } }]) })
@@ -289,7 +291,7 @@ t.test('--max-errors stops the run on a record csv-write refuses, held or stream
     t.match(r.stderr, /record error \[CSV_ID_CONFLICT\] line 1 /)
     t.match(r.stderr, /error \[EMAXERRORS\] stopped: more than 0 records failed \(--max-errors 0\)/)
     t.equal(readFileSync(out, 'utf8'), 'old\n', `${args.join(' ') || 'sampled'}: the file is as it was`)
-    t.same(readdirSync(dir), ['keep.csv'], 'no temporary file left')
+    t.strictSame(readdirSync(dir), ['keep.csv'], 'no temporary file left')
   }
 })
 
@@ -325,15 +327,12 @@ t.test('SIGINT while the sample is held: the held records are written, exit 130'
   const child = spawn(process.execPath, [binPath('csv-write'), '--progress', '-o', out], { stdio: 'pipe' })
   const done = collect(child, null)
   child.stdin.write(ndjson([{ _id: '1', _source: { a: 'x' } }, { _id: '2', _source: { b: 'y' } }]))
-  await new Promise<void>((resolve) => {
-    let seen = ''
-    child.stderr.on('data', (d: Buffer) => { seen += d.toString(); if (seen.includes('2 read')) resolve() })
-  })
+  await waitForOutput(child.stderr, (text) => /^csv-write: 2 read, /m.test(text), { what: 'a progress line counting both records' })
   child.kill('SIGINT')
   const r = await done
   t.equal(r.code, 130)
   t.equal(readFileSync(out, 'utf8'), 'id,a,b\n1,x,\n2,,y\n', 'both records, with the columns they had')
-  t.match(r.stderr, /2 read, 2 written, 0 partial, 0 failed .* interrupted by SIGINT/)
+  t.strictSame(summaryOf(r.stderr, 'csv-write'), { counts: '2 read, 2 written, 0 partial, 0 failed', extra: ' — interrupted by SIGINT' })
 })
 
 t.test('a closed stdout ends the run quietly with status 0', async (t) => {
@@ -342,7 +341,7 @@ t.test('a closed stdout ends the run quietly with status 0', async (t) => {
   t.equal(r.code, 0, r.stderr)
   t.equal(r.stdout, 'id,n,text\n0,0,' + 'x'.repeat(50) + '\n')
   t.notMatch(r.stderr, /error|Error/)
-  const m = /(\d+) read, (\d+) written/.exec(r.stderr)
+  const m = /^csv-write: (\d+) read, (\d+) written/m.exec(r.stderr)
   t.ok(m !== null && Number(m[2]) < 20000, `only what the pipe took counts as written (${m?.[0] ?? r.stderr})`)
 })
 

@@ -16,7 +16,7 @@ t.test('README "Writing your own stage": the webhook sink example receives every
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`
   const r = await runShell(`csv-read ${join(ROOT, 'demo', 'people.csv')} | node --import tsx ${join(ROOT, 'examples', 'webhook-sink.ts')} ${url}`, { cwd: ROOT })
   t.equal(r.code, 0, r.stderr)
-  t.same(batches.map((b) => b.length), [100], 'one full batch of the 100 sample rows, no empty one')
-  t.same(batches.flat().map((rec) => rec._id), Array.from({ length: 100 }, (_, i) => String(i + 1)))
+  t.strictSame(batches.map((b) => b.length), [100], 'one full batch of the 100 sample rows, no empty one')
+  t.strictSame(batches.flat().map((rec) => rec._id), Array.from({ length: 100 }, (_, i) => String(i + 1)))
   t.match(r.stderr, /webhook-sink: 100 read, 100 sent, 0 failed/)
 })

@@ -15,6 +15,7 @@ import type { EsTestServer } from '../servers/es/server.js'
 import { BASE_URL } from '../helpers/mysql.js'
 import { binPath, collect, lines, scratchDir } from '../helpers/run.js'
 import type { RunResult } from '../helpers/run.js'
+import { waitFor, waitForOutput } from '../helpers/wait.js'
 
 const BIN = binPath('es-read')
 const N = 5000
@@ -52,7 +53,7 @@ t.test('-iNAME, -i NAME; -q is --quiet and --q the query string', async (t) => {
 t.test('an explicitly empty --es_pass is a password', async (t) => {
   const r = await run(['--url', secured.url, '-i', 'logs', '--es_user', 'dev', '--es_pass', ''])
   t.equal(r.code, 0, r.stderr)
-  t.same(ids(r.stdout), ['a'])
+  t.strictSame(ids(r.stdout), ['a'])
 })
 
 t.test('--threads is accepted with a one-line note', async (t) => {
@@ -129,7 +130,7 @@ t.test('the wrong scheme, either way round: one line that says which to use, not
   const web = await webServer(t, 404)
   const tlsToPlain = await run(['--url', web.url.replace('http:', 'https:'), '-i', 'logs'])
   t.equal(tlsToPlain.code, 1)
-  t.same(errorLines(tlsToPlain.stderr).length, 1)
+  t.strictSame(errorLines(tlsToPlain.stderr).length, 1)
   t.match(errorLines(tlsToPlain.stderr)[0], /https:\/\/127\.0\.0\.1:\d+ does not speak TLS: it is a plain HTTP server \(nginx\/1\.24\.0\); use http:\/\//)
   t.notMatch(tlsToPlain.stderr, /warning|ssl3_get_record/)
 
@@ -140,7 +141,7 @@ t.test('the wrong scheme, either way round: one line that says which to use, not
   t.teardown(() => { s.closeAllConnections(); s.close() })
   const plainToTls = await run(['--url', `http://127.0.0.1:${(s.address() as AddressInfo).port}`, '-i', 'logs', '--retries', '3'])
   t.equal(plainToTls.code, 1)
-  t.same(errorLines(plainToTls.stderr).length, 1)
+  t.strictSame(errorLines(plainToTls.stderr).length, 1)
   t.match(errorLines(plainToTls.stderr)[0], /http:\/\/127\.0\.0\.1:\d+ speaks TLS \(certificate for es\.test\): use https:\/\//)
   t.notMatch(plainToTls.stderr, /warning/, 'not retried')
 })
@@ -152,7 +153,7 @@ t.test('a checkpoint that cannot be written is refused before any request', asyn
   t.equal(errorLines(r.stderr).length, 1)
   t.match(errorLines(r.stderr)[0], /cannot write checkpoint .*ckpt: ENOENT/)
   t.equal(r.stdout, '')
-  t.same(server.requests.slice(before).map((q) => q.path), [], 'no request at all: no point in time opened')
+  t.strictSame(server.requests.slice(before).map((q) => q.path), [], 'no request at all: no point in time opened')
   const isDir = await run(['--url', server.url, '-i', 'logs', '--checkpoint', dir])
   t.equal(isDir.code, 1)
   t.match(errorLines(isDir.stderr)[0], /cannot write checkpoint .*: EISDIR|is a directory/)
@@ -166,7 +167,7 @@ t.test('a checkpoint that stops being writable mid-read: exit 1, and the point i
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
   // The first page is out and its cursor saved; then the directory goes, then reading resumes.
-  await new Promise<void>((resolve) => child.stdout.once('data', () => { child.stdout.pause(); resolve() }))
+  await waitForOutput(child.stdout, () => { child.stdout.pause(); return true }, { what: "es-read's first bytes (held there)" })
   t.ok(existsSync(join(ckptDir, 'c.json')), 'the checkpoint was being written')
   // es-read may be saving into it as it goes (stdout's pipe still takes writes), so removing
   // it raced those saves (ENOTEMPTY, now and then beyond rm's retries): the directory is moved
@@ -186,7 +187,7 @@ t.test('an empty checkpoint file means start fresh', async (t) => {
   const r = await run(['--url', server.url, '-i', 'logs', '--checkpoint', file])
   t.equal(r.code, 0, r.stderr)
   t.equal(ids(r.stdout).length, N)
-  t.match(JSON.parse(readFileSync(file, 'utf8')), { reader: { complete: true, emitted: N } })
+  t.hasStrict(JSON.parse(readFileSync(file, 'utf8')), { reader: { complete: true, emitted: N } })
   chmodSync(file, 0o644)
 })
 
@@ -241,11 +242,7 @@ t.test('stdout and stderr readers gone, then the server: retried, exit 1, no spi
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
     // The whole first page is out (nothing more is written until the next one, 300 ms away):
     // then the readers go, as a killed parent's would, and then the server.
-    let seen = 0
-    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-      seen += d.toString('latin1').split('\n').length - 1
-      if (seen === 100) resolve()
-    }))
+    await waitForOutput(child.stdout, (text) => text.split('\n').length - 1 >= 100, { what: 'the first page on stdout' })
     child.stdout.destroy()
     if (stderrGone) child.stderr.destroy()
     await gone.close()
@@ -292,18 +289,17 @@ t.test('a read that fails while the reader is slow: every line counted as emitte
   const child = spawn(process.execPath, [BIN, '--url', gone.url, '-i', 'logs', '--retries', '1', '--retry-max-wait', '100ms'], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   const status = exitWithin(child, 30_000)
-  const exited = new Promise((resolve) => child.on('exit', resolve))
   let stderr = ''
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  // The reader stops at the first bytes; the third page fails after its retry while lines are
-  // queued in es-read. The reader takes everything once es-read has exited (it used to exit
-  // as soon as its own buffer was empty, dropping what stdout still held) or after 3 s.
+  // The reader stops at the first bytes; the third page fails after its retry (two 503s) while
+  // lines are queued in es-read. Only then does the reader take everything (es-read used to
+  // exit as soon as its own buffer was empty, dropping what stdout still held).
   let out = ''
-  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    if (out === '') { child.stdout.pause(); resolve() }
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    if (out === '') child.stdout.pause()
     out += d
-  }))
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))])
+  })
+  await waitFor(() => gone.requests.filter((q) => q.status === 503).length >= 2, { what: 'the third page to fail twice', child })
   child.stdout.resume()
   t.equal(await status, 1, stderr)
   t.equal(errorLines(stderr).length, 1, stderr)

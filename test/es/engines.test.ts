@@ -42,9 +42,12 @@ async function read (server: EsTestServer, opts: Partial<EsReadOptions> & { abor
   return { ids: lines.map((l) => (JSON.parse(l) as { _id: string })._id), lines, log }
 }
 
-function expectAll (t: Test, ids: string[], what: string): void {
-  t.equal(ids.length, N, `${what}: ${N} lines`)
-  t.equal(new Set(ids).size, N, `${what}: no id twice`)
+/** Every document once, each line the hit with the _source the test seeded (as JSON.stringify wrote it for the server). */
+function expectAll (t: Test, run: Run, what: string): void {
+  t.equal(run.ids.length, N, `${what}: ${N} lines`)
+  t.equal(new Set(run.ids).size, N, `${what}: no id twice`)
+  const want = new Set(docs(N).map((d) => `{"_index":"docs","_id":"${d._id}","_source":${JSON.stringify(d._source)}}`))
+  t.strictSame(run.lines.filter((l) => !want.has(l)).slice(0, 3), [], `${what}: every line a seeded document, byte for byte`)
 }
 
 async function openSearch (t: Test, opts: EsServerOptions = {}): Promise<EsTestServer> {
@@ -62,24 +65,24 @@ function asked (server: EsTestServer): string[] {
 t.test('identify: GET / tells OpenSearch, Elasticsearch and neither apart', async (t) => {
   const os = await openSearch(t)
   const conn = new EsConnection({ url: os.url })
-  t.same(await conn.identify({ host: os.url }), { distribution: 'opensearch', version: '2.19.1' })
+  t.strictSame(await conn.identify({ host: os.url }), { distribution: 'opensearch', version: '2.19.1' })
   await conn.close()
   const es = await startEsServer({ version: '7.10.2' })
   t.teardown(async () => await es.close())
   const esConn = new EsConnection({ url: es.url })
-  t.same(await esConn.identify({ host: es.url }), { distribution: 'elasticsearch', version: '7.10.2' })
+  t.strictSame(await esConn.identify({ host: es.url }), { distribution: 'elasticsearch', version: '7.10.2' })
   await esConn.close()
 })
 
 t.test('OpenSearch 2.19, no sort: a scroll in index order, every id once, cleared', async (t) => {
   const server = await openSearch(t)
   const r = await read(server)
-  expectAll(t, r.ids, 'scroll')
+  expectAll(t, r, 'scroll')
   t.match(r.log, /reading docs from http:\/\/127\.0\.0\.1:\d+ \(OpenSearch 2\.19\.1, scroll\)/)
   t.equal(server.openScrolls(), 0, 'scroll cleared')
-  t.notOk(server.requests.some((r) => /vnd\.elasticsearch/.test(JSON.stringify(r))), 'no Elasticsearch media type sent')
+  t.ok(server.requests.length > 0 && !server.requests.some((r) => /vnd\.elasticsearch/.test(JSON.stringify(r))), `no Elasticsearch media type sent (${server.requests.length} requests)`)
   const sliced = await read(server, { slices: 3 })
-  expectAll(t, sliced.ids, 'three scroll slices')
+  expectAll(t, sliced, 'three scroll slices')
   t.equal(server.openScrolls(), 0, 'every slice cleared')
 })
 
@@ -94,17 +97,17 @@ t.test('a sliced scroll stopped by --limit clears every slice, also one whose fi
 t.test('OpenSearch 2.19 with --sort: PIT ended by _index,_id; exact, closed', async (t) => {
   const server = await openSearch(t)
   const r = await read(server, { sort: ['group:desc'] })
-  expectAll(t, r.ids, 'sorted PIT')
+  expectAll(t, r, 'sorted PIT')
   t.match(r.log, /\(OpenSearch 2\.19\.1, point in time\)/)
   const groups = r.lines.map((l) => (JSON.parse(l) as { _source: { group: number } })._source.group)
-  t.same(groups, [...groups].sort((a, b) => b - a), 'in --sort order')
+  t.strictSame(groups, [...groups].sort((a, b) => b - a), 'in --sort order')
   t.ok(asked(server).includes('POST /docs/_search/point_in_time'), 'PIT opened with OpenSearch\'s API')
   t.ok(asked(server).includes('DELETE /_search/point_in_time'), 'and closed with it')
   t.equal(server.openPits(), 0, 'no PIT left open')
   const page = server.requests.find((q) => q.path === '/_search' && JSON.stringify(q.body).includes('search_after'))
   t.match(JSON.stringify(page?.body), /"sort":\[\{"group":"desc"\},\{"_index":"asc"\},\{"_id":"asc"\}\]/, 'the tiebreaker is _index,_id')
   const sliced = await read(server, { sort: ['n'], slices: 2 })
-  expectAll(t, sliced.ids, 'two PIT slices')
+  expectAll(t, sliced, 'two PIT slices')
   t.equal(server.openPits(), 0, 'no PIT left open after slices')
 })
 
@@ -130,7 +133,7 @@ t.test('faults on OpenSearch PIT pages are retried: every id once, PIT closed', 
     server.faults.reset()
     inject()
     const r = await read(server, { sort: ['n'] })
-    expectAll(t, r.ids, name)
+    expectAll(t, r, name)
     t.equal(server.openPits(), 0, `${name}: PIT closed`)
   }
 })
@@ -154,30 +157,30 @@ t.test('--checkpoint on OpenSearch 2.19: resumes exactly, even after its PIT exp
   t.ok(first.ids.length >= 250 && first.ids.length < N, 'the first run stopped part way')
   t.equal(server.openPits(), 1, 'the PIT is kept for resuming')
   const resumed = await read(server, { checkpoint: file })
-  t.same([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
+  t.strictSame([...first.ids, ...resumed.ids].sort(), docs(N).map((d) => d._id).sort(), 'resumed on the same PIT: every id once')
   t.equal(server.openPits(), 0)
-  t.match(JSON.parse(readFileSync(file, 'utf8')), { reader: { complete: true } })
+  t.hasStrict(JSON.parse(readFileSync(file, 'utf8')), { reader: { complete: true } })
 
   const file2 = join(dir, 'ckpt2.json')
   const a = await read(server, { checkpoint: file2, abortAfter: 400 })
   server.expireAllContexts()
   const b = await read(server, { checkpoint: file2 })
   t.match(b.log, /opening a new one and continuing after the last document written \(exact/)
-  t.same([...a.ids, ...b.ids].sort(), docs(N).map((d) => d._id).sort(), 'a new PIT continues after the last _index,_id: every id once')
+  t.strictSame([...a.ids, ...b.ids].sort(), docs(N).map((d) => d._id).sort(), 'a new PIT continues after the last _index,_id: every id once')
   t.equal(server.openPits(), 0)
 })
 
 t.test('paging follows the version: 3.3 has _shard_doc, before 2.4 only scroll', async (t) => {
   const three = await openSearch(t, { version: '3.3.0' })
   const r = await read(three)
-  expectAll(t, r.ids, 'OpenSearch 3.3')
+  expectAll(t, r, 'OpenSearch 3.3')
   t.match(r.log, /\(OpenSearch 3\.3\.0, point in time\)/)
   const page = three.requests.find((q) => q.path === '/_search')
   t.match(JSON.stringify(page?.body), /"sort":\[\{"_shard_doc":"asc"\}\]/, '_shard_doc named explicitly')
 
   const old = await openSearch(t, { version: '2.3.0' })
   const s = await read(old, { sort: ['n'] })
-  expectAll(t, s.ids, 'OpenSearch 2.3, sorted')
+  expectAll(t, s, 'OpenSearch 2.3, sorted')
   t.match(s.log, /\(OpenSearch 2\.3\.0, scroll\)/)
   const ckptDir = mkdtempSync(join(tmpdir(), 'espipe-os-'))
   t.teardown(() => rmSync(ckptDir, { recursive: true, force: true }))
@@ -189,7 +192,7 @@ t.test('Elasticsearch 9 reads with the 8.x client\'s compatible-with=8 media typ
   t.teardown(async () => await nine.close())
   nine.addDocs('docs', docs(N))
   const r = await read(nine, { slices: 2 })
-  expectAll(t, r.ids, 'Elasticsearch 9.1')
+  expectAll(t, r, 'Elasticsearch 9.1')
   t.match(r.log, /\(Elasticsearch 9\.1\.0, point in time\)/)
   t.equal(nine.openPits(), 0)
 })
@@ -199,7 +202,7 @@ t.test('Elasticsearch 7 gets plain JSON media types; a server that is neither en
   t.teardown(async () => await seven.close())
   seven.addDocs('docs', docs(N))
   const r = await read(seven)
-  expectAll(t, r.ids, 'Elasticsearch 7.10')
+  expectAll(t, r, 'Elasticsearch 7.10')
   t.match(r.log, /\(Elasticsearch 7\.10\.2, point in time\)/)
 
   const { createServer } = await import('node:http')
@@ -213,7 +216,7 @@ t.test('Elasticsearch 7 gets plain JSON media types; a server that is neither en
 t.test('basic authentication against OpenSearch: accepted, and a wrong password refused in one line', async (t) => {
   const server = await openSearch(t, { auth: { basic: { username: 'reader', password: 'Os-Secret-1' } } })
   const ok = await read(server, { connection: { url: server.url, username: 'reader', password: 'Os-Secret-1' } })
-  expectAll(t, ok.ids, 'with credentials')
+  expectAll(t, ok, 'with credentials')
   await t.rejects(read(server, { connection: { url: server.url, username: 'reader', password: 'wrong' } }), { status: 401, message: /^authentication failed at http:\/\/127\.0\.0\.1:\d+ \(401 security_exception: unable to authenticate user \[reader\] for REST request \[\/\]\); check --username\/--password or --api-key$/ })
 })
 
@@ -228,10 +231,10 @@ t.test('a user forbidden GET /: Elasticsearch if its header says so, else OpenSe
   t.teardown(() => stub.close())
   const url = `http://127.0.0.1:${(stub.address() as { port: number }).port}`
   const conn = new EsConnection({ url })
-  t.same(await conn.identify({ host: url }), { distribution: 'opensearch' })
+  t.strictSame(await conn.identify({ host: url }), { distribution: 'opensearch' })
   await conn.close()
   elastic = true
   const esConn = new EsConnection({ url })
-  t.same(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
+  t.strictSame(await esConn.identify({ host: url }), { distribution: 'elasticsearch' })
   await esConn.close()
 })

@@ -65,16 +65,16 @@ const every = Array.from({ length: TOTAL }, (_v, i) => `d${i + 1}`)
 t.test('a right guess is the next page: one request per page, none wasted', async (t) => {
   const server = await loopback(false)
   t.teardown(server.close)
-  t.same(await readAll(server.url, 100), every, 'every hit once, in order')
+  t.strictSame(await readAll(server.url, 100), every, 'every hit once, in order')
   // 10 pages of hits and the empty one that ends the read.
-  t.same(server.afters, ['null', ...Array.from({ length: 10 }, (_v, k) => `[${(k + 1) * 100 > TOTAL ? TOTAL : (k + 1) * 100}]`)])
+  t.strictSame(server.afters, ['null', ...Array.from({ length: 10 }, (_v, k) => `[${(k + 1) * 100 > TOTAL ? TOTAL : (k + 1) * 100}]`)])
 })
 
 t.test('a wrong guess is dropped: the page after the real cursor is asked for', async (t) => {
   const server = await loopback(true)
   t.teardown(server.close)
-  t.same(await readAll(server.url, 100), every, 'every hit once, in order')
+  t.strictSame(await readAll(server.url, 100), every, 'every hit once, in order')
   const real = server.afters.filter((a) => a !== '[-1]')
-  t.same(real, ['null', ...Array.from({ length: 10 }, (_v, k) => `[${(k + 1) * 100 > TOTAL ? TOTAL : (k + 1) * 100}]`)], 'each real cursor asked for once')
+  t.strictSame(real, ['null', ...Array.from({ length: 10 }, (_v, k) => `[${(k + 1) * 100 > TOTAL ? TOTAL : (k + 1) * 100}]`)], 'each real cursor asked for once')
   t.ok(server.afters.includes('[-1]'), 'the guesses went out, and were not used')
 })

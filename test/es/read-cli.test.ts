@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
-import { ROOT, binPath } from '../helpers/run.js'
+import { ROOT, binPath, collect, lines } from '../helpers/run.js'
+import { settled, waitFor, waitForOutput } from '../helpers/wait.js'
 
 const BIN = binPath('es-read')
 const N = 20_000
@@ -26,24 +27,20 @@ function run (args: string[], env: Record<string, string> = {}, command = proces
   })
 }
 
-const ids = (stdout: string): string[] => stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { _id: string })._id)
+const idOf = (line: string): string => (JSON.parse(line) as { _id: string })._id
 
-function expectAll (t: Test, got: string[], n = N): void {
+/** `n` documents of `index`, none twice, each line the hit with the _source bytes the server stores. */
+function expectAll (t: Test, got: string[], n = N, index = 'docs'): void {
   t.equal(got.length, n, `${n} documents`)
-  t.equal(new Set(got).size, got.length, 'no document twice')
+  t.equal(new Set(got.map(idOf)).size, got.length, 'no document twice')
+  const wrong = got.filter((l) => l !== `{"_index":"${index}","_id":"${idOf(l)}","_source":${server.storedSource(index, idOf(l)) ?? '<none>'}}`)
+  t.strictSame(wrong.slice(0, 3), [], 'every line the stored document, byte for byte')
 }
 declare namespace Tap { type Test = typeof t }
 
 const searches = (server: EsTestServer, from: number): number => server.requests.slice(from).filter((r) => r.path === '/_search').length
-
-/** Waits until the server has seen no new request for `quietMs`: what es-read asked for, settled. */
-async function settled (server: EsTestServer, quietMs = 400): Promise<void> {
-  let last = -1
-  while (server.requests.length !== last) {
-    last = server.requests.length
-    await new Promise((resolve) => setTimeout(resolve, quietMs))
-  }
-}
+/** Lines of a run's output so far. */
+const lineCount = (text: string): number => text.split('\n').length - 1
 
 let server: EsTestServer
 let dir: string
@@ -61,7 +58,7 @@ t.afterEach(() => { server.faults.reset() })
 t.test('reads the whole index to stdout, the summary to stderr', async (t) => {
   const r = await run(['--url', server.url, '--index', 'docs', '--slices', '2'])
   t.equal(r.code, 0)
-  expectAll(t, ids(r.stdout))
+  expectAll(t, lines(r.stdout))
   t.match(r.stderr, new RegExp(`es-read: ${N} read, ${N} emitted, \\d+ pages, 0 retries, 0 failed in`))
   t.equal(server.openPits(), 0, 'PIT closed')
 })
@@ -69,7 +66,7 @@ t.test('reads the whole index to stdout, the summary to stderr', async (t) => {
 t.test('the original tool\'s options still work', async (t) => {
   const r = await run(['--es_url', `${server.url}/docs/_search`, '--batch_size', '5000', '--limit', '12000'])
   t.equal(r.code, 0, r.stderr)
-  expectAll(t, ids(r.stdout), 12_000)
+  expectAll(t, lines(r.stdout), 12_000)
 })
 
 t.test('es-read | head -1: exit 0, no stack trace, PIT closed, reading stops', async (t) => {
@@ -86,47 +83,49 @@ t.test('es-read | head -1: exit 0, no stack trace, PIT closed, reading stops', a
 t.test('SIGTERM mid-read: what was read is flushed, PIT closed, exit 143', async (t) => {
   server.faults.latencyMs = 30
   const child = spawn(process.execPath, [BIN, '--url', server.url, '--index', 'docs', '--size', '200'])
-  let out = ''
-  let err = ''
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d })
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    if (out === '') setTimeout(() => child.kill('SIGTERM'), 100)
-    out += d
-  })
-  const code = await new Promise((resolve) => child.on('close', resolve))
-  t.equal(code, 143)
-  const got = ids(out)
-  t.ok(got.length > 0 && got.length < N, `stopped after ${got.length}`)
-  t.equal(new Set(got).size, got.length)
-  t.match(err, /interrupted by SIGTERM/)
+  const done = collect(child, null)
+  // Mid-read: two pages are out (each page waits 30 ms for its answer; there are 100).
+  await waitForOutput(child.stdout, (text) => lineCount(text) >= 400, { what: 'two pages on stdout' })
+  child.kill('SIGTERM')
+  const r = await done
+  t.equal(r.code, 143)
+  const got = lines(r.stdout)
+  t.ok(got.length >= 400 && got.length < N, `stopped after ${got.length}`)
+  expectAll(t, got, got.length)
+  t.ok(r.stdout.endsWith('\n'), 'no line cut short')
+  t.match(r.stderr, /^es-read: \d+ read, \d+ emitted, .* — interrupted by SIGTERM$/m)
   t.equal(server.openPits(), 0, 'PIT closed')
 })
 
-t.test('a consumer that stops reading holds es-read at a bounded number of pages', async (t) => {
+t.test('a consumer that stops reading holds es-read at a bounded number of pages; reading, it gets them all', async (t) => {
   // Pages of ~100 KB, so the byte buffers on the way (pipe, stdout, NDJSON framing: a few
   // hundred KB together) hold few pages and the count shows es-read's own restraint.
   const text = 'x'.repeat(2000)
   server.addDocs('big', Array.from({ length: 3000 }, (_v, i) => ({ _id: `b${i}`, _source: { n: i, text } })))
-  for (const slices of ['1', '3']) {
+  for (const slices of [1, 3]) {
     const before = server.requests.length
-    const child = spawn(process.execPath, [BIN, '--url', server.url, '--index', 'big', '--size', '50', '--slices', slices])
+    const child = spawn(process.execPath, [BIN, '--url', server.url, '--index', 'big', '--size', '50', '--slices', String(slices)])
     child.stdout.pause()
-    await settled(server)
-    const held = searches(server, before)
-    t.ok(held <= 8 + Number(slices), `--slices ${slices}: ${held} of ${60 + Number(slices)} pages requested while nobody reads`)
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d })
+    const bound = 8 + slices
+    // es-read got going (the first page of each slice and more, to fill the pipe), then rests.
+    const pipeFull = slices + 2
+    await waitFor(() => searches(server, before) >= pipeFull, { what: `${pipeFull} pages asked for`, child })
+    const held = await settled(() => searches(server, before), { what: 'the pages es-read asks for', quietMs: 400 })
+    t.ok(held <= bound, `--slices ${slices}: ${held} of ${60 + slices} pages requested while nobody reads (bound ${bound})`)
+    // The control: the same process, read, asks for every page, well past the bound.
+    const done = collect(child, null)
     child.stdout.resume()
-    const code = await new Promise((resolve) => child.on('close', resolve))
-    t.equal(code, 0)
-    expectAll(t, ids(out), 3000)
+    const r = await done
+    t.equal(r.code, 0, r.stderr)
+    expectAll(t, lines(r.stdout), 3000, 'big')
+    t.ok(searches(server, before) >= 60 + slices, `read on: ${searches(server, before)} pages`)
   }
 })
 
 t.test('--slice I/N in separate processes: the union is the index, each id once', async (t) => {
   const parts = await Promise.all([0, 1, 2].map(async (i) => await run(['--url', server.url, '--index', 'docs', '--slice', `${i}/3`, '--size', '1000'])))
   for (const p of parts) t.equal(p.code, 0)
-  expectAll(t, parts.flatMap((p) => ids(p.stdout)))
+  expectAll(t, parts.flatMap((p) => lines(p.stdout)))
   t.equal(server.openPits(), 0)
 })
 
@@ -137,8 +136,8 @@ t.test('injected 429, 503 and mid-body resets: every id once, exit 0', async (t)
   server.faults.shardFailureNth(12, { path: /^\/_search$/ })
   const r = await run(['--url', server.url, '--index', 'docs', '--size', '700', '--slices', '2', '--retry-max-wait', '50ms'])
   t.equal(r.code, 0, r.stderr)
-  expectAll(t, ids(r.stdout))
-  t.match(r.stderr, / 5 retries/)
+  expectAll(t, lines(r.stdout))
+  t.match(r.stderr, /^es-read: .*, 5 retries, 0 failed in /m)
 })
 
 t.test('failures: one clear line each', async (t) => {
@@ -174,12 +173,11 @@ t.test('--checkpoint: kill -9, rerun: every document, and again only the lines o
     server.faults.latencyMs = 25
     const args = ['--url', server.url, '--index', 'docs', '--size', '300', '--slices', '2', '--checkpoint', file]
     const child = spawn(process.execPath, [BIN, ...args])
-    let first = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      if (first === '') setTimeout(() => child.kill(sig), 150)
-      first += d
-    })
-    await new Promise((resolve) => child.on('close', resolve))
+    const killed = collect(child, null)
+    // Mid-read: two pages are out (each waits 25 ms for its answer; there are about 68).
+    await waitForOutput(child.stdout, (text) => lineCount(text) >= 600, { what: 'two pages on stdout' })
+    child.kill(sig)
+    const first = (await killed).stdout
     server.faults.latencyMs = 0
     const saved = (JSON.parse(readFileSync(file, 'utf8')) as { reader: { complete: boolean, emitted: number } }).reader
     t.equal(saved.complete, false, `${sig}: checkpoint not complete`)
@@ -188,20 +186,24 @@ t.test('--checkpoint: kill -9, rerun: every document, and again only the lines o
     const second = await run(args)
     t.equal(second.code, 0, second.stderr)
     t.equal(server.requests.filter((r) => r.path === '/docs/_pit').length, opens, `${sig}: resumed on the same PIT`)
-    const firstLines = first.slice(0, first.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '')
-    const firstIds = ids(firstLines.join('\n'))
+    const firstLines = lines(first.slice(0, first.lastIndexOf('\n') + 1))
+    const firstIds = firstLines.map(idOf)
     t.ok(firstIds.length > 0 && firstIds.length < N, `${sig}: first run wrote ${firstIds.length}`)
     // The documented window: the cursor is saved after each completed write to stdout, so a
     // kill between a write and its save repeats that write's lines (one chunk, ≤ 64 KiB) on
     // resume. Only such a tail of the first run may come again; nothing may be missing.
-    const secondIds = ids(second.stdout)
+    const secondLines = lines(second.stdout)
+    const secondIds = secondLines.map(idOf)
     const again = new Set(secondIds)
     let tail = 0
     while (tail < firstIds.length && again.has(firstIds[firstIds.length - 1 - tail])) tail++
     t.equal(firstIds.filter((id) => again.has(id)).length, tail, `${sig}: only the first run's last lines come again (${tail})`)
     t.ok(Buffer.byteLength(firstLines.slice(firstLines.length - tail).join('\n')) <= 64 * 1024, `${sig}: at most one write's lines`)
     if (sig === 'SIGTERM') t.equal(tail, 0, 'SIGTERM: every line written was saved before the exit')
-    expectAll(t, [...firstIds.slice(0, firstIds.length - tail), ...secondIds])
+    // The documents themselves, not only their ids: the resumed read gives each _source whole.
+    expectAll(t, [...firstLines.slice(0, firstLines.length - tail), ...secondLines])
+    const secondSet = new Set(secondLines)
+    t.equal(firstLines.slice(firstLines.length - tail).filter((l) => secondSet.has(l)).length, tail, `${sig}: what comes again comes as the same bytes`)
     t.equal(server.openPits(), 0, `${sig}: PIT closed once complete`)
     const third = await run(args)
     t.equal(third.code, 0)
@@ -221,7 +223,7 @@ t.test('--checkpoint after the PIT expired: exact with --sort on a unique field,
     if (sort.length > 0) {
       t.equal(second.code, 0, second.stderr)
       t.match(second.stderr, /point in time has expired; opening a new one/)
-      expectAll(t, [...ids(first.stdout), ...ids(second.stdout)])
+      expectAll(t, [...lines(first.stdout), ...lines(second.stdout)])
     } else {
       t.equal(second.code, 1)
       t.match(second.stderr, /its point in time has expired .* cannot resume exactly/)

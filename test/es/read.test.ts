@@ -12,6 +12,7 @@ import type { EsReadOptions } from '../../lib/es/read.js'
 import { parseSearchPage } from '../../lib/es/response.js'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
+import { settled, waitFor } from '../helpers/wait.js'
 
 const N = 2345
 
@@ -40,10 +41,14 @@ async function read (server: EsTestServer, opts: Partial<EsReadOptions> & { sign
   return { ids, lines, log, stats: ctx.stats.toJSON() }
 }
 
-function expectAll (t: Test, ids: string[], n = N): void {
+/** Every document of `docs` once, each line the hit as the server stores it, byte for byte. */
+function expectAll (t: Test, lines: string[], n = N): void {
+  const ids = lines.map((l) => (JSON.parse(l) as { _id: string })._id)
   t.equal(ids.length, n, `${n} lines`)
   t.equal(new Set(ids).size, n, 'no id twice')
-  t.same([...ids].sort(), docs(n).map((d) => d._id).sort(), 'every id')
+  t.strictSame([...ids].sort(), docs(n).map((d) => d._id).sort(), 'every id')
+  const wrong = lines.filter((l, i) => l !== `{"_index":"docs","_id":"${ids[i]}","_source":${server.storedSource('docs', ids[i]) ?? ''}}`)
+  t.strictSame(wrong.slice(0, 3), [], 'every line the stored document, byte for byte')
 }
 
 declare namespace Tap { type Test = typeof t }
@@ -68,10 +73,10 @@ t.test('every id exactly once, whatever the page size', async (t) => {
       t.equal(run.ids.length, 50, 'size 1 with --limit 50 gives 50')
       t.equal(new Set(run.ids).size, 50)
     } else {
-      expectAll(t, run.ids)
+      expectAll(t, run.lines)
     }
     const searches = server.requests.slice(before).filter((r) => r.path === '/_search')
-    t.ok(searches.every((r) => (r.body as { size: number }).size <= size), `no request asks for more than ${size}`)
+    t.ok(searches.length > 0 && searches.every((r) => (r.body as { size: number }).size <= size), `no request asks for more than ${size} (${searches.length} searches)`)
   }
 })
 
@@ -90,9 +95,10 @@ t.test('hits go out as _index, _id, _source (and fields when asked), byte-exact'
   t.match(run.lines[0], /"big":12345678901234567890/, 'a big number keeps every digit')
   t.notMatch(run.lines[0], /_score|"sort"/, 'no _score or sort in the record')
   const withFields = await read(server, { index: 'docs', limit: 3, fields: ['n'], sourceIncludes: ['text'] })
+  t.equal(withFields.lines.length, 3, '--limit 3')
   for (const l of withFields.lines) {
     const rec = JSON.parse(l) as { _source: Record<string, unknown>, fields: Record<string, unknown[]> }
-    t.same(Object.keys(rec._source), ['text'], '--source-includes')
+    t.strictSame(Object.keys(rec._source), ['text'], '--source-includes')
     t.ok(Array.isArray(rec.fields.n), '--fields gives fields')
   }
 })
@@ -110,7 +116,7 @@ t.test('search_after sends back the sort values exactly as received', async (t) 
 
 t.test('a short sentinel survives the raw page reader', async (t) => {
   const page = parseSearchPage('{"pit_id":"p2","_shards":{"total":1,"successful":1,"failed":0},"hits":{"hits":[ {"_index":"a","_id":"1","_score":null,"_source":{"x":[1,{"y":"}"}]},"sort":[9223372036854775807, 12]}\n,{"_index":"a","_id":"2","_source":{\n"z" : 1}}]}}')
-  t.same(page.lines, ['{"_index":"a","_id":"1","_source":{"x":[1,{"y":"}"}]}}', '{"_index":"a","_id":"2","_source":{"z":1}}'])
+  t.strictSame(page.lines, ['{"_index":"a","_id":"1","_source":{"x":[1,{"y":"}"}]}}', '{"_index":"a","_id":"2","_source":{"z":1}}'])
   t.equal(page.sorts[0], '[9223372036854775807, 12]')
   t.equal(page.pitId, 'p2')
 })
@@ -119,15 +125,15 @@ t.test('in-process slices: every id once, PIT closed', async (t) => {
   for (const slices of [2, 3, 5]) {
     const before = server.requests.length
     const run = await read(server, { slices, size: 300 })
-    expectAll(t, run.ids)
+    expectAll(t, run.lines)
     const sliceIds = new Set(server.requests.slice(before).filter((r) => r.path === '/_search').map((r) => (r.body as { slice?: { id: number } }).slice?.id))
-    t.same([...sliceIds].sort(), Array.from({ length: slices }, (_v, i) => i), `${slices} slices were read`)
+    t.strictSame([...sliceIds].sort(), Array.from({ length: slices }, (_v, i) => i), `${slices} slices were read`)
   }
 })
 
 t.test('--slice I/N: the union of the N parts is the index', async (t) => {
   const all: string[] = []
-  for (let i = 0; i < 3; i++) all.push(...(await read(server, { slice: { id: i, max: 3 }, size: 500 })).ids)
+  for (let i = 0; i < 3; i++) all.push(...(await read(server, { slice: { id: i, max: 3 }, size: 500 })).lines)
   expectAll(t, all)
 })
 
@@ -141,11 +147,11 @@ t.test('--limit stops at N, also with slices, and closes the PIT', async (t) => 
 
 t.test('query options select the documents', async (t) => {
   const term = await read(server, { query: '{"term":{"group":3}}' })
-  t.equal(term.ids.length, docs(N).filter((d) => d._source.group === 3).length, '--query term')
+  t.strictSame(term.ids.sort(), docs(N).filter((d) => d._source.group === 3).map((d) => d._id).sort(), '--query term')
   const range = await read(server, { gte: '2024-01-01T00:00:00Z', lte: '2024-01-01T00:09:00Z' })
-  t.same(range.ids.sort(), ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9'], '--gte/--lte on @timestamp, both ends included')
+  t.strictSame(range.ids.sort(), ['d0', 'd1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9'], '--gte/--lte on @timestamp, both ends included')
   const sorted = await read(server, { sort: ['n:desc'], limit: 5 })
-  t.same(sorted.ids, [`d${N - 1}`, `d${N - 2}`, `d${N - 3}`, `d${N - 4}`, `d${N - 5}`], '--sort n:desc')
+  t.strictSame(sorted.ids, [`d${N - 1}`, `d${N - 2}`, `d${N - 3}`, `d${N - 4}`, `d${N - 5}`], '--sort n:desc')
 })
 
 t.test('429, 503 and resets (before and mid-body) are retried: every id once', async (t) => {
@@ -160,7 +166,7 @@ t.test('429, 503 and resets (before and mid-body) are retried: every id once', a
   for (const [name, arm] of cases) {
     arm()
     const run = await read(server, { size: 400 })
-    expectAll(t, run.ids)
+    expectAll(t, run.lines)
     t.ok(run.stats.retries >= 1, `${name}: retried (${run.stats.retries})`)
     t.match(run.log, /retry 1\//, `${name}: the retry is logged`)
     server.faults.reset()
@@ -168,7 +174,7 @@ t.test('429, 503 and resets (before and mid-body) are retried: every id once', a
   server.faults.failNth(2, 503, { path: /^\/_search$/ })
   server.faults.resetNth(5, { path: /^\/_search$/, midBody: true })
   const sliced = await read(server, { size: 300, slices: 3 })
-  expectAll(t, sliced.ids)
+  expectAll(t, sliced.lines)
 })
 
 t.test('retries run out: the last error, loudly, and the PIT is closed', async (t) => {
@@ -189,11 +195,11 @@ t.test('an expired PIT is fatal and names --keep-alive', async (t) => {
 t.test('scroll: every id once; cleared at the end; only safe retries', async (t) => {
   for (const slices of [1, 2]) {
     const run = await read(server, { scroll: true, size: 600, slices })
-    expectAll(t, run.ids)
+    expectAll(t, run.lines)
   }
   server.faults.failNth(2, 429, { path: /scroll/ })
   const retried = await read(server, { scroll: true, size: 600 })
-  expectAll(t, retried.ids)
+  expectAll(t, retried.lines)
   t.equal(retried.stats.retries, 1, 'a 429 (refused before any work) is retried')
   server.faults.reset()
   server.faults.failNth(2, 502, { path: /scroll/ })
@@ -203,28 +209,32 @@ t.test('scroll: every id once; cleared at the end; only safe retries', async (t)
   await t.rejects(read(server, { scroll: true, size: 600 }), { message: /the scroll expired.*--keep-alive/ })
 })
 
-t.test('backpressure: a consumer that stops reading holds the reader at a few pages', async (t) => {
-  const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
-  const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices: 2, context: ctx })
-  const before = server.requests.length
-  let got = 0
-  reader.on('data', () => { if (++got === 10) reader.pause() })
-  await new Promise((resolve) => setTimeout(resolve, 500))
-  const searches = server.requests.slice(before).filter((r) => r.path === '/_search').length
-  t.ok(searches <= 4, `${searches} pages fetched for a consumer that took 10 documents (2 slices)`)
-  t.ok(reader.readableLength <= 200, `at most ${reader.readableLength} lines held`)
-  reader.destroy()
-  await ctx.cleanup()
-})
-
-/** Resolves once `ok()` holds (checked every 10 ms), or rejects after `ms`. */
-async function until (ok: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 10))
+t.test('backpressure: a consumer that stops reading holds the reader at a few pages; one that reads on takes them all', async (t) => {
+  // The same read twice: paused after 10 documents, and not paused. The second is the control:
+  // given the same time, es-read does fetch every page, so a bound the first keeps is its own.
+  for (const pause of [true, false]) {
+    const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
+    const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices: 2, context: ctx })
+    const before = server.requests.length
+    const searches = (): number => server.requests.slice(before).filter((r) => r.path === '/_search').length
+    let got = 0
+    reader.on('data', () => { if (++got === 10 && pause) reader.pause() })
+    await waitFor(() => got >= 10, { what: 'the first 10 documents' })
+    // Each page takes a few ms to answer here: 500 ms without a new request is a reader at rest.
+    const held = await settled(searches, { what: 'the searches es-read sends', quietMs: 500 })
+    const pages = Math.ceil(N / 100)
+    if (pause) {
+      t.ok(held >= 3 && held <= 4, `${held} pages fetched for a consumer that took 10 documents (2 slices: the first page of each, one ahead)`)
+      t.ok(reader.readableLength <= 200, `${reader.readableLength} lines held`)
+      t.equal(got, 10, 'nothing pushed past the pause')
+    } else {
+      t.ok(held >= pages, `a consumer that reads on: ${held} pages, the whole index (${N} documents in ${pages} or more pages)`)
+      t.equal(got, N, 'every document')
+    }
+    reader.destroy()
+    await ctx.cleanup()
   }
-}
+})
 
 t.test('one page ahead per slice: the next page is fetched before the consumer takes any of this one, and no further', async (t) => {
   const ctx = createContext({ tool: 'es-read', counters: ES_READ_COUNTERS, logger: new Logger({ tool: 'es-read', quiet: true }) })
@@ -236,14 +246,15 @@ t.test('one page ahead per slice: the next page is fetched before the consumer t
     // Nothing is read: the buffer holds one page (its high-water mark); the slice that filled it
     // has its next page fetched and held, every other slice its first page held, none fetches more.
     reader.on('readable', idle)
-    await until(() => sliceSearches() === slices + 1)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    t.equal(sliceSearches(), slices + 1, `${slices} slice(s): one page ahead per slice, held until wanted`)
+    await waitFor(() => sliceSearches() >= slices + 1, { what: `the first ${slices + 1} pages` })
+    // The control is the read below: once the consumer takes lines, the pages do come.
+    t.equal(await settled(sliceSearches, { what: 'the searches es-read sends', quietMs: 300 }), slices + 1, `${slices} slice(s): one page ahead per slice, held until wanted`)
     t.equal(reader.readableLength, 100, 'one page in the buffer')
-    const ids: string[] = []
+    const lines: string[] = []
     reader.off('readable', idle)
-    for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
-    expectAll(t, ids)
+    for await (const line of reader) lines.push(line as string)
+    expectAll(t, lines)
+    t.ok(sliceSearches() > slices + 1, `read on, the rest came (${sliceSearches()} pages)`)
   }
   await ctx.cleanup()
 })
@@ -255,13 +266,13 @@ t.test('with a checkpoint, pages come only when wanted: no page is fetched ahead
   const searches = (): number => server.requests.slice(start).filter((r) => r.path === '/_search').length
   const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, slices: 2, checkpoint: join(dir, 'ckpt.json'), context: ctx })
   reader.on('readable', () => {})
-  await until(() => searches() === 2)
-  await new Promise((resolve) => setTimeout(resolve, 300))
-  t.equal(searches(), 2, 'the first page of each slice, nothing more')
-  const ids: string[] = []
+  await waitFor(() => searches() >= 2, { what: 'the first page of each slice' })
+  t.equal(await settled(searches, { what: 'the searches es-read sends', quietMs: 300 }), 2, 'the first page of each slice, nothing more')
+  const lines: string[] = []
   reader.removeAllListeners('readable')
-  for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)
-  expectAll(t, ids)
+  for await (const line of reader) lines.push(line as string)
+  expectAll(t, lines)
+  t.ok(searches() > 2, `read on, the rest came (${searches()} pages)`)
   await ctx.cleanup()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -272,7 +283,7 @@ t.test('a page that fails ahead of the consumer is said only after every line be
   const reader = esRead({ index: 'docs', connection: { url: server.url }, size: 100, context: ctx })
   reader.on('readable', () => {})
   const before = server.requests.length
-  await until(() => server.requests.slice(before).some((r) => r.path === '/_search' && r.status === 400))
+  await waitFor(() => server.requests.slice(before).some((r) => r.path === '/_search' && r.status === 400), { what: 'the failing page' })
   const ids: string[] = []
   await t.rejects((async () => {
     for await (const line of reader) ids.push((JSON.parse(line as string) as { _id: string })._id)

@@ -65,7 +65,7 @@ t.test('es-read from one server | es-write to a second: the same ids and bytes, 
   sameDocuments(t, server.storedSources('src'), other.storedSources('src'), 'second server')
   const again = await runShell(cmd)
   t.equal(again.code, 0)
-  t.match(again.stderr, new RegExp(`${N + 2} read, 0 created, ${N + 2} updated`))
+  t.match(again.stderr, new RegExp(`^es-write: ${N + 2} read, 0 created, ${N + 2} updated, `, 'm'))
   sameDocuments(t, server.storedSources('src'), other.storedSources('src'), 'after the rerun')
 })
 
@@ -90,7 +90,7 @@ t.test('kill -9 in the middle, then the same command again: the exact set, once 
     const stored = server.storedSources(index)
     t.equal(stored.size, 12_000, `${op}: exactly 12000 documents`)
     t.equal(lines.filter((l) => stored.get(JSON.parse(l)._id as string) === l.slice(l.indexOf('"_source":') + 10, -1)).length, 12_000, `${op}: each as its record`)
-    if (op === 'create') t.match(second.stderr, new RegExp(`12000 read, ${12_000 - before} created, 0 updated, 0 deleted, ${before} skipped \\(exists\\)`))
+    if (op === 'create') t.match(second.stderr, new RegExp(`^es-write: 12000 read, ${12_000 - before} created, 0 updated, 0 deleted, ${before} skipped \\(exists\\), `, 'm'))
   }
 })
 
@@ -100,7 +100,7 @@ t.test('injected 429s on a share of items through the binary: every id once, exi
   t.equal(r.code, 0, r.stderr)
   sameDocuments(t, server.storedSources('src'), server.storedSources('refused'), 'refused items sent again')
   t.match(r.stderr, /records refused by .* \(429 es_rejected_execution_exception\); sending them again/)
-  t.match(r.stderr, new RegExp(`${N + 2} created, 0 updated, 0 deleted, 0 skipped, 0 failed, [1-9]\\d* retries`))
+  t.match(r.stderr, new RegExp(`^es-write: ${N + 2} read, ${N + 2} created, 0 updated, 0 deleted, 0 skipped, 0 failed, [1-9]\\d* retries`, 'm'))
 })
 
 t.test('SIGTERM in the middle: the records read are written and answered, exit 143', async (t) => {
@@ -116,7 +116,7 @@ t.test('SIGTERM in the middle: the records read are written and answered, exit 1
   t.equal(r.code, 143)
   const summary = JSON.parse(r.stderr.split('\n').find((l) => l.includes('"event":"summary"')) ?? '{}') as { counts: Record<string, number>, message: string }
   t.match(summary.message, /interrupted by SIGTERM/)
-  t.match(summary.counts, { read: 6000, created: 6000, failed: 0 })
+  t.hasStrict(summary.counts, { read: 6000, created: 6000, failed: 0 })
   t.equal(server.storedSources('term').size, 6000, 'the summary counts what the server holds')
 })
 

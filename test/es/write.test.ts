@@ -12,8 +12,9 @@ import { parseNdjson } from '../../lib/core/ndjson.js'
 import { ES_WRITE_COUNTERS, esWrite } from '../../lib/es/write.js'
 import type { EsWriteOptions } from '../../lib/es/write.js'
 import { startEsServer } from '../servers/es/server.js'
-import type { EsTestServer } from '../servers/es/server.js'
+import type { EsTestServer, RequestRecord } from '../servers/es/server.js'
 import { scratchDir } from '../helpers/run.js'
+import { settled, waitFor } from '../helpers/wait.js'
 
 declare namespace Tap { type Test = typeof t }
 
@@ -75,16 +76,16 @@ t.test('every record written once, as the bytes of its _source; a rerun replaces
   const lines = records(2500)
   const first = await write(server, lines, { index: 'copy', batchSize: 300 })
   t.equal(first.error, undefined)
-  t.match(first.stats, { read: 2500, created: 2500, updated: 0, failed: 0, retries: 0 })
+  t.hasStrict(first.stats, { read: 2500, created: 2500, updated: 0, failed: 0, retries: 0 })
   expectStored(t, server, 'copy', lines)
   t.match(first.log, /es-write: writing to copy at http:\/\/127\.0\.0\.1:\d+ \(Elasticsearch 8\.19\.0\): --op index, batches of up to 300 records or 5 MB, 3 in flight/)
   const again = await write(server, lines, { index: 'copy' })
-  t.match(again.stats, { created: 0, updated: 2500 }, 'index: the last write wins')
+  t.hasStrict(again.stats, { created: 0, updated: 2500 }, 'index: the last write wins')
   const create = await write(server, lines, { index: 'copy', op: 'create' })
-  t.match(create.stats, { created: 0, skipped: 2500, failed: 0 }, 'create: existing ids are skipped')
+  t.hasStrict(create.stats, { created: 0, skipped: 2500, failed: 0 }, 'create: existing ids are skipped')
   t.equal(create.dead.length, 0)
   const bulks = server.requests.filter((r) => r.path === '/_bulk')
-  t.ok(bulks.every((r) => r.query.filter_path === 'errors,items.*.status,items.*.result,items.*._version,items.*.error'), 'responses trimmed with filter_path')
+  t.ok(bulks.length > 0 && bulks.every((r) => r.query.filter_path === 'errors,items.*.status,items.*.result,items.*._version,items.*.error'), `responses trimmed with filter_path (${bulks.length} requests)`)
 })
 
 t.test('records name their own index; routing passes through; ids may be numbers, kept to the digit', async (t) => {
@@ -94,7 +95,7 @@ t.test('records name their own index; routing passes through; ids may be numbers
     '{"_index":"own-b","_id":7,"_source":{"b":3}}'
   ]
   const run = await write(server, lines)
-  t.match(run.stats, { created: 3, failed: 0 })
+  t.hasStrict(run.stats, { created: 3, failed: 0 })
   t.equal(server.storedSource('own-a', '1'), '{"a":1}')
   t.equal(server.storedSource('own-b', '12345678901234567890'), '{"b":2}')
   t.equal(server.storedSource('own-b', '7'), '{"b":3}')
@@ -109,7 +110,7 @@ t.test('big numbers, huge exponents and -0 arrive byte for byte (mapped as Elast
     '{"_id":"n2","_source":{"big":9007199254740993,"huge":-1.5e-999,"zero":0,"precise":1.0,"list":[]}}'
   ]
   const run = await write(server, lines, { index: 'exact', createIndex: true, mappings })
-  t.match(run.stats, { created: 2, failed: 0 })
+  t.hasStrict(run.stats, { created: 2, failed: 0 })
   expectStored(t, server, 'exact', lines)
   t.match(run.log, /created index exact/)
 })
@@ -117,7 +118,7 @@ t.test('big numbers, huge exponents and -0 arrive byte for byte (mapped as Elast
 t.test('--content-field . writes the whole record; nested id and content paths are re-serialised exactly', async (t) => {
   const whole = ['{"id":"w1","v":9007199254740993}', '{"id":"w2","v":2}']
   const run = await write(server, whole, { index: 'whole', idField: 'id', contentField: '.' })
-  t.match(run.stats, { created: 2 })
+  t.hasStrict(run.stats, { created: 2 })
   t.equal(server.storedSource('whole', 'w1'), whole[0])
   const nested = ['{"meta":{"key":"k1"},"body":{"doc":{"v":9007199254740993,"s":"x"}}}']
   await write(server, nested, { index: 'nested', idField: 'meta.key', contentField: 'body.doc' })
@@ -133,14 +134,14 @@ t.test('a key given twice: the document lands with the last value (the engines w
     '{"_id":"plain","_source":{"p":{"p":1}}}'
   ]
   const run = await write(server, lines, { index: 'dup' })
-  t.match(run.stats, { created: 5, failed: 0 })
+  t.hasStrict(run.stats, { created: 5, failed: 0 })
   t.equal(server.storedSource('dup', 'top'), '{"b":2}', 'a repeated _source: the last')
   t.equal(server.storedSource('dup', 'inner'), '{"a":2,"n":9007199254740993}', 'a repeated key inside: its last value, every digit kept')
   t.equal(server.storedSource('dup', 'deep'), '{"o":{"q":[{"z":"last"}]},"k":-0}')
   t.equal(server.storedSource('dup', 'meta2'), '{"a":1}', 'a repeated id: the last')
   t.equal(server.storedSource('dup', 'plain'), '{"p":{"p":1}}', 'one key in two objects is no duplicate: the bytes as they came')
   const upsert = await write(server, ['{"_id":"inner","_source":{"b":1,"b":2}}'], { index: 'dup', op: 'upsert' })
-  t.match(upsert.stats, { updated: 1, failed: 0 }, 'an update body with a repeated key would fail the whole request')
+  t.hasStrict(upsert.stats, { updated: 1, failed: 0 }, 'an update body with a repeated key would fail the whole request')
   t.equal(server.storedSource('dup', 'inner'), '{"a":2,"n":9007199254740993,"b":2}')
 })
 
@@ -157,26 +158,26 @@ t.test('a record that cannot be written is dead-lettered with its reason and the
     '{"_id":"ok2","_source":{"a":2}}'
   ]
   const run = await write(server, lines, { index: 'bad' })
-  t.match(run.stats, { read: 9, created: 2, failed: 7 })
-  t.same(run.dead.map((d) => d.error.code), ['NDJSON_INVALID_JSON', 'NDJSON_NOT_OBJECT', 'RECORD_EMPTY_ID', 'RECORD_BAD_ID', 'RECORD_MISSING_CONTENT', 'RECORD_CONTENT_NOT_OBJECT', 'document_parsing_exception'])
-  t.same(run.dead.map((d) => d.line), [2, 3, 4, 5, 6, 7, 8], 'each with its input line')
+  t.hasStrict(run.stats, { read: 9, created: 2, failed: 7 })
+  t.strictSame(run.dead.map((d) => d.error.code), ['NDJSON_INVALID_JSON', 'NDJSON_NOT_OBJECT', 'RECORD_EMPTY_ID', 'RECORD_BAD_ID', 'RECORD_MISSING_CONTENT', 'RECORD_CONTENT_NOT_OBJECT', 'document_parsing_exception'])
+  t.strictSame(run.dead.map((d) => d.line), [2, 3, 4, 5, 6, 7, 8], 'each with its input line')
   t.match(run.deadText, /"record":\{"_id":"big","_source":\{"n":12345678901234567890123\}\}/, 'the dead letter keeps every digit')
   const noIndex = await write(server, ['{"_id":"x","_source":{}}'])
-  t.same(noIndex.dead.map((d) => d.error.code), ['RECORD_MISSING_INDEX'])
+  t.strictSame(noIndex.dead.map((d) => d.error.code), ['RECORD_MISSING_INDEX'])
   const update = await write(server, ['{"_source":{"a":1}}'], { index: 'bad', op: 'update' })
-  t.same(update.dead.map((d) => d.error.message), ["record has no id at '_id' (--op update needs one)"])
+  t.strictSame(update.dead.map((d) => d.error.message), ["record has no id at '_id' (--op update needs one)"])
 })
 
 t.test('a mapping conflict is dead-lettered with the Elasticsearch reason, the rest indexed', async (t) => {
   const lines = records(500, 'm').map((l, i) => i === 123 ? '{"_id":"m123","_source":{"n":"not a number"}}' : l)
   const run = await write(server, lines, { index: 'conflict', batchSize: 100 })
-  t.match(run.stats, { created: 499, failed: 1 })
+  t.hasStrict(run.stats, { created: 499, failed: 1 })
   t.equal(run.dead[0]?.error.code, 'document_parsing_exception')
   t.match(run.dead[0]?.error.message, /failed to parse field \[n\] of type \[long\] in document with id 'm123'.*caused by illegal_argument_exception: For input string: "not a number"/)
-  t.same(run.dead[0]?.record, { _id: 'm123', _source: { n: 'not a number' } })
+  t.strictSame(run.dead[0]?.record, { _id: 'm123', _source: { n: 'not a number' } })
   t.equal(server.storedSources('conflict').size, 499)
   const strict = await write(server, ['{"_id":"s1","_source":{"a":"x"}}', '{"_id":"s2","_source":{"a":"y","extra":1}}'], { index: 'strict', createIndex: true, mappings: '{"mappings":{"dynamic":"strict","properties":{"a":{"type":"keyword"}}}}' })
-  t.match(strict.stats, { created: 1, failed: 1 })
+  t.hasStrict(strict.stats, { created: 1, failed: 1 })
   t.equal(strict.dead[0]?.error.code, 'strict_dynamic_mapping_exception')
 })
 
@@ -187,7 +188,7 @@ t.test('per-item 429 on a share of items: only those are sent again, with backof
   // 30% refused on every attempt: 15 retries make an item out of retries a one in 10^8 event.
   const run = await write(server, lines, { index: 'rejected', batchSize: 500, retry: { retries: 15, maxWaitMs: 20, baseWaitMs: 2 } })
   t.equal(run.error, undefined)
-  t.match(run.stats, { read: 3000, created: 3000, updated: 0, failed: 0 })
+  t.hasStrict(run.stats, { read: 3000, created: 3000, updated: 0, failed: 0 })
   t.ok(run.stats.retries > 0, `${run.stats.retries} retries`)
   t.ok(server.faults.rejectedItems > 800, `${server.faults.rejectedItems} item refusals`)
   expectStored(t, server, 'rejected', lines)
@@ -199,7 +200,7 @@ t.test('per-item 429 on a share of items: only those are sent again, with backof
 t.test('an item refused more often than --retries allows is dead-lettered with its last error', async (t) => {
   server.faults.rejectBulkItems(1, { items: 100 })
   const run = await write(server, records(3, 'x'), { index: 'exhausted', retry: { retries: 2, maxWaitMs: 5, baseWaitMs: 1 } })
-  t.match(run.stats, { created: 0, failed: 3, retries: 2 })
+  t.hasStrict(run.stats, { created: 0, failed: 3, retries: 2 })
   t.equal(run.dead[0]?.error.code, 'es_rejected_execution_exception')
   t.match(run.dead[0]?.error.message, /still refused after 2 retries/)
 })
@@ -212,7 +213,7 @@ t.test('whole-request failures are retried: 429, 503, a reset before the answer 
   server.faults.resetNth(4, { path: /_bulk/, midBody: true })
   const run = await write(server, lines, { index: 'faulty', batchSize: 400, concurrency: 1 })
   t.equal(run.error, undefined)
-  t.match(run.stats, { read: 2000, created: 2000, updated: 0, failed: 0, retries: 4 })
+  t.hasStrict(run.stats, { read: 2000, created: 2000, updated: 0, failed: 0, retries: 4 })
   expectStored(t, server, 'faulty', lines)
   t.match(run.log, /sending the batch of 400 again in .* \(retry 1\/6\)/)
 })
@@ -222,12 +223,12 @@ t.test('create after a lost answer: the 409 on the retry is the first attempt ha
   // The server writes the batch, then the connection drops while the answer is on its way.
   server.faults.resetNth(1, { path: /_bulk/, midBody: true })
   const run = await write(server, lines, { index: 'landed', op: 'create', batchSize: 300 })
-  t.match(run.stats, { created: 300, skipped: 0, failed: 0, retries: 1 })
+  t.hasStrict(run.stats, { created: 300, skipped: 0, failed: 0, retries: 1 })
   expectStored(t, server, 'landed', lines)
   // The same for delete: not_found on the retry means our first attempt deleted it.
   server.faults.resetNth(1, { path: /_bulk/, midBody: true })
   const del = await write(server, lines.slice(0, 50), { index: 'landed', op: 'delete' })
-  t.match(del.stats, { deleted: 50, skipped: 0 })
+  t.hasStrict(del.stats, { deleted: 50, skipped: 0 })
   t.equal(server.storedSources('landed').size, 250)
 })
 
@@ -244,7 +245,7 @@ t.test('413: the batch is split and later batches made smaller; a single record 
   const lines = records(600, 's')
   lines[10] = `{"_id":"huge","_source":{"pad":"${'p'.repeat(30_000)}"}}`
   const run = await write(small, lines, { index: 'split', batchBytes: 200_000 })
-  t.match(run.stats, { created: 599, failed: 1 })
+  t.hasStrict(run.stats, { created: 599, failed: 1 })
   t.equal(run.dead[0]?.error.code, 'ES_DOCUMENT_TOO_LARGE')
   t.match(run.dead[0]?.error.message, /the record is 29\.\d KB as a _bulk item, more than .* takes in one request \(413/)
   t.match(run.log, /refused a .* request as too large \(413\); batches are now at most/)
@@ -257,7 +258,7 @@ t.test('a whole-request 400 caused by one record (an id too long) is bisected do
   const lines = records(200, 'b')
   lines[77] = `{"_id":"${'L'.repeat(600)}","_source":{"n":1}}`
   const run = await write(server, lines, { index: 'bisect', batchSize: 200 })
-  t.match(run.stats, { created: 199, failed: 1 })
+  t.hasStrict(run.stats, { created: 199, failed: 1 })
   t.equal(run.dead[0]?.error.code, 'action_request_validation_exception')
   t.equal(run.dead[0]?.line, 78)
   t.equal(server.storedSources('bisect').size, 199)
@@ -274,8 +275,8 @@ t.test('a whole-request 400 that every part of the batch gets alike is the reque
 t.test('--pipeline: every document goes through it; a missing pipeline fails each record with the reason', async (t) => {
   await fetch(`${server.url}/_ingest/pipeline/stamp`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"processors":[{"set":{"field":"via","value":"es-write"}}]}' })
   const run = await write(server, ['{"_id":"1","_source":{"a":1}}'], { index: 'piped', pipeline: 'stamp' })
-  t.match(run.stats, { created: 1 })
-  t.same(JSON.parse(server.storedSource('piped', '1') as string), { a: 1, via: 'es-write' })
+  t.hasStrict(run.stats, { created: 1 })
+  t.strictSame(JSON.parse(server.storedSource('piped', '1') as string), { a: 1, via: 'es-write' })
   const missing = await write(server, records(64, 'p'), { index: 'piped', batchSize: 64, pipeline: 'x"y' })
   t.equal(missing.stats.failed, 64)
   t.match(missing.dead[0]?.error.message, /pipeline with id \[x"y\] does not exist/)
@@ -284,7 +285,7 @@ t.test('--pipeline: every document goes through it; a missing pipeline fails eac
 t.test('the same id twice: the last write wins, whatever the concurrency', async (t) => {
   const lines = Array.from({ length: 2000 }, (_v, i) => `{"_id":"k${i % 50}","_source":{"v":${i}}}`)
   const run = await write(server, lines, { index: 'order', batchSize: 7, concurrency: 4 })
-  t.match(run.stats, { created: 50, updated: 1950 })
+  t.hasStrict(run.stats, { created: 50, updated: 1950 })
   const stored = server.storedSources('order')
   let last = 0
   for (let k = 0; k < 50; k++) if (stored.get(`k${k}`) === `{"v":${1950 + k}}`) last++
@@ -294,21 +295,21 @@ t.test('the same id twice: the last write wins, whatever the concurrency', async
 t.test('update, upsert and delete: counted by what the server did', async (t) => {
   await write(server, ['{"_id":"1","_source":{"a":1,"o":{"x":1}}}', '{"_id":"2","_source":{"a":2}}'], { index: 'ops' })
   const update = await write(server, ['{"_id":"1","_source":{"o":{"y":2}}}', '{"_id":"1","_source":{"o":{"y":2}}}', '{"_id":"9","_source":{"a":9}}'], { index: 'ops', op: 'update' })
-  t.match(update.stats, { updated: 1, skipped: 1, failed: 1 })
+  t.hasStrict(update.stats, { updated: 1, skipped: 1, failed: 1 })
   t.equal(update.dead[0]?.error.code, 'document_missing_exception')
-  t.same(JSON.parse(server.storedSource('ops', '1') as string), { a: 1, o: { x: 1, y: 2 } })
-  t.match(update.summary, /1 skipped \(unchanged\)/)
+  t.strictSame(JSON.parse(server.storedSource('ops', '1') as string), { a: 1, o: { x: 1, y: 2 } })
+  t.match(update.summary, /(^|, )1 skipped \(unchanged\),/)
   const upsert = await write(server, ['{"_id":"9","_source":{"a":9}}', '{"_id":"2","_source":{"b":2}}'], { index: 'ops', op: 'upsert' })
-  t.match(upsert.stats, { created: 1, updated: 1 })
+  t.hasStrict(upsert.stats, { created: 1, updated: 1 })
   const del = await write(server, ['{"_id":"9"}', '{"_id":"nope"}'], { index: 'ops', op: 'delete' })
-  t.match(del.stats, { deleted: 1, skipped: 1, failed: 0 })
-  t.match(del.summary, /1 skipped \(not found\)/)
+  t.hasStrict(del.stats, { deleted: 1, skipped: 1, failed: 0 })
+  t.match(del.summary, /(^|, )1 skipped \(not found\),/)
   t.equal(server.storedSource('ops', '9'), undefined)
 })
 
 t.test('records without an id: Elasticsearch assigns one, and the run warns that a rerun duplicates', async (t) => {
   const run = await write(server, ['{"_source":{"a":1}}', '{"_source":{"a":2}}'], { index: 'noid' })
-  t.match(run.stats, { created: 2 })
+  t.hasStrict(run.stats, { created: 2 })
   t.equal(server.storedSources('noid').size, 2)
   t.match(run.log, /records without an id \(the first at line 1\): Elasticsearch gives each a new one, so writing the same input again duplicates them/)
 })
@@ -316,10 +317,10 @@ t.test('records without an id: Elasticsearch assigns one, and the run warns that
 t.test('--create-index: settings and mappings files in any of their usual shapes; an existing index is used as it is', async (t) => {
   const settings = '{"ci":{"settings":{"index":{"number_of_shards":"1","refresh_interval":"5s"}}}}'
   const run = await write(server, ['{"_id":"1","_source":{"k":5}}'], { index: 'ci', createIndex: true, settings, mappings: '{"properties":{"k":{"type":"keyword"}}}' })
-  t.match(run.stats, { created: 1 })
+  t.hasStrict(run.stats, { created: 1 })
   const got = await (await fetch(`${server.url}/ci`)).json() as { ci: { settings: { index: Record<string, string> }, mappings: { properties: Record<string, unknown> } } }
   t.equal(got.ci.settings.index.refresh_interval, '5s')
-  t.same(got.ci.mappings.properties.k, { type: 'keyword' })
+  t.strictSame(got.ci.mappings.properties.k, { type: 'keyword' })
   const again = await write(server, ['{"_id":"2","_source":{"k":6}}'], { index: 'ci', createIndex: true, mappings: '{"properties":{"k":{"type":"long"}}}' })
   t.match(again.log, /index ci exists; writing into it \(its own mappings and settings stay/)
   const bad = await write(server, [], { index: 'ci2', createIndex: true, mappings: '{"properties":{"k":{"type":"nosuch"}}}' })
@@ -337,11 +338,13 @@ t.test('--refresh: one refresh of the written indices at the end, none per batch
   t.equal(refreshes.length, 1)
   t.match(refreshes[0]?.path, /^\/ref-[ab]%2Cref-[ab]\/_refresh$/)
   t.equal(reqs[reqs.length - 1]?.path, refreshes[0]?.path, 'after the last batch')
-  t.ok(reqs.filter((r) => r.path === '/_bulk').every((r) => r.query.refresh === undefined), 'no refresh per batch')
+  const bulks = reqs.filter((r) => r.path === '/_bulk')
+  t.ok(bulks.length >= 6 && bulks.every((r) => r.query.refresh === undefined), `no refresh per batch (${bulks.length} batches)`)
 })
 
 t.test('backpressure: with the server slow, input is read only while a request slot is free', async (t) => {
-  // Answers take 3 s: what es-write reads in the first second is what it holds without any answer.
+  // Answers take 3 s: what es-write reads while its first requests are out is what it holds
+  // without any answer. The control is the end of the same run: answered, it reads everything.
   server.faults.latencyMs = 3000
   let produced = 0
   async function * source (): AsyncGenerator<object> {
@@ -352,14 +355,19 @@ t.test('backpressure: with the server slow, input is read only while a request s
   }
   const ctx = createContext({ tool: 'es-write', counters: ES_WRITE_COUNTERS, logger: new Logger({ tool: 'es-write', stream: new Writable({ write (_c, _e, cb) { cb() } }) }) })
   server.peakConcurrency()
+  const before = server.requests.length
+  const bulks = (): RequestRecord[] => server.requests.slice(before).filter((r) => r.path === '/_bulk')
   const writer = await esWrite({ connection: { url: server.url }, index: 'bp', batchSize: 100, concurrency: 2, context: ctx })
   const done = pipeline(Readable.from(source()), writer)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await waitFor(() => bulks().length >= 2, { what: 'both request slots taken' })
+  const held = await settled(() => produced, { what: 'the records es-write reads', quietMs: 300 })
+  t.ok(bulks().every((r) => r.status === 0), 'no request answered yet: what was read, was read without an answer')
   // Two batches out, one waiting for a slot, and the streams' own buffers (16 objects each).
-  t.ok(produced <= 3 * 100 + 40, `${produced} records read while the first requests are out (bound ${3 * 100 + 40})`)
+  t.ok(held >= 200 && held <= 3 * 100 + 40, `${held} records read while the first requests are out (bound ${3 * 100 + 40})`)
   server.faults.latencyMs = 0
   await done
   await ctx.cleanup()
+  t.equal(produced, 20_000, 'answered, es-write reads the rest')
   t.equal(server.storedSources('bp').size, 20_000)
   t.ok(server.peakConcurrency() <= 2, 'never more than --concurrency requests at once')
 })
@@ -370,7 +378,7 @@ t.test('a server that is not there, or refuses the credentials, fails before any
   t.teardown(async () => await locked.close())
   await t.rejects(esWrite({ connection: { url: locked.url, username: 'elastic', password: 'wrong' } }), { message: /authentication failed/ })
   const ok = await write(locked, ['{"_id":"1","_source":{}}'], { index: 'auth', connection: { url: locked.url, username: 'elastic', password: 'right' } })
-  t.match(ok.stats, { created: 1 })
+  t.hasStrict(ok.stats, { created: 1 })
 })
 
 t.test('bad options are usage errors', async (t) => {

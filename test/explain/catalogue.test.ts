@@ -56,7 +56,7 @@ t.test('a raw message with no context gets placeholders, not guesses', async (t)
   t.equal(matchRule(f, TOOLS).id, 'mysql-unknown-database')
   const r = await explainText("ERROR 1049 (42000): Unknown database 'shop'", TOOLS)
   t.equal(r.problems[0].what, "MySQL at HOST:3306 has no database 'shop'.")
-  t.same(r.problems[0].commands, ["mariadb -h HOST -P 3306 -u USER -p -e 'show databases'", "mariadb -h HOST -P 3306 -u USER -p -e 'CREATE DATABASE `shop` CHARACTER SET utf8mb4'"])
+  t.strictSame(r.problems[0].commands, ["mariadb -h HOST -P 3306 -u USER -p -e 'show databases'", "mariadb -h HOST -P 3306 -u USER -p -e 'CREATE DATABASE `shop` CHARACTER SET utf8mb4'"])
 })
 
 t.test('TLS is a word in a message, not letters in a path', async (t) => {
@@ -78,24 +78,24 @@ t.test('the reader: CRLF, summaries, continuation lines, lines that are not ours
   ]
   const found = lines.flatMap((l) => reader.push(l))
   found.push(...reader.end())
-  t.same(found.map((f) => [f.source, f.kind, f.code, f.at?.line]), [
+  t.strictSame(found.map((f) => [f.source, f.kind, f.code, f.at?.line]), [
     ['text', 'record', 'CSV_MISSING_ID', 1],
     ['text', 'fatal', 'ResponseError', 3],
     ['dead-letter', 'record', 'ER_DUP_ENTRY', 8]
   ])
-  t.same(found[0].context, { file: 'a.csv', line: 3 })
+  t.strictSame(found[0].context, { file: 'a.csv', line: 3 })
   t.equal(found[1].message, 'index_not_found_exception\n\tRoot causes:\n\t\tindex_not_found_exception: no such index [x]')
-  t.same(found[1].context, { index: 'x' })
-  t.same(found[2], { kind: 'record', source: 'dead-letter', code: 'ER_DUP_ENTRY', message: "Duplicate entry '1' for key 'PRIMARY'", context: { line: 4 }, record: '{"a":1}', at: { file: 'run.log', line: 8 } })
-  t.same(reader.summaries, [{ tool: 'csv-read', message: '10 read, 9 emitted, 1 failed in 0.1 s (100/s) — failed records in bad.ndjson' }])
-  t.same(reader.rawLines.map((l) => l.text), ['some other program: hello'])
+  t.strictSame(found[1].context, { index: 'x' })
+  t.strictSame(found[2], { kind: 'record', source: 'dead-letter', code: 'ER_DUP_ENTRY', message: "Duplicate entry '1' for key 'PRIMARY'", context: { line: 4 }, record: '{"a":1}', at: { file: 'run.log', line: 8 } })
+  t.strictSame(reader.summaries, [{ tool: 'csv-read', message: '10 read, 9 emitted, 1 failed in 0.1 s (100/s) — failed records in bad.ndjson' }])
+  t.strictSame(reader.rawLines.map((l) => l.text), ['some other program: hello'])
 })
 
 t.test('different columns are different problems; different values of one key are one', async (t) => {
   const line = (msg: string, id: number): string => `mysql-write: record error [ER_DUP_ENTRY] ${msg} (table=t, id=${id}, line=${id})\n`
   const long = (col: string, id: number): string => `mysql-write: record error [ER_DATA_TOO_LONG] Data too long for column '${col}' at row 1 (table=t, id=${id}, line=${id})\n`
   const r = await explainText(line("Duplicate entry 'a' for key 'email'", 1) + line("Duplicate entry 'b' for key 'email'", 2) + long('name', 3) + long('city', 4) + long('name', 5), TOOLS)
-  t.same(r.problems.map((p) => [p.rule, p.count, p.examples.map((x) => x.id)]), [
+  t.strictSame(r.problems.map((p) => [p.rule, p.count, p.examples.map((x) => x.id)]), [
     ['mysql-duplicate-key', 2, ['1', '2']],
     ['mysql-data-too-long', 2, ['3', '5']],
     ['mysql-data-too-long', 1, ['4']]
@@ -107,7 +107,7 @@ t.test("es-read's security_exception: the status tells 401 from 403", async (t) 
   const denied = `es-read: error [security_exception] authorization failed: the user may not search on https://es.internal:9200 index logs (403 security_exception: action [indices:data/read/search] is unauthorized for user [reader] with effective roles [viewer] on indices [logs]) ${at.replace('STATUS', '403')}\n`
   const unauth = `es-read: error [security_exception] authentication failed at https://es.internal:9200 (401 security_exception: unable to authenticate user [reader] for REST request [/logs/_pit]) ${at.replace('STATUS', '401')}\n`
   const r = await explainText(denied + unauth, TOOLS)
-  t.same(r.problems.map((p) => p.rule).sort(), ['es-forbidden', 'es-unauthorized'])
+  t.strictSame(r.problems.map((p) => p.rule).sort(), ['es-forbidden', 'es-unauthorized'])
   const forbidden = r.problems.find((p) => p.rule === 'es-forbidden')
   t.equal(forbidden?.what, "Elasticsearch at https://es.internal:9200 authenticated user 'reader' but refused action indices:data/read/search on index logs.")
   t.ok(forbidden?.commands.includes('curl -u reader https://es.internal:9200/_security/_authenticate?pretty'))

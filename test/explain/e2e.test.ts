@@ -52,7 +52,7 @@ for (const [mode, rule, what] of esCases) {
       const report = await explainText(r.stderr, TOOLS)
       t.equal(report.problems[0]?.rule, rule, r.stderr)
       t.match(report.problems[0].what, what)
-      t.match(report.problems[0].context, { index: 'logs' })
+      t.hasStrict(report.problems[0].context, { index: 'logs' })
     }
   })
 }

@@ -43,15 +43,15 @@ for (const format of ['text', 'json']) {
 
     const q = await explainText(quote.stderr, TOOLS)
     t.equal(q.problems.length, 1)
-    t.match(q.problems[0], { rule: 'csv-broken-quote', kind: 'fatal', what: `${at('quote.csv')} line 2: a quoted field is not closed properly` })
+    t.hasStrict(q.problems[0], { rule: 'csv-broken-quote', kind: 'fatal', what: `${at('quote.csv')} line 2: a quoted field is not closed properly, so the CSV parser cannot go on.` })
     t.ok(q.problems[0].commands.includes(`sed -n '2p' ${at('quote.csv')} | cat -A`), 'shows the broken line')
     t.match(q.problems[0].option, /--quote/)
     t.match(q.runs[0], { tool: 'csv-read', message: /^0 read/ })
 
     const w = await explainText(width.stderr, TOOLS)
     t.equal(w.problems.length, 1, 'two bad rows are one problem')
-    t.match(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
-    t.same(w.problems[0].examples.map((x) => x.line), [2, 4])
+    t.hasStrict(w.problems[0], { rule: 'csv-row-width', count: 2, what: `${at('width.csv')} line 2 has 3 fields where the header has 2.` })
+    t.strictSame(w.problems[0].examples.map((x) => x.line), [2, 4])
     t.match(w.problems[0].option, /--delimiter/)
 
     const e = (await explainText(latin1.stderr, TOOLS)).problems[0]
@@ -64,8 +64,8 @@ for (const format of ['text', 'json']) {
     t.equal(m.what, `Could not read ${at('nope.csv')}: it (or its directory) does not exist.`)
 
     const l = await explainText(lines.stderr, TOOLS)
-    t.same(l.problems.map((p) => p.rule), ['ndjson-not-json', 'ndjson-not-json'], 'invalid JSON and not-an-object are two problems')
-    t.same(l.problems.map((p) => p.examples[0].line), [2, 3])
+    t.strictSame(l.problems.map((p) => p.rule), ['ndjson-not-json', 'ndjson-not-json'], 'invalid JSON and not-an-object are two problems')
+    t.strictSame(l.problems.map((p) => p.examples[0].line), [2, 3])
     t.match(l.problems[0].what, `Line 2 of ${at('lines.ndjson')}`)
 
     const u = (await explainText(unwritable.stderr, TOOLS)).problems[0]
@@ -77,7 +77,7 @@ for (const format of ['text', 'json']) {
     t.match(n.option, '--id-column')
 
     const x = await explainText(maxErrors.stderr, TOOLS)
-    t.same(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
+    t.strictSame(x.problems.map((p) => p.rule), ['max-errors', 'csv-row-width'], 'the stop, then its cause')
     t.match(x.problems[0].option, '--max-errors')
 
     const f = (await explainText(full.stderr, TOOLS)).problems[0]
@@ -96,9 +96,9 @@ t.test('dead-letter files of csv-read and jsonl-write', async (t) => {
   t.equal(r.code, 0)
   const report = JSON.parse(r.stdout) as JsonReport
   t.equal(report.errors, 5)
-  t.same(report.problems.map((p) => [p.rule, p.count]).sort(), [['csv-bad-encoding', 1], ['csv-row-width', 2], ['ndjson-not-json', 1], ['ndjson-not-json', 1]])
+  t.strictSame(report.problems.map((p) => [p.rule, p.count]).sort(), [['csv-bad-encoding', 1], ['csv-row-width', 2], ['ndjson-not-json', 1], ['ndjson-not-json', 1]])
   const width = report.problems.find((p) => p.rule === 'csv-row-width')
-  t.same(width?.examples.map((x) => x.record), ['1,a,extra', '3'], 'examples carry the failed records')
+  t.strictSame(width?.examples.map((x) => x.record), ['1,a,extra', '3'], 'examples carry the failed records')
 })
 
 t.test('10,000 identical record errors are one explanation with a count and three examples', async (t) => {
@@ -121,7 +121,7 @@ t.test('10,000 identical record errors are one explanation with a count and thre
 t.test('distinct problems are listed most severe first', async (t) => {
   const [width, missing] = await Promise.all([run('csv-read', [at('width.csv')]), run('csv-read', [at('nope.csv')])])
   const r = await explainText(width.stderr + missing.stderr, TOOLS)
-  t.same(r.problems.map((p) => p.rule), ['file-not-found', 'csv-row-width'], 'the fatal error comes first although it came last')
+  t.strictSame(r.problems.map((p) => p.rule), ['file-not-found', 'csv-row-width'], 'the fatal error comes first although it came last')
 })
 
 t.test('formats: text, markdown and json say the same', async (t) => {
@@ -165,7 +165,7 @@ t.test('--simple-errors explains the run\'s own failure on stderr at exit', asyn
   t.equal(csv.code, 1)
   t.match(csv.stderr, /csv-read: 3 read, 1 emitted, 2 failed[^\n]*\n\n1 problem in 2 errors\n/)
   t.match(csv.stderr, 'A CSV row has the wrong number of fields [csv-read, 2 records')
-  t.match(dl.stderr, '2 records', 'errors that went to the dead-letter file are explained too')
+  t.match(dl.stderr, /(?<![\d,])2 records/, 'errors that went to the dead-letter file are explained too')
   t.equal(clean.code, 0)
   t.notMatch(clean.stderr, 'problem', 'nothing to explain after a good run')
 })
@@ -174,14 +174,14 @@ t.test('--log-format json with --simple-errors: every stderr line is still a JSO
   const r = await run('csv-read', ['--simple-errors', '--log-format', 'json', at('width.csv')])
   t.equal(r.code, 1)
   const events = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event: string, message: string, report?: { problems: Array<{ title: string }> } })
-  t.same(events.map((e) => e.event), ['record-error', 'record-error', 'summary', 'explanation'])
+  t.strictSame(events.map((e) => e.event), ['record-error', 'record-error', 'summary', 'explanation'])
   const explanation = events[3]
   t.equal(explanation.message, '1 problem in 2 errors')
   t.equal(explanation.report?.problems[0].title, 'A CSV row has the wrong number of fields')
   // A usage error is an event too when the line asked for JSON.
   const usage = await run('csv-read', ['--log-format', 'json', '--frobnicate'])
   t.equal(usage.code, 2)
-  t.match(JSON.parse(usage.stderr), { tool: 'csv-read', level: 'error', event: 'error', code: 'EUSAGE', message: "unknown option --frobnicate (see 'csv-read --help')" })
+  t.hasStrict(JSON.parse(usage.stderr), { tool: 'csv-read', level: 'error', event: 'error', code: 'EUSAGE', message: "unknown option --frobnicate (see 'csv-read --help')" })
 })
 
 t.test('every option in --help is in the man page', async (t) => {

@@ -5,6 +5,7 @@ import { errorCode } from '../../lib/core/errors.js'
 import { explainText } from '../../lib/explain/explain.js'
 import { closedPort, loggedError, loggedRecordError, run } from '../helpers/explain-run.js'
 import { TOOLS } from '../../lib/cli.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Real failures of the real mysql2 driver against the real MariaDB, written to stderr the way
 // our Logger writes them (text lines and JSON events), then explained.
@@ -146,12 +147,20 @@ const cases: Case[] = [
   await b.query('SET SESSION innodb_lock_wait_timeout = 10')
   await b.query('BEGIN')
   await b.query("UPDATE people SET age = 2 WHERE id = 'l2'")
-  const blocked = a.query("UPDATE people SET age = 1 WHERE id = 'l2'").then(() => undefined, (err: unknown) => err)
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  const [[{ id: aId }]] = await a.query('SELECT CONNECTION_ID() AS id') as unknown as [[{ id: number }]]
+  let answered = false
+  const blocked = a.query("UPDATE people SET age = 1 WHERE id = 'l2'").then(() => undefined, (err: unknown) => err).finally(() => { answered = true })
+  // a's update is on the server (where it can only wait for b's lock) before b asks for a's:
+  // either order deadlocks, this one the same way each run.
+  await waitFor(async () => {
+    if (answered) return true
+    const [rows] = await admin.query(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ${aId} AND INFO LIKE 'UPDATE people%'`) as unknown as [[{ n: number }]]
+    return Number(rows[0].n) === 1
+  }, { what: "the first writer's update to reach the server" })
   const second = await b.query("UPDATE people SET age = 2 WHERE id = 'l1'").then(() => undefined, (err: unknown) => err)
   const deadlock = (second ?? await blocked) as Error & { code: string }
-  await a.query('ROLLBACK').catch(() => {})
-  await b.query('ROLLBACK').catch(() => {})
+  await a.query('ROLLBACK')
+  await b.query('ROLLBACK')
   await blocked
   cases.push({ name: 'deadlock', err: deadlock, kind: 'fatal', context: { ...ctx, table: 'people' }, rule: 'mysql-deadlock', what: "Two writers locked rows of table 'people' in opposite orders" })
   // Server gone away: the connection is killed under the client.

@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import type { RowDataPacket } from 'mysql2/promise'
 import { binPath, collect, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
 import { testDatabase, urlFor } from '../helpers/mysql.js'
+import { countsOf } from '../helpers/summary.js'
+import { settled, waitFor } from '../helpers/wait.js'
 
 const db = await testDatabase(t, 'mr_cli')
 const dir = scratchDir(t)
@@ -26,7 +28,7 @@ const errorLines = (stderr: string): string[] => lines(stderr).filter((l) => !/ 
 function exactlyOnce (t: Test, got: string[], want: string[], what: string): void {
   t.equal(got.length, want.length, `${what}: ${want.length} records`)
   t.equal(new Set(got).size, got.length, `${what}: none twice`)
-  t.same([...got].sort(), [...want].sort(), `${what}: the very rows`)
+  t.strictSame([...got].sort(), [...want].sort(), `${what}: the very rows`)
 }
 
 t.test('usage errors: one line, a pointer to --help, exit 2, before connecting', async (t) => {
@@ -69,7 +71,7 @@ t.test('runtime failures: one line naming what and where, exit 1', async (t) => 
   for (const [args, re, what] of cases) {
     const r = await run(args)
     t.equal(r.code, 1, what)
-    t.same(errorLines(r.stderr).length, 1, `${what}: one line`)
+    t.strictSame(errorLines(r.stderr).length, 1, `${what}: one line`)
     t.match(r.stderr, re, what)
     t.equal(r.stdout, '', `${what}: nothing on stdout`)
   }
@@ -92,7 +94,7 @@ t.test('a table without a key: one streamed query, said on stderr; --since-colum
   const r = await run(['-t', 'nokey'])
   t.equal(r.code, 0)
   t.match(r.stderr, /as one streamed query: it has no primary key or unique index on NOT NULL columns .* records have no _id/)
-  t.same(lines(r.stdout).map((l) => JSON.parse(l) as unknown), [
+  t.strictSame(lines(r.stdout).map((l) => JSON.parse(l) as unknown), [
     { _index: 'nokey', _source: { name: 'a', n: 1 } },
     { _index: 'nokey', _source: { name: 'b', n: 2 } },
     { _index: 'nokey', _source: { name: 'b', n: 3 } },
@@ -103,7 +105,7 @@ t.test('a table without a key: one streamed query, said on stderr; --since-colum
   t.match(since.stderr, /\[ER_NO_KEY\] --since-column needs a key .* give --id-column/)
   const paged = await run(['-t', 'nokey', '--id-column', 'n', '--batch-size', '1'])
   t.equal(paged.code, 0, paged.stderr)
-  t.same(ids(paged.stdout), ['1', '2', '3', '4'], '--id-column pages it')
+  t.strictSame(ids(paged.stdout), ['1', '2', '3', '4'], '--id-column pages it')
   const notUnique = await run(['-t', 'nokey', '--id-column', 'name', '--checkpoint', join(dir, 'nu.ckpt')])
   t.equal(notUnique.code, 1)
   t.match(notUnique.stderr, /\[ER_NULL_KEY\] column name is NULL|\[ER_KEY_NOT_UNIQUE\]/)
@@ -117,7 +119,7 @@ t.test('a composite key: ids encode every part, unambiguously, in key order', as
   const r = await run(['-t', 'pairs', '--batch-size', '333'])
   t.equal(r.code, 0, r.stderr)
   const rows = await db.rows<RowDataPacket>('SELECT a, b FROM pairs ORDER BY a, b')
-  t.same(ids(r.stdout).map((id) => id.split(',').map(decodeURIComponent)), rows.map((x) => [String(x.a), x.b as string]), 'split on commas, percent-decoded: the key, in order')
+  t.strictSame(ids(r.stdout).map((id) => id.split(',').map(decodeURIComponent)), rows.map((x) => [String(x.a), x.b as string]), 'split on commas, percent-decoded: the key, in order')
   t.ok(ids(r.stdout).includes('0,x%2Cy%25z5000'), 'a part with , and % is encoded')
 })
 
@@ -126,7 +128,7 @@ t.test('slices: 4 processes of --slice I/4, and --slices 4 in one, cover the tab
     const all = (await db.rows<RowDataPacket>(`SELECT CONCAT_WS(',', ${key === 'id' ? 'id' : "a, REPLACE(REPLACE(b, '%', '%25'), ',', '%2C')"}) AS id FROM ${table}`)).map((r) => String(r.id))
     const parts = await Promise.all([0, 1, 2, 3].map(async (i) => await run(['-t', table, '--slice', `${i}/4`, '--batch-size', '1000'])))
     parts.forEach((p, i) => { t.equal(p.code, 0, p.stderr); t.match(p.stderr, new RegExp(`slice ${i}/4: `)) })
-    t.ok(parts.every((p) => ids(p.stdout).length > all.length / 8), `${table}: every slice has a share`)
+    t.ok(parts.length === 4 && parts.every((p) => ids(p.stdout).length > all.length / 8), `${table}: every slice has a share (${parts.map((p) => ids(p.stdout).length).join(', ')})`)
     exactlyOnce(t, parts.flatMap((p) => ids(p.stdout)), all, `${table}, 4 processes`)
     const one = await run(['-t', table, '--slices', '4', '--batch-size', '1000'])
     t.equal(one.code, 0, one.stderr)
@@ -140,13 +142,11 @@ t.test('| head -1: exit 0, no stack trace, the read stops', async (t) => {
   t.match(r.stderr, /status=0/)
   t.notMatch(r.stderr, /Error|EPIPE|at .*\.js/)
   // The server notices a closed connection at its next write: give it a moment.
-  let busy = -1
-  for (let i = 0; i < 50 && busy !== 0; i++) {
-    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100))
+  const busy = async (): Promise<number> => {
     const [row] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = '${db.name}' AND INFO LIKE '%FROM \`big\`%' AND ID <> CONNECTION_ID()`)
-    busy = Number(row.n)
+    return Number(row.n)
   }
-  t.equal(busy, 0, 'no statement of ours left on the server')
+  t.equal(await waitFor(async () => await busy() === 0, { what: 'our statement to leave the server', timeoutMs: 5000, everyMs: 100 }), true, 'no statement of ours left on the server')
 })
 
 t.test('--content-column: mysql-write then mysql-read gives back the same records, byte for byte', async (t) => {
@@ -168,10 +168,10 @@ t.test('--content-column: mysql-write then mysql-read gives back the same record
   const w = await runShell(`mysql-write --url '${url}' -t docs --create < '${input}' && mysql-read --url '${url}' -t docs --content-column content > '${out}' && LC_ALL=C sort '${out}' | cmp - '${expected}'`, { env: { LC_ALL: 'C' } })
   t.equal(w.code, 0, w.stderr)
   const [key] = await db.rows<RowDataPacket>("SELECT COLUMN_TYPE AS type, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'docs' AND COLUMN_NAME = 'id'")
-  t.same([key.type, key.coll], ['varchar(512)', 'utf8mb4_nopad_bin'], 'the key --create makes')
+  t.strictSame([key.type, key.coll], ['varchar(512)', 'utf8mb4_nopad_bin'], 'the key --create makes')
   const got = lines(readFileSync(out, 'utf8')).map((l) => (JSON.parse(l) as { _id: unknown })._id)
-  t.ok(got.every((id) => typeof id === 'string'), 'every _id a JSON string, numbers-as-text too')
-  t.same([...got].sort(), [...idsIn, 'dup'].sort(), "the very ids: 01 and 1, a and 'a ' and A, kept apart")
+  t.ok(got.length === idsIn.length + 1 && got.every((id) => typeof id === 'string'), 'every _id a JSON string, numbers-as-text too')
+  t.strictSame([...got].sort(), [...idsIn, 'dup'].sort(), "the very ids: 01 and 1, a and 'a ' and A, kept apart")
   // The key column as --create makes it where no NO PAD collation exists (MySQL before 8): bytes.
   await db.rows('CREATE TABLE docs_bin (id VARBINARY(512) NOT NULL PRIMARY KEY, content JSON)')
   const b = await runShell(`mysql-write --url '${url}' -t docs_bin < '${input}' && mysql-read --url '${url}' -t docs_bin --content-column content | sed 's/"_index":"docs_bin"/"_index":"docs"/' | LC_ALL=C sort | cmp - '${expected}'`, { env: { LC_ALL: 'C' } })
@@ -184,15 +184,15 @@ t.test('--content-column: text that is not a JSON object is a failed record, dea
   const errors = join(dir, 'loose.errors.ndjson')
   const r = await run(['-t', 'loose', '--content-column', 'body', '--errors', errors])
   t.equal(r.code, 1, 'exit 1: records failed')
-  t.same(lines(r.stdout), ['{"_index":"loose","_id":"1","_source":{"ok":1}}', '{"_index":"loose","_id":"5","_source":{"ok":5}}'])
+  t.strictSame(lines(r.stdout), ['{"_index":"loose","_id":"1","_source":{"ok":1}}', '{"_index":"loose","_id":"5","_source":{"ok":5}}'])
   const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l) as { record: { _id: string, _source: { body: unknown } }, error: { code: string } })
-  t.same(dead.map((d) => [d.record._id, d.error.code, d.record._source.body]), [
+  t.strictSame(dead.map((d) => [d.record._id, d.error.code, d.record._source.body]), [
     ['2', 'ROW_INVALID_JSON', 'not json'],
     ['3', 'ROW_CONTENT_NOT_OBJECT', '[1,2]'],
     ['4', 'ROW_NULL_CONTENT', null],
     ['6', 'ROW_INVALID_JSON', '{"a":1.}']
   ])
-  t.match(r.stderr, /6 read, 2 emitted, .* 4 failed/)
+  t.equal(countsOf(r.stderr, 'mysql-read'), '6 read, 2 emitted, 1 page, 0 retries, 4 failed')
 })
 
 t.test('incremental: equal timestamps, updates and inserts; each run reads exactly what changed', async (t) => {
@@ -235,10 +235,16 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
       if (!paused && first.length > 200_000) {
         paused = true
         child.stdout.pause()
-        setTimeout(() => { child.kill(sig); child.stdout.resume() }, 300)
       }
     })
-    const done = await collect(child, null)
+    const collected = collect(child, null)
+    await waitFor(() => paused, { what: '200 KB on stdout', child })
+    // Blocked on the full pipe, the reader saves no more: its checkpoint stops moving.
+    const emitted = (): number => { try { return (JSON.parse(readFileSync(ckpt, 'utf8')) as { emitted: number }).emitted } catch { return -1 } }
+    await settled(emitted, { what: 'the checkpoint', quietMs: 300 })
+    child.kill(sig)
+    child.stdout.resume()
+    const done = await collected
     t.equal(done.signal ?? done.code, sig === 'SIGKILL' ? 'SIGKILL' : 143, `${sig}: stopped`)
     const firstIds = ids(first.slice(0, first.lastIndexOf('\n') + 1))
     t.ok(firstIds.length > 0 && firstIds.length < N, `${sig}: first run wrote ${firstIds.length}`)
@@ -249,7 +255,7 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
     t.equal(second.code, 0, second.stderr)
     t.match(second.stderr, /resuming from checkpoint/)
     const secondIds = ids(second.stdout)
-    t.same([...new Set([...firstIds, ...secondIds])].sort(), [...all].sort(), `${sig}: every row`)
+    t.strictSame([...new Set([...firstIds, ...secondIds])].sort(), [...all].sort(), `${sig}: every row`)
     t.equal(secondIds[0], String(Number((JSON.parse(saved.streams[0].after) as string[])[0]) + 1), `${sig}: the rerun starts right after the checkpoint's row`)
     const repeated = firstIds.length + secondIds.length - N
     if (sig === 'SIGTERM') {
@@ -258,7 +264,7 @@ t.test('--checkpoint: kill -9 (or TERM) mid-read, rerun: nothing lost, nothing r
       // Killed inside a write to the full pipe, the lines of that write that got through are
       // read but not yet in the checkpoint: only those come again (one write: at most 64 KiB).
       const repeats = secondIds.slice(0, repeated)
-      t.same(repeats, firstIds.slice(firstIds.length - repeated), 'SIGKILL: only the tail of the first run comes again')
+      t.strictSame(repeats, firstIds.slice(firstIds.length - repeated), 'SIGKILL: only the tail of the first run comes again')
       t.ok(lines(second.stdout).slice(0, repeated).join('\n').length < 65_536, `SIGKILL: ${repeated} lines repeated, fewer than one write`)
     }
   }
@@ -274,11 +280,9 @@ t.test('kill -9 in a real pipe into mysql-write, rerun with the checkpoint: the 
   w.stdin?.destroy()
   const writing = collect(w, null)
   const reading = collect(r, null)
-  let saved = 0
-  for (let i = 0; i < 600 && saved < 5000; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25))
-    try { saved = (JSON.parse(readFileSync(ckpt, 'utf8')) as { reader: { emitted: number } }).reader.emitted } catch {}
-  }
+  // A checkpoint file is replaced whole (renamed into place), so a read sees a whole one or none.
+  const saved = (): number => { try { return (JSON.parse(readFileSync(ckpt, 'utf8')) as { reader: { emitted: number } }).reader.emitted } catch { return 0 } }
+  await waitFor(() => saved() >= 5000, { what: '5000 rows saved in the checkpoint', everyMs: 25, child: r })
   r.kill('SIGKILL')
   t.equal((await reading).signal, 'SIGKILL')
   await writing // at the end of its input; a line the kill cut in half is its failed record
@@ -288,7 +292,7 @@ t.test('kill -9 in a real pipe into mysql-write, rerun with the checkpoint: the 
   t.equal(again.code, 0, again.stderr)
   t.match(again.stderr, /resuming from checkpoint/)
   const [copy] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids FROM big_copy`)
-  t.same([Number(copy.n), Number(copy.ids)], [N, N], 'as many rows as the source, each once')
+  t.strictSame([Number(copy.n), Number(copy.ids)], [N, N], 'as many rows as the source, each once')
   const [same] = await db.rows<RowDataPacket>(`SELECT COUNT(*) AS n FROM big b JOIN big_copy c ON c.id = CAST(b.id AS CHAR)
     WHERE JSON_VALUE(c.content, '$.name') = b.name AND JSON_VALUE(c.content, '$.grp') = b.grp AND JSON_VALUE(c.content, '$.updated') = DATE_FORMAT(b.updated, '%Y-%m-%dT%H:%i:%sZ')`)
   t.equal(Number(same.n), N, 'every row of the source, value for value')

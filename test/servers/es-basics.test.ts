@@ -53,7 +53,7 @@ t.test('_bulk indexes, reports per-item status and always answers 200', async (t
     ],
   })
   t.equal(res.errors, true)
-  t.same(res.items.map((i) => Object.values(i)[0]?.status), [201, 409, 404, 201])
+  t.strictSame(res.items.map((i) => Object.values(i)[0]?.status), [201, 409, 404, 201])
   t.equal(res.items[1]?.create?.error?.type, 'version_conflict_engine_exception')
   t.match(res.items[3]?.index?._id, /^[A-Za-z0-9_-]{20}$/)
   t.equal((await client.count({ index: 'b' })).count, 2)
@@ -72,15 +72,15 @@ t.test('_bulk without a final newline is a 400', async (t) => {
 
 t.test('index create, HEAD, delete and doc round trip with the client', async (t) => {
   const { client } = await serverFor(t)
-  t.same(await client.indices.create({ index: 'i', mappings: { properties: { k: { type: 'keyword' } } } }), { acknowledged: true, shards_acknowledged: true, index: 'i' })
+  t.strictSame(await client.indices.create({ index: 'i', mappings: { properties: { k: { type: 'keyword' } } } }), { acknowledged: true, shards_acknowledged: true, index: 'i' })
   t.equal(await client.indices.exists({ index: 'i' }), true)
   t.equal(await client.indices.exists({ index: 'j' }), false)
-  t.match(await failure(client.indices.create({ index: 'i' })), { meta: { statusCode: 400, body: { error: { type: 'resource_already_exists_exception' } } } })
+  t.hasStrict(await failure(client.indices.create({ index: 'i' })), { meta: { statusCode: 400, body: { error: { type: 'resource_already_exists_exception' } } } })
   const put = await client.index({ index: 'i', id: 'x', document: { k: 'v' } })
   t.equal(put.result, 'created')
-  t.same((await client.get({ index: 'i', id: 'x' }))._source, { k: 'v' })
+  t.strictSame((await client.get({ index: 'i', id: 'x' }))._source, { k: 'v' })
   await client.indices.refresh({ index: 'i' })
-  t.same(await client.indices.delete({ index: 'i' }), { acknowledged: true })
+  t.strictSame(await client.indices.delete({ index: 'i' }), { acknowledged: true })
   t.equal(await client.indices.exists({ index: 'i' }), false)
 })
 
@@ -94,7 +94,7 @@ t.test('index names arrive URL-encoded, as comma lists and wildcards', async (t)
   t.equal((wild.json as { count: number }).count, 2)
   const none = await raw(server, 'GET', '/zz*/_search')
   t.equal(none.status, 200)
-  t.same((none.json as { hits: { hits: unknown[] } }).hits.hits, [])
+  t.strictSame((none.json as { hits: { hits: unknown[] } }).hits.hits, [])
 })
 
 t.test('a concrete index that does not exist is 404 index_not_found_exception', async (t) => {
@@ -104,7 +104,7 @@ t.test('a concrete index that does not exist is 404 index_not_found_exception', 
   t.type(err, errors.ResponseError)
   const body = (err as errors.ResponseError).meta.body as unknown
   t.equal((err as errors.ResponseError).statusCode, 404)
-  t.match(body, { error: { root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [gone]', index: 'gone' }], type: 'index_not_found_exception', index: 'gone' }, status: 404 })
+  t.hasStrict(body, { error: { root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [gone]', index: 'gone' }], type: 'index_not_found_exception', index: 'gone' }, status: 404 })
 })
 
 t.test('a wrong method on a known path is 405; an unknown endpoint is not a silent 200', async (t) => {
@@ -133,7 +133,7 @@ t.test('with auth configured: 401 with WWW-Authenticate, Basic and ApiKey accept
   t.teardown(() => Promise.all([basic.close(), apiKey.close(), wrongKey.close()]))
   t.equal((await basic.info()).version.number, '8.19.0')
   t.equal((await apiKey.info()).version.number, '8.19.0')
-  t.match(await failure(wrongKey.info()), { meta: { statusCode: 401, body: { error: { type: 'security_exception' } } } })
+  t.hasStrict(await failure(wrongKey.info()), { meta: { statusCode: 401, body: { error: { type: 'security_exception' } } } })
 })
 
 t.test('a gzipped request body is read; with httpCompression an answer is gzipped when the client accepts it', async (t) => {
@@ -146,7 +146,7 @@ t.test('a gzipped request body is read; with httpCompression an answer is gzippe
   t.equal(res.body.hits.hits.length, 3)
   const search = server.requests.find((r) => r.path === '/logs/_search')
   t.equal(search?.headers['content-encoding'], 'gzip', 'the body came gzipped')
-  t.same(search?.body, { query: { match_all: {} } })
+  t.strictSame(search?.body, { query: { match_all: {} } })
   const plain = await raw(server, 'POST', '/logs/_search', { size: 1 })
   t.equal(plain.status, 200)
   t.equal(plain.headers.get('content-encoding'), null, 'no Accept-Encoding, no gzip')

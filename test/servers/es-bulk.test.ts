@@ -25,8 +25,8 @@ t.test('per-item results in request order: created, updated, deleted, not_found,
   t.equal(res.status, 200, 'always 200 once the request parses')
   t.equal((res.json as { errors: boolean }).errors, true)
   const got = items(res.json)
-  t.same(got.map((i) => i.status), [201, 200, 409, 404, 404, 200])
-  t.same(got.map((i) => i.result), ['created', 'updated', undefined, undefined, 'not_found', 'deleted'])
+  t.strictSame(got.map((i) => i.status), [201, 200, 409, 404, 404, 200])
+  t.strictSame(got.map((i) => i.result), ['created', 'updated', undefined, undefined, 'not_found', 'deleted'])
   t.equal(got[2]?.error?.type, 'version_conflict_engine_exception')
   t.equal(got[2]?.error?.reason, '[1]: version conflict, document already exists (current version [2])')
   t.equal(got[3]?.error?.type, 'document_missing_exception')
@@ -38,12 +38,12 @@ t.test('a field first seen as a long refuses a string that is not a number (docu
   const { client } = await serverFor(t)
   const res = await client.bulk({ operations: [{ index: { _index: 'm', _id: '1' } }, { n: 5 }, { index: { _index: 'm', _id: '2' } }, { n: 'abc' }, { index: { _index: 'm', _id: '3' } }, { n: '7' }] })
   t.equal(res.errors, true)
-  t.same(res.items.map((i) => i.index?.status), [201, 400, 201], 'numeric strings are coerced')
+  t.strictSame(res.items.map((i) => i.index?.status), [201, 400, 201], 'numeric strings are coerced')
   const err = res.items[1]?.index?.error
   t.equal(err?.type, 'document_parsing_exception')
   t.match(err?.reason, /^\[1:\d+\] failed to parse field \[n\] of type \[long\] in document with id '2'\. Preview of field's value: 'abc'$/)
-  t.same(err?.caused_by, { type: 'illegal_argument_exception', reason: 'For input string: "abc"' })
-  t.same((await client.indices.getMapping({ index: 'm' })).m?.mappings.properties?.n, { type: 'long' })
+  t.strictSame(err?.caused_by, { type: 'illegal_argument_exception', reason: 'For input string: "abc"' })
+  t.strictSame((await client.indices.getMapping({ index: 'm' })).m?.mappings.properties?.n, { type: 'long' })
   t.equal((await client.count({ index: 'm' })).count, 2)
 })
 
@@ -74,7 +74,7 @@ t.test('number limits: long range, float finiteness; a keyword takes any number 
   const docs = ['{"l":9223372036854775807}', '{"l":9223372036854775808}', '{"f":1e400}', '{"k":1e400,"l":-0}']
   const body = docs.map((d, i) => `{"index":{"_index":"n","_id":"${i}"}}\n${d}\n`).join('')
   const got = items((await raw(server, 'POST', '/_bulk', body, NDJSON)).json)
-  t.same(got.map((i) => i.status), [201, 400, 400, 201])
+  t.strictSame(got.map((i) => i.status), [201, 400, 400, 201])
   t.match(got[1]?.error?.reason, /failed to parse field \[l\] of type \[long\]/)
   t.match(got[2]?.error?.caused_by?.reason, /\[float\] supports only finite values, but got \[Infinity\]/)
   t.equal(server.storedSource('n', '0'), docs[0])
@@ -85,7 +85,7 @@ t.test('an empty _id is refused per item; an unknown action parameter fails the 
   const { server } = await serverFor(t)
   const got = items((await raw(server, 'POST', '/_bulk', '{"index":{"_index":"e","_id":""}}\n{"f":1}\n{"index":{"_index":"e"}}\n{"f":2}\n', NDJSON)).json)
   t.equal(got[0]?.status, 400)
-  t.same(got[0]?.error, { type: 'illegal_argument_exception', reason: 'if _id is specified it must not be empty' })
+  t.strictSame(got[0]?.error, { type: 'illegal_argument_exception', reason: 'if _id is specified it must not be empty' })
   t.equal(got[1]?.result, 'created', 'no _id: the server assigns one')
   const bad = await raw(server, 'POST', '/_bulk', '{"index":{"_index":"e","_id":"1","_routing":"r"}}\n{"f":1}\n', NDJSON)
   t.equal(bad.status, 400)
@@ -117,22 +117,22 @@ t.test('update: a partial document merges deeply; the same document again is a n
   await raw(server, 'POST', '/_bulk', '{"index":{"_index":"u","_id":"1"}}\n{"a":{"x":1,"y":2},"b":1}\n', NDJSON)
   const body = '{"update":{"_index":"u","_id":"1"}}\n{"doc":{"a":{"y":3}}}\n{"update":{"_index":"u","_id":"1"}}\n{"doc":{"a":{"y":3}}}\n{"update":{"_index":"u","_id":"2"}}\n{"doc":{"z":1},"doc_as_upsert":true}\n'
   const got = items((await raw(server, 'POST', '/_bulk', body, NDJSON)).json)
-  t.same(got.map((i) => [i.status, i.result]), [[200, 'updated'], [200, 'noop'], [201, 'created']])
-  t.same(JSON.parse(server.storedSource('u', '1') as string), { a: { x: 1, y: 3 }, b: 1 })
+  t.strictSame(got.map((i) => [i.status, i.result]), [[200, 'updated'], [200, 'noop'], [201, 'created']])
+  t.strictSame(JSON.parse(server.storedSource('u', '1') as string), { a: { x: 1, y: 3 }, b: 1 })
 })
 
 t.test('filter_path keeps what is asked on success (every item kept while each has a status), never filters an error', async (t) => {
   const { server } = await serverFor(t)
   const body = '{"index":{"_index":"f","_id":"1"}}\n{"n":1}\n{"index":{"_index":"f","_id":"2"}}\n{"n":"x"}\n'
   const res = await raw(server, 'POST', '/_bulk?filter_path=errors,items.*.status,items.*.error.type', body, NDJSON)
-  t.same(res.json, { errors: true, items: [{ index: { status: 201 } }, { index: { status: 400, error: { type: 'document_parsing_exception' } } }] })
+  t.strictSame(res.json, { errors: true, items: [{ index: { status: 201 } }, { index: { status: 400, error: { type: 'document_parsing_exception' } } }] })
   const onlyErrors = await raw(server, 'POST', '/_bulk?filter_path=items.*.error', '{"index":{"_index":"f","_id":"3"}}\n{"n":3}\n', NDJSON)
-  t.same(onlyErrors.json, {}, 'nothing matched: {}')
+  t.strictSame(onlyErrors.json, {}, 'nothing matched: {}')
   const error = await raw(server, 'POST', '/_bulk?filter_path=items.*.status', '{"index":{"_index":"f"}}\n{"n":1}', NDJSON)
   t.equal(error.status, 400)
   t.equal(errorOf(error.json).type, 'illegal_argument_exception', 'the error body is whole')
   const deep = await raw(server, 'GET', '/f/_search?filter_path=hits.hits._id,-**._score')
-  t.same(deep.json, { hits: { hits: [{ _id: '1' }, { _id: '3' }] } })
+  t.strictSame(deep.json, { hits: { hits: [{ _id: '1' }, { _id: '3' }] } })
 })
 
 t.test('a request over http.max_content_length gets 413 with an empty body and no product header', async (t) => {
@@ -163,7 +163,7 @@ t.test('index creation with mappings and settings; unknown settings and field ty
   await client.indices.create({ index: 'c', settings: { number_of_shards: 1, refresh_interval: '30s' }, mappings: { properties: { k: { type: 'keyword' }, at: { type: 'date' } } } })
   const got = (await raw(server, 'GET', '/c')).json as { c: { settings: { index: Record<string, string> }, mappings: { properties: Record<string, unknown> } } }
   t.equal(got.c.settings.index.refresh_interval, '30s')
-  t.same(got.c.mappings.properties.k, { type: 'keyword' })
+  t.strictSame(got.c.mappings.properties.k, { type: 'keyword' })
   const badSetting = await raw(server, 'PUT', '/d', { settings: { 'index.bogus': 1 } })
   t.equal(badSetting.status, 400)
   t.match(errorOf(badSetting.json).reason, /^unknown setting \[index\.bogus\]/)
@@ -183,9 +183,9 @@ t.test('ingest pipelines: pipeline= runs set/remove processors; a missing pipeli
   t.equal(unknown.status, 400)
   t.match(errorOf(unknown.json).reason, /No processor type exists with name \[grok\]/)
   await raw(server, 'POST', '/_bulk?pipeline=tag', '{"index":{"_index":"p","_id":"1"}}\n{"a":1,"drop":2}\n', NDJSON)
-  t.same(JSON.parse(server.storedSource('p', '1') as string), { a: 1, via: 'espipe' })
+  t.strictSame(JSON.parse(server.storedSource('p', '1') as string), { a: 1, via: 'espipe' })
   const missing = items((await raw(server, 'POST', '/_bulk?pipeline=nope', '{"index":{"_index":"p","_id":"2"}}\n{"a":1}\n', NDJSON)).json)
-  t.same(missing[0]?.error, { type: 'illegal_argument_exception', reason: 'pipeline with id [nope] does not exist' })
+  t.strictSame(missing[0]?.error, { type: 'illegal_argument_exception', reason: 'pipeline with id [nope] does not exist' })
 })
 
 t.test('a key given twice in a document is refused for that item (Jackson strict duplicate detection), and in an update body for the whole request', async (t) => {
@@ -193,18 +193,18 @@ t.test('a key given twice in a document is refused for that item (Jackson strict
     const { server } = await serverFor(t, { distribution })
     const body = '{"index":{"_index":"d","_id":"1"}}\n{"a":1,"a":2}\n{"index":{"_index":"d","_id":"2"}}\n{"n":{"a":1},"m":{"q":[{"z":1,"z":2}]}}\n{"index":{"_index":"d","_id":"3"}}\n{"a" : 1 , "a" : 2}\n{"index":{"_index":"d","_id":"4"}}\n{"a":1,"b":{"a":2}}\n'
     const got = items((await raw(server, 'POST', '/_bulk', body, NDJSON)).json)
-    t.same(got.map((i) => i.status), [400, 400, 400, 201], `${distribution}: the same key in two objects is no duplicate`)
+    t.strictSame(got.map((i) => i.status), [400, 400, 400, 201], `${distribution}: the same key in two objects is no duplicate`)
     const jackson = (key: string, column: number): string => `Duplicate field '${key}'\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: 1, column: ${column}]`
-    t.same(got.slice(0, 3).map((i) => i.error?.caused_by), [
+    t.strictSame(got.slice(0, 3).map((i) => i.error?.caused_by), [
       { type: 'json_parse_exception', reason: jackson('a', 11) },
       { type: 'json_parse_exception', reason: jackson('z', 34) },
       { type: 'json_parse_exception', reason: jackson('a', 15) }
     ], `${distribution}: where the parser stopped, just past the repeated name`)
-    if (distribution === 'opensearch') t.same(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'mapper_parsing_exception', reason: 'failed to parse' })
-    else t.same(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'document_parsing_exception', reason: `[1:11] failed to parse: ${jackson('a', 11)}` })
+    if (distribution === 'opensearch') t.strictSame(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'mapper_parsing_exception', reason: 'failed to parse' })
+    else t.strictSame(got[0]?.error && { type: got[0].error.type, reason: got[0].error.reason }, { type: 'document_parsing_exception', reason: `[1:11] failed to parse: ${jackson('a', 11)}` })
     const update = await raw(server, 'POST', '/_bulk', '{"index":{"_index":"d","_id":"5"}}\n{"a":1}\n{"update":{"_index":"d","_id":"5"}}\n{"doc":{"a":1,"a":2}}\n', NDJSON)
     t.equal(update.status, 400, `${distribution}: an update body is parsed with the request`)
-    t.match(errorOf(update.json), { type: 'x_content_parse_exception', reason: '[1:13] [UpdateRequest] failed to parse field [doc]' })
+    t.hasStrict(errorOf(update.json), { type: 'x_content_parse_exception', reason: '[1:13] [UpdateRequest] failed to parse field [doc]' })
     t.equal((await raw(server, 'GET', '/d/_doc/5')).status, 404, 'nothing of that request was written')
   }
 })

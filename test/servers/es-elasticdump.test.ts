@@ -16,6 +16,6 @@ t.test('elasticdump exports every document through the server', async (t) => {
   await promisify(execFile)('node_modules/.bin/elasticdump', [`--input=${server.url}/dump`, `--output=${out}`, '--limit=100'], { timeout: 60000 })
   const lines = (await readFile(out, 'utf8')).split('\n').filter((l) => l !== '')
   const got = lines.map((l) => (JSON.parse(l) as { _id: string })._id)
-  t.same([...got].sort(), [...ids].sort())
+  t.strictSame([...got].sort(), [...ids].sort())
   t.ok(server.requests.some((r) => r.method === 'GET' && r.path === '/dump/_search' && r.query.scroll === '10m'))
 })

@@ -20,7 +20,7 @@ t.test('a 503 is retried by the client transport and then succeeds', async (t) =
   server.faults.failNth(1, 503)
   const res = await client.search({ index: 'f' })
   t.equal(res.hits.hits.length, 5)
-  t.same(server.requests.map((r) => r.status), [503, 200])
+  t.strictSame(server.requests.map((r) => r.status), [503, 200])
 })
 
 t.test('a faulted PIT page does not advance anything: the retry gets the same page', async (t) => {
@@ -29,9 +29,9 @@ t.test('a faulted PIT page does not advance anything: the retry gets the same pa
   const pit = (await client.openPointInTime({ index: 'f', keep_alive: '1m' })).id
   const body = { pit: { id: pit }, sort: [{ n: 'asc' as const }], size: 5, search_after: [4, 4] }
   server.faults.failNth(1, 429)
-  t.match(await failure(client.search(body)), { meta: { statusCode: 429 } })
+  t.hasStrict(await failure(client.search(body)), { meta: { statusCode: 429 } })
   const page = await client.search(body)
-  t.same(page.hits.hits.map((h) => h._id), ['d5', 'd6', 'd7', 'd8', 'd9'])
+  t.strictSame(page.hits.hits.map((h) => h._id), ['d5', 'd6', 'd7', 'd8', 'd9'])
 })
 
 t.test('resetNth midBody: the client sees a connection error, and a scroll cursor stays put', async (t) => {
@@ -44,7 +44,7 @@ t.test('resetNth midBody: the client sees a connection error, and a scroll curso
   const err = await client.scroll({ scroll_id: first._scroll_id as string, scroll: '1m' }).catch((e: unknown) => e)
   t.type(err, errors.ConnectionError)
   const page = await client.scroll({ scroll_id: first._scroll_id as string, scroll: '1m' })
-  t.same(page.hits.hits.map((h) => h._id), ['d2', 'd3'])
+  t.strictSame(page.hits.hits.map((h) => h._id), ['d2', 'd3'])
 })
 
 t.test('resetNth before any byte is a connection error too, retried by the default client', async (t) => {
@@ -63,7 +63,7 @@ t.test('shardFailureNth: a 200 with one of two shards failed and part of the hit
   server.addDocs('f', docs(10))
   server.faults.shardFailureNth(1)
   const res = await client.search({ index: 'f', size: 10 })
-  t.match(res._shards, { total: 2, successful: 1, failed: 1 })
+  t.hasStrict(res._shards, { total: 2, successful: 1, failed: 1 })
   t.match(res._shards.failures?.[0], { shard: Number, index: 'f', reason: { type: String, reason: String } })
   t.ok(res.hits.hits.length > 0 && res.hits.hits.length < 10)
 })

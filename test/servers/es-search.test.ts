@@ -5,10 +5,10 @@ t.test('hit shape, hits.total capped at 10000 by default, exact with true, absen
   const { server, client } = await serverFor(t)
   server.addDocs('big', Array.from({ length: 10005 }, (_, i) => ({ _source: { n: i } })))
   const dflt = await client.search({ index: 'big', size: 1 })
-  t.same(dflt.hits.total, { value: 10000, relation: 'gte' })
+  t.strictSame(dflt.hits.total, { value: 10000, relation: 'gte' })
   const hit = dflt.hits.hits[0] as unknown as Record<string, unknown>
-  t.same(Object.keys(hit).sort(), ['_id', '_index', '_score', '_source'])
-  t.same((await client.search({ index: 'big', size: 0, track_total_hits: true })).hits.total, { value: 10005, relation: 'eq' })
+  t.strictSame(Object.keys(hit).sort(), ['_id', '_index', '_score', '_source'])
+  t.strictSame((await client.search({ index: 'big', size: 0, track_total_hits: true })).hits.total, { value: 10005, relation: 'eq' })
   t.equal((await client.search({ index: 'big', size: 0, track_total_hits: false })).hits.total, undefined)
 })
 
@@ -16,12 +16,12 @@ t.test('_source filtering and fields', async (t) => {
   const { server, client } = await serverFor(t)
   server.addDocs('f', [{ _id: '1', _source: { a: { b: 1, c: 2 }, d: 'x', t: '2024-01-02' } }])
   const src = async (_source: unknown): Promise<unknown> => (await client.search({ index: 'f', _source: _source as never })).hits.hits[0]?._source
-  t.same(await src(false), undefined)
-  t.same(await src('a.b'), { a: { b: 1 } })
-  t.same(await src(['a', 'd']), { a: { b: 1, c: 2 }, d: 'x' })
-  t.same(await src({ includes: ['a.*'], excludes: ['a.c'] }), { a: { b: 1 } })
+  t.strictSame(await src(false), undefined)
+  t.strictSame(await src('a.b'), { a: { b: 1 } })
+  t.strictSame(await src(['a', 'd']), { a: { b: 1, c: 2 }, d: 'x' })
+  t.strictSame(await src({ includes: ['a.*'], excludes: ['a.c'] }), { a: { b: 1 } })
   const f = await client.search({ index: 'f', fields: ['a.b', 'd', 't'], _source: false })
-  t.same(f.hits.hits[0]?.fields, { 'a.b': [1], d: ['x'], t: ['2024-01-02T00:00:00.000Z'] })
+  t.strictSame(f.hits.hits[0]?.fields, { 'a.b': [1], d: ['x'], t: ['2024-01-02T00:00:00.000Z'] })
 })
 
 t.test('queries: term, terms, range with date rounding, exists, ids, bool, query_string', async (t) => {
@@ -60,8 +60,8 @@ t.test('from/size paging and sort orders', async (t) => {
   const { server, client } = await serverFor(t)
   server.addDocs('o', docs(12))
   const res = await client.search({ index: 'o', from: 2, size: 3, sort: [{ n: { order: 'desc' } }] })
-  t.same(res.hits.hits.map((h) => h._id), ['d9', 'd8', 'd7'])
-  t.same(res.hits.hits[0]?.sort, [9])
+  t.strictSame(res.hits.hits.map((h) => h._id), ['d9', 'd8', 'd7'])
+  t.strictSame(res.hits.hits[0]?.sort, [9])
   t.equal(res.hits.hits[0]?._score, null)
   const window = await raw(server, 'POST', '/o/_search', { from: 9999, size: 2 })
   t.equal(window.status, 400)
