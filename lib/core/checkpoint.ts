@@ -394,6 +394,16 @@ export class ReaderCheckpoint {
     return part
   }
 
+  /** Whether a writer acknowledges this read (its part is in the file). */
+  acknowledged (): boolean {
+    if (this.resumedFrom !== undefined) return true
+    try {
+      return readCheckpointFile(this.file)?.writer !== undefined
+    } catch {
+      return false
+    }
+  }
+
   /** The writer whose positions this run resumed from, if any. */
   get acknowledgedBy (): WriterPart | undefined { return this.resumedFrom }
 

@@ -258,10 +258,10 @@ class EsSource implements PageSource {
       await Promise.race([Promise.allSettled([...this.inflight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())])
     }
     this.cut.abort()
-    // Read to the end into a pipe, the records may still be lost downstream: a rerun resumes
-    // from what the writer committed, on this point in time (a rerun that finds the pipe
-    // complete closes it; else it expires after --keep-alive).
-    const keep = checkpoint !== undefined && (!complete || checkpoint.embeds) && this.session !== undefined && checkpoint.holdsState()
+    // Read to the end into a pipe whose writer acknowledges it, the records may still be lost
+    // downstream: a rerun resumes from what the writer committed, on this point in time (a
+    // rerun that finds the pipe complete closes it; else it expires after --keep-alive).
+    const keep = checkpoint !== undefined && this.session !== undefined && (!complete || (checkpoint.embeds && checkpoint.acknowledged())) && checkpoint.holdsState()
     const results = await Promise.allSettled([
       ...this.pagers.map(async (p) => await p.release()),
       keep ? Promise.resolve() : this.session?.close()

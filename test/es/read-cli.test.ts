@@ -30,6 +30,16 @@ function run (args: string[], env: Record<string, string> = {}, command = proces
 const idOf = (line: string): string => (JSON.parse(line) as { _id: string })._id
 
 /** `n` documents of `index`, none twice, each line the hit with the _source bytes the server stores. */
+/**
+ * A checkpointed read into a pipe puts each record's position last in it (`_pos`, for a writer
+ * given the same checkpoint): the lines without it, each checked to carry one.
+ */
+function withoutPositions (t: Test, got: string[]): string[] {
+  const bare = got.map((l) => l.replace(/,"_pos":"\d+:\d+:\[[^"\]]*\]"\}$/, '}'))
+  t.equal(bare.filter((l, i) => l === got[i]).length, 0, 'every line carries its position')
+  return bare
+}
+
 function expectAll (t: Test, got: string[], n = N, index = 'docs'): void {
   t.equal(got.length, n, `${n} documents`)
   t.equal(new Set(got.map(idOf)).size, got.length, 'no document twice')
@@ -201,7 +211,7 @@ t.test('--checkpoint: kill -9, rerun: every document, and again only the lines o
     t.ok(Buffer.byteLength(firstLines.slice(firstLines.length - tail).join('\n')) <= 64 * 1024, `${sig}: at most one write's lines`)
     if (sig === 'SIGTERM') t.equal(tail, 0, 'SIGTERM: every line written was saved before the exit')
     // The documents themselves, not only their ids: the resumed read gives each _source whole.
-    expectAll(t, [...firstLines.slice(0, firstLines.length - tail), ...secondLines])
+    expectAll(t, withoutPositions(t, [...firstLines.slice(0, firstLines.length - tail), ...secondLines]))
     const secondSet = new Set(secondLines)
     t.equal(firstLines.slice(firstLines.length - tail).filter((l) => secondSet.has(l)).length, tail, `${sig}: what comes again comes as the same bytes`)
     t.equal(server.openPits(), 0, `${sig}: PIT closed once complete`)
@@ -223,7 +233,7 @@ t.test('--checkpoint after the PIT expired: exact with --sort on a unique field,
     if (sort.length > 0) {
       t.equal(second.code, 0, second.stderr)
       t.match(second.stderr, /point in time has expired; opening a new one/)
-      expectAll(t, [...lines(first.stdout), ...lines(second.stdout)])
+      expectAll(t, withoutPositions(t, [...lines(first.stdout), ...lines(second.stdout)]))
     } else {
       t.equal(second.code, 1)
       t.match(second.stderr, /its point in time has expired .* cannot resume exactly/)
