@@ -161,6 +161,7 @@ class MysqlSlice implements SourceStream {
         rows++
         if (!this.handleRow(host, buf, off) && !this.paused && !host.stopped) {
           // Downstream is full: the server waits until it wants more.
+          this.countRead(host)
           this.paused = true
           conn.pause()
           void host.wanted().then(() => {
@@ -253,10 +254,15 @@ class MysqlSlice implements SourceStream {
 
   /** Hands on the lines gathered so far; returns whether downstream wants more. */
   flush (host: PageHost): boolean {
-    if (this.readCount > 0) host.fetched(this.readCount)
-    this.readCount = 0
+    this.countRead(host)
     const chunk = this.out.take()
     return chunk === undefined ? true : this.deliver(host, chunk)
+  }
+
+  /** Rows read from the server so far, counted in bulk (a counter update per row is measurable). */
+  private countRead (host: PageHost): void {
+    if (this.readCount > 0) host.fetched(this.readCount)
+    this.readCount = 0
   }
 
   /** Every line in `chunk` (all rows whose positions wait) goes downstream. */
