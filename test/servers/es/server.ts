@@ -131,7 +131,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   const maxContentLength = opts.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH
   const store = new Store()
   const contexts = new Contexts()
-  const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3) })
+  const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3), idSort: opensearch || major < 8 })
   const docs = new Documents(store, opensearch)
   const faults = new Faults()
   const requests: RequestRecord[] = []
