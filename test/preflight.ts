@@ -17,6 +17,20 @@ const missing = TOOLS.filter(([cmd]) => spawnSync('sh', ['-c', `command -v ${cmd
 const problems = missing.map(([cmd, why]) => `${cmd} is not installed: ${why}`)
 const packages = missing.map(([, , pkg]) => pkg)
 
+// The AWS SigV4 tests verify each signature with botocore, an implementation independent of
+// the SDK espipe signs with. As root with pip at hand it is installed here; otherwise named.
+const botocore = (): boolean => spawnSync('python3', ['-c', 'import botocore'], { stdio: 'ignore' }).status === 0
+if (!botocore()) {
+  const root = process.getuid?.() === 0
+  if (root && spawnSync('python3', ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0) {
+    process.stderr.write('preflight: installing botocore (python3 -m pip install botocore) for the SigV4 tests\n')
+    for (const extra of [[], ['--break-system-packages']]) {
+      if (spawnSync('python3', ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', ...extra, 'botocore'], { stdio: 'ignore' }).status === 0) break
+    }
+  }
+  if (!botocore()) problems.push('python3 with botocore is not installed: the AWS SigV4 tests check each signature with it (pip install botocore, or apt-get install python3-botocore)')
+}
+
 try {
   const conn = await mysql.createConnection({ uri: BASE_URL, connectTimeout: 5000 })
   await conn.end()

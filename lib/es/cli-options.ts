@@ -11,7 +11,12 @@ export const ES_CONNECTION_FLAGS: FlagSpecs = {
   apiKey: { type: 'string', env: 'ES_API_KEY', aliases: ['api_key'] },
   caCert: { type: 'string', env: 'ES_CA_CERT', aliases: ['ca_cert'] },
   insecure: { type: 'boolean' },
-  cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] }
+  cloudId: { type: 'string', env: 'ES_CLOUD_ID', aliases: ['cloud_id'] },
+  cert: { type: 'string', env: 'ES_CERT' },
+  key: { type: 'string', env: 'ES_KEY' },
+  awsSigv4: { type: 'boolean', env: 'ES_AWS_SIGV4' },
+  awsRegion: { type: 'string', env: 'AWS_REGION' },
+  awsService: { type: 'string', env: 'ES_AWS_SERVICE' }
 }
 
 /** Their --help lines. */
@@ -20,7 +25,13 @@ export const ES_CONNECTION_HELP = `      --username NAME        basic auth user 
       --api-key KEY          API key, base64 id:key or id:key (env ES_API_KEY)
       --ca-cert FILE         PEM CA certificate to trust (env ES_CA_CERT)
       --insecure             do not check the server's TLS certificate (warned)
-      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)`
+      --cloud-id ID          Elastic Cloud deployment id (env ES_CLOUD_ID)
+      --cert FILE            PEM client certificate, for clusters that require one (env ES_CERT)
+      --key FILE             its PEM private key (env ES_KEY)
+      --aws-sigv4            sign requests with AWS SigV4 (Amazon OpenSearch Service, Serverless;
+                             env ES_AWS_SIGV4=1); credentials from the AWS SDK's default chain
+      --aws-region REGION    region of the domain (env AWS_REGION; else from the URL's host)
+      --aws-service SERVICE  es (a domain, default) or aoss (Serverless) (env ES_AWS_SERVICE)`
 
 /** The connection the flags describe; `node` is the URL once any index in its path is taken off. */
 export function esConnectionOptions (opts: Options, node: string): EsConnectionOptions {
@@ -31,8 +42,22 @@ export function esConnectionOptions (opts: Options, node: string): EsConnectionO
     apiKey: opts.string('apiKey'),
     caCert: opts.string('caCert'),
     insecure: opts.bool('insecure'),
-    cloudId: opts.string('cloudId')
+    cloudId: opts.string('cloudId'),
+    cert: opts.string('cert'),
+    key: opts.string('key'),
+    aws: awsOptions(opts)
   }
+}
+
+/** --aws-sigv4's region and service; undefined without the flag. */
+function awsOptions (opts: Options): EsConnectionOptions['aws'] {
+  const service = opts.string('awsService', { choices: ['es', 'aoss'] }) as 'es' | 'aoss' | undefined
+  if (!opts.bool('awsSigv4')) {
+    // AWS_REGION is set for many other tools: only --aws-sigv4 (ES_AWS_SIGV4) says "sign".
+    if (opts.label('awsService').startsWith('--') && service !== undefined) throw new UsageError('--aws-service needs --aws-sigv4')
+    return undefined
+  }
+  return { region: opts.string('awsRegion') ?? process.env.AWS_DEFAULT_REGION, service }
 }
 
 /**
