@@ -85,8 +85,8 @@ export function awsSigner (region: string, service: AwsService): Sign {
     }
     const { query } = strictQuery(req.querystring)
     try {
+      // The signer takes an HttpRequest: a plain object of its fields is one.
       const signed = await (await signer).sign({
-        // Read by the signer as an HttpRequest: a plain object of its fields is one.
         method: req.method,
         protocol: req.url.protocol,
         hostname: req.url.hostname,
