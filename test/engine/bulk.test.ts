@@ -95,6 +95,18 @@ for (const target of all) {
     t.equal((await call(target, 'GET', '/bulk-dup/_doc/4')).status, 404, 'nothing of that request was written')
   })
 
+  t.test(`${target.name}: numbers past 2^53 in new fields: a float literal maps as float, an integer literal is out of range of long`, async (t) => {
+    await call(target, 'DELETE', '/bulk-dynamic')
+    const res = await call(target, 'POST', '/_bulk?refresh=true', '{"index":{"_index":"bulk-dynamic","_id":"f"}}\n{"f":1.5e22}\n{"index":{"_index":"bulk-dynamic","_id":"i"}}\n{"i":12345678901234567890123}\n')
+    t.equal(res.status, 200, res.text)
+    const got = items(res.json) as Array<Item & { error?: { caused_by?: { type: string, reason: string } } }>
+    t.same(got.map((i) => [i.status, i.error?.type ?? i.result]), [[201, 'created'], [400, parsingError(target)]])
+    t.match(got[1]?.error?.caused_by, { type: 'input_coercion_exception', reason: /^Numeric value \(12345678901234567890123\) out of range of long \(-9223372036854775808 - 9223372036854775807\)/ })
+    const mapping = await call(target, 'GET', '/bulk-dynamic/_mapping')
+    t.same((mapping.json as Record<string, { mappings: { properties: Record<string, { type: string }> } }>)['bulk-dynamic']?.mappings.properties.f, { type: 'float' }, '1.5e22 mapped the field as float')
+    await call(target, 'DELETE', '/bulk-dynamic')
+  })
+
   t.test(`${target.name}: refresh makes writes visible to es-read`, async (t) => {
     await fresh(target, 'bulk-refresh')
     const one = await call(target, 'POST', '/_bulk?refresh=wait_for', '{"index":{"_index":"bulk-refresh","_id":"r1"}}\n{"n":1}\n')
