@@ -12,7 +12,12 @@ export const ES_CONNECTION_FLAGS: FlagSpecs = {
   apiKey: { type: 'string', value: 'KEY', env: 'ES_API_KEY', aliases: ['api_key'], help: 'API key, base64 id:key or id:key' },
   caCert: { type: 'string', value: 'FILE', env: 'ES_CA_CERT', aliases: ['ca_cert'], help: 'PEM CA certificate to trust' },
   insecure: { type: 'boolean', help: "do not check the server's TLS certificate (warned)" },
-  cloudId: { type: 'string', value: 'ID', env: 'ES_CLOUD_ID', aliases: ['cloud_id'], help: 'Elastic Cloud deployment id' }
+  cloudId: { type: 'string', value: 'ID', env: 'ES_CLOUD_ID', aliases: ['cloud_id'], help: 'Elastic Cloud deployment id' },
+  cert: { type: 'string', value: 'FILE', env: 'ES_CERT', help: 'PEM client certificate, for clusters that require one' },
+  key: { type: 'string', value: 'FILE', env: 'ES_KEY', help: 'its PEM private key' },
+  awsSigv4: { type: 'boolean', env: 'ES_AWS_SIGV4', help: 'sign requests with AWS SigV4 (Amazon OpenSearch Service, Serverless; env {env}=1); credentials from the AWS SDK\'s default chain' },
+  awsRegion: { type: 'string', value: 'REGION', env: 'AWS_REGION', help: "region of the domain (env {env}; else from the URL's host)" },
+  awsService: { type: 'string', value: 'SERVICE', env: 'ES_AWS_SERVICE', help: 'es (a domain, default) or aoss (Serverless)' }
 }
 
 /** Their --help section. */
@@ -27,8 +32,22 @@ export function esConnectionOptions (opts: Options, node: string): EsConnectionO
     apiKey: opts.string('apiKey'),
     caCert: opts.string('caCert'),
     insecure: opts.bool('insecure'),
-    cloudId: opts.string('cloudId')
+    cloudId: opts.string('cloudId'),
+    cert: opts.string('cert'),
+    key: opts.string('key'),
+    aws: awsOptions(opts)
   }
+}
+
+/** --aws-sigv4's region and service; undefined without the flag. */
+function awsOptions (opts: Options): EsConnectionOptions['aws'] {
+  const service = opts.string('awsService', { choices: ['es', 'aoss'] }) as 'es' | 'aoss' | undefined
+  if (!opts.bool('awsSigv4')) {
+    // AWS_REGION is set for many other tools: only --aws-sigv4 (ES_AWS_SIGV4) says "sign".
+    if (opts.label('awsService').startsWith('--') && service !== undefined) throw new UsageError('--aws-service needs --aws-sigv4')
+    return undefined
+  }
+  return { region: opts.string('awsRegion') ?? process.env.AWS_DEFAULT_REGION, service }
 }
 
 /**

@@ -5,6 +5,8 @@ import type { ClientRequest, RequestOptions } from 'node:http'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import type { Readable } from 'node:stream'
+import { connect as tlsConnect } from 'node:tls'
+import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { gunzipSync, inflateSync } from 'node:zlib'
 import type { StageContext } from '../core/context.js'
 import { EspipeError, UsageError } from '../core/errors.js'
@@ -12,6 +14,8 @@ import type { EsWhere } from './errors.js'
 import { EsRequestError, describeHttpAnswer, isCertificateCode, notElasticsearch, responseError, transportError } from './errors.js'
 import { maskUrl } from '../core/mask.js'
 import { identifyPeer } from '../core/peer.js'
+import type { AwsService, AwsSigV4Options, RequestToSign } from './aws-sigv4.js'
+import { awsSigner, awsTarget, strictQuery } from './aws-sigv4.js'
 
 /** How to reach and authenticate to a cluster (flags and ES_* environment variables). */
 export interface EsConnectionOptions {
@@ -27,6 +31,11 @@ export interface EsConnectionOptions {
   insecure?: boolean
   cloudId?: string
   requestTimeoutMs?: number
+  /** Sign every request with AWS SigV4 (Amazon OpenSearch Service, OpenSearch Serverless). */
+  aws?: AwsSigV4Options
+  /** PEM files of a client certificate and its key, for clusters that require one (mutual TLS). */
+  cert?: string
+  key?: string
 }
 
 export const DEFAULT_ES_URL = 'http://localhost:9200'
@@ -63,6 +72,32 @@ export function splitSearchUrl (url: string, option = '--url'): { node: string, 
   return { node: u.toString().replace(/\/$/, ''), index, q: q === '' ? undefined : q }
 }
 
+const TLS_ALERT = /\b(?:tlsv1[0-3]?|sslv3) alert (certificate required|unknown ca|bad certificate|certificate unknown|certificate expired|certificate revoked|handshake failure|access denied)\b/i
+
+/**
+ * What a server does about our client certificate, seen on a connection of its own: over TLS 1.3
+ * it checks the certificate after the handshake, and a request already on its way meets a bare
+ * reset ("socket hang up"). Here nothing is sent: the server's alert is read, or a close right
+ * after the handshake (what a server does that drops the connection without an alert, as
+ * Node's does) is reported as such. Undefined when the connection stays up for two seconds.
+ */
+async function tlsAlert (url: URL, tls: TlsOptions): Promise<string | undefined> {
+  return await new Promise((resolve) => {
+    const socket = tlsConnect({ ...tls, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port !== '' ? url.port : 443) })
+    let secure = false
+    const done = (alert: string | undefined): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(alert)
+    }
+    const timer = setTimeout(() => done(undefined), 2000)
+    socket.on('secureConnect', () => { secure = true })
+    socket.on('error', (err) => done(TLS_ALERT.exec(err.message)?.[0]?.toLowerCase() ?? (secure ? 'the connection was closed right after the TLS handshake' : undefined)))
+    socket.on('close', () => done(secure ? 'the connection was closed right after the TLS handshake' : undefined))
+    socket.resume()
+  })
+}
+
 /**
  * node:http's connection, except that an answer that is not HTTP at all fails the request.
  * The transport ignores the HTTP parser's "Expected HTTP/" error (it can follow the response
@@ -91,6 +126,29 @@ class StrictHttpConnection extends HttpConnection {
   }
 }
 
+type ConnectionParams = Parameters<HttpConnection['request']>[0]
+type ConnectionOptions = Parameters<HttpConnection['request']>[1]
+
+/**
+ * A connection that signs each request as it leaves, with the bytes it is sent with: the path
+ * under the node's URL, the query string (sent in its canonical encoding), every header and the
+ * body, `_bulk`'s included (its hash is in `x-amz-content-sha256`). Signing here, after the
+ * transport has serialized and (for Cloud) compressed the body, means nothing is signed that
+ * is not what goes out.
+ */
+function signingConnection (sign: (req: RequestToSign) => Promise<Record<string, string>>): typeof HttpConnection {
+  return class SigV4Connection extends StrictHttpConnection {
+    override async request (params: ConnectionParams, options: ConnectionOptions): Promise<never> {
+      const query = strictQuery(params.querystring ?? undefined).text
+      const url = new URL(this.url.toString())
+      url.pathname = url.pathname.endsWith('/') && params.path.startsWith('/') ? url.pathname + params.path.slice(1) : url.pathname + params.path
+      const body = params.body as string | Buffer | undefined
+      const headers = await sign({ method: params.method, url, querystring: query, headers: { ...this.headers, ...params.headers }, body })
+      return await (super.request as (p: ConnectionParams, o: ConnectionOptions) => Promise<never>)({ ...params, querystring: query, headers }, options)
+    }
+  }
+}
+
 const JSON_TYPE = 'application/vnd.elasticsearch+json; compatible-with=8'
 /** What OpenSearch and Elasticsearch 7 understand (OpenSearch answers the vendored type with 406). */
 const PLAIN_JSON = 'application/json'
@@ -116,6 +174,8 @@ export interface ClusterInfo {
   distribution: 'elasticsearch' | 'opensearch'
   /** `version.number`; undefined when `GET /` was forbidden to this user. */
   version?: string
+  /** OpenSearch Serverless (--aws-service aoss): no `GET /`, no version, no scroll. */
+  serverless?: boolean
 }
 
 /** Whether `version` is at least `major.minor` (an unknown version is not). */
@@ -183,10 +243,17 @@ export class EsConnection {
   private identified: Promise<ClusterInfo> | undefined
   /** The --ca-cert file, named when the server's certificate is not of its CA. */
   private readonly caCert: string | undefined
+  /** The AWS service requests are signed for, when they are. */
+  private readonly awsService: AwsService | undefined
+  /** The --cert file, named when the cluster refuses it. */
+  private readonly clientCert: string | undefined
+  /** The TLS options connections use (to read the cluster's alert about a client certificate). */
+  private readonly tls: TlsOptions | undefined
 
   constructor (opts: EsConnectionOptions, ctx?: StageContext) {
     const url = opts.url ?? DEFAULT_ES_URL
     this.caCert = opts.caCert
+    this.clientCert = opts.cert
     const masker = ctx?.logger.masker
     masker?.add(opts.password, opts.apiKey)
     const cloud = opts.cloudId !== undefined
@@ -205,6 +272,11 @@ export class EsConnection {
       this.node = node
     }
     let auth: ConnectionPoolOptions['auth']
+    if (opts.aws !== undefined) {
+      // One Authorization header: the signature's.
+      const other = [opts.apiKey !== undefined && '--api-key', (opts.username !== undefined || opts.password !== undefined) && '--username/--password', node.username !== '' && 'a user in --url', cloud && '--cloud-id'].filter((x) => x !== false)
+      if (other.length > 0) throw new UsageError(`--aws-sigv4 signs each request with AWS credentials: drop ${other.join(' and ')}`)
+    }
     if (opts.apiKey !== undefined) {
       const k = opts.apiKey
       const colon = k.indexOf(':')
@@ -219,17 +291,25 @@ export class EsConnection {
       auth = { ...auth, username: decodeURIComponent(node.username), password: decodeURIComponent(node.password) }
     }
     let tls: ConnectionPoolOptions['tls']
-    if (opts.caCert !== undefined || opts.insecure === true) {
-      let ca: Buffer | undefined
-      if (opts.caCert !== undefined) {
-        try {
-          ca = readFileSync(opts.caCert)
-        } catch (err) {
-          throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read --ca-cert ${opts.caCert}: ${(err as Error).message}`, { context: { file: opts.caCert } })
-        }
+    const pem = (file: string, flag: string): Buffer => {
+      try {
+        return readFileSync(file)
+      } catch (err) {
+        throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot read ${flag} ${file}: ${(err as Error).message}`, { context: { file } })
       }
-      tls = { ca, rejectUnauthorized: opts.insecure !== true }
     }
+    if ((opts.cert === undefined) !== (opts.key === undefined)) {
+      throw new UsageError(opts.cert === undefined ? '--key needs --cert: the client certificate the key belongs to (env ES_CERT)' : '--cert needs --key: the certificate\'s private key (env ES_KEY)')
+    }
+    if (opts.caCert !== undefined || opts.insecure === true || opts.cert !== undefined) {
+      tls = { rejectUnauthorized: opts.insecure !== true }
+      if (opts.caCert !== undefined) tls.ca = pem(opts.caCert, '--ca-cert')
+      if (opts.cert !== undefined && opts.key !== undefined) {
+        tls.cert = pem(opts.cert, '--cert')
+        tls.key = pem(opts.key, '--key')
+      }
+    }
+    this.tls = tls === undefined ? undefined : { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized } as TlsOptions
     // The client pins TLS 1.2 for Elastic Cloud.
     if (cloud) tls = { ...tls, secureProtocol: 'TLSv1_2_method' }
     if (opts.insecure === true) ctx?.logger.warn('--insecure: the server\'s TLS certificate is not checked')
@@ -238,10 +318,16 @@ export class EsConnection {
     // builds them: the connection adds the Authorization header to it.
     const headers = { 'user-agent': userAgent() }
     const diagnostic = new Diagnostic()
+    let Connection: typeof HttpConnection = StrictHttpConnection
+    if (opts.aws !== undefined) {
+      const { region, service } = awsTarget(opts.aws, node)
+      this.awsService = service
+      Connection = signingConnection(awsSigner(region, service))
+    }
     const poolOptions: ConnectionPoolOptions = {
       // node:http rather than undici: undici compiles its WebAssembly HTTP parser on the first
       // request, a ~30 MB peak of RSS that is a quarter of es-read's memory budget.
-      Connection: StrictHttpConnection,
+      Connection,
       auth,
       tls,
       diagnostic
@@ -274,6 +360,11 @@ export class EsConnection {
    * that is not Elasticsearch is taken as OpenSearch of unknown version.
    */
   async identify (where: EsWhere, signal?: AbortSignal): Promise<ClusterInfo> {
+    if (this.awsService === 'aoss') {
+      // Serverless answers no GET / and has no version: it speaks OpenSearch's API.
+      this.mediaType = PLAIN_JSON
+      return { distribution: 'opensearch', serverless: true }
+    }
     this.identified ??= this.askRoot(where, signal)
     this.identified.catch(() => { this.identified = undefined })
     return await this.identified
@@ -387,6 +478,18 @@ export class EsConnection {
    * retry stage.
    */
   private async diagnose (err: unknown, where: EsWhere, what: string): Promise<EsRequestError> {
+    // Signing failed (no AWS credentials): nothing was sent, and a retry finds none either.
+    if (err instanceof EspipeError && !(err instanceof EsRequestError)) return new EsRequestError(err.code, err.message, { stage: 'final', where, cause: err })
+    // The cluster's TLS alert about our certificate (mutual TLS): a retry gets the same.
+    const message = (err as Error).message ?? ''
+    let alert = TLS_ALERT.exec(message)?.[0]?.toLowerCase()
+    if (alert === undefined && this.clientCert !== undefined && this.tls !== undefined && this.node?.protocol === 'https:' && !this.answered && /socket hang up|ECONNRESET/.test(message)) {
+      alert = await tlsAlert(this.node, this.tls)
+    }
+    if (alert !== undefined && (this.clientCert !== undefined || /certificate required|handshake failure/.test(alert))) {
+      if (this.clientCert === undefined) return new EsRequestError('ES_CLIENT_CERT_REQUIRED', `${where.host} requires a client certificate (${alert}): give --cert FILE --key FILE (env ES_CERT, ES_KEY)`, { stage: 'final', where, cause: err })
+      return new EsRequestError('ES_CLIENT_CERT_REFUSED', `${where.host} refused the client certificate in ${this.clientCert} (${alert}): give one signed by a CA the cluster trusts, for client authentication, and not expired`, { stage: 'final', where, cause: err })
+    }
     const base = transportError(err, where, what, { caCert: this.caCert })
     const u = this.node
     if (u === undefined || base.stage === 'final') return base

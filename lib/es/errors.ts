@@ -74,6 +74,24 @@ export function describeHttpAnswer (headers: Headers, text = ''): string {
   return [server, type !== undefined && type !== '' ? type : undefined, title !== undefined && title !== '' ? `"${title}"` : undefined].filter((p) => p !== undefined).join(', ')
 }
 
+/**
+ * An answer of AWS's own front end (Amazon OpenSearch Service, OpenSearch Serverless), not of the
+ * engine: `x-amzn-ErrorType` and a body `{"message": …}`. Its type and first paragraph (a wrong
+ * signature's answer goes on with the canonical request AWS computed).
+ */
+function awsAnswer (headers: Headers, text: string): { type?: string, message?: string } | undefined {
+  const header = typeof headers['x-amzn-errortype'] === 'string' ? headers['x-amzn-errortype'].split(':')[0] : undefined
+  let message: string | undefined
+  try {
+    const body = JSON.parse(text) as { message?: unknown, Message?: unknown }
+    const m = body.message ?? body.Message
+    if (typeof m === 'string') message = m.split('\n\n')[0]?.replace(/\s+/g, ' ').trim()
+  } catch {}
+  if (header === undefined && message === undefined) return undefined
+  if (header === undefined && headers['x-amzn-requestid'] === undefined) return undefined
+  return { type: header, message }
+}
+
 /** Statuses a proxy or load balancer in front of a cluster gives while the cluster is away. */
 const PROXY_TRANSIENT = new Set([429, 502, 503, 504])
 
@@ -84,6 +102,12 @@ const PROXY_TRANSIENT = new Set([429, 502, 503, 504])
  */
 export function responseError (status: number, text: string, where: EsWhere, what: string, headers: Headers = {}): EsRequestError {
   if (headers['x-elastic-product'] === undefined && !isEsErrorBody(text)) {
+    const aws = awsAnswer(headers, text)
+    if (aws !== undefined) {
+      const detail = `${status}${aws.type !== undefined ? ` ${aws.type}` : ''}${aws.message !== undefined ? `: ${aws.message}` : ''}`
+      const stage: FailureStage = status === 429 ? 'rejected' : status >= 500 ? 'ambiguous' : 'final'
+      return new EsRequestError(aws.type ?? `HTTP_${status}`, `AWS refused the request to ${what} at ${where.host} (${detail})`, { status, type: aws.type, stage, where })
+    }
     const from = describeHttpAnswer(headers, text)
     if (PROXY_TRANSIENT.has(status)) {
       return new EsRequestError(`HTTP_${status}`, `${what} failed at ${where.host}: ${status} from ${from}`, { status, stage: status === 429 ? 'rejected' : 'ambiguous', where })

@@ -17,8 +17,9 @@ export interface PagingWish {
   checkpoint: boolean
 }
 
-/** "OpenSearch 2.19.1" or "Elasticsearch (version unknown)", for messages. */
+/** "OpenSearch 2.19.1", "OpenSearch Serverless" or "Elasticsearch (version unknown)", for messages. */
 export function engineName (info: ClusterInfo): string {
+  if (info.serverless === true) return 'OpenSearch Serverless'
   return `${info.distribution === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'} ${info.version ?? '(version unknown)'}`
 }
 
@@ -31,8 +32,15 @@ export function engineName (info: ClusterInfo): string {
  *   `_index`,`_id`; an unsorted one scrolls in index order (`_doc`), which costs the cluster no
  *   `_id` field data.
  * - OpenSearch before 2.4 (or of unknown version), Elasticsearch before 7.10: scroll.
+ * - OpenSearch Serverless (--aws-service aoss): no scroll at all, and no `_shard_doc`
+ *   documented; its point-in-time API is OpenSearch's, so every read takes a PIT ended by
+ *   `_index`,`_id`, and --scroll is refused.
  */
 export function choosePaging (info: ClusterInfo, wish: PagingWish): PagingPlan {
+  if (info.serverless === true) {
+    if (wish.scroll) throw new EspipeError('ES_NO_SCROLL', 'OpenSearch Serverless has no scroll API: drop --scroll (es-read pages it with a point in time)')
+    return { mode: 'pit', api: 'opensearch', tiebreak: 'id' }
+  }
   let plan: PagingPlan = { mode: 'scroll' }
   if (info.distribution === 'elasticsearch') {
     if (info.version === undefined || versionAtLeast(info.version, 7, 10)) plan = { mode: 'pit', api: 'elasticsearch', tiebreak: 'implicit' }

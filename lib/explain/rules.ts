@@ -377,6 +377,121 @@ export const RULES: Rule[] = [
     ],
     option: 'es-read --url (ES_URL) must name the Elasticsearch HTTP endpoint, usually port 9200'
   },
+  // ---- AWS request signing (--aws-sigv4): AWS's front end answers before the engine does
+  {
+    id: 'aws-clock-skew',
+    title: "AWS refused the signature's time: this machine's clock is off",
+    severity: 5,
+    messages: [/Signature expired: \d{8}T\d{6}Z is now earlier than|Signature not yet current: \d{8}T\d{6}Z is still later than/],
+    extract: [/Signature (?:expired|not yet current): (?<signedAt>\d{8}T\d{6}Z) is (?:now earlier|still later) than \d{8}T\d{6}Z \((?<awsTime>\d{8}T\d{6}Z)/],
+    what: 'AWS at {esUrl} refused the request: it was signed at {signedAt}, and AWS\'s clock said {awsTime}; a signature is good for 5 minutes either side.',
+    causes: [
+      "this machine's clock is wrong (no NTP, a container or VM whose clock drifted after a suspend)",
+      'the run waited more than 5 minutes between signing a request and sending it (a stopped process)'
+    ],
+    commands: [
+      'date -u',
+      'timedatectl status',
+      "curl -sI https://aws.amazon.com | grep -i '^date:'"
+    ],
+    option: 'set the clock right (chrony, systemd-timesyncd), then run again'
+  },
+  {
+    id: 'aws-expired-token',
+    title: 'The AWS session credentials have expired',
+    severity: 5,
+    codes: ['ExpiredTokenException'],
+    messages: [/security token included in the request is expired/],
+    what: 'AWS at {esUrl} refused the request: the session token of the credentials it was signed with has expired.',
+    causes: [
+      'temporary credentials (AWS_SESSION_TOKEN, an assumed role, SSO) were exported into the environment and outlived their session: the SDK cannot renew what it did not fetch',
+      'a shared credentials file holds an old aws_session_token'
+    ],
+    commands: [
+      'aws sts get-caller-identity',
+      'aws sso login --profile "$AWS_PROFILE"'
+    ],
+    option: 'let the SDK fetch credentials itself (AWS_PROFILE with role_arn or SSO, a web identity token, or container/instance credentials): those it renews during a run'
+  },
+  {
+    id: 'aws-wrong-region',
+    title: 'The request was signed for another AWS region',
+    severity: 5,
+    messages: [/Credential should be scoped to a valid region/],
+    extract: [/not '(?<region>[^']+)'/],
+    defaults: { region: 'the one given' },
+    what: 'AWS at {esUrl} refused the request: it was signed for region {region}, which is not the region of this endpoint.',
+    causes: [
+      '--aws-region (or AWS_REGION, AWS_DEFAULT_REGION) names another region than the domain\'s',
+      'the URL is of a domain in another region than intended'
+    ],
+    commands: [
+      "echo '{esUrl}' | grep -oE '[a-z]{2}(-[a-z]+)+-[0-9]+'"
+    ],
+    option: 'es-read --aws-region REGION (the region in the endpoint\'s host name; without --aws-region es-read takes it from there)'
+  },
+  {
+    id: 'aws-wrong-service',
+    title: 'The request was signed for another AWS service',
+    severity: 5,
+    messages: [/Credential should be scoped to correct service/],
+    extract: [/correct service: '(?<service>[^']+)'/],
+    what: "AWS at {esUrl} refused the request: this endpoint expects signatures for service '{service}'.",
+    causes: [
+      '--aws-service is aoss for an OpenSearch Service domain (which is es), or es for an OpenSearch Serverless collection (which is aoss)'
+    ],
+    commands: [],
+    option: "es-read --aws-service {service} (es: a domain, *.es.amazonaws.com; aoss: Serverless, *.aoss.amazonaws.com)"
+  },
+  {
+    id: 'aws-signature-mismatch',
+    title: 'AWS computed another signature: the secret key is wrong',
+    severity: 5,
+    messages: [/request signature we calculated does not match the signature you provided/],
+    what: 'AWS at {esUrl} refused the request: the signature does not match what AWS computed with the secret of that access key.',
+    causes: [
+      'AWS_SECRET_ACCESS_KEY (or aws_secret_access_key in the profile) does not belong to the access key id given with it',
+      'a proxy between espipe and AWS changed the request (its path, query string, a signed header or the body) after it was signed'
+    ],
+    commands: [
+      'aws sts get-caller-identity',
+      'aws configure list'
+    ],
+    option: 'es-read --aws-sigv4 with the access key and its own secret (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or AWS_PROFILE)'
+  },
+  {
+    id: 'aws-invalid-token',
+    title: 'AWS does not know the access key',
+    severity: 5,
+    codes: ['UnrecognizedClientException'],
+    messages: [/security token included in the request is invalid/],
+    what: 'AWS at {esUrl} refused the request: it does not know the access key (or session token) it was signed with.',
+    causes: [
+      'the access key was deleted or deactivated, or belongs to another AWS partition (China, GovCloud)',
+      'AWS_SESSION_TOKEN is missing for temporary credentials (access key ids starting ASIA), or left over with long-term ones (AKIA)'
+    ],
+    commands: [
+      'aws sts get-caller-identity',
+      'env | grep ^AWS_ | cut -d= -f1'
+    ]
+  },
+  {
+    id: 'aws-no-credentials',
+    title: 'No AWS credentials were found',
+    severity: 5,
+    codes: ['AWS_NO_CREDENTIALS'],
+    messages: [/--aws-sigv4: no AWS credentials/],
+    what: 'es-read was asked to sign requests (--aws-sigv4) but the AWS SDK\'s default chain found no credentials.',
+    causes: [
+      'neither AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY nor a profile (AWS_PROFILE, ~/.aws/credentials, ~/.aws/config) is set in this environment',
+      'a cron job or service runs without the variables and HOME of the shell where it worked'
+    ],
+    commands: [
+      'aws configure list',
+      'env | grep ^AWS_ | cut -d= -f1'
+    ],
+    option: 'export AWS_PROFILE=NAME (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) before es-read --aws-sigv4'
+  },
   {
     id: 'es-unauthorized',
     title: 'Elasticsearch refused the credentials (401)',
@@ -403,7 +518,8 @@ export const RULES: Rule[] = [
     statuses: [403],
     codes: ['security_exception'],
     messages: [/is unauthorized for (user|API key)|authorization failed|\b403 security_exception|\b403 Forbidden\b/i],
-    extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /on indices \[(?<index>[^\]]+)\]/],
+    // Elasticsearch's wording, then OpenSearch's security plugin's (an AWS domain's fine-grained access control).
+    extract: [/action \[(?<action>[^\]]+)\] is unauthorized for (?:user|API key id) \[(?<user>[^\]]+)\]/, /no permissions for \[(?<action>[^\]]+)\] and User \[name=(?<user>[^,\]]+)/, /on indices \[(?<index>[^\]]+)\]/],
     what: "Elasticsearch at {esUrl} authenticated user '{user}' but refused action {action} on index {index}.",
     causes: [
       "the user's roles grant no 'read' (and 'view_index_metadata') privilege on that index pattern",
@@ -630,6 +746,24 @@ export const RULES: Rule[] = [
   },
   // A certificate the client refused, by what fixes it (the codes are Node's, which es-read,
   // es-write and mysql2 keep); then any other TLS failure.
+  {
+    id: 'tls-client-certificate',
+    title: 'The cluster wants a client certificate it accepts',
+    severity: 5,
+    codes: ['ES_CLIENT_CERT_REQUIRED', 'ES_CLIENT_CERT_REFUSED'],
+    messages: [/requires a client certificate|refused the client certificate|alert (?:certificate required|unknown ca|bad certificate)/i],
+    what: 'The TLS handshake with {esUrl} failed on the client certificate: the cluster requires one (mutual TLS) and got none, or one it does not accept.',
+    causes: [
+      'no --cert/--key (ES_CERT, ES_KEY) was given to a cluster that requires client certificates',
+      "the certificate is signed by a CA the cluster does not trust, has no clientAuth extended key usage, or has expired",
+      'the key file is not the key of that certificate'
+    ],
+    commands: [
+      'openssl x509 -in CLIENT.pem -noout -subject -issuer -dates -ext extendedKeyUsage',
+      'openssl s_client -connect {hostport} -cert CLIENT.pem -key CLIENT-KEY.pem </dev/null'
+    ],
+    option: 'es-read --cert FILE --key FILE (env ES_CERT, ES_KEY), with --ca-cert for the cluster\'s own CA'
+  },
   {
     id: 'tls-untrusted-certificate',
     title: "The server's TLS certificate is not trusted",

@@ -1,4 +1,4 @@
-// es-read, the real binary, against a real OpenSearch node and the project's test server: the
+// es-read, the real binary, against each real engine (OpenSearch 2.19, Elasticsearch 7.17, OpenSearch 3.3) and the project's test server: the
 // same scenarios and the same expectations on each (see targets.ts).
 import t from 'tap'
 import type { Test } from 'tap'
@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { binPath, runTool } from '../helpers/run.js'
-import { seed, targets } from './targets.js'
+import { atLeast, call, seed, targets } from './targets.js'
 import type { Target } from './targets.js'
 
 const N = 3000
@@ -136,5 +136,30 @@ eachTarget('a PIT or scroll is never left open on the server', async (t, target)
     const r = await esRead(target, args)
     t.equal(r.code, 0, r.stderr)
     t.same(await target.open(), { pits: 0, scrolls: 0 }, `es-read ${args.join(' ')}: nothing left open`)
+  }
+})
+
+eachTarget('_shard_doc without a point in time, and a sort on _id: each engine answers as it documents', async (t, target) => {
+  interface Failure { status: number, error: { type: string, root_cause: Array<{ type: string, reason: string }> } }
+  const shardDoc = await call(target, 'POST', `/${INDEX}/_search`, { sort: ['_shard_doc'], size: 1 })
+  t.equal(shardDoc.status, 400, '_shard_doc without a PIT is refused')
+  const cause = (shardDoc.json as Failure).error.root_cause[0]
+  if (target.distribution === 'opensearch' && !atLeast(target, 3, 3)) {
+    // Before 3.3 OpenSearch has no _shard_doc: it is an unmapped field to each shard.
+    t.same([(shardDoc.json as Failure).error.type, cause?.type, cause?.reason], ['search_phase_execution_exception', 'query_shard_exception', 'No mapping found for [_shard_doc] in order to sort on'])
+  } else {
+    const reason = target.distribution === 'opensearch'
+      ? 'Validation Failed: 1: _shard_doc is only supported with point-in-time (PIT). Add a PIT or remove _shard_doc.;'
+      : 'Validation Failed: 1: [_shard_doc] sort field cannot be used without [point in time];'
+    t.same([cause?.type, cause?.reason], ['action_request_validation_exception', reason])
+  }
+  const byId = await call(target, 'POST', `/${INDEX}/_search`, { sort: [{ _id: 'desc' }], size: 2, _source: false })
+  if (target.distribution === 'elasticsearch' && atLeast(target, 8)) {
+    // Elasticsearch 8 turned _id field data off (indices.id_field_data.enabled).
+    t.equal(byId.status, 400)
+    t.match((byId.json as Failure).error.root_cause[0], { type: 'illegal_argument_exception', reason: /^Fielddata access on the _id field is disallowed/ })
+  } else {
+    t.equal(byId.status, 200, byId.text)
+    t.same((byId.json as { hits: { hits: Array<{ _id: string }> } }).hits.hits.map((h) => h._id), ['d999', 'd998'], '_id sorts as a string')
   }
 })

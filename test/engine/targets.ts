@@ -1,59 +1,106 @@
-// The engines every engine-suite scenario runs against: the real OpenSearch node, and the
-// project's test server in both of its dialects. A scenario asserts what a user sees, the same
-// on all three, so a place where the test server is not faithful shows as a failing test.
+// What every engine-suite scenario runs against. test/engine/run.ts runs the suite once per
+// real engine (ENGINE_URL: OpenSearch 2.19, Elasticsearch 7.17, OpenSearch 3.3, one at a time)
+// and once against the project's test server in its dialects (ENGINE_TEST_SERVERS=1). A scenario
+// asserts what a user sees, with the same expectations everywhere except where the engines
+// document a difference (see the helpers below), so a place where the test server is not
+// faithful, or where es-read or es-write meet an engine they do not handle, fails a test.
 
 import { startEsServer } from '../servers/es/server.js'
+import type { EsTestServer } from '../servers/es/server.js'
 import { startEngine } from './node.js'
+import type { EngineName } from './node.js'
 
 export interface Target {
   name: string
   url: string
-  /** Whether this is the real engine. */
+  /** Whether this is a real engine. */
   real: boolean
-  /** Whose dialect it speaks (error types differ: Elasticsearch 8 says document_parsing_exception). */
-  dialect: 'elasticsearch' | 'opensearch'
+  distribution: 'elasticsearch' | 'opensearch'
+  /** `version.number` of `GET /`. */
+  version: string
   /** Points in time and scrolls the server holds open now. */
   open: () => Promise<{ pits: number, scrolls: number }>
 }
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+/** The test server in the dialects the suite compares with the real engines. */
+const TEST_SERVER_DIALECTS: Array<{ distribution: 'elasticsearch' | 'opensearch', version: string }> = [
+  { distribution: 'elasticsearch', version: '8.19.0' },
+  { distribution: 'opensearch', version: '2.19.1' }
+]
+
+/** Whether a target's version is at least major.minor. */
+export function atLeast (target: Target, major: number, minor = 0): boolean {
+  const [a = 0, b = 0] = target.version.split('.').map(Number)
+  return a > major || (a === major && b >= minor)
+}
+
 /**
- * The real node (ENGINE_URL from test/engine/run.ts, or one started for this file alone) and two
- * test servers. A node that does not start fails the file: the suite never passes without it.
+ * The error type a document the mappings refuse gets: Elasticsearch 8 renamed it
+ * document_parsing_exception; Elasticsearch 7 and OpenSearch kept mapper_parsing_exception.
  */
-export async function targets (t: Teardown): Promise<Target[]> {
-  let url = process.env.ENGINE_URL
-  if (url === undefined || url === '') {
-    const node = await startEngine()
-    t.teardown(async () => await node.stop())
-    url = node.url
+export function parsingError (target: Target): string {
+  return target.distribution === 'elasticsearch' && atLeast(target, 8) ? 'document_parsing_exception' : 'mapper_parsing_exception'
+}
+
+/** A test server target in one dialect (closed when the test ends). */
+export async function testServer (t: Teardown, distribution: 'elasticsearch' | 'opensearch', version: string): Promise<Target> {
+  const server: EsTestServer = await startEsServer({ distribution, version })
+  t.teardown(async () => await server.close())
+  return {
+    name: `test server (${distribution === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'} ${version})`,
+    url: server.url,
+    real: false,
+    distribution,
+    version,
+    open: async () => ({ pits: server.openPits(), scrolls: server.openScrolls() })
   }
-  const es = await startEsServer()
-  const os = await startEsServer({ distribution: 'opensearch' })
-  t.teardown(async () => { await es.close(); await os.close() })
-  const node: Target = {
-    name: 'OpenSearch node',
+}
+
+/** The real node at `url`, as GET / names it. */
+async function realTarget (url: string): Promise<Target> {
+  const root = (await (await fetch(url)).json()) as { version: { number: string, distribution?: string } }
+  const distribution = root.version.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch'
+  const target: Target = {
+    name: `${distribution === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'} ${root.version.number} node`,
     url,
     real: true,
-    dialect: 'opensearch',
+    distribution,
+    version: root.version.number,
     open: async () => {
-      // The node's point_in_time_current and scroll_current stats were seen stuck at 2 with
+      const stats = await call(target, 'GET', '/_nodes/stats/indices/search')
+      const nodes = Object.values((stats.json as { nodes: Record<string, { indices: { search: { open_contexts: number, scroll_current: number } } }> }).nodes)
+      const held = nodes.reduce((a, n) => a + n.indices.search.open_contexts, 0)
+      if (distribution === 'elasticsearch') {
+        // Elasticsearch lists no points in time: what it holds beyond its scrolls is theirs.
+        const scrolls = nodes.reduce((a, n) => a + n.indices.search.scroll_current, 0)
+        return { pits: held - scrolls, scrolls }
+      }
+      // OpenSearch's point_in_time_current and scroll_current stats were seen stuck at 2 with
       // nothing open (contexts freed by expiry or index deletion): ask the PIT list, and count
       // the reader contexts actually held (scrolls, when no PIT is open).
-      const pits = (((await call(node, 'GET', '/_search/point_in_time/_all')).json as { pits: unknown[] }).pits).length
-      const stats = await call(node, 'GET', '/_nodes/stats/indices/search')
-      const nodes = (stats.json as { nodes: Record<string, { indices: { search: { open_contexts: number } } }> }).nodes
-      const held = Object.values(nodes).reduce((a, n) => a + n.indices.search.open_contexts, 0)
+      const pits = (((await call(target, 'GET', '/_search/point_in_time/_all')).json as { pits: unknown[] }).pits).length
       return { pits, scrolls: pits === 0 ? held : 0 }
     }
   }
-  const held = (server: typeof es) => async () => ({ pits: server.openPits(), scrolls: server.openScrolls() })
-  return [
-    node,
-    { name: 'test server (Elasticsearch 8.19)', url: es.url, real: false, dialect: 'elasticsearch', open: held(es) },
-    { name: 'test server (OpenSearch 2.19)', url: os.url, real: false, dialect: 'opensearch', open: held(os) }
-  ]
+  return target
+}
+
+/**
+ * The targets of this run: the real node test/engine/run.ts started (ENGINE_URL), or the test
+ * server in each dialect (ENGINE_TEST_SERVERS=1), or, for a file run alone, a node of ENGINE
+ * (default opensearch-2.19) started for it and the test servers beside it. A node that does not
+ * start fails the file: the suite never passes without it.
+ */
+export async function targets (t: Teardown): Promise<Target[]> {
+  const url = process.env.ENGINE_URL
+  if (url !== undefined && url !== '') return [await realTarget(url)]
+  const servers = await Promise.all(TEST_SERVER_DIALECTS.map(async (d) => await testServer(t, d.distribution, d.version)))
+  if (process.env.ENGINE_TEST_SERVERS === '1') return servers
+  const node = await startEngine((process.env.ENGINE ?? 'opensearch-2.19') as EngineName)
+  t.teardown(async () => await node.stop())
+  return [await realTarget(node.url), ...servers]
 }
 
 export interface Answer { status: number, json: unknown, text: string }

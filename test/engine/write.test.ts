@@ -1,4 +1,4 @@
-// es-write, the real binary, against a real OpenSearch node and the project's test server in both
+// es-write, the real binary, against each real engine (OpenSearch 2.19, Elasticsearch 7.17, OpenSearch 3.3) and the project's test server in both
 // dialects (see targets.ts): round trips with es-read, per-item errors from real mappings, create
 // conflicts, refresh, keys given twice. The same expectations on every target.
 import t from 'tap'
@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runShell, runTool } from '../helpers/run.js'
-import { call, seed, targets } from './targets.js'
+import { call, parsingError, seed, targets, testServer } from './targets.js'
 import type { Target } from './targets.js'
 
 const N = 2000
@@ -26,7 +26,17 @@ const mappingsFile = join(tmp, 'mappings.json')
 writeFileSync(mappingsFile, JSON.stringify({ mappings: MAPPINGS }))
 
 const all = await targets(t)
-for (const target of all) await seed(target, SRC, MAPPINGS, DOCS)
+// A real node's copies go to a test server and come back from it: each real engine's pass
+// crosses engines too, as the test servers' pass does from each dialect to the next.
+const peer = all.some((target) => target.real) ? await testServer(t, 'elasticsearch', '8.19.0') : undefined
+for (const target of [...all, ...(peer !== undefined ? [peer] : [])]) await seed(target, SRC, MAPPINGS, DOCS)
+
+/** Where a target's documents are copied to, and from: the next target, or the peer and back. */
+function crossings (target: Target, i: number): Array<[Target, Target]> {
+  if (target.real && peer !== undefined) return [[target, peer], [peer, target]]
+  const next = all[(i + 1) % all.length] as Target
+  return next === target ? [] : [[target, next]]
+}
 
 function eachTarget (name: string, fn: (t: Test, target: Target, i: number) => Promise<void>): void {
   t.test(name, async (t) => {
@@ -75,20 +85,23 @@ eachTarget('es-read | es-write: into another index of the same engine, and acros
   t.equal(await count(target, 'engine-write-copy'), N, '--refresh: _count sees every document when es-write exits')
   sameDocuments(t, await documents(target, 'engine-write-copy'), 'same engine')
 
-  // To the next target: real node → test server (Elasticsearch) → test server (OpenSearch) → real node.
-  const next = all[(i + 1) % all.length] as Target
-  const index = `engine-write-from-${i}`
-  await drop(next, index)
-  const across = await runShell(`es-read --url ${target.url} --index ${SRC} | es-write --url ${next.url} --index ${index} --create-index --mappings ${mappingsFile} --refresh -c 4 --batch-size 300`)
-  t.equal(across.code, 0, across.stderr)
-  sameDocuments(t, await documents(next, index), `to ${next.name}`)
-  const again = await runShell(`es-read --url ${target.url} --index ${SRC} | es-write --url ${next.url} --index ${index}`)
-  t.equal(again.code, 0, again.stderr)
-  t.match(again.stderr, new RegExp(`${N} read, 0 created, ${N} updated`), 'a rerun replaces each document once')
-  await call(next, 'POST', `/${index}/_refresh`)
-  t.equal(await count(next, index), N, 'and adds none')
   await drop(target, 'engine-write-copy')
-  await drop(next, index)
+
+  const pairs = crossings(target, i)
+  t.ok(pairs.length > 0, 'copied across engines too')
+  for (const [from, to] of pairs) {
+    const index = `engine-write-from-${i}-${from.real ? 'node' : 'server'}`
+    await drop(to, index)
+    const across = await runShell(`es-read --url ${from.url} --index ${SRC} | es-write --url ${to.url} --index ${index} --create-index --mappings ${mappingsFile} --refresh -c 4 --batch-size 300`)
+    t.equal(across.code, 0, across.stderr)
+    sameDocuments(t, await documents(to, index), `${from.name} to ${to.name}`)
+    const again = await runShell(`es-read --url ${from.url} --index ${SRC} | es-write --url ${to.url} --index ${index}`)
+    t.equal(again.code, 0, again.stderr)
+    t.match(again.stderr, new RegExp(`${N} read, 0 created, ${N} updated`), 'a rerun replaces each document once')
+    await call(to, 'POST', `/${index}/_refresh`)
+    t.equal(await count(to, index), N, 'and adds none')
+    await drop(to, index)
+  }
 })
 
 eachTarget('per-item errors from real mappings: each refused record dead-lettered with the engine\'s reason, the rest written, exit 1', async (t, target) => {
@@ -108,12 +121,12 @@ eachTarget('per-item errors from real mappings: each refused record dead-lettere
     '{"_id":"h","_source":{"n":9223372036854775807}}'
   ]
   writeFileSync(input, lines.join('\n') + '\n')
-  const errors = join(tmp, `mapped-${target.real ? 'node' : target.dialect}.ndjson`)
+  const errors = join(tmp, `mapped-${all.indexOf(target)}.ndjson`)
   const r = await runTool('es-write', ['--url', target.url, '--index', index, '--create-index', '--mappings', mappings, '--refresh', '--errors', errors, input])
   t.equal(r.code, 1, 'a record failed: exit 1')
   t.match(r.stderr, /es-write: 8 read, 3 created, 0 updated, 0 deleted, 0 skipped, 5 failed, 0 retries/)
   const dead = deadLetters(errors)
-  const parsing = target.dialect === 'opensearch' ? 'mapper_parsing_exception' : 'document_parsing_exception'
+  const parsing = parsingError(target)
   t.same(dead.map((d) => [d.line, d.error.code]), [[2, parsing], [3, parsing], [4, parsing], [5, parsing], [7, 'strict_dynamic_mapping_exception']], 'the refused records, by input line, with the engine\'s error type')
   t.match(dead[0]?.error.message, /failed to parse field \[n\] of type \[long\] in document with id 'b'\. Preview of field's value: 'not a number'/)
   t.match(dead[1]?.error.message, /failed to parse field \[d\] of type \[date\] in document with id 'c'/)

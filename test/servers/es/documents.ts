@@ -104,7 +104,7 @@ function admitDocument(idx: IndexData, source: Record<string, unknown>, id: stri
     admit(idx, source, id, text, dialect)
   } catch (e) {
     if (!(e instanceof NeedsExactNumbers)) throw e
-    admit(idx, exactSource(text), id, text, dialect)
+    admit(idx, exactSource(text), id, text, dialect, true)
   }
 }
 

@@ -21,6 +21,8 @@ export type Dialect = 'elasticsearch' | 'opensearch'
 interface Refusal {
   raw: string
   dialect: Dialect
+  /** Parsed with integer literals beyond 2^53 as bigint: a number past 2^53 was written as a float. */
+  exact: boolean
 }
 
 /** Declared type → the family the server searches and checks it as. */
@@ -167,7 +169,7 @@ function plainDate(v: string): boolean {
 }
 
 /** Why a value does not fit a field of `type`, as ES's caused_by; undefined when it fits. */
-function misfit(type: string, family: FieldType, v: unknown, raw: string, key: string): ErrorCause | undefined {
+function misfit(type: string, family: FieldType, v: unknown, raw: string, key: string, exact = false): ErrorCause | undefined {
   if (family === 'object') return undefined
   if (typeof v === 'object' && v !== null) {
     return { type: 'illegal_state_exception', reason: `Can't get text on a START_OBJECT at ${location(raw, key).slice(1, -1)}` }
@@ -175,7 +177,7 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
   switch (family) {
     case 'long': {
       // JSON.parse rounded this integer: its range can only be checked on its exact digits.
-      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) throw new NeedsExactNumbers()
+      if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) && !exact) throw new NeedsExactNumbers()
       if (typeof v === 'boolean') return { type: 'illegal_argument_exception', reason: `Current token (VALUE_${String(v).toUpperCase()}) not numeric, can not use numeric value accessors` }
       const text = String(v)
       if (typeof v === 'string' && (text.trim() === '' || !Number.isFinite(Number(text)))) return { type: 'illegal_argument_exception', reason: `For input string: "${text}"` }
@@ -213,9 +215,9 @@ function misfit(type: string, family: FieldType, v: unknown, raw: string, key: s
  * Checks `source` (numbers beyond 2^53 as bigint) against the mapping. Throws the 400 ES gives
  * for the first value that does not fit; on success maps the new fields and returns nothing.
  */
-export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string, dialect: Dialect = 'elasticsearch'): void {
+export function admit(state: MappingState, source: Record<string, unknown>, id: string, raw: string, dialect: Dialect = 'elasticsearch', exact = false): void {
   const pending = new Map<string, FieldType>()
-  walk(state, pending, source, '', state.dynamic.get('') ?? 'true', id, { raw, dialect })
+  walk(state, pending, source, '', state.dynamic.get('') ?? 'true', id, { raw, dialect, exact })
   for (const [path, family] of pending) state.fieldTypes.set(path, family)
 }
 
@@ -237,7 +239,11 @@ function walk(state: MappingState, pending: Map<string, FieldType>, obj: Record<
 function check(state: MappingState, pending: Map<string, FieldType>, v: unknown, key: string, path: string, prefix: string, dynamic: Dynamic, id: string, r: Refusal): void {
   let family = state.fieldTypes.get(path) ?? pending.get(path)
   if (family === undefined) {
-    const inferred = inferType(v)
+    // An integer-valued number past 2^53: an integer literal (long) or a float one (1.5e22, a
+    // float): only the exact parse tells them apart.
+    const unsafe = typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)
+    if (unsafe && !r.exact) throw new NeedsExactNumbers()
+    const inferred = unsafe ? 'float' : inferType(v)
     if (inferred === undefined) return
     if (dynamic === 'strict') {
       throw new EsError(400, { type: 'strict_dynamic_mapping_exception', reason: `${where(r, key)}mapping set to strict, dynamic introduction of [${key}] within [${prefix === '' ? '_doc' : prefix.slice(0, -1)}] is not allowed` })
@@ -254,7 +260,7 @@ function check(state: MappingState, pending: Map<string, FieldType>, v: unknown,
     return
   }
   const type = state.declared.get(path) ?? family
-  const cause = misfit(type, family, v, r.raw, key)
+  const cause = misfit(type, family, v, r.raw, key, r.exact)
   if (cause !== undefined) {
     throw new EsError(400, {
       type: parsingType(r),

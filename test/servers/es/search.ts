@@ -92,12 +92,13 @@ export class SearchService {
 
   /**
    * `opensearch`: OpenSearch's dialect (PIT ids under `pit_id`, no implicit `_shard_doc`
-   * tiebreaker, `_id` sortable); `shardDoc`: whether `_shard_doc` exists (OpenSearch 3.3+).
+   * tiebreaker); `shardDoc`: whether `_shard_doc` exists (OpenSearch 3.3+); `idSort`: whether
+   * `_id` is sortable (OpenSearch, and Elasticsearch before 8.0, which refuses _id field data).
    */
   constructor(
     readonly store: Store,
     readonly contexts: Contexts,
-    readonly flavor: { opensearch: boolean; shardDoc: boolean } = { opensearch: false, shardDoc: true },
+    readonly flavor: { opensearch: boolean; shardDoc: boolean; idSort?: boolean } = { opensearch: false, shardDoc: true },
   ) {}
 
   /** The docs of indices as search entries; shard = position in the searched list (one shard each). */
@@ -156,8 +157,9 @@ export class SearchService {
     if (slice !== undefined && scroll === undefined && pit === undefined) {
       problems.push('[slice] can only be used with [scroll] or [point-in-time] requests')
     }
-    if (pit === undefined && spec.some((s) => s.kind === '_shard_doc')) {
-      problems.push('[_shard_doc] sort field cannot be used without [point in time]')
+    // Where _shard_doc does not exist (OpenSearch before 3.3) it fails later, as an unmapped field.
+    if (pit === undefined && this.flavor.shardDoc && spec.some((s) => s.kind === '_shard_doc')) {
+      problems.push(this.flavor.opensearch ? '_shard_doc is only supported with point-in-time (PIT). Add a PIT or remove _shard_doc.' : '[_shard_doc] sort field cannot be used without [point in time]')
     }
     if (problems.length > 0) throw validationFailed(...problems)
 
@@ -190,7 +192,7 @@ export class SearchService {
     if (!this.flavor.shardDoc && spec.some((s) => s.kind === '_shard_doc')) {
       throw allShardsFailed(400, { type: 'query_shard_exception', reason: 'No mapping found for [_shard_doc] in order to sort on' }, firstIndex)
     }
-    resolveSort(spec, indices, this.flavor.opensearch)
+    resolveSort(spec, indices, this.flavor.idSort ?? this.flavor.opensearch)
 
     // With a PIT, ES appends an implicit _shard_doc tiebreaker that shows in each hit's sort (OpenSearch does not).
     const last = spec[spec.length - 1]

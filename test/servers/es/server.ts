@@ -33,7 +33,12 @@ export interface EsServerOptions {
    */
   distribution?: 'elasticsearch' | 'opensearch'
   /** Serve HTTPS with this key and certificate (PEM); `url` then starts with https://. */
-  tls?: { key: string | Buffer; cert: string | Buffer }
+  tls?: {
+    key: string | Buffer
+    cert: string | Buffer
+    /** Require a client certificate signed by this CA (mutual TLS); without one the handshake fails. */
+    clientCa?: string | Buffer
+  }
   /**
    * ES's http.compression: gzip every answer to a request whose Accept-Encoding allows it.
    * Default off (ES has it on for plain HTTP). A gzip or deflate request body is read either way.
@@ -50,6 +55,8 @@ export interface RequestRecord {
   headers: IncomingHttpHeaders
   /** The TLS version the request came over ('TLSv1.3'); undefined over plain HTTP. */
   tls?: string
+  /** The subject CN of the client certificate it came with (mutual TLS). */
+  clientCert?: string
 }
 
 export interface EsTestServer {
@@ -131,7 +138,7 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
   const maxContentLength = opts.maxContentLength ?? DEFAULT_MAX_CONTENT_LENGTH
   const store = new Store()
   const contexts = new Contexts()
-  const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3) })
+  const search = new SearchService(store, contexts, { opensearch, shardDoc: !opensearch || major > 3 || (major === 3 && minor >= 3), idSort: opensearch || major < 8 })
   const docs = new Documents(store, opensearch)
   const faults = new Faults()
   const requests: RequestRecord[] = []
@@ -379,6 +386,10 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
     const url = new URL(rawUrl, 'http://localhost')
     const params: Params = Object.fromEntries(url.searchParams)
     const record: RequestRecord = { method: req.method ?? 'GET', path: url.pathname, query: params, status: 0, headers: req.headers, tls }
+    if (req.socket instanceof TLSSocket) {
+      const cn = req.socket.getPeerCertificate().subject?.CN
+      if (typeof cn === 'string') record.clientCert = cn
+    }
     if (raw.length > 0 && raw.length < MAX_LOGGED_BODY) record.body = raw
     requests.push(record)
     const compat = /compatible-with=(\d+)/.exec(req.headers.accept ?? '')
@@ -440,7 +451,10 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       res.destroy(e instanceof Error ? e : new Error(String(e)))
     })
   }
-  const server = opts.tls === undefined ? createServer({ keepAlive: true }, onRequest) : createHttpsServer({ ...opts.tls, keepAlive: true }, onRequest)
+  const tlsOptions = opts.tls === undefined
+    ? undefined
+    : { key: opts.tls.key, cert: opts.tls.cert, ...(opts.tls.clientCa !== undefined ? { ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }
+  const server = tlsOptions === undefined ? createServer({ keepAlive: true }, onRequest) : createHttpsServer({ ...tlsOptions, keepAlive: true }, onRequest)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve())

@@ -69,7 +69,7 @@ export function parseSort(body: Json | undefined, param: string | undefined): So
 
 /**
  * Gives each field sort its type in the searched indices; refuses what ES refuses. `_index` sorts
- * as a keyword; `_id` too where `idSort` (OpenSearch loads `_id` field data; Elasticsearch 8 refuses).
+ * as a keyword; `_id` too where `idSort` (OpenSearch and Elasticsearch 7 load `_id` field data; Elasticsearch 8 refuses).
  */
 export function resolveSort(spec: SortField[], indices: IndexData[], idSort = false): void {
   for (const s of spec) {
