@@ -135,7 +135,7 @@ export class WriterCheckpoint {
 
 /** A writer's --checkpoint: what it commits, acknowledged to the reader of its pipe. */
 export const WRITER_CHECKPOINT_FLAG: FlagSpecs = {
-  checkpoint: { type: 'string', value: 'FILE', help: "the reader's --checkpoint FILE: save what is committed, record by record, so that the same pipe run again after a crash anywhere in it resumes after the last committed record (see CRASHES AND RERUNS in the man page)" }
+  checkpoint: { type: 'string', value: 'FILE', help: "the reader's --checkpoint FILE: save what is committed, record by record, so that the same pipe run again after a crash anywhere in it resumes after the last committed record (see CHECKPOINT in the man page)" }
 }
 
 /**

@@ -474,6 +474,8 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
       counters: spec.counters,
       logger,
       errorsFile: opts.string('errors'),
+      // A checkpointed run continues the one before: its dead letters are kept (see Failures).
+      appendErrors: opts.has('checkpoint'),
       maxErrors: opts.int('maxErrors', { min: 0 }),
       maxLineBytes: maxLineBytes(opts),
       signal: abort.signal,

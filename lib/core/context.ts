@@ -37,6 +37,8 @@ export interface ContextOptions {
   quiet?: boolean
   progress?: boolean
   errorsFile?: string
+  /** Add to the dead-letter file instead of starting it afresh (a checkpointed run continues one). */
+  appendErrors?: boolean
   maxErrors?: number
   signal?: AbortSignal
   logger?: Logger
@@ -48,7 +50,7 @@ export interface ContextOptions {
 export function createContext (opts: ContextOptions): StageContext {
   const logger = opts.logger ?? new Logger({ tool: opts.tool, format: opts.logFormat, quiet: opts.quiet, progress: opts.progress })
   const stats = new Stats(opts.counters)
-  const failures = new Failures({ logger, stats, errorsFile: opts.errorsFile, maxErrors: opts.maxErrors })
+  const failures = new Failures({ logger, stats, errorsFile: opts.errorsFile, appendErrors: opts.appendErrors, maxErrors: opts.maxErrors })
   const cleanups: Array<() => Promise<void>> = []
   return {
     tool: opts.tool,

@@ -19,6 +19,11 @@ export interface FailuresOptions {
   stats: Stats
   /** --errors FILE: dead-letter file; without it each failure is a line on stderr. */
   errorsFile?: string
+  /**
+   * Add to it instead of starting it afresh: a rerun of a checkpointed pipe continues the run
+   * before it, whose dead-lettered records count as settled and are not read again.
+   */
+  appendErrors?: boolean
   /** --max-errors N: the run stops once more than N records have failed. */
   maxErrors?: number
 }
@@ -36,7 +41,7 @@ export class Failures {
     this.opts = opts
     if (opts.errorsFile !== undefined) {
       try {
-        this.fd = openSync(opts.errorsFile, 'w')
+        this.fd = openSync(opts.errorsFile, opts.appendErrors === true ? 'a' : 'w')
       } catch (err) {
         throw new EspipeError((err as NodeJS.ErrnoException).code ?? 'EIO', `cannot write the errors file ${opts.errorsFile}: ${(err as Error).message}`, { context: { file: opts.errorsFile } })
       }
