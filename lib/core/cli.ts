@@ -12,6 +12,7 @@ import { Logger } from './events.js'
 import { OutputClosed } from './input.js'
 import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
+import type { Stats } from './stats.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -269,6 +270,13 @@ export interface CliSpec {
   flags: FlagSpecs
   /** The counters the summary prints, in order; the first is the one the rate is computed on. */
   counters: Array<string | [string, string]>
+  /** The summary line when the counters alone don't say it (rec-diff's `N compared: …`). */
+  summary?: (stats: Stats) => string
+  /**
+   * The exit status of a run that ended without a fatal error, when it is not "1 if a record
+   * failed, else 0" (rec-diff's is diff(1)'s: 1 when the inputs differ).
+   */
+  status?: (cli: Cli) => number
   argv?: string[]
   importMeta: ImportMeta
 }
@@ -330,7 +338,10 @@ export type StageStreams = Array<Readable | Writable | Duplex | NodeJS.WritableS
 /** The common options and the binary's own; a binary that claims a common spelling wins it. */
 function allFlags (own: FlagSpecs): FlagSpecs {
   const claimed = new Set(Object.entries(own).flatMap(([n, f]) => [kebab(n), ...(f.aliases ?? [])]))
+  const letters = new Set(Object.values(own).map((f) => f.shortFlag))
+  // A claimed letter (rec-diff's -q is diff's --brief) leaves the common option its long name.
   const common = Object.entries(commonFlags).filter(([n]) => !claimed.has(kebab(n)))
+    .map(([n, f]): [string, FlagSpec] => [n, letters.has(f.shortFlag) ? { ...f, shortFlag: undefined } : f])
   return { ...Object.fromEntries(common), ...own }
 }
 
@@ -451,7 +462,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     ctx.logger.startProgress(ctx.stats)
     await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])
     if (ctx.fatal !== undefined) throw ctx.fatal
-    if (ctx.failures.count > 0) status = 1
+    status = spec.status?.({ opts, ctx }) ?? (ctx.failures.count > 0 ? 1 : 0)
   } catch (err) {
     ran = true
     if (err instanceof UsageError) {
@@ -478,7 +489,7 @@ export async function runCli (spec: CliSpec, build: (cli: Cli) => Promise<StageS
     clearTimeout(timer)
     if (late) ctx.logger.warn(`closing connections took more than ${CLEANUP_MS / 1000} s; exiting without waiting for them`)
     const extra = ctx.failures.count > 0 && ctx.failures.errorsFile !== undefined ? ` — failed records in ${ctx.failures.errorsFile}` : ''
-    ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra)
+    ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra, spec.summary)
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
   if (status !== 0 && explainer !== undefined) {
