@@ -38,6 +38,12 @@ export class OpsOutput {
         wake?.()
       }
     })
+    // A reader gone (stdout closed) will never ask for more: nothing may wait for it.
+    this.stream.on('close', () => {
+      const wake = this.wake
+      this.wake = undefined
+      wake?.()
+    })
     const keys = idField.replace(/^\./, '').split('.')
     this.idPath = keys.map(head)
     // {"a":{"b": … }} for an id at a.b, so that a writer given the same --id-field finds it.

@@ -113,7 +113,6 @@ export class LineScanner {
 
   /** The index after the string whose opening quote is at `i`, or -1 when it is not valid JSON. */
   private stringEnd (buf: Buffer, i: number, end: number): number {
-    this.keyEscaped = false
     for (i++; i < end; i++) {
       // Unbounded: a line is followed by its \r or \n, or by nothing, none of them plain.
       while (PLAIN[buf[i]] === 1) i++
@@ -170,12 +169,14 @@ export class LineScanner {
       if (wantKey) {
         if (i >= end || buf[i] !== QUOTE) return false
         const keyStart = i
+        if (depth === 1) this.keyEscaped = false
         i = this.stringEnd(buf, i, end)
         if (i < 0) return false
         if (depth === 1) slot = this.headOf(buf, keyStart, i)
-        i = skipSpaces(buf, i, end)
+        if (buf[i] <= 0x20) i = skipSpaces(buf, i, end)
         if (i >= end || buf[i] !== COLON) return false
-        i = skipSpaces(buf, i + 1, end)
+        i++
+        if (buf[i] <= 0x20) i = skipSpaces(buf, i, end)
       }
       if (i >= end) return false
       if (depth === 1) valueStart = i
@@ -190,7 +191,8 @@ export class LineScanner {
           this.stack = stack = grown
         }
         stack[depth++] = c === LBRACE ? OBJECT : ARRAY
-        i = skipSpaces(buf, i + 1, end)
+        i++
+        if (buf[i] <= 0x20) i = skipSpaces(buf, i, end)
         if (i < end && buf[i] === (c === LBRACE ? RBRACE : RBRACKET)) {
           depth--
           i++
@@ -218,12 +220,13 @@ export class LineScanner {
           this.ends[slot] = i
           slot = -1
         }
-        i = skipSpaces(buf, i, end)
+        if (buf[i] <= 0x20) i = skipSpaces(buf, i, end)
         if (i >= end) return false
         const d = buf[i]
         const inObject = stack[depth - 1] === OBJECT
         if (d === COMMA) {
-          i = skipSpaces(buf, i + 1, end)
+          i++
+          if (buf[i] <= 0x20) i = skipSpaces(buf, i, end)
           wantKey = inObject
           break
         }

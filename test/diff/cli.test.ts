@@ -106,6 +106,19 @@ t.test('--id-field and --content-field: plain JSON Lines, the whole line compare
   t.strictSame(lines(nested.stdout).sort(), ['{"_index":"i","meta":{"key":"k2"},"_op":"delete"}', '{"_op":"index","meta":{"key":"k1"},"_source":{"a":1}}'])
 })
 
+t.test('lines longer than a read buffer, from a file and from a pipe', async (t) => {
+  const long = (id: string, n: number): string => `{"_id":"${id}","_source":{"s":"${'é'.repeat(n)}"}}`
+  const a = file('long-a.ndjson', [long('x', 1_500_000), long('y', 10), long('z', 2_500_000)].join('\n') + '\n')
+  const b = file('long-b.ndjson', [long('z', 2_500_000), long('x', 1_500_001), long('y', 10)].join('\n'))
+  const r = await runShell(`rec-diff --report ${join(dir, 'long.tsv')} ${a} <(cat ${b})`)
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, 'rec-diff: 3 compared: 2 same, 0 missing, 1 changed, 0 extra; 6 records read')
+  t.equal(lines(r.stdout)[0], `{"_op":"index",${long('x', 1_500_000).slice(1)}`, 'the long line, byte for byte')
+  const sorted = await runTool('rec-diff', ['--sorted', '-', b], { input: readFileSync(a) })
+  t.match(sorted.stderr, 'rec-diff: error [EDIFF_UNSORTED]', 'and through the sorted merge, from stdin (this TARGET is not sorted)')
+  t.match(sorted.stderr, 'TARGET is not sorted by id: line 2 has "x", after "z" on line 1')
+})
+
 t.test('--log-format json: the summary event carries every counter', async (t) => {
   const r = await runTool('rec-diff', ['-q', '--log-format', 'json', source, target])
   const summary = lines(r.stderr).map((l) => JSON.parse(l) as { event: string, counts: Record<string, number> }).find((e) => e.event === 'summary')
