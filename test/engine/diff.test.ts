@@ -2,33 +2,18 @@
 // targets.ts): verify a copy, repair it with es-write, verify again. The repair writes the
 // `index` operations (missing and changed records); deletes wait for writers that honour "_op".
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { runShell } from '../helpers/run.js'
 import { call, seed, targets } from './targets.js'
+import { MAPPINGS, N, engineInputs, n, source } from './diff-inputs.js'
 
-const N = 3000
+const { sourceFile, stale, missing, changed } = engineInputs(t)
+
 const INDEX = 'engine-diff-copy'
-/** Sources as text: 2^53+1, 1.0, -0 and escapes must come back as they went, or rec-diff says so. */
-const source = (i: number, v = 0): string => `{"n":${i},"v":${v},"k":"k${i % 7}","raw":{"big":900719925474099${i % 10},"f":1.0,"z":-0,"s":"é\\u00e9 \\"q\\" 𝄞"}}`
-const MAPPINGS = { properties: { n: { type: 'long' }, v: { type: 'long' }, k: { type: 'keyword' }, raw: { type: 'object', enabled: false } } }
-
-const tmp = mkdtempSync(join(tmpdir(), 'espipe-engine-diff-'))
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
-const sourceFile = join(tmp, 'source.ndjson')
-writeFileSync(sourceFile, Array.from({ length: N }, (_v, i) => `{"_index":"logs","_id":"d${i}","_source":${source(i)}}`).join('\n') + '\n')
-/** The stale copy: every 10th document missing, every 7th changed. */
-const kept = Array.from({ length: N }, (_v, i) => i).filter((i) => i % 10 !== 3)
-const missing = N - kept.length
-const changed = kept.filter((i) => i % 7 === 0).length
-const n = (x: number): string => x.toLocaleString('en-US')
-
 const all = await targets(t)
 
 for (const target of all) {
   t.test(`${target.name}: rec-diff finds what the copy lacks, es-write repairs it, rec-diff then exits 0`, async (t) => {
-    await seed(target, INDEX, MAPPINGS, kept.map((i) => ({ _id: `d${i}`, source: source(i, i % 7 === 0 ? 1 : 0) })))
+    await seed(target, INDEX, MAPPINGS, stale)
     const env = { ...process.env, ES_URL: target.url }
     const read = `es-read -q --index ${INDEX} --size 1000`
     const before = await runShell(`rec-diff -q ${sourceFile} <(${read})`, { env })
