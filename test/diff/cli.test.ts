@@ -119,6 +119,29 @@ t.test('lines longer than a read buffer, from a file and from a pipe', async (t)
   t.match(sorted.stderr, 'TARGET is not sorted by id: line 2 has "x", after "z" on line 1')
 })
 
+t.test('--sorted with --by-index: ordered by index, then id; a nested --content-field', async (t) => {
+  const a = file('ix-a.ndjson', '{"_index":"a","_id":"2","_source":{"doc":{"v":1},"meta":1}}\n{"_index":"b","_id":"1","_source":{"doc":{"v":1}}}\n{"_index":"b","_id":"3","_source":{"doc":{"v":3}}}\n')
+  const b = file('ix-b.ndjson', '{"_index":"a","_id":"2","_source":{"doc":{"v":1.0},"meta":2}}\n{"_index":"b","_id":"3","_source":{"doc":{"v":4}}}\n{"_index":"c","_id":"1","_source":{"doc":{"v":1}}}\n')
+  const report = join(dir, 'ix.tsv')
+  const r = await runTool('rec-diff', ['--sorted', '--by-index', '--content-field', '_source.doc', '--report', report, a, b])
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, 'rec-diff: 4 compared: 1 same, 1 missing, 1 changed, 1 extra')
+  t.strictSame(lines(readFileSync(report, 'utf8')), [
+    'missing\t"b"/"1"\tSOURCE line 2',
+    'changed\t"b"/"3"\t_source.doc.v: 3 ≠ 4 (SOURCE line 3, TARGET line 2)',
+    'extra\t"c"/"1"\tTARGET line 3'
+  ], 'in (index, id) order; meta is outside the content compared')
+  const swapped = await runTool('rec-diff', ['--sorted', '--by-index', b, a])
+  t.equal(swapped.code, 1, 'the pair the other way round: in order too')
+  const unsorted = await runTool('rec-diff', ['--sorted', '--by-index', file('ix-c.ndjson', '{"_index":"b","_id":"1"}\n{"_index":"a","_id":"9"}\n'), b])
+  t.equal(unsorted.code, 2)
+  t.match(unsorted.stderr, 'SOURCE is not sorted by id: line 2 has "a"/"9", after "b"/"1" on line 1', 'the index first, then the id')
+  const noIndex = await runTool('rec-diff', ['--by-index', file('noix.ndjson', '{"_id":"1"}\n{"_index":1,"_id":"2"}\n'), b])
+  t.equal(noIndex.code, 2)
+  t.match(noIndex.stderr, "record error [RECORD_MISSING_INDEX] SOURCE line 1 has no _index (--by-index)")
+  t.match(noIndex.stderr, "record error [RECORD_MISSING_INDEX] SOURCE line 2: _index is a number, not an index name (--by-index)")
+})
+
 t.test('--log-format json: the summary event carries every counter', async (t) => {
   const r = await runTool('rec-diff', ['-q', '--log-format', 'json', source, target])
   const summary = lines(r.stderr).map((l) => JSON.parse(l) as { event: string, counts: Record<string, number> }).find((e) => e.event === 'summary')
