@@ -3,12 +3,12 @@ import type { Test } from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { lines, runTool, scratchDir } from '../helpers/run.js'
-import { makePair, sortedById } from './pairs.js'
-import type { RefOptions, RefResult } from './reference.js'
-import { parseJson, reference, scalar } from './reference.js'
+import { makePair, sortedById } from '../helpers/diff-pairs.js'
+import type { RefOptions, RefResult } from '../helpers/diff-reference.js'
+import { parseJson, reference, scalar } from '../helpers/diff-reference.js'
 
 // rec-diff, the real binary, on generated pairs with every kind of difference, checked against
-// the independent reading in reference.ts: the operations (byte for byte), the summary's counts,
+// the independent reading in test/helpers/diff-reference.ts: the operations (byte for byte), the summary's counts,
 // the report and the exit status, in each way rec-diff can compare (in memory, through
 // temporary files split again, sorted merge) and under each rule.
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { runShell, scratchDir } from '../helpers/run.js'
-import { N, copies, doc, n, repairInputs } from './repair-inputs.js'
+import { N, copies, doc, n, repairInputs } from '../helpers/diff-repair.js'
 
 // The repair round trip: rec-diff SOURCE <(reader) | writer, then rec-diff again exits 0. Here
 // for the missing and changed records, the `index` operations, which the writers apply today:

@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
-import { testDatabase } from '../helpers/mysql.js'
-import type { TestDatabase } from '../helpers/mysql.js'
+import { testDatabase } from './mysql.js'
+import type { TestDatabase } from './mysql.js'
 
 /**
- * The inputs of rec-diff's repair round trips (repair.test.ts; the delete half, to come with
+ * The inputs of rec-diff's repair round trips (test/diff/repair.test.ts; the delete half, to come with
  * writers that honour "_op"): SOURCE, and a stale TARGET with every 10th record missing, every
  * 7th changed, and `extra` records SOURCE lacks.
  */
