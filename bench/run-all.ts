@@ -21,6 +21,7 @@ const benches: Array<[string, string, string[]]> = [
   ['mysql-write vs LOAD DATA LOCAL INFILE, 1M sequential ids', 'mysql-write.ts', ['1000000', '3', 'load-seq,mw-seq']],
   ['mysql-read vs the mariadb client', 'mysql-read.ts', ['1000000', '3', '0']],
   ['End to end: es-read | mysql-write vs one INSERT per row', 'e2e.ts', ['30000', '3']],
+  ['rec-diff vs jq | sort, comm -3: verify a copy of 1M records a side, 0.1% differing', 'rec-diff.ts', ['1000000', '3']],
   ['Memory under a slow stage', 'memory.ts', ['1000000', '100000', '2000000']]
 ]
 const started = Date.now()

@@ -20,6 +20,7 @@ import type { HelpSection } from './help.js'
 import { renderHelp } from './help.js'
 import { RECORD_FIELDS } from './record.js'
 import { parseDuration } from './retry.js'
+import type { Stats } from './stats.js'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -284,6 +285,13 @@ export interface CliSpec {
   counters: Array<string | [string, string]>
   /** V8 heap settings, applied before the run allocates. */
   heap?: HeapTuning
+  /** The summary line when the counters alone don't say it (rec-diff's `N compared: …`). */
+  summary?: (stats: Stats) => string
+  /**
+   * The exit status of a run that ended without a fatal error, when it is not "1 if a record
+   * failed, else 0" (rec-diff's is diff(1)'s: 1 when the inputs differ).
+   */
+  status?: (cli: Cli) => number
   /**
    * The run's streams, from the options (parse each into the library's options here) and the
    * run's context; it may register cleanups (close a PIT, a pool).
@@ -364,7 +372,10 @@ export type StageStreams = Array<Readable | Writable | Duplex | NodeJS.WritableS
 /** The common options and the binary's own; a binary that claims a common spelling wins it. */
 function allFlags (own: FlagSpecs): FlagSpecs {
   const claimed = new Set(Object.entries(own).flatMap(([n, f]) => [kebab(n), ...(f.aliases ?? [])]))
+  const letters = new Set(Object.values(own).map((f) => f.shortFlag))
+  // A claimed letter (rec-diff's -q is diff's --brief) leaves the common option its long name.
   const common = Object.entries(commonFlags).filter(([n]) => !claimed.has(kebab(n)))
+    .map(([n, f]): [string, FlagSpec] => [n, letters.has(f.shortFlag) ? { ...f, shortFlag: undefined } : f])
   return { ...Object.fromEntries(common), ...own }
 }
 
@@ -494,7 +505,7 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
     ctx.logger.startProgress(ctx.stats)
     await Promise.race([pipeline(streams as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>), ...guard])
     if (ctx.fatal !== undefined) throw ctx.fatal
-    if (ctx.failures.count > 0) status = 1
+    status = spec.status?.({ opts, ctx, tools: runOptions.tools ?? new ToolRegistry([CORE_TOOLS]) }) ?? (ctx.failures.count > 0 ? 1 : 0)
   } catch (err) {
     ran = true
     if (err instanceof UsageError) {
@@ -521,7 +532,7 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
     clearTimeout(timer)
     if (late) ctx.logger.warn(`closing connections took more than ${CLEANUP_MS / 1000} s; exiting without waiting for them`)
     const extra = ctx.failures.count > 0 && ctx.failures.errorsFile !== undefined ? ` — failed records in ${ctx.failures.errorsFile}` : ''
-    ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra)
+    ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra, spec.summary)
   }
   if (interrupted !== undefined && !stdoutClosed) status = interrupted === 'SIGINT' ? 130 : 143
   if (status !== 0 && explainer !== undefined) {

@@ -153,9 +153,10 @@ export class Logger {
     this.write('\n' + text)
   }
 
-  summary (stats: Stats, extra = ''): void {
+  /** The run's one summary line; `describe` words it when the counters alone don't say it. */
+  summary (stats: Stats, extra = '', describe = (s: Stats): string => s.describe()): void {
     this.stopProgress()
-    this.event('info', 'summary', `${stats.describe()}${extra}`, { counts: stats.toJSON() })
+    this.event('info', 'summary', `${describe(stats)}${extra}`, { counts: stats.toJSON() })
   }
 
   /** Starts the periodic progress line; it is drawn only on a TTY or with --progress. */
