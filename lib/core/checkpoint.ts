@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { Writable } from 'node:stream'
 import { EspipeError } from './errors.js'
@@ -153,6 +153,7 @@ export function checkCheckpointWritable (file: string): void {
 
 const LOCK_WAIT_MS = 10_000
 const sleeper = new Int32Array(new SharedArrayBuffer(4))
+const SAVE_DELAY_MS = Number(process.env.ESPIPE_TEST_SAVE_DELAY_MS ?? 0)
 
 function alive (pid: number): boolean {
   try {
@@ -171,33 +172,39 @@ function alive (pid: number): boolean {
  */
 function withLock<T> (file: string, fn: () => T): T {
   const lock = `${file}.lock`
+  // The lock is made whole, then put in place (link fails when it exists): a kill at any
+  // moment leaves no lock, or one that names its process.
+  const mine = `${file}.lock-${process.pid}`
+  try {
+    writeFileSync(mine, String(process.pid))
+  } catch (err) {
+    throw ioError(file, 'write', err)
+  }
   const until = Date.now() + LOCK_WAIT_MS
-  for (;;) {
-    let fd: number
-    try {
-      fd = openSync(lock, 'wx')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(file, 'write', err)
+  try {
+    for (;;) {
+      try {
+        linkSync(mine, lock)
+        break
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(file, 'write', err)
+      }
       let holder = NaN
       try { holder = Number(readFileSync(lock, 'utf8')) } catch {}
-      if (Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
         try { unlinkSync(lock) } catch {}
         continue
       }
-      if (Date.now() > until) throw new EspipeError('ECHECKPOINT_LOCKED', `checkpoint ${file} stayed locked by process ${Number.isNaN(holder) ? '?' : holder} for ${LOCK_WAIT_MS / 1000} s (${lock}); if no espipe stage is running, delete the lock file`, { context: { file } })
+      if (Date.now() > until) throw new EspipeError('ECHECKPOINT_LOCKED', `checkpoint ${file} stayed locked by process ${holder} for ${LOCK_WAIT_MS / 1000} s (${lock}); if no espipe stage is running, delete the lock file`, { context: { file } })
       Atomics.wait(sleeper, 0, 0, 1)
-      continue
     }
-    try {
-      writeSync(fd, String(process.pid))
-    } finally {
-      closeSync(fd)
-    }
-    try {
-      return fn()
-    } finally {
-      try { unlinkSync(lock) } catch {}
-    }
+  } finally {
+    try { unlinkSync(mine) } catch {}
+  }
+  try {
+    return fn()
+  } finally {
+    try { unlinkSync(lock) } catch {}
   }
 }
 
@@ -216,6 +223,8 @@ function replaceFile (file: string, text: string, sync: boolean): void {
     } finally {
       closeSync(fd)
     }
+    // The tests' way to kill a process in the middle of a save (between write and rename).
+    if (SAVE_DELAY_MS > 0) Atomics.wait(sleeper, 0, 0, SAVE_DELAY_MS)
     renameSync(tmp, file)
   } catch (err) {
     try { rmSync(tmp, { force: true }) } catch {}

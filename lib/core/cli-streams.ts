@@ -13,6 +13,14 @@ import { ndjsonInputs } from './ndjson.js'
 
 // What a writer's build returns is the same for every writer of a kind: built here once.
 
+/** How long a record may wait before it is written out (a trickle of input still flows). */
+export const DEFAULT_FLUSH_INTERVAL_MS = 1000
+
+/** A file writer's --flush-interval: with --checkpoint, how often what is written is committed. */
+export const FILE_FLUSH_FLAG: FlagSpecs = {
+  flushInterval: { type: 'string', value: 'T', default: '1s', aliases: ['flush_interval'], help: 'with --checkpoint, commit what is written at least this often (default: {default}): synced to the disk and acknowledged; a crash repeats at most this much' }
+}
+
 /** A file writer's output options, read by toOutput. */
 export const OUTPUT_FLAGS: FlagSpecs = {
   output: { type: 'string', shortFlag: 'o', value: 'FILE', aliases: ['output_file'], help: "write to FILE instead of stdout; the file is written under a temporary name and renamed when the run succeeds, so a failed run leaves no half file; it keeps the old file's mode and writes through a symlink; a name ending in .gz is gzipped" },
@@ -59,6 +67,7 @@ export function toOutput<O extends { context?: StageContext, ledger?: WriteLedge
       await checkInputs(files)
       const sink = checkpointedFileSink(output, {
         ledger,
+        commitEveryMs: opts.duration('flushInterval') ?? DEFAULT_FLUSH_INTERVAL_MS,
         gzip,
         append: opts.bool('append'),
         inputs: files,

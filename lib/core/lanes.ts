@@ -36,6 +36,8 @@ export interface LanesOptions<R extends LaneRow> {
   unit?: (rows: R[], lane: number, run: () => Promise<void>) => Promise<void>
   /** The first fatal error as the run reports it (add what was committed, say where). */
   fatal?: (err: unknown) => unknown
+  /** A batch that has not filled up is sent after this long (a trickle of input still lands); 0: never. */
+  flushIntervalMs?: number
   metrics?: StageMetrics
 }
 
@@ -91,11 +93,21 @@ export class Lanes<R extends LaneRow> {
     return lanes === 1 ? 0 : fnv1a(key) % lanes
   }
 
+  private timer: NodeJS.Timeout | undefined
+
   /** Adds a row to its lane's batch; a promise means "wait before the next one". Throws the fatal error. */
   add (row: R): Promise<void> | undefined {
     const lane = this.lanes[this.laneOf(row.key)]
     lane.add(row)
     if (this.error !== undefined) throw this.error
+    const every = this.o.flushIntervalMs ?? 0
+    if (every > 0 && this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined
+        for (const l of this.lanes) l.flush()
+      }, every)
+      this.timer.unref()
+    }
     // At most one batch waiting behind the one being written, per lane.
     if (lane.pending <= 1) return undefined
     return lane.below(1).then(() => { if (this.error !== undefined) throw this.error })
@@ -103,6 +115,8 @@ export class Lanes<R extends LaneRow> {
 
   /** Sends every partly filled batch and waits until all are written; throws the fatal error. */
   async drain (): Promise<void> {
+    clearTimeout(this.timer)
+    this.timer = undefined
     for (const lane of this.lanes) lane.flush()
     await Promise.all(this.lanes.map(async (l) => await l.idle()))
     if (this.error !== undefined) throw this.error
@@ -110,6 +124,7 @@ export class Lanes<R extends LaneRow> {
 
   /** Keeps the first fatal error. */
   fail (err: unknown): void {
+    clearTimeout(this.timer)
     if (this.error !== undefined) return
     this.error = this.o.fatal === undefined ? err : this.o.fatal(err)
     this.stop.abort()

@@ -338,7 +338,9 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
       const signal = AbortSignal.any([ctx.signal, stop.signal])
       let track: CsvTracker | undefined
       let from: CsvPosition = [0, 0, 1, 0]
-      let header: { file: number, columns: string[] } | undefined
+      // Each file's header, kept as it was read: a reader may have read past the file in
+      // which the writer's last committed record is.
+      let headers: Record<string, string[]> = {}
       if (checkpoint !== undefined) {
         const key = readKey(files, o, opts, csvOptions)
         const part = checkpoint.load(key, 'files or options')
@@ -350,7 +352,7 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
         const after = part?.streams[0]?.after
         if (after !== undefined) {
           from = JSON.parse(after) as CsvPosition
-          header = part?.state.header as typeof header
+          headers = (part?.state.headers ?? {}) as Record<string, string[]>
           // --skip was spent before the first record this position follows.
           quota.skip = 0
           ctx.logger.info(`resuming from checkpoint ${checkpoint.file} (${part?.emitted ?? 0} records written before): ${files[from[0]]} line ${from[2]}`)
@@ -365,7 +367,10 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
           embed: host.embedsPositions,
           positions: [],
           bom: () => parser?.bomBytes ?? 0,
-          onHeader: (file, columns) => { checkpoint.setState({ header: { file, columns } }) }
+          onHeader: (file, columns) => {
+            headers = { ...headers, [file]: columns }
+            checkpoint.setState({ headers })
+          }
         }
         checkpoint.begin(part ?? { tool: 'csv-read', read: key, state: {}, streams: [{ id: 0, done: false }], emitted: 0, complete: false })
         track.embed = host.embedsPositions
@@ -383,7 +388,9 @@ export function csvRead (opts: CsvReadOptions = {}): PagedSource {
             t.records = 0
           }
           // A file resumed in its middle starts after its header: its columns are the saved ones.
-          const fileOptions = resumed && header?.file === index ? { ...o, noHeader: true, columns: header.columns } : o
+          const saved = headers[String(index)]
+          if (resumed && saved === undefined && !o.noHeader) throw new EspipeError('ECHECKPOINT', `checkpoint ${checkpoint.file} resumes ${name} at byte ${from[1]} but does not hold its header; delete the checkpoint to read again`, { context: { file: checkpoint.file } })
+          const fileOptions = resumed && saved !== undefined ? { ...o, noHeader: true, columns: saved } : o
           // A record too long to be a record is not one: its bytes no longer come through the
           // count, so this file's positions stop being byte offsets.
           const onLong = longLines(name, () => { t.bytes = -1 })

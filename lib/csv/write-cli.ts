@@ -1,6 +1,6 @@
 import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
+import { FILE_FLUSH_FLAG, OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import { csvDialect, csvDialectFlags } from './dialect.js'
 import type { CsvWriteOptions, ExtraKeys } from './write.js'
@@ -46,13 +46,14 @@ export const csvWriteCli: CliSpec = {
     crlf: { type: 'boolean', help: 'end lines with CRLF (RFC 4180, Windows) instead of LF' },
     bom: { type: 'boolean', help: 'start with a byte order mark (Excel then reads UTF-8 right)' },
     escapeFormulas: { type: 'boolean', help: "put ' before a text cell starting with = + - @ (or a tab/CR), so a spreadsheet shows it instead of running it; changes the data" },
-    ...WRITER_CHECKPOINT_FLAG
+    ...WRITER_CHECKPOINT_FLAG,
+    ...FILE_FLUSH_FLAG
   },
   build: toOutput(csvWriteOptions, csvWrite),
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
-    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes', 'checkpoint'] },
+    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: strings as they are, numbers with every digit they came with, true/false, null as an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote or a line end are quoted (RFC 4180). csv-read reads the file back.' },
     { text: 'Aliases of the original tool: --output_file, --csv_id_column; its --threads N is accepted and changes nothing (one note on stderr).' },

@@ -1,6 +1,6 @@
 import type { CliSpec, Options } from '../core/cli.js'
 import { COMMON_OPTIONS, RECORD_FIELD_FLAGS } from '../core/cli.js'
-import { OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
+import { FILE_FLUSH_FLAG, OUTPUT_FLAGS, toOutput } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import type { JsonlShape, JsonlWriteOptions } from './write.js'
 import { JSONL_SHAPES, JSONL_WRITE_COUNTERS, JSONL_WRITE_DEFAULTS, jsonlWrite } from './write.js'
@@ -32,14 +32,15 @@ export const jsonlWriteCli: CliSpec = {
     shape: { type: 'string', value: 'SHAPE', default: JSONL_WRITE_DEFAULTS.shape, help: 'how each record is written (default: {default}); every shape keeps numbers as written (2^53+1, 1e400, 1.0):\nraw: each record exactly as it came;\nenvelope: {"id": ..., "content": ...} (the original FileSink);\nflat: {"id": ..., ...content} (the original JSONLSink)' },
     ...RECORD_FIELD_FLAGS,
     dedupe: { type: 'boolean', help: 'skip a record whose id was already written (the first wins); keeps every id in memory (about 100 bytes per record)' },
-    ...WRITER_CHECKPOINT_FLAG
+    ...WRITER_CHECKPOINT_FLAG,
+    ...FILE_FLUSH_FLAG
   },
   // Lines are scanned, not parsed: a record written as it came needs no object (see scanObject).
   build: toOutput(jsonlWriteOptions, jsonlWrite, { scan: true }),
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
-    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes', 'checkpoint'] },
+    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Alias of the original tool: --output_file; its --threads N is accepted and changes nothing (one note on stderr).' },
     { text: 'Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.' },

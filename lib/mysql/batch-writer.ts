@@ -27,6 +27,8 @@ export interface BatchWriterOptions {
   /** Batches written at once (lanes). */
   concurrency: number
   keyOf: (id: string) => string
+  /** A batch that has not filled up is sent after this long (0: only full batches, and the last at the end). */
+  flushIntervalMs?: number
   retry: RetryPolicy
   sortIds: SortIds
   /** Bytes of records per sort run, and where runs are spilled (see IdSorter). */
@@ -100,6 +102,7 @@ export class BatchWriter {
         else this.refuse({ code: sqlCode(err), message: errorMessage(err), id: row.id }, recordOf(row), row.line, row.file)
       },
       unit: cp === undefined ? undefined : async (rows, lane, run) => { await this.unit(rows, lane, run, cp) },
+      flushIntervalMs: o.flushIntervalMs,
       fatal: (err) => err instanceof EspipeError
         ? err
         : new EspipeError(sqlCode(err), `${errorMessage(err)} (${o.where}; ${this.committedRows} rows committed)`, { context: o.context, cause: err }),

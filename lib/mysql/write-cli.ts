@@ -4,6 +4,7 @@ import { intoServer } from '../core/cli-streams.js'
 import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
+import { formatDuration } from '../core/retry.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 import type { WriteMode } from './statement.js'
 import { WRITE_MODES } from './statement.js'
@@ -41,7 +42,8 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     retry: retryPolicy(opts),
     sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
     tmpdir: opts.string('tmpdir'),
-    checkpoint: opts.string('checkpoint')
+    checkpoint: opts.string('checkpoint'),
+    flushIntervalMs: opts.duration('flushInterval')
   }
 }
 
@@ -73,7 +75,8 @@ export const mysqlWriteCli: CliSpec = {
     tmpdir: { type: 'string', value: 'DIR', help: 'where sorting spills (default: the system temporary directory)' },
     // --retry-for has bounded mysql-write's retries to 60 s since its first version.
     ...retryFlags('a batch through lost connections, deadlocks and lock wait timeouts, then exit 1', { forMs: 60_000 }),
-    ...WRITER_CHECKPOINT_FLAG
+    ...WRITER_CHECKPOINT_FLAG,
+    flushInterval: { type: 'string', value: 'T', default: formatDuration(MYSQL_WRITE_DEFAULTS.flushIntervalMs), aliases: ['flush_interval'], help: 'write a batch that has not filled up after this long (default: {default}), so a trickle of input (a followed read) lands; 0: only full batches, and the last one at the end' }
   },
   build: intoServer(mysqlWriteOptions, mysqlWrite),
   help: [
@@ -81,7 +84,7 @@ export const mysqlWriteCli: CliSpec = {
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
     { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
-    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes', 'checkpoint'] },
+    { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'flushInterval', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },
     { text: 'Exit status: 0 all records written or skipped; 1 a record failed or a fatal error (the summary says how many rows were committed); 2 bad usage; 130/143 after SIGINT/SIGTERM, once the batches in flight are committed.' },

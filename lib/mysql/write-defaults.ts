@@ -6,6 +6,7 @@ export const MYSQL_WRITE_DEFAULTS = {
   mode: 'ignore' as WriteMode,
   batchSize: 1000,
   concurrency: 2,
+  flushIntervalMs: 1000,
   sortIds: 'auto' as const,
   idColumn: 'id',
   contentColumn: 'content',

@@ -61,6 +61,8 @@ export interface MysqlWriteOptions {
   tmpdir?: string
   /** Bytes of records per sort run (default 8 MiB). */
   sortRunBytes?: number
+  /** A batch that has not filled up is written after this long, so a trickle of input lands (default 1 s; 0: only full batches). */
+  flushIntervalMs?: number
   /**
    * Acknowledge what is committed (DESIGN §8): each record's position (put there by a reader
    * given the same file) commits in the same transaction as its row, in a table beside it
@@ -140,6 +142,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     maxBytes: limits.bytes,
     concurrency,
     keyOf: info.keyOf,
+    flushIntervalMs: opts.flushIntervalMs ?? MYSQL_WRITE_DEFAULTS.flushIntervalMs,
     retry: opts.retry ?? DEFAULT_RETRY,
     sortIds,
     sortRunBytes: opts.sortRunBytes,
