@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs'
+import { createReadStream, createWriteStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync, statSync, unlinkSync } from 'node:fs'
 import type { Stats } from 'node:fs'
 import { chmod, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -146,6 +146,40 @@ async function prepareAppend (path: string, gzip: boolean): Promise<boolean> {
   return last !== undefined && last !== 0x0a
 }
 
+/** Whether a process with this id still runs (one we may not signal still runs). */
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes the temporary files that killed runs left for `real` (`.NAME.PID.tmp` of processes
+ * that no longer run): a kill -9 cannot clean up after itself, so the next run for the same
+ * file does. A temp of a live process is another run's, in progress, and stays.
+ */
+function removeAbandonedTemps (real: string): void {
+  const dir = dirname(real)
+  const prefix = `.${basename(real)}.`
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue
+    const pid = name.slice(prefix.length, -'.tmp'.length)
+    if (!/^[1-9][0-9]*$/.test(pid) || Number(pid) === process.pid || alive(Number(pid))) continue
+    try {
+      unlinkSync(join(dir, name))
+    } catch {}
+  }
+}
+
 /**
  * A byte sink for `-o FILE`. Output goes to a temporary file beside FILE that is renamed over
  * it only when the stream ends cleanly, so a failed run never leaves a half-written file; it
@@ -179,6 +213,7 @@ export function fileSink (path: string, opts: FileSinkOptions = {}): Writable {
         f.once('error', reject)
       })
     } else {
+      removeAbandonedTemps(real)
       // Made at once, so that when the process exits, the file it removes is already there.
       const fd = openSync(target, 'w')
       holdTemp(target)

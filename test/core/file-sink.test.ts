@@ -1,6 +1,6 @@
 import t from 'tap'
 import { chmodSync, linkSync, lstatSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Readable } from 'node:stream'
@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { fileSink, toNdjson } from '../../lib/index.js'
 import { WriteLedger } from '../../lib/core/ledger.js'
-import { ROOT, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { ROOT, binPath, lines, runShell, runTool, scratchDir } from '../helpers/run.js'
+import { waitFor } from '../helpers/wait.js'
 import { countsOf } from '../helpers/summary.js'
 
 const rec = (id: string): string => `{"_id":"${id}","_source":{}}\n`
@@ -131,4 +132,26 @@ t.test('a run that fails while -o FILE is still being opened leaves no temporary
     t.equal(r.status, 1, r.stderr)
   }
   t.strictSame(readdirSync(dir), [], 'no temporary file, no output file')
+})
+
+t.test('a temporary file a kill -9 left for -o FILE is removed by the next run for FILE; a live run\'s is not touched', async (t) => {
+  const dir = scratchDir(t)
+  const out = join(dir, 'out.jsonl')
+  // jsonl-write waiting on an open stdin holds its temporary file; kill -9 it there.
+  const killed = spawn(process.execPath, [binPath('jsonl-write'), '-o', out], { stdio: ['pipe', 'ignore', 'ignore'] })
+  killed.stdin.write(rec('1'))
+  const left = `.out.jsonl.${killed.pid}.tmp`
+  await waitFor(() => readdirSync(dir).includes(left), { what: 'the temporary file of the first run' })
+  const live = spawn(process.execPath, [binPath('jsonl-write'), '-o', out], { stdio: ['pipe', 'ignore', 'ignore'] })
+  t.teardown(() => { live.kill('SIGKILL') })
+  const liveTemp = `.out.jsonl.${live.pid}.tmp`
+  await waitFor(() => readdirSync(dir).includes(liveTemp), { what: 'the temporary file of the live run' })
+  killed.kill('SIGKILL')
+  await new Promise((resolve) => killed.once('exit', resolve))
+  t.ok(readdirSync(dir).includes(left), 'kill -9 left its temporary file')
+
+  const r = await runTool('jsonl-write', ['-o', out], { input: rec('2') })
+  t.equal(r.code, 0, r.stderr)
+  t.strictSame(readdirSync(dir).sort(), [liveTemp, 'out.jsonl'].sort(), 'the dead run\'s temp is gone, the live run\'s stays')
+  t.equal(readFileSync(out, 'utf8'), rec('2'))
 })
