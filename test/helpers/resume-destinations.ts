@@ -30,7 +30,7 @@ export function byId (lines: readonly string[]): Map<string, string> {
 export function sourceOf (line: string): string {
   const at = line.indexOf(',"_source":')
   if (at < 0) throw new Error(`no _source in ${line.slice(0, 80)}`)
-  const tail = line.slice(at + 11).replace(/,"_pos":"[^"]*"\}$/, '}')
+  const tail = line.slice(at + 11).replace(/,"_pos":"(?:[^"\\]|\\.)*"\}$/, '}')
   return tail.slice(0, -1)
 }
 
