@@ -36,6 +36,7 @@ export const NEEDS: readonly Need[] = [
   { command: 'groff', why: 'the man page tests render every page with groff -ww', debian: 'groff-base' },
   { command: 'man', why: 'the install test finds each page with man -w', debian: 'man-db', works: manFindsPages },
   { command: 'xargs', why: 'the scaling-out test runs slices with xargs -P', debian: 'findutils' },
+  { command: 'parallel', why: 'the slices-as-jobs test drives slices with GNU parallel (examples/slices-parallel.sh)', debian: 'parallel' },
   { command: 'bash', why: 'the shell-pipe tests run under bash -o pipefail', debian: 'bash' },
   { command: 'openssl', why: 'the TLS tests make their certificates with openssl req', debian: 'openssl' },
   { command: 'mariadb', why: 'the exactness test reads a table back with the mariadb client', debian: 'mariadb-client' }
