@@ -7,6 +7,7 @@ import { finished, pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { EspipeError, UsageError } from './errors.js'
 import type { WriteLedger } from './ledger.js'
+import { alive } from './alive.js'
 
 export interface FileSinkOptions {
   /** Add to an existing file instead of replacing it (written in place: not atomic). */
@@ -144,16 +145,6 @@ async function prepareAppend (path: string, gzip: boolean): Promise<boolean> {
   }
   const last = gzip ? await lastGzipByte(path) : ends.last
   return last !== undefined && last !== 0x0a
-}
-
-/** Whether a process with this id still runs (one we may not signal still runs). */
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /**
