@@ -89,3 +89,29 @@ t.test('lib/ holds core, one folder per connector and the two top-level entries 
     t.match(doc, `lib/${folder}/`, `ARCHITECTURE.md describes lib/${folder}/`)
   }
 })
+
+// The repository is complete on its own: the contract the code cites is CONTRACT.md, in the
+// repository, and each section a comment names (CONTRACT.md §N) is there.
+t.test('code and docs cite the contract in the repository, by sections it has', async (t) => {
+  const contract = readFileSync(join(ROOT, 'CONTRACT.md'), 'utf8')
+  const sections = new Set([...contract.matchAll(/^## (\d+)\. /gm)].map((m) => Number(m[1])))
+  t.ok(sections.size >= 6, `CONTRACT.md has its numbered sections (${[...sections].join(', ')})`)
+  const files = [...sourceFiles('lib'), ...sourceFiles('bin'), ...sourceFiles('test'), 'README.md', 'ARCHITECTURE.md', ...readdirSync(join(ROOT, 'man')).map((f) => `man/${f}`)]
+  const outside: string[] = []
+  const missing: string[] = []
+  let cited = 0
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8')
+    // This file names the old note to check that nothing else does.
+    if (file !== 'test/architecture.test.ts' && /\bDESIGN(\.md)?\b/.test(text)) outside.push(file)
+    for (const m of text.matchAll(/CONTRACT\.md §(\d+)((?:, §\d+)*)/g)) {
+      for (const n of [m[1], ...[...m[2].matchAll(/§(\d+)/g)].map((x) => x[1])]) {
+        cited++
+        if (!sections.has(Number(n))) missing.push(`${file}: §${n}`)
+      }
+    }
+  }
+  t.strictSame(outside, [], 'no file cites a design note the repository does not hold')
+  t.ok(cited > 5, `sections are cited (${cited})`)
+  t.strictSame(missing, [], 'each cited section exists')
+})

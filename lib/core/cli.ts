@@ -50,7 +50,7 @@ export interface FlagSpec {
 
 export type FlagSpecs = Record<string, FlagSpec>
 
-/** Options every binary takes (DESIGN.md §2, §4). */
+/** Options every binary takes (CONTRACT.md §2, §4). */
 export const commonFlags: FlagSpecs = {
   errors: { type: 'string', value: 'FILE', help: 'write each failed record with its reason to FILE (NDJSON)' },
   maxErrors: { type: 'string', value: 'N', aliases: ['max_errors'], help: 'stop (exit 1) once more than N records have failed' },
@@ -427,7 +427,7 @@ function whenStalled (): Promise<never> {
 
 /**
  * The life of a binary: tune the heap, parse options, build the streams, run them with
- * `pipeline`, then print the summary and exit with the status DESIGN.md §2 gives. Every way
+ * `pipeline`, then print the summary and exit with the status CONTRACT.md §3 gives. Every way
  * out prints at most one line about what failed, then the summary: usage errors, fatal
  * errors, exceptions nobody caught and promises that can never settle alike.
  */

@@ -70,7 +70,7 @@ export function createContext (opts: ContextOptions): StageContext {
   }
 }
 
-/** Ends `stream` with `err` as DESIGN.md wants for a source: downstream flushes, then the run fails. */
+/** Ends `stream` with `err` as CONTRACT.md §4 wants for a source: downstream flushes, then the run fails. */
 export function failSource (ctx: StageContext, stream: NodeJS.ReadableStream & { destroy: (err?: Error) => unknown, end?: () => unknown, push?: (chunk: unknown) => boolean }, err: unknown): void {
   if (!ctx.endOnFatal) { stream.destroy(err as Error); return }
   ctx.fatal ??= err

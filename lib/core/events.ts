@@ -55,7 +55,7 @@ function watch (stream: NodeJS.WritableStream): void {
 
 /**
  * Everything a stage says goes through here, to stderr: one line of text prefixed with the
- * tool's name, or one NDJSON event (DESIGN.md §3) with --log-format json. Secrets are masked.
+ * tool's name, or one NDJSON event (CONTRACT.md §3) with --log-format json. Secrets are masked.
  */
 export class Logger {
   readonly tool: string

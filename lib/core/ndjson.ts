@@ -124,7 +124,7 @@ export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { fil
 /**
  * What a writer stage reads: the records of its input files (none or `-` is stdin) one file
  * after another, each with its own line numbers; a file that can't be read ends the input
- * as DESIGN.md wants a fatal source error to (see failSource).
+ * as CONTRACT.md §4 wants a fatal source error to (see failSource).
  */
 export function ndjsonInputs (files: readonly string[], ctx: StageContext, opts: NdjsonInputOptions = {}): Readable {
   return concatInputs(files, (name) => [parseNdjson(ctx, { ...opts, file: name === '-' ? undefined : name })], { signal: ctx.signal, onFatal: (out, err) => failSource(ctx, out, err) })

@@ -9,7 +9,7 @@ import { DEFAULT_RETRY, withRetry } from './retry.js'
 /**
  * The one reader engine: a Readable that drives a connector's streams (the slices of a read)
  * page by page, with backpressure, a --limit, a checkpoint that follows what left the
- * process, the fatal-error path of DESIGN.md §4 (downstream flushes what it has, then the run
+ * process, the fatal-error path of CONTRACT.md §4 (downstream flushes what it has, then the run
  * fails), and the release of what the server holds on every way out. A connector supplies
  * only its own protocol: how to open the read, how to get a stream's next page, how to close.
  */

@@ -5,7 +5,7 @@ import { scanObject } from './raw-json.js'
 
 /**
  * A record's place in its read, carried on the pipe so that the last writer can say what it
- * committed (DESIGN §8): `"_pos":"STREAM:N:AFTER"`, where STREAM is the reader's stream (its
+ * committed (CONTRACT.md §6): `"_pos":"STREAM:N:AFTER"`, where STREAM is the reader's stream (its
  * slice), N how many records that stream has emitted up to this one (over all runs), and AFTER
  * the connector's cursor as JSON text (sort values, key values, a byte offset). A string, so
  * that jq passes it through unchanged whatever its filter does to numbers; reserved: writers

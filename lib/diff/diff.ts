@@ -42,7 +42,7 @@ export const REC_DIFF_COUNTERS = ['read', 'compared', 'same', 'missing', 'change
 /**
  * rec-diff as a stream: the operations that make TARGET equal SOURCE, as NDJSON bytes. The
  * counts go to the context's stats; a fatal error (an unreadable input, an unsorted input under
- * --sorted) ends the stream as DESIGN.md wants a source's fatal error to.
+ * --sorted) ends the stream as CONTRACT.md §4 wants a fatal source error to.
  */
 export function recDiff (opts: RecDiffOptions): Readable {
   const ctx = opts.context

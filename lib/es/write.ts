@@ -53,7 +53,7 @@ export interface EsWriteOptions {
   refresh?: boolean
   retry?: RetryPolicy
   /**
-   * Acknowledge what is written (DESIGN §8): each record's position (put there by a reader
+   * Acknowledge what is written (CONTRACT.md §6): each record's position (put there by a reader
    * given the same file) is saved here once its _bulk item is settled, so a rerun of the pipe
    * resumes after it. Every record needs an id: only writes by id can be repeated safely.
    */

@@ -61,7 +61,7 @@ export function findingFromMessage (message: string, tools: ToolRegistry, at?: F
 
 type JsonLine = { finding: Finding } | { summary: RunSummary } | { other: true } | undefined
 
-/** A JSON event (DESIGN.md §3) or a dead-letter entry (§4); anything else is not ours. */
+/** A JSON event (CONTRACT.md §3) or a dead-letter entry (§4); anything else is not ours. */
 function fromJson (obj: Record<string, unknown>, at: Finding['at'], tools: ToolRegistry): JsonLine {
   if (typeof obj.event === 'string' && typeof obj.message === 'string') {
     const tool = typeof obj.tool === 'string' ? obj.tool : undefined

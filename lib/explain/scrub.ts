@@ -12,7 +12,7 @@ const ANTHROPIC_KEY = /\bsk-ant-[A-Za-z0-9_-]+/g
 const OPAQUE = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{40,}={0,2}(?![A-Za-z0-9+/=_-])/g
 const isOpaque = (s: string): boolean => /[a-z]/.test(s) && /[A-Z]/.test(s) && /\d/.test(s)
 
-/** The secrets this process knows from its environment (DESIGN.md §2), to remove wherever they appear. */
+/** The secrets this process knows from its environment (CONTRACT.md §2), to remove wherever they appear. */
 export function environmentSecrets (env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = []
   for (const name of ['ES_PASSWORD', 'ES_API_KEY', 'MYSQL_PWD', 'MYSQL_PASSWORD', 'ANTHROPIC_API_KEY']) {

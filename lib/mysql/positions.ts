@@ -10,7 +10,7 @@ export type LaneCommitted = Map<number, number>
 
 /**
  * What mysql-write keeps in the database of its table to make a checkpointed pipe exact even
- * for writes that are not idempotent (DESIGN §8): a table of its own, `espipe_checkpoints`,
+ * for writes that are not idempotent (CONTRACT.md §6): a table of its own, `espipe_checkpoints`,
  * one row per (checkpoint, lane) holding, for each reader stream, the number of the last
  * record that lane committed. Each batch writes its lane's row in the same transaction as its
  * rows, so the database says exactly what was committed, whatever the checkpoint file (a copy,

@@ -64,7 +64,7 @@ export interface MysqlWriteOptions {
   /** A batch that has not filled up is written after this long, so a trickle of input lands (default 1 s; 0: only full batches). */
   flushIntervalMs?: number
   /**
-   * Acknowledge what is committed (DESIGN §8): each record's position (put there by a reader
+   * Acknowledge what is committed (CONTRACT.md §6): each record's position (put there by a reader
    * given the same file) commits in the same transaction as its row, in a table beside it
    * (MysqlPositions), and is saved to the file after, so a rerun of the pipe resumes after it
    * and passes over what an earlier run committed out of order: exactly once, even in insert mode.

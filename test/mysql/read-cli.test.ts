@@ -161,7 +161,7 @@ t.test('--content-column: mysql-write then mysql-read gives back the same record
   const records = idsIn.map((id, i) => `{"_index":"docs","_id":${JSON.stringify(id)},"_source":${docs[i % docs.length]}}`)
   const input = join(dir, 'docs.ndjson')
   writeFileSync(input, [...records, '{"_index":"docs","_id":"dup","_source":{"dup":1,"dup":2}}'].join('\n') + '\n')
-  // A key given twice is stored once with the last value (DESIGN: the last one wins), so it comes back so.
+  // A key given twice is stored once with the last value (CONTRACT.md: the last one wins), so it comes back so.
   const expected = join(dir, 'docs.expected.ndjson')
   writeFileSync(expected, [...records, '{"_index":"docs","_id":"dup","_source":{"dup":2}}'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))).join('\n') + '\n')
   const out = join(dir, 'docs.out.ndjson')
