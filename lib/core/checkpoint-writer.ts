@@ -8,7 +8,7 @@ import { POSITION_KEY, recordPosition } from './position.js'
 import type { RawObject } from './raw-json.js'
 
 /**
- * The last writer's part of a checkpoint (DESIGN §8): the writer takes each record's position
+ * The last writer's part of a checkpoint (CONTRACT.md §6): the writer takes each record's position
  * (`_pos`, put there by the reader) as it comes in, is told when each record is settled
  * (committed, or dead-lettered with its reason), and after each commit saves, per reader
  * stream, the last position before which every record is settled. Records settle out of order
@@ -116,7 +116,9 @@ export class WriterCheckpoint {
     if (output !== undefined) this.part.output = output
     if (!this.moved && output === undefined) return
     this.moved = false
-    this.saver.save()
+    // A file writer's length and positions are saved together, as they are; a store's positions may lag.
+    if (output === undefined) this.saver.soon()
+    else this.saver.save()
   }
 
   /**
