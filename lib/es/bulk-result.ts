@@ -65,7 +65,8 @@ export function readBulkResponse (text: string, items: readonly BulkItem[], wher
  * alone. When an earlier attempt of this very item was lost after it was sent (`ambiguous`),
  * that attempt may have been written, and the answer to the repeat is read in that light:
  * - create: a 409 means the id exists: skipped, or created by the lost attempt;
- * - delete: not found means there was nothing to delete, or the lost attempt deleted it;
+ * - delete: not found (no such document, or no such index) means there was nothing to delete,
+ *   or the lost attempt deleted it;
  * - index: "updated" to version 2 is the lost attempt's version 1 replaced: created.
  */
 export function classify (op: BulkOp, item: RawItem, ambiguous: boolean): Outcome {
@@ -82,6 +83,9 @@ export function classify (op: BulkOp, item: RawItem, ambiguous: boolean): Outcom
   }
   if (status === 404 && op === 'delete' && item.error === undefined) return { kind: ambiguous ? 'deleted' : 'not found' }
   const { code, message } = describeItemError(item.error, status)
+  // The engines create no index for a delete: one into an index that does not exist (yet) has
+  // nothing to delete, as a stream of changes that starts with a delete meets it.
+  if (status === 404 && op === 'delete' && code === 'index_not_found_exception') return { kind: 'not found' }
   if (status === 409 && op === 'create' && code === 'version_conflict_engine_exception') return { kind: ambiguous ? 'created' : 'skipped' }
   // An update that lost a race with another writer more often than retry_on_conflict allows.
   if (status === 409 && (op === 'update' || op === 'upsert')) return { kind: 'retry', status, code, message }

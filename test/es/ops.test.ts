@@ -86,3 +86,11 @@ t.test('a bad _op is a bad record: one line, counted, dead-lettered, exit 1; "_o
   ])
   t.equal(server.storedSource('bad', 'c'), '{"_id":"c","v":1}', 'the whole record is the document, without _op and _pos')
 })
+
+t.test('a delete into an index that does not exist has nothing to delete: not found, not failed', async (t) => {
+  const r = await runTool('es-write', ['--url', server.url], { input: '{"_index":"never-made","_id":"a","_op":"delete"}\n{"_index":"made","_id":"b","_op":"delete"}\n{"_index":"made","_id":"b","_source":{"v":1}}\n' })
+  t.equal(r.code, 0, r.stderr)
+  t.equal(countsOf(r.stderr, 'es-write'), '3 read, 1 created, 0 updated, 0 deleted, 2 not found, 0 skipped, 0 failed, 0 retries')
+  t.equal(server.storedSources('never-made').size, 0)
+  t.strictSame(stored('made'), new Map([['b', '{"v":1}']]))
+})
