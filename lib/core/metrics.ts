@@ -3,6 +3,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { EspipeError, UsageError } from './errors.js'
+import type { RoundsState } from './follow.js'
+import { lagSeconds } from './follow.js'
 import type { Stats } from './stats.js'
 import type { StageMetrics } from './stage-metrics.js'
 
@@ -34,6 +36,40 @@ export async function startMetrics (tool: string, stats: Stats, listen: string):
     registers: [registry],
     collect () {
       for (const [outcome, n] of Object.entries(stats.toJSON())) if (outcome !== 'seconds') this.set({ outcome }, n)
+    }
+  })
+  // A read in rounds (--since-field, --since-column, --follow): labelled by what it is ordered
+  // by, so the series appear only in such a run.
+  const rounds = (): RoundsState | undefined => stats.follow
+  new Gauge({
+    name: 'espipe_lag_seconds',
+    help: 'Age of the last record handed on: now minus its since value (a date)',
+    labelNames: ['field'],
+    registers: [registry],
+    collect () {
+      const f = rounds()
+      const lag = f === undefined ? undefined : lagSeconds(f)
+      if (f !== undefined && lag !== undefined) this.set({ field: f.field }, lag)
+    }
+  })
+  new Gauge({
+    name: 'espipe_rounds',
+    help: 'Rounds read to their end',
+    labelNames: ['field'],
+    registers: [registry],
+    collect () {
+      const f = rounds()
+      if (f !== undefined) this.set({ field: f.field }, f.rounds)
+    }
+  })
+  new Gauge({
+    name: 'espipe_round_records',
+    help: 'Records of the last round read to its end',
+    labelNames: ['field'],
+    registers: [registry],
+    collect () {
+      const f = rounds()
+      if (f !== undefined) this.set({ field: f.field }, f.lastRound)
     }
   })
   const batch = new Histogram({ name: 'espipe_batch_duration_seconds', help: 'Time per page read or batch written', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] })

@@ -1,3 +1,6 @@
+import type { RoundsState } from './follow.js'
+import { lagSeconds } from './follow.js'
+
 /**
  * A counter's name for a count of one. Counters are past participles (read, inserted: the same
  * for one) or plural nouns (pages, retries, errors): the nouns lose their plural.
@@ -16,6 +19,8 @@ export class Stats {
   readonly startedAt = Date.now()
   /** How many records the run expects (es-read knows it from _count): progress then shows an ETA. */
   expected: number | undefined
+  /** A read in rounds (--since-field, --since-column, --follow): its rounds and lag, for progress and metrics. */
+  follow: RoundsState | undefined
   private readonly counts = new Map<string, number>()
   private readonly notes = new Map<string, string>()
   /** Counters the summary prints only once they count something. */
@@ -68,13 +73,23 @@ export class Stats {
 
   /** The progress line: the summary, plus how far and how long to go when the total is known. */
   describeProgress (): string {
-    const line = this.describe()
+    const line = this.describe() + this.describeRounds()
     const done = this.counts.values().next().value ?? 0
     if (this.expected === undefined || this.expected <= 0) return line
     const secs = this.elapsedSeconds()
     const pct = Math.min(100, (done / this.expected) * 100)
     const eta = done > 0 ? Math.max(0, (this.expected - done) * secs / done) : undefined
     return `${line}, ${pct.toFixed(1)}% of ${this.expected}${eta === undefined ? '' : `, ETA ${eta.toFixed(0)} s`}`
+  }
+
+  /** `, lag 1.2 s, 35 records in round 12` (the last round that ended), for a read in rounds. */
+  private describeRounds (): string {
+    const f = this.follow
+    if (f === undefined) return ''
+    const lag = lagSeconds(f)
+    const parts = [lag === undefined ? undefined : `lag ${lag.toFixed(1)} s`, f.rounds === 0 ? undefined : `${groupDigits(f.lastRound)} ${f.lastRound === 1 ? 'record' : 'records'} in round ${groupDigits(f.rounds)}`]
+    const text = parts.filter((p) => p !== undefined).join(', ')
+    return text === '' ? '' : `; ${text}`
   }
 
   /** `1000 read, 990 inserted, 10 skipped (duplicate id), 0 failed in 1.2 s (830/s)` */

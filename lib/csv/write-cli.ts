@@ -22,7 +22,10 @@ function csvWriteOptions (opts: Options): CsvWriteOptions {
     header: opts.bool('header'),
     crlf: opts.bool('crlf'),
     bom: opts.bool('bom'),
-    escapeFormulas: opts.bool('escapeFormulas')
+    escapeFormulas: opts.bool('escapeFormulas'),
+    // A checkpointed run commits at least every --flush-interval: held in the sample, a
+    // trickle (a followed reader) would wait for a thousand records instead.
+    sampleIdleMs: opts.has('checkpoint') ? opts.duration('flushInterval') ?? 1000 : undefined
   }
 }
 
@@ -36,7 +39,7 @@ export const csvWriteCli: CliSpec = {
     ...maxLineBytesFlag(),
     ...OUTPUT_FLAGS,
     columns: { type: 'string', value: 'a,b.c,d', isMultiple: true, help: 'the columns, in order: dot paths into the content (an object or array there is written as JSON); default: every key of the first --sample records, nested objects flattened to dot paths' },
-    sample: { type: 'string', value: 'N', default: String(CSV_WRITE_DEFAULTS.sample), help: 'records looked at for the columns (default: {default}); they are held in memory, then written in input order' },
+    sample: { type: 'string', value: 'N', default: String(CSV_WRITE_DEFAULTS.sample), help: 'records looked at for the columns (default: {default}); they are held in memory, then written in input order; with --checkpoint, the sample also ends when no record has come for --flush-interval (give --columns to a followed pipe)' },
     extraKeys: { type: 'string', value: 'MODE', default: CSV_WRITE_DEFAULTS.extraKeys, help: 'a later record with a key outside the columns: fail (it is a failed record, not written) or ignore (written without it); either way each such key is reported once, with a count (default: {default})' },
     idColumn: { type: 'string', value: 'NAME', default: CSV_WRITE_DEFAULTS.idColumn, aliases: ['id_column', 'csv_id_column'], help: "the id's column (default: {default}): first, or where the content (or --columns) has a key of that name, whose value must then be the id" },
     id: { type: 'boolean', default: true, help: "no id column: only the content's keys" },

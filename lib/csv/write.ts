@@ -28,6 +28,8 @@ export interface CsvWriteOptions extends Partial<CsvDialect> {
   columns?: string[]
   /** How many records to look at for the columns when none are given (default 1000). */
   sample?: number
+  /** End the sample, and write what it holds, once no record has come for this long (a trickle). */
+  sampleIdleMs?: number
   /** The id's column (default `id`; first, unless the content or `columns` has a key of that name); false: no id column. */
   idColumn?: string | false
   idField?: string
@@ -181,7 +183,19 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
     if (sample?.open !== true) return write(rec)
     const { parsed } = rec
     if (sample.hold(rec, rec.content, parsed === undefined ? undefined : () => leafPathsOfJson(parsed.text, contentPath))) endSample()
+    else if (opts.sampleIdleMs !== undefined) {
+      clearTimeout(idle)
+      idle = setTimeout(() => {
+        try {
+          endSample()
+          out.flush()
+        } catch (err) {
+          stream.destroy(err as Error)
+        }
+      }, opts.sampleIdleMs)
+    }
   }
+  let idle: NodeJS.Timeout | undefined
 
   const stream = new Transform({
     writableObjectMode: true,
@@ -199,7 +213,12 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
         done(err as Error)
       }
     },
+    destroy (err, done) {
+      clearTimeout(idle)
+      done(err)
+    },
     flush (done) {
+      clearTimeout(idle)
       try {
         endSample()
         out.flush()

@@ -3,11 +3,13 @@ import { COMMON_OPTIONS, stdout } from '../core/cli.js'
 import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
+import { formatDuration } from '../core/retry.js'
+import { followFlags } from '../core/follow.js'
 import { parseSliceOption } from '../core/slice.js'
 import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions } from './cli-options.js'
 import { splitSearchUrl } from './client.js'
 import type { EsReadOptions } from './read.js'
-import { ES_READ_COUNTERS, esRead } from './read.js'
+import { DEFAULT_SETTLE_MS, ES_READ_COUNTERS, esRead } from './read.js'
 
 /** Hits per request at most: Elasticsearch's index.max_result_window for one page. */
 const MAX_SIZE = 10_000
@@ -42,6 +44,10 @@ function esReadOptions (opts: Options): EsReadOptions & { index: string } {
     slice: parseSliceOption(opts.string('slice')),
     scroll: opts.bool('scroll'),
     checkpoint: opts.string('checkpoint'),
+    sinceField: opts.string('sinceField'),
+    settleMs: opts.duration('settle'),
+    follow: opts.bool('follow'),
+    intervalMs: opts.duration('interval'),
     retry: retryPolicy(opts),
     ndjson: true
   }
@@ -71,7 +77,10 @@ export const esReadCli: CliSpec = {
     slices: { type: 'string', value: 'N', help: 'read N slices of one point in time in parallel' },
     slice: { type: 'string', value: 'I/N', help: 'read only slice I (0 to N-1) of N: run N processes to split a read' },
     scroll: { type: 'boolean', help: 'page with the scroll API (clusters or aliases without point in time)' },
-    checkpoint: { type: 'string', value: 'FILE', help: "save the cursor after every page written; rerun to resume (an empty FILE starts fresh; one that can't be written is refused)" },
+    checkpoint: { type: 'string', value: 'FILE', help: "save the cursor after every page written; rerun to resume (an empty FILE starts fresh; one that can't be written is refused); with --since-field, rerun to read what came since" },
+    sinceField: { type: 'string', value: 'F', aliases: ['since_field'], help: 'read in order of F (a date or numeric field), from where the last run\'s committed records ended (with --checkpoint): documents sharing a value are each read once (see CHECKPOINT in the man page)' },
+    settle: { type: 'string', value: 'T', default: formatDuration(DEFAULT_SETTLE_MS), help: 'with a date --since-field, read only documents whose F is older than T, so that one searchable late (refresh, ingest lag, clock skew) is not passed by (default: {default}; 0: up to now)' },
+    ...followFlags('--since-field'),
     ...retryFlags('a failed request (429, 5xx, reset)')
   },
   build: async ({ opts, ctx }) => {
@@ -83,7 +92,8 @@ export const esReadCli: CliSpec = {
     { text: 'Streams every hit of an Elasticsearch index (or comma list, wildcard, alias) to stdout as NDJSON, one line per document: {"_index":…,"_id":…,"_source":{…}} (plus "fields" with --fields). Pages with a point in time and search_after; every document exactly once, in flat memory, closing the point in time on every exit.' },
     ES_CONNECTION_SECTION,
     { title: 'What to read', options: ['index', 'query', 'q', 'timeField', 'gte', 'lte', 'matchAll', 'sourceIncludes', 'sourceExcludes', 'fields', 'sort'] },
-    { title: 'How', options: ['size', 'limit', 'keepAlive', 'slices', 'slice', 'scroll', 'checkpoint', 'retries', 'retryMaxWait', 'retryFor'] },
+    { title: 'Incremental and continuous', options: ['sinceField', 'settle', 'follow', 'interval', 'checkpoint'] },
+    { title: 'How', options: ['size', 'limit', 'keepAlive', 'slices', 'slice', 'scroll', 'retries', 'retryMaxWait', 'retryFor'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Aliases of the original tool: --es_url (with the index in its path, and ?q=), --es_user, --es_pass, --api_key, --batch_size; its --threads N is accepted and changes nothing (one note on stderr; --slices reads in parallel).' },
     { text: 'Exit status: 0 every document written (or stdout closed early, as by head); 1 a failure (connection, authentication, unknown index, shard failures, expired point in time); 2 bad usage (including a bad --query); 130/143 after SIGINT/SIGTERM.' },
@@ -91,6 +101,7 @@ export const esReadCli: CliSpec = {
       "es-read --index logs-2024 --gte now-1d | jq -c 'select(._source.status >= 500)'",
       'ES_PASSWORD=… es-read --url https://es:9200 --username elastic --index logs --slices 4 > logs.ndjson',
       'es-read --index logs --checkpoint logs.ckpt | jsonl-write -o logs.jsonl.gz',
+      'es-read --index orders --since-field updated_at --checkpoint o.ckpt --follow | mysql-write -t orders --checkpoint o.ckpt',
       "es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100"
     )
   ]

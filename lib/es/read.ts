@@ -19,7 +19,14 @@ import { positionMember } from '../core/position.js'
 import type { EsQueryOptions } from './query.js'
 import { buildSearchBody, buildSort } from './query.js'
 import type { SearchPage } from './response.js'
+import { rawElements } from './response.js'
 import { ScrollPager } from './scroll.js'
+import type { RoundStart, SinceField } from './since.js'
+import { compareValues, lookupSinceField, parseSincePosition, roundQuery, sincePositionText, valueMs } from './since.js'
+import { readCheckpointFile } from '../core/checkpoint.js'
+import { DEFAULT_INTERVAL_MS, Rounds, pause } from '../core/follow.js'
+import type { TieAt } from '../core/tie-log.js'
+import { TieLog } from '../core/tie-log.js'
 
 export const ES_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
 
@@ -44,7 +51,21 @@ export interface EsReadOptions extends EsQueryOptions, ReadOptions {
    * of es-read's CPU, and decoding the page and encoding its lines again a third.
    */
   ndjson?: boolean
+  /**
+   * Read in order of this date or numeric field, from where the last run's committed records
+   * ended (with `checkpoint`), in rounds of a point in time each (see since.ts).
+   */
+  sinceField?: string
+  /** A round reads only documents whose since field is before now minus this (default 1 minute; a date field only). */
+  settleMs?: number
+  /** After the end, wait `intervalMs` and read what came since, round after round, until stopped. */
+  follow?: boolean
+  /** The wait between two rounds of `follow` (default 10 s). */
+  intervalMs?: number
 }
+
+/** How long a document's since value must be in the past before a round reads it, unless told. */
+export const DEFAULT_SETTLE_MS = 60_000
 
 const KEEP_ALIVE = /^\d+(d|h|m|s|ms|micros|nanos)$/
 
@@ -78,6 +99,13 @@ class EsSource implements PageSource {
   private recovering: Promise<void> | undefined
   readonly inflight = new Set<Promise<unknown>>()
   checkpoint: ReaderCheckpoint | undefined
+  readonly settleMs: number
+  readonly intervalMs: number
+  /** With --since-field: the field, what has gone out of its current tie group, where the round starts, the rounds. */
+  field: SinceField | undefined
+  ties: TieLog | undefined
+  start: RoundStart | undefined
+  rounds: Rounds | undefined
 
   constructor (opts: EsReadOptions, ctx: StageContext) {
     this.o = opts
@@ -94,6 +122,16 @@ class EsSource implements PageSource {
     if (opts.slice !== undefined) this.slices = [opts.slice.max > 1 ? opts.slice : undefined]
     else this.slices = n > 1 ? Array.from({ length: n }, (_v, id) => ({ id, max: n })) : [undefined]
     if (opts.scroll === true && opts.checkpoint !== undefined) throw new UsageError('--checkpoint needs point-in-time paging: a scroll cannot be resumed exactly (drop --scroll)')
+    if (opts.follow === true && opts.sinceField === undefined) throw new UsageError('--follow needs --since-field F: the date or number field that orders the read, so that each round reads what came after the last')
+    if (opts.sinceField !== undefined) {
+      if (opts.scroll === true) throw new UsageError('--since-field reads in point-in-time rounds: drop --scroll')
+      if (opts.slice !== undefined || (opts.slices ?? 1) > 1) throw new UsageError('--since-field reads one stream in order of its field: drop --slices and --slice')
+      if ((opts.sort ?? []).length > 0) throw new UsageError('--since-field orders the read by its field: drop --sort')
+    }
+    this.settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS
+    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS
+    if (!(this.settleMs >= 0)) throw new UsageError(`invalid value for --settle: ${this.settleMs}`)
+    if (!(this.intervalMs >= 0)) throw new UsageError(`invalid value for --interval: ${this.intervalMs}`)
     this.sort = buildSort(opts.sort ?? [])
     this.body = buildSearchBody(opts)
     this.ownConnection = !(opts.connection instanceof EsConnection)
@@ -106,8 +144,11 @@ class EsSource implements PageSource {
 
   /** What makes two runs the same read, for checking a checkpoint against the options. */
   private readKey (): string {
-    return JSON.stringify({ index: this.o.index, body: this.body, sort: this.sort, slices: this.slices })
+    const since = this.o.sinceField === undefined ? {} : { since: this.o.sinceField }
+    return JSON.stringify({ index: this.o.index, body: this.body, sort: this.sort, slices: this.slices, ...since })
   }
+
+  get follows (): boolean { return this.o.follow === true }
 
   private fresh (pitId: string): ReaderPart {
     const state: EsState = { pitId, keepAlive: this.keepAlive }
@@ -122,6 +163,7 @@ class EsSource implements PageSource {
     }
     const info = await this.request(host, async (signal) => await this.conn.identify(this.where, signal), () => true)
     this.reached = true
+    if (this.o.sinceField !== undefined) return await this.openSince(host, checkpoint, this.o.sinceField, info)
     this.plan = choosePaging(info, { scroll: this.o.scroll === true, sorted: this.sort.length > 0, checkpoint: checkpoint !== undefined })
     const paging = this.plan.mode === 'pit' ? 'point in time' : 'scroll'
     this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host} (${engineName(info)}, ${paging})`, { host: this.conn.host, index: this.o.index, engine: info.distribution, version: info.version, paging })
@@ -165,6 +207,67 @@ class EsSource implements PageSource {
       checkpoint.begin(part)
     }
     return this.streams()
+  }
+
+  /**
+   * A read by --since-field: from the committed position's value on, leaving out the records of
+   * its tie group that were committed (the tie log says which), then round after round.
+   */
+  private async openSince (host: PageHost, checkpoint: ReaderCheckpoint | undefined, name: string, info: Parameters<typeof choosePaging>[0]): Promise<SourceStream[]> {
+    this.plan = choosePaging(info, { scroll: false, sorted: true, checkpoint: true })
+    const field = await this.request(host, async (signal) => await lookupSinceField(this.conn, this.where, this.o.index, name, signal), () => true)
+    this.field = field
+    let part = checkpoint?.load(this.readKey(), 'index, query or --since-field')
+    let at: TieAt | undefined
+    const after = part?.streams[0]?.after
+    if (after !== undefined) {
+      const p = parseSincePosition(after)
+      at = { value: p.value, k: p.k, key: p.key }
+    }
+    part ??= this.fresh('')
+    part.state = {}
+    part.streams = part.streams.map((s) => ({ ...s, done: false }))
+    const file = checkpoint?.file
+    // What the writer committed is as far back as a rerun can go: the tie log needs nothing before it.
+    const committedValue = (): string | undefined => {
+      if (file === undefined) return undefined
+      try {
+        const f = readCheckpointFile(file)
+        const pos = f?.writer?.streams[0]?.after ?? f?.reader?.streams[0]?.after
+        return pos === undefined ? undefined : parseSincePosition(pos).value
+      } catch {
+        return undefined
+      }
+    }
+    this.ties = new TieLog(file === undefined ? undefined : `${file}.ties`, compareValues, committedValue)
+    const excluded = this.ties.resume(at)
+    this.start = at === undefined ? undefined : { value: at.value, keys: excluded }
+    this.rounds = new Rounds(this.ctx.stats, name)
+    checkpoint?.begin(part)
+    const from = at === undefined ? 'from the start' : `from ${name} ${at.value}${at.k > 0 ? ` after the ${at.k} record${at.k === 1 ? '' : 's'} of that value committed before` : ''}`
+    this.ctx.logger.start(`reading ${this.o.index} from ${this.conn.host} (${engineName(info)}) in order of ${name} (${field.kind}), ${from}${this.follows ? `, following every ${this.intervalMs / 1000} s` : ''}`, { host: this.conn.host, index: this.o.index, engine: info.distribution, version: info.version, since: name })
+    await this.openRound(host)
+    return [new SinceSlice(this)]
+  }
+
+  /** A round: its own point in time, reading from where the last ended up to now − settle. */
+  async openRound (host: PageHost): Promise<void> {
+    const plan = this.plan
+    const field = this.field as SinceField
+    if (plan.mode !== 'pit') throw new EspipeError('ES_NO_POINT_IN_TIME', '--since-field needs point-in-time paging')
+    await this.closeRound()
+    const cutoff = field.kind !== 'number' && this.settleMs > 0 ? Date.now() - this.settleMs : undefined
+    const body: JsonObject = { ...this.body, query: roundQuery(this.body.query as JsonObject, field, this.start, cutoff) }
+    const session = await this.request(host, async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, plan.api, signal), () => true)
+    this.session = session
+    this.pagers = [new PitPager(this.conn, session, this.where, { body, sort: [{ [field.name]: 'asc' }], tiebreak: plan.tiebreak, fields: this.fields })]
+  }
+
+  /** Frees the round's point in time (not kept between rounds: the next opens its own). */
+  async closeRound (): Promise<void> {
+    const session = this.session
+    this.session = undefined
+    if (session !== undefined) await session.close().catch((err: unknown) => this.ctx.logger.warn(`could not free the server's search context: ${(err as Error).message}`))
   }
 
   private streams (): SourceStream[] {
@@ -261,7 +364,8 @@ class EsSource implements PageSource {
     // Read to the end into a pipe whose writer acknowledges it, the records may still be lost
     // downstream: a rerun resumes from what the writer committed, on this point in time (a
     // rerun that finds the pipe complete closes it; else it expires after --keep-alive).
-    const keep = checkpoint !== undefined && this.session !== undefined && (!complete || (checkpoint.embeds && checkpoint.acknowledged())) && checkpoint.holdsState()
+    this.ties?.close()
+    const keep = this.field === undefined && checkpoint !== undefined && this.session !== undefined && (!complete || (checkpoint.embeds && checkpoint.acknowledged())) && checkpoint.holdsState()
     const results = await Promise.allSettled([
       ...this.pagers.map(async (p) => await p.release()),
       keep ? Promise.resolve() : this.session?.close()
@@ -369,6 +473,91 @@ class EsSlice implements SourceStream {
         throw err
       } finally {
         src.inflight.delete(request)
+      }
+    }
+  }
+}
+
+/**
+ * The one stream of a --since-field read: pages of the round's point in time, in order of the
+ * field; each record's keys noted in the tie log (synced) before it goes downstream, its
+ * position `[V,K,KEY]`. With --follow a round's end is not the stream's: it waits --interval
+ * (cut short by a stop) and opens the next round from the current tie group.
+ */
+class SinceSlice implements SourceStream {
+  readonly id = 0
+  private roundOver = false
+
+  constructor (private readonly src: EsSource) {}
+
+  get done (): boolean { return !this.src.follows && (this.src.pagers[0]?.done ?? true) }
+
+  async next (host: PageHost): Promise<void> {
+    const src = this.src
+    if (this.roundOver) {
+      await pause(src.intervalMs, host.signal)
+      if (host.stopped) return
+      this.roundOver = false
+      const group = src.ties?.group
+      if (group !== undefined) src.start = { value: group.value, keys: [...group.keys] }
+      await src.openRound(host)
+    }
+    const pager = src.pagers[0]
+    const size = Math.min(src.size, host.remaining)
+    const started = performance.now()
+    let page: SearchPage
+    try {
+      page = await src.request(host, async (signal) => await pager.fetch(size, signal), (err) => pager.mayRetry(err))
+    } catch (err) {
+      if (isContextMissing(err)) throw src.expired(err)
+      throw err
+    }
+    host.ctx.metrics.observeBatch((performance.now() - started) / 1000)
+    if (!host.demand) await host.wanted()
+    if (host.stopped) return
+    this.deliver(host, page)
+    if (pager.done) {
+      src.rounds?.ended()
+      if (!src.follows) {
+        host.ended(this.id)
+        return
+      }
+      this.roundOver = true
+      await src.closeRound()
+    }
+  }
+
+  private deliver (host: PageHost, page: SearchPage): void {
+    const src = this.src
+    const pager = src.pagers[0]
+    const ties = src.ties as TieLog
+    const field = src.field as SinceField
+    host.fetched(page.count)
+    if (page.count === 0) {
+      pager.accept(page, 0)
+      return
+    }
+    const n = Math.min(page.count, host.remaining)
+    pager.accept(page, n)
+    const positions: string[] = []
+    let value = ''
+    for (let i = 0; i < n; i++) {
+      value = rawElements(page.sorts[i] ?? '[]')[0]
+      const key = page.key(i)
+      positions.push(sincePositionText({ value, k: ties.add(value, key), key }))
+    }
+    // Before any of them goes out: a rerun must find every key its positions count.
+    ties.flush()
+    src.rounds?.handed(n, valueMs(field.kind, value))
+    const base = host.emitted(this.id)
+    const member = host.embedsPositions ? (i: number) => positionMember(this.id, base + i + 1, positions[i]) : undefined
+    const tracked = host.tracksPositions ? positions : undefined
+    if (src.ndjson) {
+      host.deliver(this.id, member === undefined ? page.head(n) : page.headWith(n, member), n, tracked)
+    } else {
+      const lines = page.lines
+      for (let i = 0; i < n; i++) {
+        host.deliver(this.id, member === undefined ? lines[i] : lines[i].slice(0, -1) + member(i) + '}', 1, tracked === undefined ? undefined : [tracked[i]])
       }
     }
   }

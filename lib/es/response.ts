@@ -78,6 +78,25 @@ export class SearchPage {
     return out
   }
 
+  /**
+   * Hit `i`'s `_index` and `_id` as the text of a JSON array (`["logs","a1"]`), read from the
+   * start of its line, where they are as the server wrote them (`null` for a hit without `_index`).
+   */
+  key (i: number): string {
+    const bytes = this.ndjson
+    let at = (i === 0 ? 0 : this.ends[i - 1]) + 1
+    let index = 'null'
+    if (startsAt(bytes, at, PREFIX_INDEX)) {
+      at += PREFIX_INDEX.length
+      const end = skipValue(bytes, at)
+      index = bytes.toString('utf8', at, end)
+      at = end + 1
+    }
+    if (!startsAt(bytes, at, PREFIX_ID)) throw bad(bytes, at, 'hit line without _id')
+    at += PREFIX_ID.length
+    return `[${index},${bytes.toString('utf8', at, skipValue(bytes, at))}]`
+  }
+
   /** One NDJSON line per hit, as text (decoded on first use). */
   get lines (): string[] {
     if (this.decodedLines === undefined) {
@@ -91,6 +110,12 @@ export class SearchPage {
     }
     return this.decodedLines
   }
+}
+
+function startsAt (bytes: Buffer, at: number, prefix: Buffer): boolean {
+  if (at + prefix.length > bytes.length) return false
+  for (let k = 0; k < prefix.length; k++) if (bytes[at + k] !== prefix[k]) return false
+  return true
 }
 
 function isWs (c: number): boolean {

@@ -3,6 +3,7 @@ import { COMMON_OPTIONS, stdout } from '../core/cli.js'
 import { examples } from '../core/help.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { parseSliceOption } from '../core/slice.js'
+import { followFlags } from '../core/follow.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 // Types only: the reader (and mysql2 with it) is loaded in build, once the heap is tuned.
 import type { MysqlReadOptions } from './read.js'
@@ -27,6 +28,8 @@ function mysqlReadOptions (opts: Options): MysqlReadOptions {
     batchSize: opts.int('batchSize', { min: 1 }),
     limit: opts.int('limit', { min: 0 }),
     timezone: opts.string('timezone'),
+    follow: opts.bool('follow'),
+    intervalMs: opts.duration('interval'),
     retry: retryPolicy(opts),
     ndjson: true
   }
@@ -51,6 +54,7 @@ export const mysqlReadCli: CliSpec = {
     deletedColumn: { type: 'string', value: 'COL', help: 'soft deletes: a row whose COL is set (a number not 0, a date or anything else not NULL) is written as {"_index","_id","_op":"delete"} in its place, for a writer to delete' },
     deletedWhen: { type: 'string', value: 'SQL', help: "the condition that makes a row deleted instead (--deleted-when \"status = 'gone'\")" },
     checkpoint: { type: 'string', value: 'FILE', help: 'save the cursor as lines are written; rerun to resume (or to read what changed since, with --since-column)' },
+    ...followFlags('--since-column'),
     consistent: { type: 'boolean', help: 'the whole read in one consistent snapshot (one transaction)' },
     slices: { type: 'string', value: 'N', help: 'read N key ranges in parallel, one connection each' },
     slice: { type: 'string', value: 'I/N', help: 'read only key range I (0 to N-1) of N: run N processes' },
@@ -70,7 +74,7 @@ export const mysqlReadCli: CliSpec = {
     { text: 'Streams the rows of a MySQL or MariaDB table (or of one SELECT) to stdout as NDJSON, one line per row: {"_index":<table>,"_id":<key>,"_source":{<column>:<value>,…}}. Pages by key (never OFFSET), each page a short statement of its own, so no lock or transaction is held between pages; memory stays flat, and a slow consumer slows the reads.' },
     MYSQL_CONNECTION_SECTION,
     { title: 'What to read', options: ['table', 'query', 'columns', 'where', 'idColumn', 'contentColumn'] },
-    { title: 'Incremental and parallel', options: ['sinceColumn', 'deletedColumn', 'deletedWhen', 'checkpoint', 'consistent', 'slices', 'slice'] },
+    { title: 'Incremental and parallel', options: ['sinceColumn', 'deletedColumn', 'deletedWhen', 'checkpoint', 'follow', 'interval', 'consistent', 'slices', 'slice'] },
     { title: 'How', options: ['batchSize', 'limit', 'timezone', 'retries', 'retryMaxWait', 'retryFor'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: BIGINT and DECIMAL as JSON numbers with every digit; DATETIME and TIMESTAMP as ISO-8601 in --timezone; DATE, TIME, ENUM, SET as strings; JSON columns as JSON; binary as base64; BIT as a number; NULL as null (man mysql-read lists every type).' },
@@ -79,6 +83,7 @@ export const mysqlReadCli: CliSpec = {
     examples(
       'mysql-read --url mysql://app@db/shop -t orders | es-write --index orders',
       'mysql-read -t orders --since-column updated_at --checkpoint orders.ckpt | es-write --index orders',
+      'mysql-read -t orders --since-column updated_at --checkpoint o.ckpt --follow | es-write --index orders --checkpoint o.ckpt',
       'mysql-read -t docs --content-column content | jsonl-write -o docs.jsonl.gz',
       "mysql-read -e 'SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id' --id-column id",
       'mysql-read -t events --slice 0/4 > part0.ndjson   # with 1/4, 2/4, 3/4 elsewhere'

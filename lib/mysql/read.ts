@@ -26,10 +26,12 @@ import type { ReadSource } from './source.js'
 import { describeQuery, describeTable } from './source.js'
 import type { TimeFormatter } from './time.js'
 import { timeFormatter } from './time.js'
+import type { FollowOptions } from '../core/follow.js'
+import { DEFAULT_INTERVAL_MS, Rounds, pause } from '../core/follow.js'
 
 export const MYSQL_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
 
-export interface MysqlReadOptions extends ReadOptions {
+export interface MysqlReadOptions extends ReadOptions, FollowOptions {
   connection: MysqlConnectionSettings
   /** `table` or `database.table` (this or `query`). */
   table?: string
@@ -102,6 +104,8 @@ class MysqlSlice implements SourceStream {
   private positions: Position[] = []
   private flushQueued = false
   private readCount = 0
+  /** With --follow: the round read to its end; the next page waits --interval first. */
+  private roundOver = false
 
   constructor (private readonly src: MysqlSource, readonly id: number, readonly range: SliceRange, readonly query: PageQuery, conn: Connection | undefined, after: string[] | undefined) {
     this.conn = conn
@@ -112,6 +116,11 @@ class MysqlSlice implements SourceStream {
 
   async next (host: PageHost): Promise<void> {
     const src = this.src
+    if (this.roundOver) {
+      await pause(src.intervalMs, host.signal)
+      if (host.stopped) return
+      this.roundOver = false
+    }
     const limit = Math.min(src.batchSize, src.remaining)
     this.running = true
     let rows: number
@@ -133,7 +142,15 @@ class MysqlSlice implements SourceStream {
       this.running = false
     }
     this.flush(host)
+    src.rounds?.handed(rows, src.sinceMs(this.after))
     if (!src.paged || rows < limit) {
+      src.rounds?.ended()
+      // Followed, a round's end is not the stream's: each page is a statement of its own, so
+      // the next round reads the rows committed since, after the last (since, key) read.
+      if (src.follows && !host.stopped) {
+        this.roundOver = true
+        return
+      }
       this.done = true
       host.ended(this.id)
     }
@@ -319,6 +336,10 @@ class MysqlSource implements PageSource {
   /** Each row's cursor is needed (checkpoint, uniqueness check), not only the page's last. */
   rowCursors = false
   private failure: ((err: unknown) => void) | undefined
+  readonly intervalMs: number
+  rounds: Rounds | undefined
+  /** The since column's kind, once known: a date or time gives the lag. */
+  private sinceKind: string | undefined
 
   constructor (opts: MysqlReadOptions, ctx: StageContext) {
     this.o = opts
@@ -341,6 +362,13 @@ class MysqlSource implements PageSource {
       const needs = opts.sinceColumn !== undefined ? '--since-column' : opts.checkpoint !== undefined ? '--checkpoint' : sliced ? 'slicing' : undefined
       if (needs !== undefined) throw new UsageError(`with --query, ${needs} needs --id-column naming the query's unique, NOT NULL key (it orders and resumes the read)`)
     }
+    if (opts.follow === true) {
+      if (opts.sinceColumn === undefined) throw new UsageError('--follow needs --since-column COL: the column that orders the read (an updated_at, a version), so that each round reads the rows changed since the last')
+      if (sliced) throw new UsageError('--follow reads one stream in order of --since-column: drop --slices and --slice')
+      if (opts.consistent === true) throw new UsageError('--follow reads round after round, each page its own statement: drop --consistent (it reads one snapshot)')
+    }
+    this.intervalMs = opts.intervalMs ?? DEFAULT_INTERVAL_MS
+    if (!(this.intervalMs >= 0)) throw new UsageError(`invalid value for --interval: ${this.intervalMs}`)
     this.time = timeFormatter(opts.timezone ?? 'UTC')
     this.remaining = opts.limit ?? Infinity
     this.target = resolveConnection(opts.connection)
@@ -354,6 +382,15 @@ class MysqlSource implements PageSource {
   get ndjson (): boolean { return this.o.ndjson === true }
   get packetRows (): boolean { return this.o.packetRows !== false }
   get idColumnNames (): string { return (this.o.idColumns ?? []).join(',') }
+  get follows (): boolean { return this.o.follow === true }
+
+  /** When the row of cursor `after` was stamped (its since value, a DATETIME or TIMESTAMP read in UTC), for the lag. */
+  sinceMs (after: readonly string[] | undefined): number | undefined {
+    const v = after?.[0]
+    if (v === undefined || (this.sinceKind !== 'datetime' && this.sinceKind !== 'timestamp' && this.sinceKind !== 'date')) return undefined
+    const ms = Date.parse(`${v.replace(' ', 'T')}${v.length > 10 ? 'Z' : 'T00:00:00Z'}`)
+    return Number.isNaN(ms) ? undefined : ms
+  }
 
   /** A failure found while rows stream (a NULL key, a key that is not unique): the page in flight fails with it. */
   fatal (err: unknown): void {
@@ -506,7 +543,12 @@ class MysqlSource implements PageSource {
     if (this.sliceCount > 1) ranges.forEach((r, i) => this.ctx.logger.info(`slice ${names[i]}/${this.sliceCount}: ${describeRange(keyCols, r)}`))
     this.slices = ranges.map((range, i) => new MysqlSlice(this, i, range, { select: source.select, where: [...where, ...rangeConditions(keyCols, range)], order }, i === 0 ? first : undefined, cursorOf(resumed.streams[i]?.after)))
     this.uniqueChecked = source.keyFrom !== '--id-column'
-    this.rowCursors = checkpoint !== undefined || !this.uniqueChecked
+    // A followed read's lag is worked out from each page's last cursor.
+    this.rowCursors = checkpoint !== undefined || !this.uniqueChecked || this.follows
+    if (since !== undefined) {
+      this.sinceKind = since.kind
+      this.rounds = new Rounds(this.ctx.stats, since.name)
+    }
     if (o.consistent === true) await this.beginSnapshot(first)
     return this.slices
   }

@@ -61,6 +61,8 @@ function termMatcher(field: string, q: unknown): Pred {
   if (typeof q !== 'string' && typeof q !== 'number' && typeof q !== 'boolean') {
     throw parsingException(`[term] query does not support a value of type [${q === null ? 'null' : typeof q}] for field [${field}]`)
   }
+  // `_index` is a metadata field every document has: a term on it names the document's index.
+  if (field === '_index') return (e) => e.index.name === String(q)
   return (e) => {
     const { type, values } = typedValues(e, field)
     switch (type) {
