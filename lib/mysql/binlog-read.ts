@@ -42,8 +42,11 @@ import { ValueError, quoteJson } from './values.js'
  * transaction is never half applied after a rerun, and no record of it comes twice.
  */
 
-/** What a snapshot record's position holds: the table (its index in the read's list) and the key reached. */
-interface SnapshotCursor { snap: true, t: number, key: string[] }
+/**
+ * What a snapshot record's position holds: the table (its index in the read's list) and the key
+ * reached; `end` on the snapshot's last record, so that once a writer has it a rerun streams.
+ */
+interface SnapshotCursor { snap: true, t: number, key: string[], end?: true }
 
 function parseAfter (text: string, file: string): SnapshotCursor | BinlogCursor {
   const o = JSON.parse(text) as Partial<SnapshotCursor>
@@ -91,6 +94,7 @@ export class BinlogSource implements PageSource, SourceStream {
   private snap: Connection | undefined
   private phase: 'snapshot' | 'stream' = 'snapshot'
   private snapTable = 0
+  private lastTable = -1
   private snapAfter: string[] | undefined
   /** Where streaming begins: the snapshot's place, or a resumed transaction's start. */
   private start: BinlogPlace = { file: '', pos: 4 }
@@ -207,7 +211,7 @@ export class BinlogSource implements PageSource, SourceStream {
       if (state.start === undefined) throw new EspipeError('ECHECKPOINT', `checkpoint ${checkpoint?.file ?? ''} holds no binary log place; delete it, or rerun with --resnapshot`, { context: this.context })
       const after = part.streams[0]?.after
       const cur = after === undefined ? undefined : parseAfter(after, checkpoint?.file ?? '')
-      if (part.complete && (cur === undefined || 'snap' in cur)) {
+      if ((part.complete && (cur === undefined || 'snap' in cur)) || (cur !== undefined && 'snap' in cur && cur.end === true)) {
         // An earlier run read the whole snapshot, and the log to its end then (no change came).
         this.start = state.start
         this.phase = 'stream'
@@ -240,6 +244,11 @@ export class BinlogSource implements PageSource, SourceStream {
       if (fresh) {
         this.start = await snapshotPlace(this.snap)
         part.state = { start: this.start }
+      }
+      // The last table with rows in the snapshot: its last row ends the snapshot.
+      for (let i = this.tables.length - 1; i >= this.snapTable; i--) {
+        const [[row]] = await this.snap.query<RowDataPacket[]>({ sql: `SELECT EXISTS (SELECT 1 FROM ${quoteServerName(this.database)}.${quoteServerName(this.tables[i].name)}) AS x`, rowsAsArray: true })
+        if (Number((row as unknown as unknown[])[0]) === 1) { this.lastTable = i; break }
       }
     }
     if (this.o.untilNow === true) this.until = await binlogEnd(conn)
@@ -291,21 +300,27 @@ export class BinlogSource implements PageSource, SourceStream {
       return
     }
     const conn = this.snap as Connection
-    const sql = pageSql({ select: table.source.select, where: [], order: table.key }, this.snapAfter, this.batchSize)
-    const [rows] = await conn.query<RowDataPacket[]>({ sql, rowsAsArray: true, typeCast: false })
+    // One row more than a page: whether the table ends with this page.
+    const sql = pageSql({ select: table.source.select, where: [], order: table.key }, this.snapAfter, this.batchSize + 1)
+    const [fetched] = await conn.query<RowDataPacket[]>({ sql, rowsAsArray: true, typeCast: false })
+    const ends = fetched.length <= this.batchSize
+    const rows = ends ? fetched : fetched.slice(0, this.batchSize)
     host.fetched(rows.length)
     const positions: Position[] = []
     let lines = 0
     let n = host.emitted(0)
-    for (const r of rows) {
+    for (const [i, r] of rows.entries()) {
+      // --limit: not one record more.
+      if (this.linesPending >= host.remaining) break
       const values = r as unknown as Array<Buffer | null>
       const key = table.fmt.cursor(table.fmt.joinValues(values)) as string[]
-      const after = JSON.stringify({ snap: true, t: this.snapTable, key } satisfies SnapshotCursor)
+      const last = ends && i === rows.length - 1 && this.snapTable === this.lastTable
+      const after = JSON.stringify({ snap: true, t: this.snapTable, key, ...(last ? { end: true } : {}) } satisfies SnapshotCursor)
       if (this.writeChange(host, { table, fmt: table.fmt, op: 'index', values }, n + 1, after, positions)) { n++; lines++ }
       this.snapAfter = key
     }
     this.flushLines(host, lines, positions)
-    if (rows.length < this.batchSize) {
+    if (ends) {
       this.snapTable++
       this.snapAfter = undefined
     }
@@ -384,7 +399,7 @@ export class BinlogSource implements PageSource, SourceStream {
     const cursor: BinlogCursor = { file: txn.start.file, pos: txn.start.pos, n0, ...(txn.gtid === undefined ? {} : { gtid: txn.gtid }) }
     const after = cursorText(cursor)
     const positions: Position[] = []
-    for (let i = from; i < changes.length; i++) this.writeChange(host, changes[i], n0 + i + 1, after, positions)
+    for (let i = from; i < changes.length && this.linesPending < host.remaining; i++) this.writeChange(host, changes[i], n0 + i + 1, after, positions)
     return this.flushLines(host, 0, positions)
   }
 
