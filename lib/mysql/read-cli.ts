@@ -31,6 +31,10 @@ function mysqlReadOptions (opts: Options): MysqlReadOptions {
     follow: opts.bool('follow'),
     intervalMs: opts.duration('interval'),
     retry: retryPolicy(opts),
+    binlog: opts.bool('binlog'),
+    untilNow: opts.bool('untilNow'),
+    resnapshot: opts.bool('resnapshot'),
+    serverId: opts.int('serverId', { min: 1 }),
     ndjson: true
   }
 }
@@ -61,6 +65,10 @@ export const mysqlReadCli: CliSpec = {
     batchSize: { type: 'string', value: 'N', default: '10000', aliases: ['batch_size'], help: 'rows per page' },
     limit: { type: 'string', value: 'N', help: 'stop after N records' },
     timezone: { type: 'string', value: 'TZ', default: 'UTC', help: 'zone of DATETIME and TIMESTAMP values in the output: UTC, an offset (+02:00) or a name (Europe/Paris)' },
+    binlog: { type: 'boolean', help: 'change data capture: a consistent snapshot of the tables (-t a,b; none: every table of the database), then every insert, update and delete from the binary log as a record with _op index or delete, following it (see BINLOG in the man page)' },
+    untilNow: { type: 'boolean', aliases: ['until_now'], help: 'with --binlog: stop at the end the binary log has when the read starts' },
+    resnapshot: { type: 'boolean', help: 'with --binlog and --checkpoint: copy the tables again and stream from the new snapshot (after the server purged the checkpoint\'s place, or a TRUNCATE)' },
+    serverId: { type: 'string', value: 'N', aliases: ['server_id'], help: 'with --binlog: the replica server id of the dump connection, unique among the server\'s replicas (default: one drawn at random)' },
     ...retryFlags('a page after a lost connection')
   },
   build: async ({ opts, ctx }) => {
@@ -75,6 +83,7 @@ export const mysqlReadCli: CliSpec = {
     MYSQL_CONNECTION_SECTION,
     { title: 'What to read', options: ['table', 'query', 'columns', 'where', 'idColumn', 'contentColumn'] },
     { title: 'Incremental and parallel', options: ['sinceColumn', 'deletedColumn', 'deletedWhen', 'checkpoint', 'follow', 'interval', 'consistent', 'slices', 'slice'] },
+    { title: 'From the binary log', options: ['binlog', 'untilNow', 'resnapshot', 'serverId'] },
     { title: 'How', options: ['batchSize', 'limit', 'timezone', 'retries', 'retryMaxWait', 'retryFor'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: BIGINT and DECIMAL as JSON numbers with every digit; DATETIME and TIMESTAMP as ISO-8601 in --timezone; DATE, TIME, ENUM, SET as strings; JSON columns as JSON; binary as base64; BIT as a number; NULL as null (man mysql-read lists every type).' },
@@ -84,6 +93,7 @@ export const mysqlReadCli: CliSpec = {
       'mysql-read --url mysql://app@db/shop -t orders | es-write --index orders',
       'mysql-read -t orders --since-column updated_at --checkpoint orders.ckpt | es-write --index orders',
       'mysql-read -t orders --since-column updated_at --checkpoint o.ckpt --follow | es-write --index orders --checkpoint o.ckpt',
+      'mysql-read --binlog -t orders,customers --checkpoint shop.ckpt | es-write --checkpoint shop.ckpt',
       'mysql-read -t docs --content-column content | jsonl-write -o docs.jsonl.gz',
       "mysql-read -e 'SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id' --id-column id",
       'mysql-read -t events --slice 0/4 > part0.ndjson   # with 1/4, 2/4, 3/4 elsewhere'

@@ -28,6 +28,7 @@ import type { TimeFormatter } from './time.js'
 import { timeFormatter } from './time.js'
 import type { FollowOptions } from '../core/follow.js'
 import { DEFAULT_INTERVAL_MS, Rounds, pause } from '../core/follow.js'
+import { BinlogSource } from './binlog-read.js'
 
 export const MYSQL_READ_COUNTERS: Array<string | [string, string]> = ['read', 'emitted', 'pages', 'retries']
 
@@ -74,6 +75,18 @@ export interface MysqlReadOptions extends ReadOptions, FollowOptions {
    * parser it is given.
    */
   packetRows?: boolean
+  /**
+   * Change data capture: a consistent snapshot of the tables (`table`: one or more, comma
+   * separated; none: every table of the database), then every row change from the binary log
+   * (binlog-read.ts).
+   */
+  binlog?: boolean
+  /** With `binlog`: stop at the end the binary log has when the read starts. */
+  untilNow?: boolean
+  /** With `binlog` and a checkpoint: copy the tables again and stream from the new snapshot. */
+  resnapshot?: boolean
+  /** With `binlog`: the replica server id the dump connection gives (unique among the server's replicas). */
+  serverId?: number
 }
 
 /** The callback connection under a promise one: its query() streams rows as events. */
@@ -587,5 +600,9 @@ class MysqlSource implements PageSource {
  * slow the consumer. A lost connection is retried from the last row handed on.
  */
 export function mysqlRead (opts: MysqlReadOptions): PagedSource {
+  if (opts.binlog === true) return pagedRead('mysql-read', MYSQL_READ_COUNTERS, opts, (ctx) => new BinlogSource(opts, ctx), opts.ndjson === true ? { objectMode: false, highWaterMark: 256 * 1024 } : { objectMode: true, highWaterMark: 1024 })
+  for (const [flag, on] of [['--until-now', opts.untilNow], ['--resnapshot', opts.resnapshot], ['--server-id', opts.serverId !== undefined]] as const) {
+    if (on === true) throw new UsageError(`${flag} goes with --binlog`)
+  }
   return pagedRead('mysql-read', MYSQL_READ_COUNTERS, opts, (ctx) => new MysqlSource(opts, ctx), opts.ndjson === true ? { objectMode: false, highWaterMark: 256 * 1024 } : { objectMode: true, highWaterMark: 1024 })
 }
