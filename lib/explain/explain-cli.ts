@@ -53,6 +53,7 @@ export const explainErrorsCli: CliSpec = {
       file: name === '-' ? undefined : name,
       maxLineBytes: ctx.maxLineBytes,
       onLongLine: (long) => failLongLine(ctx, long, { file: name === '-' ? undefined : name }),
+      onBom: () => ctx.logger.info(`${name === '-' ? 'stdin' : name} begins with a UTF-8 byte order mark: skipped`),
       onLine: () => ctx.stats.add('read'),
       onSummary: (s) => runs.push(s),
       onRaw: (lines, file) => rawFindings(lines, tools, file)

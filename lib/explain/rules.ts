@@ -962,6 +962,25 @@ export const RULES: Rule[] = [
     option: "jq -c '.[]' turns a JSON array into NDJSON; --errors FILE keeps the bad lines"
   },
   {
+    id: 'ndjson-invalid-utf8',
+    title: 'An input line is not UTF-8',
+    severity: 2,
+    codes: ['NDJSON_INVALID_UTF8'],
+    messages: [/is not UTF-8: byte \d+ begins/],
+    extract: [/byte (?<byte>\d+) begins \[(?<hex>[0-9a-f ]+)\], which/],
+    what: 'Line {line} of {file} holds bytes that are no UTF-8 character (from byte {byte}: {hex}): it was not written, as reading it would have changed them. The dead-letter entry holds the line as Latin-1, one character per byte.',
+    causes: [
+      'the producer wrote another encoding (Latin-1, Windows-1252) into JSON text',
+      'a line cut inside a character (a file truncated, or cut with head -c)',
+      'bytes of a binary value written into a JSON string without encoding them (base64 is how espipe readers carry them)'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | od -c | head",
+      "grep -naxv '.*' {file} | head"
+    ],
+    option: "--errors FILE keeps each such line; jq -j '.record' FILE | iconv -f UTF-8 -t LATIN1 gives its bytes back"
+  },
+  {
     id: 'line-too-long',
     title: 'An input line is longer than --max-line-bytes',
     severity: 2,
