@@ -1056,6 +1056,25 @@ export const RULES: Rule[] = [
     ]
   },
   {
+    id: 'gzip-input',
+    title: 'A gzipped input cannot be read',
+    severity: 5,
+    codes: ['EGZIP', 'Z_BUF_ERROR', 'Z_DATA_ERROR'],
+    messages: [/gzip stream|but it is not gzip/],
+    extract: [/cannot read (?<file>\S+?):(?=\s|$)/],
+    what: '{file} could not be read as gzip: it is cut short, damaged, or named .gz without being gzip. Records read before the fault were taken; the run stopped there.',
+    causes: [
+      'the file was copied or downloaded only in part, or is still being written',
+      'the file was damaged on the disk or on its way',
+      'a text file named .gz'
+    ],
+    commands: [
+      'gzip -t {file}',
+      'file {file}'
+    ],
+    option: 'a text file: rename it without .gz; a cut file: write it again, or read what it holds with zcat {file} 2>/dev/null'
+  },
+  {
     id: 'permission-denied',
     title: 'Permission denied',
     severity: 5,
