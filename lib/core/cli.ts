@@ -11,6 +11,7 @@ import type { LogFormat } from './events.js'
 import { Logger } from './events.js'
 import { maxLineBytes } from './line-limit.js'
 import { OutputClosed } from './input.js'
+import type { PipeOut } from './pipe-out.js'
 import { pipeStdout } from './pipe-out.js'
 import { SecretMasker } from './mask.js'
 import { CORE_TOOLS, ToolRegistry } from './tools.js'
@@ -323,6 +324,8 @@ export interface Cli {
 let onStdoutClosed = (): void => {}
 /** Standard output once a stage asked for it (stdout()): a pipe writer or process.stdout. */
 let out: NodeJS.WritableStream | undefined
+/** The pipe writer, when standard output is a pipe: what it took is what a closed pipe got. */
+let pipeOut: PipeOut | undefined
 
 /**
  * process.stdout for a stage that writes records there. Only a stage that calls this touches
@@ -332,7 +335,8 @@ let out: NodeJS.WritableStream | undefined
  */
 export function stdout (): NodeJS.WritableStream {
   if (out === undefined) {
-    out = pipeStdout() ?? process.stdout
+    pipeOut = pipeStdout()
+    out = pipeOut ?? process.stdout
     // A closed stdout (`| head`) surfaces as EPIPE: end quietly and stop upstream work.
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') onStdoutClosed()
@@ -531,6 +535,9 @@ export async function runCli (spec: CliSpec, runOptions: RunOptions): Promise<ne
     ])
     clearTimeout(timer)
     if (late) ctx.logger.warn(`closing connections took more than ${CLEANUP_MS / 1000} s; exiting without waiting for them`)
+    // A reader counts a record as emitted when it hands it on; after `| head`, what reached
+    // the pipe before it closed is what was emitted (a writer's ledger counts so already).
+    if (stdoutClosed && pipeOut !== undefined && ctx.stats.has('emitted')) ctx.stats.set('emitted', Math.min(pipeOut.linesOut, ctx.stats.get('emitted')))
     const extra = ctx.failures.count > 0 && ctx.failures.errorsFile !== undefined ? ` — failed records in ${ctx.failures.errorsFile}` : ''
     ctx.logger.summary(ctx.stats, (interrupted !== undefined && !stdoutClosed ? ` — interrupted by ${interrupted}` : '') + extra, spec.summary)
   }

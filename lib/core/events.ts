@@ -53,6 +53,22 @@ function watch (stream: NodeJS.WritableStream): void {
   stream.on('error', () => gone.add(stream))
 }
 
+/** How long repeats of a warning are held before their count is said (while they go on). */
+export const REPEAT_REPORT_MS = 10_000
+
+/** A warning being repeated: how often and since when, the last one as it was. */
+interface Repeat {
+  key: string
+  total: number
+  /** Repeats not said yet. */
+  held: number
+  last: string
+  details: Record<string, unknown> | undefined
+  firstAt: number
+  lastAt: number
+  timer: NodeJS.Timeout | undefined
+}
+
 /**
  * Everything a stage says goes through here, to stderr: one line of text prefixed with the
  * tool's name, or one NDJSON event (CONTRACT.md §3) with --log-format json. Secrets are masked.
@@ -67,6 +83,7 @@ export class Logger {
   private progressTimer: NodeJS.Timeout | undefined
   private progressShown = false
   private readonly observers: ErrorObserver[] = []
+  private repeat: Repeat | undefined
 
   constructor (opts: LoggerOptions) {
     this.tool = opts.tool
@@ -85,6 +102,7 @@ export class Logger {
 
   event (level: Level, event: EventName, message: string, details: Record<string, unknown> = {}): void {
     if (this.quiet && level !== 'error') return
+    this.flushRepeats()
     this.clearProgress()
     message = oneLine(message)
     if (this.format === 'json') {
@@ -104,8 +122,45 @@ export class Logger {
     this.event('info', 'start', message, details)
   }
 
+  /**
+   * A warning. The same warning again (its words the same, its numbers aside: each batch's
+   * retry after a connection was cut, with its own wait and attempt) is not printed again but
+   * counted, and said once with its count when another line is written, after
+   * REPEAT_REPORT_MS, or at the summary: `… — 40 times in 8.0 s`.
+   */
   warn (message: string, details?: Record<string, unknown>): void {
+    if (this.quiet) return
+    const key = oneLine(message).replace(/\d+(\.\d+)?/g, '#')
+    const now = Date.now()
+    const r = this.repeat
+    if (r !== undefined && r.key === key) {
+      r.total++
+      r.held++
+      r.last = message
+      r.details = details
+      r.lastAt = now
+      if (r.timer === undefined) {
+        r.timer = setTimeout(() => this.flushRepeats(true), REPEAT_REPORT_MS)
+        r.timer.unref()
+      }
+      return
+    }
     this.event('warn', 'info', message, details)
+    this.repeat = { key, total: 1, held: 0, last: message, details, firstAt: now, lastAt: now, timer: undefined }
+  }
+
+  /** Says the warnings held back since the last one shown (see warn); `keep`: go on counting them. */
+  private flushRepeats (keep = false): void {
+    const r = this.repeat
+    if (r === undefined) return
+    if (r.timer !== undefined) clearTimeout(r.timer)
+    r.timer = undefined
+    this.repeat = undefined
+    if (r.held > 0) {
+      const seconds = Number(((r.lastAt - r.firstAt) / 1000).toFixed(1))
+      this.event('warn', 'info', `${r.last} — ${r.total} times in ${seconds.toFixed(1)} s`, { ...r.details, repeated: r.total, seconds })
+    }
+    if (keep) this.repeat = { ...r, held: 0 }
   }
 
   observe (fn: ErrorObserver): void {

@@ -1,9 +1,11 @@
-import { createReadStream } from 'node:fs'
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
 import { access, constants } from 'node:fs/promises'
-import type { Duplex, Readable } from 'node:stream'
-import { PassThrough, Transform } from 'node:stream'
+import type { Duplex } from 'node:stream'
+import { PassThrough, Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { createGunzip } from 'node:zlib'
 import { EspipeError, UsageError } from './errors.js'
+import { gzipError, isGzip, notGzipError } from './gzip.js'
 
 /** Positional inputs: none or `-` means stdin. */
 export function inputNames (input: readonly string[]): string[] {
@@ -51,21 +53,90 @@ function outputClosed (signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true && signal.reason instanceof OutputClosed
 }
 
+/** A file's first two bytes (fewer when it is shorter); none when it can't be read (the stream that reads it says why). */
+function fileHead (name: string): Buffer {
+  const head = Buffer.alloc(2)
+  let fd: number | undefined
+  try {
+    fd = openSync(name, 'r')
+    return head.subarray(0, readSync(fd, head, 0, 2, 0))
+  } catch {
+    return Buffer.alloc(0)
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/** Drops the first `n` bytes that pass: where a resumed read of a gzipped input starts. */
+function skipBytes (n: number): Transform {
+  let left = n
+  return new Transform({
+    transform (chunk: Buffer, _enc, done) {
+      if (left >= chunk.length) { left -= chunk.length; done(); return }
+      const rest = left === 0 ? chunk : chunk.subarray(left)
+      left = 0
+      done(null, rest)
+    }
+  })
+}
+
 /**
  * The bytes of one input, ending early (as a clean end of input, not an error) when the
  * signal is aborted: that is how SIGINT turns into "flush what you have and stop".
  * `onCut` is told when the input ends so, before its real end: what follows its last complete
  * record is then not a record (concatInputs drops it). When the output was closed, the input is
  * destroyed instead: nothing more is read or parsed.
+ *
+ * A gzipped input (known by its first bytes, 1F 8B, whatever its name: `cat x.gz |` too) is
+ * decompressed, every member of it (an --append adds one); `start` then counts decompressed
+ * bytes. A file named .gz whose bytes are not gzip is a fatal error, not text to read.
  */
 export function openInput (name: string, signal?: AbortSignal, onCut?: () => void, start = 0): Readable {
-  const src: Readable = name === '-' ? process.stdin : createReadStream(name, { highWaterMark: 256 * 1024, start })
   const out = new PassThrough({ highWaterMark: 256 * 1024 })
+  let src: Readable
+  // What is piped into `out`: src itself, or its gunzip; undefined while stdin's first bytes are awaited.
+  let body: Readable | undefined
+  let gz: Transform | undefined
+  let released = false
   const release = (): void => {
-    src.unpipe(out)
+    released = true
+    body?.unpipe(out)
+    if (gz !== undefined) { src.unpipe(gz); gz.destroy() }
+    if (body !== undefined && body !== src && body !== gz) body.destroy()
     // Stop reading the file, but leave stdin itself open for the parent shell.
     if (src !== process.stdin) src.destroy()
     else src.pause()
+  }
+  const gunzipped = (from: Readable): Readable => {
+    gz = createGunzip()
+    gz.on('error', (err) => out.destroy(gzipError(name, err)))
+    from.pipe(gz)
+    return start > 0 ? gz.pipe(skipBytes(start)) : gz
+  }
+  if (name === '-') {
+    src = process.stdin
+    // 1F 8B is no start of text: stdin is sniffed as a file is.
+    void firstBytes(src).then(({ head, ended }) => {
+      if (released) return
+      if (ended) {
+        // The whole input was these bytes: no stream to put them back into.
+        const whole = Readable.from(head.length === 0 ? [] : [head])
+        body = isGzip(head) ? gunzipped(whole) : whole
+      } else {
+        if (head.length > 0) src.unshift(head)
+        body = isGzip(head) ? gunzipped(src) : src
+      }
+      body.pipe(out)
+    }, (err: unknown) => out.destroy(readError(name, err)))
+  } else {
+    const head = fileHead(name)
+    const gzip = isGzip(head)
+    if (!gzip && head.length > 0 && name.endsWith('.gz')) {
+      process.nextTick(() => out.destroy(notGzipError(name, head)))
+      return out
+    }
+    src = createReadStream(name, { highWaterMark: 256 * 1024, start: gzip ? 0 : start })
+    body = gzip ? gunzipped(src) : src
   }
   const cut = (): void => {
     if (out.writableEnded) return
@@ -84,8 +155,38 @@ export function openInput (name: string, signal?: AbortSignal, onCut?: () => voi
   if (signal?.aborted === true) { cut(); return out }
   signal?.addEventListener('abort', stop, { once: true })
   out.on('close', () => signal?.removeEventListener('abort', stop))
-  src.pipe(out)
+  body?.pipe(out)
   return out
+}
+
+/** The first bytes of a stream (two at least, unless it ends first), read and not yet put back. */
+async function firstBytes (src: Readable): Promise<{ head: Buffer, ended: boolean }> {
+  return await new Promise((resolve, reject) => {
+    const parts: Buffer[] = []
+    let n = 0
+    const finish = (ended: boolean): void => {
+      src.off('readable', onReadable)
+      src.off('end', onEnd)
+      src.off('error', onError)
+      resolve({ head: Buffer.concat(parts), ended })
+    }
+    const onReadable = (): void => {
+      for (let c = src.read() as Buffer | null; c !== null; c = src.read() as Buffer | null) {
+        parts.push(c)
+        n += c.length
+        if (n >= 2) { finish(false); return }
+      }
+    }
+    const onEnd = (): void => finish(true)
+    const onError = (err: Error): void => {
+      src.off('readable', onReadable)
+      src.off('end', onEnd)
+      reject(err)
+    }
+    src.on('readable', onReadable)
+    src.once('end', onEnd)
+    src.once('error', onError)
+  })
 }
 
 /**

@@ -3,6 +3,7 @@ import { StringDecoder } from 'node:string_decoder'
 import type { FlagSpecs, Options } from './cli.js'
 import type { StageContext } from './context.js'
 import { formatBytes, parseByteSize } from './size.js'
+import { EscapingDecoder, escapedBytes, hasEscapes } from './utf8.js'
 
 /**
  * The longest input line (a CSV record) a reader holds. Above it a line is a record error and
@@ -168,22 +169,73 @@ export class LineFramer {
 export interface LineHandlers {
   line: (raw: string, line: number, push: (item: unknown) => void) => void
   long: (long: LongLine, push: (item: unknown) => void) => void
+  /**
+   * A line that is not UTF-8, as the bytes it came with (without its line end, LF or CRLF).
+   * Without this handler such bytes are read as U+FFFD: text for a person, not records.
+   */
+  invalid?: (bytes: Buffer, line: number, push: (item: unknown) => void) => void
+  /** The input began with a UTF-8 byte order mark, which was skipped. */
+  bom?: () => void
   end?: (push: (item: unknown) => void) => void
 }
 
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
+
 /**
  * A stream stage: UTF-8 bytes in, framed by a LineFramer of `maxBytes`, and out whatever the
- * handlers push (objects). A handler that throws (--max-errors reached) fails the stream.
+ * handlers push (objects). A byte order mark at the start is skipped. A handler that throws
+ * (--max-errors reached) fails the stream.
+ *
+ * With an `invalid` handler, bytes that are not UTF-8 are kept, escaped (see utf8.ts): only
+ * a line decoded from such bytes is looked at for escapes, so valid input costs one native
+ * check per chunk and one comparison per line.
  */
 export function lineStage (maxBytes: number, handlers: LineHandlers): Transform {
-  const decoder = new StringDecoder('utf8')
   const push = (item: unknown): void => { stage.push(item) }
-  const framer = new LineFramer(maxBytes, (raw, line) => handlers.line(raw, line, push), (long) => handlers.long(long, push))
+  const invalid = handlers.invalid
+  const escaping = invalid === undefined ? undefined : new EscapingDecoder()
+  const decoder = escaping ?? new StringDecoder('utf8')
+  // Lines up to this number may hold escaped bytes: those decoded from a chunk that was not
+  // UTF-8, and the line still open after it.
+  let dirtyThrough = 0
+  const onLine = invalid === undefined
+    ? (raw: string, line: number) => handlers.line(raw, line, push)
+    : (raw: string, line: number) => {
+        if (line > dirtyThrough || !hasEscapes(raw)) return handlers.line(raw, line, push)
+        invalid(escapedBytes(raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw), line, push)
+      }
+  const framer = new LineFramer(maxBytes, onLine, (long) => handlers.long(long, push))
+  const frame = (text: string): void => {
+    if (escaping === undefined || !escaping.escaped) return framer.write(text)
+    escaping.escaped = false
+    dirtyThrough = Infinity
+    framer.write(text)
+    dirtyThrough = framer.line + 1
+  }
+  // The first bytes, held while they may still be a byte order mark.
+  let head: Buffer | undefined = Buffer.alloc(0)
+  const skipBom = (chunk: Buffer, end: boolean): Buffer | undefined => {
+    const bytes = (head as Buffer).length === 0 ? chunk : Buffer.concat([head as Buffer, chunk])
+    if (!end && bytes.length < 3 && UTF8_BOM.subarray(0, bytes.length).equals(bytes)) { head = bytes; return undefined }
+    head = undefined
+    if (bytes.length < 3 || !UTF8_BOM.equals(bytes.subarray(0, 3))) return bytes
+    handlers.bom?.()
+    return bytes.subarray(3)
+  }
   const stage = new Transform({
     readableObjectMode: true,
     transform (chunk: Buffer | string, _enc, done) {
       try {
-        framer.write(typeof chunk === 'string' ? chunk : decoder.write(chunk))
+        if (typeof chunk === 'string') {
+          if (head !== undefined && chunk !== '') {
+            head = undefined
+            if (chunk.charCodeAt(0) === 0xfeff) { chunk = chunk.slice(1); handlers.bom?.() }
+          }
+          framer.write(chunk)
+        } else {
+          const bytes = head === undefined ? chunk : skipBom(chunk, false)
+          if (bytes !== undefined) frame(decoder.write(bytes))
+        }
       } catch (err) {
         done(err as Error)
         return
@@ -192,7 +244,8 @@ export function lineStage (maxBytes: number, handlers: LineHandlers): Transform 
     },
     flush (done) {
       try {
-        framer.write(decoder.end())
+        const rest = head === undefined ? undefined : skipBom(Buffer.alloc(0), true)
+        frame((rest === undefined ? '' : decoder.write(rest)) + decoder.end())
         framer.end()
         handlers.end?.(push)
       } catch (err) {

@@ -11,6 +11,7 @@ import type { RawObject } from './raw-json.js'
 import { scanObject, stringToken } from './raw-json.js'
 import type { JsonObject, PathGetter } from './record.js'
 import { idToString, isJsonObject, jsonKind } from './record.js'
+import { invalidUtf8Record } from './utf8.js'
 
 /** One input line that parsed as a JSON object, with where it came from. */
 export class ParsedLine {
@@ -89,16 +90,29 @@ export function rawIdAt (text: string, [start, end]: readonly [number, number]):
 /**
  * NDJSON framing in: bytes → ParsedLine objects. A line that is not a JSON object is a
  * record error (counted, dead-lettered) and the stream goes on; so is a line longer than
- * `maxLineBytes` (default: the context's, --max-line-bytes), skipped without being held.
+ * `maxLineBytes` (default: the context's, --max-line-bytes), skipped without being held, and a
+ * line that is not UTF-8 (NDJSON_INVALID_UTF8: never read with U+FFFD in place of its bad
+ * bytes; the dead letter shows every byte, see invalidUtf8Record). A byte order mark at the
+ * start of the input, or of a line (inputs joined with cat), is skipped, and said once.
  * Blank lines are ignored. Every other line counts as `read`. Lines end at \n (a \r before
  * it is dropped).
  */
 export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { file?: string, maxLineBytes?: number } = {}): Transform {
   const file = opts.file
+  const where = file ?? 'stdin'
+  let bomSaid = false
+  const bom = (line: number): void => {
+    if (bomSaid) return
+    bomSaid = true
+    ctx.logger.info(line === 0 ? `${where} begins with a UTF-8 byte order mark: skipped` : `line ${line} of ${where} begins with a UTF-8 byte order mark (inputs joined with cat?): skipped, here and on any later line`, { file, line: line === 0 ? undefined : line })
+  }
   const parse = (raw: string, line: number, push: (item: unknown) => void): void => {
     const text = raw.charCodeAt(raw.length - 1) === 0x0d ? raw.slice(0, -1) : raw
     if (text.trim() === '') return
     ctx.stats.add('read')
+    take(text, line, push)
+  }
+  const take = (text: string, line: number, push: (item: unknown) => void): void => {
     if (opts.scan === true) {
       const raw = scanObject(text)
       if (raw !== undefined) { push(new ParsedLine(undefined, text, line, file, raw)); return }
@@ -107,6 +121,12 @@ export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { fil
     try {
       value = JSON.parse(text)
     } catch (err) {
+      // Looked for only here: a line that parses never begins with one.
+      if (text.charCodeAt(0) === 0xfeff) {
+        bom(line)
+        take(text.slice(1), line, push)
+        return
+      }
       ctx.failures.fail({ record: text, line, code: 'NDJSON_INVALID_JSON', message: `line ${line} is not JSON: ${(err as Error).message}`, context: { file } })
       return
     }
@@ -116,9 +136,14 @@ export function parseNdjson (ctx: StageContext, opts: NdjsonInputOptions & { fil
     }
     push(new ParsedLine(value, text, line, file))
   }
+  const invalid = (bytes: Buffer, line: number): void => {
+    ctx.stats.add('read')
+    const bad = invalidUtf8Record(bytes, line)
+    ctx.failures.fail({ record: bad.record, line, code: 'NDJSON_INVALID_UTF8', message: bad.message, context: { file, ...bad.context } })
+  }
   // A failure past --max-errors throws: the run stops with that error.
   const limit = opts.maxLineBytes ?? ctx.maxLineBytes
-  return lineStage(limit, { line: parse, long: (long) => failLongLine(ctx, long, { file, limit }) })
+  return lineStage(limit, { line: parse, invalid, bom: () => bom(0), long: (long) => failLongLine(ctx, long, { file, limit }) })
 }
 
 /**

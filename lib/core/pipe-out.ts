@@ -18,7 +18,7 @@ const RETRY_MS = 5
  * the pipe) before its callback, so a ledger or a checkpoint counts a line as written only
  * once it is in the pipe. EPIPE comes out as the stream's error, as process.stdout's does.
  */
-export function pipeStdout (): Writable | undefined {
+export function pipeStdout (): PipeOut | undefined {
   try {
     if (!fstatSync(1).isFIFO()) return undefined
   } catch {
@@ -28,20 +28,38 @@ export function pipeStdout (): Writable | undefined {
   // the pipe in non-blocking mode when anything touches process.stdout; put it back.
   const handle = (process.stdout as unknown as { _handle?: { setBlocking?: (on: boolean) => number } })._handle
   if (handle?.setBlocking?.(true) !== 0) return undefined
-  return new Writable({
+  const counted = (buf: Buffer, n: number): void => { pipe.linesOut += countLines(buf, n) }
+  const pipe = Object.assign(new Writable({
     highWaterMark: QUEUE,
-    write (chunk: Buffer, _enc, done) { writeAll(chunk, done) },
-    writev (chunks, done) { writeAll(chunks.length === 1 ? chunks[0].chunk as Buffer : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), done) }
-  })
+    write (chunk: Buffer, _enc, done) { writeAll(chunk, done, counted) },
+    writev (chunks, done) { writeAll(chunks.length === 1 ? chunks[0].chunk as Buffer : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), done, counted) }
+  }), { linesOut: 0 })
+  return pipe
 }
 
-function writeAll (buf: Buffer, done: (err?: Error | null) => void): void {
+/**
+ * The pipe writer, and the lines (records: one per line) whose bytes the pipe took: after
+ * `| head` closed it, what reached the pipe, not what was handed to this process's queue.
+ */
+export type PipeOut = Writable & { linesOut: number }
+
+/** Line ends in buf[0, n). */
+function countLines (buf: Buffer, n: number): number {
+  let lines = 0
+  for (let i = buf.indexOf(0x0a); i >= 0 && i < n; i = buf.indexOf(0x0a, i + 1)) lines++
+  return lines
+}
+
+function writeAll (buf: Buffer, done: (err?: Error | null) => void, out: (buf: Buffer, n: number) => void): void {
   write(1, buf, 0, buf.length, null, (err, n) => {
     // Non-blocking again: the pipe's mode is shared by every process writing into it, and
     // another one (a Node process starting, as with `xargs -P 4 es-read … | …`) sets it.
-    if (err?.code === 'EAGAIN') setTimeout(() => { writeAll(buf, done) }, RETRY_MS)
+    if (err?.code === 'EAGAIN') setTimeout(() => { writeAll(buf, done, out) }, RETRY_MS)
     else if (err !== null) done(err)
-    else if (n < buf.length) writeAll(buf.subarray(n), done)
-    else done()
+    else {
+      out(buf, n)
+      if (n < buf.length) writeAll(buf.subarray(n), done, out)
+      else done()
+    }
   })
 }

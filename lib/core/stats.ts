@@ -54,6 +54,11 @@ export class Stats {
     this.counts.set(name, (this.counts.get(name) ?? 0) + n)
   }
 
+  /** Puts a counter right once what it counted is known better (records that reached a closed pipe). */
+  set (name: string, n: number): void {
+    this.counts.set(name, n)
+  }
+
   /** Whether this run counts `name` (a counter its summary prints). */
   has (name: string): boolean {
     return this.counts.has(name)

@@ -32,6 +32,13 @@ export function cellText (value: unknown): string {
  * with quotes inside doubled. A row of one empty cell is written `""`, since an empty line is
  * read as no row at all.
  *
+ * A delimiter of several characters can also be made by a cell's end and the delimiter after
+ * it: with `aa`, the cell `a` then `aa` reads as `aaa`, whose first `aa` a reader (which looks
+ * for the delimiter from the left) takes for the delimiter. So a cell is quoted when the
+ * delimiter occurs in the cell followed by all but the last character of the delimiter: any
+ * match that starts inside the cell. Then the delimiter after each unquoted cell is the first
+ * match a reader finds, whatever the next cell holds.
+ *
  * With an empty quote (quoting off, as csv-read --quote '' reads), nothing is quoted: ask
  * `unquotable` first, since a cell that needs quotes would be read back as other cells.
  */
@@ -40,6 +47,8 @@ export class RowFormatter {
   private readonly quote: string
   private readonly doubled: string
   private readonly needsQuotes: RegExp
+  /** All but the last character of a delimiter of several; '' for one character. */
+  private readonly delimiterHead: string
   private readonly escapeFormulas: boolean
   /** False with an empty quote: then no cell is quoted. */
   readonly quoting: boolean
@@ -51,6 +60,7 @@ export class RowFormatter {
     this.quoting = opts.quote !== ''
     const quoteChar = this.quoting ? escapeRegExp(opts.quote) : ''
     this.needsQuotes = new RegExp(`${escapeRegExp(opts.delimiter)}|[${quoteChar}\\r\\n]|^\\uFEFF`)
+    this.delimiterHead = [...opts.delimiter].slice(0, -1).join('')
     this.escapeFormulas = opts.escapeFormulas === true
   }
 
@@ -59,23 +69,31 @@ export class RowFormatter {
     return this.escapeFormulas && typeof value === 'string' && FORMULA_START.test(text) ? "'" + text : text
   }
 
+  /** Whether `text` can't be written as it is: see the class's comment. */
+  private needsQuoting (text: string): boolean {
+    return this.needsQuotes.test(text) || (this.delimiterHead !== '' && (text + this.delimiterHead).includes(this.delimiter))
+  }
+
   cell (value: unknown): string {
     const text = this.text(value)
-    if (!this.quoting || !this.needsQuotes.test(text)) return text
+    if (!this.quoting || !this.needsQuoting(text)) return text
     return this.quote + text.replaceAll(this.quote, this.doubled) + this.quote
   }
 
   /**
    * With quoting off, the first cell that can't be written unquoted, and why (it holds the
-   * delimiter or a line end, starts with a BOM, or is the only cell of its row and empty).
+   * delimiter or a line end, starts with a BOM, ends in the start of the delimiter, or is the
+   * only cell of its row and empty).
    * With quoting on, undefined.
    */
   unquotable (cells: readonly unknown[]): { index: number, reason: string } | undefined {
     if (this.quoting) return undefined
     for (let index = 0; index < cells.length; index++) {
       const text = this.text(cells[index])
-      if (!this.needsQuotes.test(text)) continue
-      const reason = text.includes(this.delimiter) ? `holds the delimiter (${JSON.stringify(this.delimiter)})` : /[\r\n]/.test(text) ? 'holds a line end' : 'starts with a byte order mark'
+      if (!this.needsQuoting(text)) continue
+      const reason = text.includes(this.delimiter)
+        ? `holds the delimiter (${JSON.stringify(this.delimiter)})`
+        : /[\r\n]/.test(text) ? 'holds a line end' : text.charCodeAt(0) === 0xfeff ? 'starts with a byte order mark' : `ends so that the delimiter after it (${JSON.stringify(this.delimiter)}) would be read one or more characters early`
       return { index, reason }
     }
     return cells.length === 1 && this.text(cells[0]) === '' ? { index: 0, reason: 'is the only cell of its row and empty' } : undefined

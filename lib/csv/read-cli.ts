@@ -55,7 +55,7 @@ export const csvReadCli: CliSpec = {
   },
   help: [
     { title: 'Usage', text: '$ csv-read [options] [FILE...]' },
-    { text: 'Reads CSV files (none or - means stdin) and writes one NDJSON record per row to stdout:\n  {"_id": <id column>, "_source": <the row, or the parsed JSON of the content column>}' },
+    { text: 'Reads CSV files (none or - means stdin; gzipped ones are decompressed) and writes one NDJSON record per row to stdout:\n  {"_id": <id column>, "_source": <the row, or the parsed JSON of the content column>}' },
     { title: 'Options', options: ['idColumn', 'contentColumn', 'csvFile', 'delimiter', 'quote', 'encoding', 'header', 'columns', 'limit', 'skip', 'cast', 'checkpoint', 'maxLineBytes'] },
     { text: 'A repeated or empty header name is renamed so no cell is lost: id,name,name,, reads as id, name, name_2, column_4, column_5 (one warning line names them). Line numbers in errors are physical lines of the file (CRLF, LF or CR; inside quotes too).' },
     { title: 'Common', options: COMMON_OPTIONS },

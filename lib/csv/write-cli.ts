@@ -55,7 +55,7 @@ export const csvWriteCli: CliSpec = {
   build: toOutput(csvWriteOptions, csvWrite),
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
-    { text: 'Reads NDJSON records (none or - means stdin) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
+    { text: 'Reads NDJSON records (none or - means stdin; gzipped ones are decompressed) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
     { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: strings as they are, numbers with every digit they came with, true/false, null as an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote or a line end are quoted (RFC 4180). csv-read reads the file back.' },

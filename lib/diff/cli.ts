@@ -110,7 +110,7 @@ export const recDiffCli: CliSpec = {
   },
   help: [
     { title: 'Usage', text: '$ rec-diff [options] SOURCE TARGET' },
-    { text: 'Compares two inputs of NDJSON records (files, - for stdin, <(command) for a reader\'s output), matched by id, and writes to stdout the operations that make TARGET equal SOURCE, as records a writer takes: SOURCE\'s record with "_op":"index" for an id TARGET lacks (missing) or has with other content (changed), and {"_index","_id","_op":"delete"} for an id only TARGET has (extra). The summary on stderr counts them.' },
+    { text: 'Compares two inputs of NDJSON records (files, - for stdin, <(command) for a reader\'s output; gzipped ones are decompressed), matched by id, and writes to stdout the operations that make TARGET equal SOURCE, as records a writer takes: SOURCE\'s record with "_op":"index" for an id TARGET lacks (missing) or has with other content (changed), and {"_index","_id","_op":"delete"} for an id only TARGET has (extra). The summary on stderr counts them.' },
     { text: 'Equality is exact: object members in any order; strings by their characters (escapes read, no Unicode normalisation); numbers by exact decimal value (1.0 = 1, 2^53+1 is not 2^53); arrays in order. Dates are strings.' },
     { title: 'Options', options: ['idField', 'contentField', 'byIndex', 'numbers', 'only', 'brief', 'report', 'sorted', 'memory', 'tmpdir'] },
     { title: 'Common', options: COMMON_OPTIONS },

@@ -5,6 +5,8 @@ import type { OnReadOpts, SocketConstructorOpts } from 'node:net'
 import { Socket } from 'node:net'
 import { ReadStream, isatty } from 'node:tty'
 import { EspipeError } from '../core/errors.js'
+import type { ByteSource } from './gunzip.js'
+import { sniffedSource } from './gunzip.js'
 
 /** Complete lines of an input: buf[start, end), each ended by `\n` but maybe the input's last. */
 export interface Region { buf: Buffer, start: number, end: number, utf8: boolean }
@@ -13,11 +15,6 @@ const SIZE = 1024 * 1024
 /** How long a read that found a non-blocking stdin empty waits before it tries again. */
 const RETRY_MS = 5
 
-/** Where an input's bytes come from: `read` fills buf[at…] with what there is (0 at the end). */
-interface ByteSource {
-  read: (buf: Buffer, at: number) => Promise<number>
-  close: () => void
-}
 
 /** A regular file (or /dev/null): read from libuv's thread pool, where a read always returns. */
 function fileSource (fd: number): ByteSource {
@@ -182,9 +179,9 @@ export class LineReader {
       const fd = this.name === '-' ? 0 : await new Promise<number>((resolve, reject) => { open(this.name, 'r', (err, fd) => { if (err !== null) reject(err); else resolve(fd) }) })
       const stat = await new Promise<Stats>((resolve, reject) => { fstat(fd, (err, st) => { if (err !== null) reject(err); else resolve(st) }) })
       if (stat.isDirectory()) throw Object.assign(new Error('it is a directory'), { code: 'EISDIR' })
-      if (stat.isFIFO() || stat.isSocket()) return pipeSource(fd)
+      if (stat.isFIFO() || stat.isSocket()) return sniffedSource(this.name, pipeSource(fd))
       if (isatty(fd)) return ttySource(fd)
-      return fileSource(fd)
+      return sniffedSource(this.name, fileSource(fd))
     } catch (err) {
       throw this.error(err)
     }
@@ -200,6 +197,8 @@ export class LineReader {
   }
 
   private error (err: unknown): EspipeError {
+    // Already one line that names the input (a gzip stream that is damaged or cut short).
+    if (err instanceof EspipeError) return err
     const code = (err as NodeJS.ErrnoException).code ?? 'EIO'
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message
     return new EspipeError(code, `cannot read ${this.name === '-' ? 'stdin' : this.name}: ${why}`, { context: { file: this.name === '-' ? undefined : this.name }, cause: err, exitCode: 2 })

@@ -53,6 +53,7 @@ export const explainErrorsCli: CliSpec = {
       file: name === '-' ? undefined : name,
       maxLineBytes: ctx.maxLineBytes,
       onLongLine: (long) => failLongLine(ctx, long, { file: name === '-' ? undefined : name }),
+      onBom: () => ctx.logger.info(`${name === '-' ? 'stdin' : name} begins with a UTF-8 byte order mark: skipped`),
       onLine: () => ctx.stats.add('read'),
       onSummary: (s) => runs.push(s),
       onRaw: (lines, file) => rawFindings(lines, tools, file)
@@ -61,7 +62,7 @@ export const explainErrorsCli: CliSpec = {
   },
   help: [
     { title: 'Usage', text: '$ explain-errors [options] [FILE...]\n$ explain-errors [options] "MESSAGE"' },
-    { text: 'Explains why an espipe run failed: what happened, with the real host, table, file and line; the likely causes, most likely first; the commands to check and fix it. Reads the stderr of any espipe binary (text or --log-format json events), dead-letter files written with --errors (none or - means stdin), or a raw error message: the arguments, unless one names an existing file or is -. Identical errors are grouped, with a count and a few example lines; the most severe comes first.' },
+    { text: 'Explains why an espipe run failed: what happened, with the real host, table, file and line; the likely causes, most likely first; the commands to check and fix it. Reads the stderr of any espipe binary (text or --log-format json events), dead-letter files written with --errors (none or - means stdin; gzipped ones are decompressed), or a raw error message: the arguments, unless one names an existing file or is -. Identical errors are grouped, with a count and a few example lines; the most severe comes first.' },
     {
       title: 'Options',
       options: [

@@ -180,6 +180,8 @@ export interface ReadFindingsOptions {
   /** The longest line read (default 64 MiB): a longer one is skipped, unread, and given here. */
   maxLineBytes?: number
   onLongLine?: (long: LongLine) => void
+  /** The input began with a UTF-8 byte order mark, which was skipped. */
+  onBom?: () => void
 }
 
 /** The stage that turns the bytes of one input into Finding objects. */
@@ -195,6 +197,7 @@ export function readFindings (opts: ReadFindingsOptions): Duplex[] {
       for (const f of reader.push('')) push(f)
       opts.onLongLine?.(long)
     },
+    bom: () => opts.onBom?.(),
     end: (push) => {
       for (const f of reader.end()) push(f)
       for (const s of reader.summaries) opts.onSummary?.(s)

@@ -962,6 +962,25 @@ export const RULES: Rule[] = [
     option: "jq -c '.[]' turns a JSON array into NDJSON; --errors FILE keeps the bad lines"
   },
   {
+    id: 'ndjson-invalid-utf8',
+    title: 'An input line is not UTF-8',
+    severity: 2,
+    codes: ['NDJSON_INVALID_UTF8'],
+    messages: [/is not UTF-8: byte \d+ begins/],
+    extract: [/byte (?<byte>\d+) begins \[(?<hex>[0-9a-f ]+)\], which/],
+    what: 'Line {line} of {file} holds bytes that are no UTF-8 character (from byte {byte}: {hex}): it was not written, as reading it would have changed them. The dead-letter entry holds the line as Latin-1, one character per byte.',
+    causes: [
+      'the producer wrote another encoding (Latin-1, Windows-1252) into JSON text',
+      'a line cut inside a character (a file truncated, or cut with head -c)',
+      'bytes of a binary value written into a JSON string without encoding them (base64 is how espipe readers carry them)'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | od -c | head",
+      "grep -naxv '.*' {file} | head"
+    ],
+    option: "--errors FILE keeps each such line; jq -j '.record' FILE | iconv -f UTF-8 -t LATIN1 gives its bytes back"
+  },
+  {
     id: 'line-too-long',
     title: 'An input line is longer than --max-line-bytes',
     severity: 2,
@@ -1054,6 +1073,25 @@ export const RULES: Rule[] = [
     commands: [
       'ls -ld {file} "$(dirname {file})"'
     ]
+  },
+  {
+    id: 'gzip-input',
+    title: 'A gzipped input cannot be read',
+    severity: 5,
+    codes: ['EGZIP', 'Z_BUF_ERROR', 'Z_DATA_ERROR'],
+    messages: [/gzip stream|but it is not gzip/],
+    extract: [/cannot read (?<file>\S+?):(?=\s|$)/],
+    what: '{file} could not be read as gzip: it is cut short, damaged, or named .gz without being gzip. Records read before the fault were taken; the run stopped there.',
+    causes: [
+      'the file was copied or downloaded only in part, or is still being written',
+      'the file was damaged on the disk or on its way',
+      'a text file named .gz'
+    ],
+    commands: [
+      'gzip -t {file}',
+      'file {file}'
+    ],
+    option: 'a text file: rename it without .gz; a cut file: write it again, or read what it holds with zcat {file} 2>/dev/null'
   },
   {
     id: 'permission-denied',

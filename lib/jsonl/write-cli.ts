@@ -45,7 +45,7 @@ export const jsonlWriteCli: CliSpec = {
   build: toOutput(jsonlWriteOptions, jsonlWrite, { scan: true }),
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
-    { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
+    { text: 'Reads NDJSON records (none or - means stdin; gzipped ones are decompressed) and writes them as JSON Lines to stdout or to the file given with -o.' },
     { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'applyOps', 'tmpdir', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Alias of the original tool: --output_file; its --threads N is accepted and changes nothing (one note on stderr).' },

@@ -81,7 +81,7 @@ export const mysqlWriteCli: CliSpec = {
   build: intoServer(mysqlWriteOptions, mysqlWrite),
   help: [
     { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
-    { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
+    { text: "Loads NDJSON records (none or - means stdin; gzipped ones are decompressed) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
     { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
     { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'flushInterval', 'maxLineBytes', 'checkpoint'] },

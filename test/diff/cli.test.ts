@@ -79,7 +79,7 @@ t.test('exit status 2: bad usage, an input that cannot be read, a record error',
   const r = await runTool('rec-diff', ['--errors', errors, bad, source])
   t.equal(r.code, 2, 'a record error: the comparison is not complete')
   const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l) as { line: number, error: { code: string, message: string } })
-  t.strictSame(dead.map((d) => [d.line, d.error.code, d.error.message]), [[2, 'NDJSON_INVALID_UTF8', 'SOURCE line 2 is not UTF-8']])
+  t.strictSame(dead.map((d) => [d.line, d.error.code, d.error.message]), [[2, 'NDJSON_INVALID_UTF8', 'SOURCE line 2 is not UTF-8: byte 23 begins [c3], which is no character (the record is shown as Latin-1, one character per byte)']])
   t.match(r.stderr, 'rec-diff: 3 compared: 1 same, 0 missing, 0 changed, 2 extra, 1 failed;')
 })
 
