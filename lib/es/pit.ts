@@ -61,11 +61,37 @@ export class PitSession {
   }
 }
 
+/** Sorts that are no field and take no `missing` (the engines refuse it: "[_score] unknown field [missing]"). */
+const NOT_FIELDS = new Set(['_score', '_doc', '_shard_doc'])
+
+/**
+ * Each field of the user's sort with its `missing` spelled out, `_last`, which is also what it
+ * is when left out; the order does not change, only what OpenSearch does with the cursor.
+ * OpenSearch (2.x and 3.x, SearchService.canMatchSearchAfter) skips, on a search_after page with
+ * `track_total_hits: false`, every shard and every Lucene segment whose values of the primary
+ * sort field all lie behind the cursor, unless the sort names `missing`: the documents of that
+ * segment that lack the field sort after every value, and were never returned (4 documents, 3
+ * without the field: 2 read). A null cursor (a missing keyword) made the same comparison fail
+ * the shard with a NullPointerException. Naming `missing` turns that skipping off and costs
+ * nothing else: the engines build the same Lucene sort. The other remedies cost more: counting
+ * hits (track_total_hits: true) makes every page count every match of the query, and a second
+ * pass over the documents without the field (must_not exists) reads twice and needs its own
+ * place in a checkpoint.
+ */
+export function sortWithMissing (sort: JsonObject[]): JsonObject[] {
+  return sort.map((s) => {
+    const [field, order] = Object.entries(s)[0] ?? []
+    if (field === undefined || NOT_FIELDS.has(field) || typeof order !== 'string') return s
+    return { [field]: { order, missing: '_last' } }
+  })
+}
+
 /** The sort sent with every PIT page: the user's, ended by the tiebreaker that makes it total. */
 export function totalSort (sort: JsonObject[], tiebreak: Tiebreak): Array<JsonObject | string> {
-  if (tiebreak === 'implicit') return sort.length > 0 ? sort : ['_shard_doc']
-  if (tiebreak === 'shard_doc') return [...sort, { _shard_doc: 'asc' }]
-  return [...sort, { _index: 'asc' }, { _id: 'asc' }]
+  const fields = sortWithMissing(sort)
+  if (tiebreak === 'implicit') return fields.length > 0 ? fields : ['_shard_doc']
+  if (tiebreak === 'shard_doc') return [...fields, { _shard_doc: 'asc' }]
+  return [...fields, { _index: 'asc' }, { _id: 'asc' }]
 }
 
 export interface PitPagerOptions {
@@ -87,8 +113,6 @@ export class PitPager implements Pager {
   done = false
   after: string | undefined
   private readonly prefix: string
-  /** The same body without `track_total_hits:false`, for OpenSearch pages after a null sort value. */
-  private readonly counted: string
   /** The next page, asked for before this one was parsed (see guess). */
   private guessed: { after: string, size: number, abort: AbortController, bytes: Promise<Buffer> } | undefined
 
@@ -99,8 +123,6 @@ export class PitPager implements Pager {
     if (o.slice !== undefined && o.slice.max > 1) fixed.slice = o.slice
     // The body is built as text so search_after goes back byte for byte as the server sent it.
     this.prefix = JSON.stringify(fixed).slice(0, -1)
-    delete fixed.track_total_hits
-    this.counted = JSON.stringify(fixed).slice(0, -1)
   }
 
   async fetch (size: number, signal: AbortSignal, ahead?: () => boolean): Promise<SearchPage> {
@@ -149,10 +171,7 @@ export class PitPager implements Pager {
   }
 
   private body (size: number, after: string | undefined): string {
-    // OpenSearch 2.19 fails a search_after holding null (a missing keyword) with a 500
-    // null_pointer_exception when track_total_hits is false; counting hits avoids that path.
-    const prefix = this.o.tiebreak !== undefined && this.o.tiebreak !== 'implicit' && after !== undefined && rawElements(after).includes('null') ? this.counted : this.prefix
-    let body = `${prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
+    let body = `${this.prefix},"size":${size},"pit":${JSON.stringify({ id: this.session.id, keep_alive: this.session.keepAlive })}`
     if (after !== undefined) body += `,"search_after":${after}`
     return body + '}'
   }

@@ -7,6 +7,7 @@ import { allShardsFailed, EsError, parsingException, shardIllegalArgument, valid
 import { fieldsOption, renderHit, sourceOption, type HitOptions } from './hits.js'
 import { isObject, type Json, type Out } from './json.js'
 import { compileQuery, type Entry, type Pred } from './query.js'
+import { openSearchSkips } from './search-after-skip.js'
 import { compareKeys, convertAfter, parseSort, positionAfter, resolveSort, sortKeys, type SortField, type SortKey } from './sort.js'
 import type { Doc, IndexData, Store } from './store.js'
 
@@ -216,17 +217,28 @@ export class SearchService {
     }
 
     let start = from
+    let shards: SearchResponse['_shards'] = { total: indexNames.length, successful: indexNames.length, skipped: 0, failed: 0 }
     if (searchAfter !== undefined) {
       if (!Array.isArray(searchAfter)) throw parsingException('[search_after] must be an array')
-      // OpenSearch 2.19's own bug, reproduced so es-read's way around it stays tested.
-      if (this.flavor.opensearch && body.track_total_hits === false && searchAfter.includes(null)) {
-        throw allShardsFailed(500, { type: 'null_pointer_exception', reason: 'Cannot read field "bytes" because "other" is null' }, firstIndex)
-      }
       if (visible.length === 0) throw shardIllegalArgument('Sort must contain at least one field.', firstIndex)
       if (searchAfter.length !== visible.length) {
         throw shardIllegalArgument(`search_after has ${searchAfter.length} value(s) but sort has ${visible.length}.`, firstIndex)
       }
       const after = searchAfter.map((v, i) => convertAfter(v, visible[i] as SortField, firstIndex ?? ''))
+      // OpenSearch's own search_after skipping, reproduced so that what it loses on a real node is lost here too.
+      const skips = this.flavor.opensearch ? openSearchSkips(entries, indexNames.length, visible[0], after[0] as SortKey, track) : undefined
+      if (skips !== undefined) {
+        const npe = { type: 'null_pointer_exception', reason: 'Cannot read field "bytes" because "other" is null' }
+        if (skips.failed.length === indexNames.length) throw allShardsFailed(500, npe, firstIndex)
+        view = view.filter((r) => !skips.skips(r.e))
+        shards = {
+          total: indexNames.length,
+          successful: indexNames.length - skips.failed.length,
+          skipped: skips.skippedShards,
+          failed: skips.failed.length,
+          ...(skips.failed.length > 0 ? { failures: skips.failed.map((i) => ({ shard: 0, index: i.name, node: 'espipe-test-node', reason: npe })) } : {}),
+        }
+      }
       start = positionAfter(view, after, visible)
     }
     if (scroll === undefined && from + size > MAX_RESULT_WINDOW) {
@@ -250,7 +262,7 @@ export class SearchService {
     const res: SearchResponse = {
       took: Date.now() - started,
       timed_out: false,
-      _shards: { total: indexNames.length, successful: indexNames.length, skipped: 0, failed: 0 },
+      _shards: shards,
       hits: {
         total: totalOf(view.length, scroll !== undefined ? true : track, asInt),
         max_score: hitOptions.scored && page.length > 0 ? 1 : null,

@@ -17,6 +17,8 @@ export interface SortField {
   readonly field: string
   readonly order: 'asc' | 'desc'
   readonly missing: Json
+  /** Whether the request named `missing` (OpenSearch skips segments on search_after only when it did not). */
+  readonly missingGiven?: boolean
   readonly unmappedType?: string
   /** Resolved against the searched indices by resolveSort. */
   type?: FieldType
@@ -28,12 +30,16 @@ function entry(field: string, opts: Json | undefined): SortField {
   const kind = (SPECIAL.has(field) ? field : 'field') as SortField['kind']
   let order: string = kind === '_score' ? 'desc' : 'asc'
   let missing: Json = '_last'
+  let missingGiven = false
   let unmappedType: string | undefined
   if (typeof opts === 'string') order = opts
   else if (isObject(opts)) {
     for (const [k, v] of Object.entries(opts)) {
       if (k === 'order') order = String(v)
-      else if (k === 'missing') missing = v
+      else if (k === 'missing') {
+        missing = v
+        missingGiven = true
+      }
       else if (k === 'unmapped_type') unmappedType = String(v)
       else if (k === 'mode' || k === 'numeric_type' || k === 'format') continue
       else throw parsingException(`[${field}] sort option [${k}] is not supported by the espipe test server`)
@@ -42,7 +48,7 @@ function entry(field: string, opts: Json | undefined): SortField {
     throw parsingException(`[sort] malformed value for [${field}]`)
   }
   if (order !== 'asc' && order !== 'desc') throw illegalArgument(`No enum constant org.elasticsearch.search.sort.SortOrder.${order.toUpperCase()}`)
-  return { kind, field, order, missing, unmappedType }
+  return { kind, field, order, missing, missingGiven, unmappedType }
 }
 
 /** Parses `sort` from the body (string, object or array) or the `sort=a:asc,b` query parameter. */

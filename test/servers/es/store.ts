@@ -16,6 +16,11 @@ export interface Doc {
   readonly seqNo: number
   /** The routing it was indexed with, returned as `_routing` in hits. */
   readonly routing?: string
+  /**
+   * The Lucene segment it was written to: one per refresh of its index (merges are not
+   * modelled). OpenSearch skips whole segments on search_after (search-after-skip.ts).
+   */
+  readonly segment: number
 }
 
 /**
@@ -34,6 +39,7 @@ class StoredDoc implements Doc {
     readonly version: number,
     readonly seqNo: number,
     readonly routing: string | undefined,
+    readonly segment: number,
   ) {
     this.parsed = parsed
   }
@@ -56,6 +62,8 @@ export class IndexData implements MappingState {
   readonly uuid = Math.random().toString(36).slice(2, 24)
   private nextSeq = 0
   private seqNo = 0
+  /** The segment new writes go to: each refresh starts another one. */
+  private segment = 0
   private ordered: Doc[] | null = null
   /** What searches see of an index with `refresh_interval: -1`: the docs as of its last refresh. */
   private refreshed: Doc[] = []
@@ -80,9 +88,10 @@ export class IndexData implements MappingState {
     return this.ordered
   }
 
-  /** Makes every write so far searchable. */
+  /** Makes every write so far searchable, and closes the segment they went to. */
   refresh(): void {
     if (this.manualRefresh()) this.refreshed = Array.from(this.docs.values())
+    this.segment++
   }
 
   /**
@@ -93,7 +102,7 @@ export class IndexData implements MappingState {
     const old = this.docs.get(id)
     // Re-indexing gives the doc a new Lucene doc id, so it moves to the end of index order.
     if (old !== undefined) this.docs.delete(id)
-    const doc = new StoredDoc(id, source, sourceJson ?? JSON.stringify(source), this.nextSeq++, (old?.version ?? 0) + 1, this.seqNo++, opts.routing)
+    const doc = new StoredDoc(id, source, sourceJson ?? JSON.stringify(source), this.nextSeq++, (old?.version ?? 0) + 1, this.seqNo++, opts.routing, this.segment)
     this.docs.set(id, doc)
     if (source !== undefined) this.learnTypes(source, '')
     this.ordered = null
