@@ -23,6 +23,8 @@ export interface MysqlConnectionSettings {
   socket?: string
   sslCa?: string
   sslMode?: SslMode
+  /** -p was given with no value: the CLI asks for the password on the terminal (see password.ts). */
+  askPassword?: boolean
 }
 
 /** Where we write: everything an error message may name (never the password). */

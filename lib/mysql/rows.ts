@@ -12,6 +12,8 @@ export interface RowFormatOptions extends WriterOptions {
   contentColumn?: string
   /** Columns whose values make the cursor, in ORDER BY order (--since-column, then the key). */
   cursorColumns?: readonly string[]
+  /** A last column after `columns`, not part of the record: a page's "after the last row" (see pageSql). */
+  guard?: boolean
 }
 
 /**
@@ -53,11 +55,13 @@ export class RowFormat {
   private readonly content: { at: number, name: string, trusted: boolean } | undefined
   private readonly growths: Float64Array
   private readonly fixed: number
+  private readonly guardAt: number
 
   constructor (columns: readonly SourceColumn[], opts: RowFormatOptions) {
     this.names = columns.map((c) => c.name)
     this.kinds = columns.map((c) => c.kind)
-    this.spans = new Int32Array(columns.length * 2)
+    this.spans = new Int32Array((columns.length + (opts.guard === true ? 1 : 0)) * 2)
+    this.guardAt = opts.guard === true ? 2 * columns.length : -1
     const at = (name: string): number => columns.findIndex((c) => c.name === name)
     const part = (name: string): Part => ({ at: at(name), kind: columns[at(name)].kind, name })
     this.ids = (opts.idColumns ?? []).map(part)
@@ -72,7 +76,7 @@ export class RowFormat {
       if (!c.inSource || i === ci) return
       this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }) })
     })
-    this.growths = Float64Array.from(columns, (c, i) => growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
+    this.growths = Float64Array.from([...columns, undefined], (c, i) => c === undefined ? 0 : growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
     this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length, 0) + 64 * (columns.length + 1)
   }
 
@@ -187,6 +191,13 @@ export class RowFormat {
       out[i] = partText(this.cursorAt[i].kind, src, saved[2 * i], saved[2 * i + 1], true)
     }
     return out
+  }
+
+  /** Whether the server found the row after the page's starting cursor (the guard column is 1). */
+  advanced (src: Buffer): boolean {
+    if (this.guardAt < 0) return true
+    const a = this.spans[this.guardAt]
+    return a >= 0 && this.spans[this.guardAt + 1] === a + 1 && src[a] === 0x31
   }
 
   /** The column that made the cursor NULL, for the message. */

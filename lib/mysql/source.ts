@@ -26,8 +26,11 @@ export interface ReadSource {
   label: string
   /** `_index` of every record: the table's name; none for a query. */
   index?: string
-  /** `SELECT <columns> FROM <table or (query) AS q>`, without WHERE. */
+  /** `SELECT <columns> FROM <table or (query) AS q>`, without WHERE (or the query as written). */
   select: string
+  /** Its select list and its FROM, apart (a page adds to the list). */
+  columnsSql: string
+  from: string
   columns: SourceColumn[]
   /** Columns that order the rows uniquely (primary key, unique index, or --id-column); none: one streamed statement. */
   key?: string[]
@@ -137,10 +140,13 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   if (chosen === undefined && p.ids !== undefined) chosen = { key: p.ids, from: '--id-column' }
   const selected = dedupe([...p.source, ...p.extra, ...(chosen?.key ?? [])])
   const inSource = new Set(p.source.map((n) => n.toLowerCase()))
+  const columnsSql = selected.map(select).join(', ')
   return {
     label,
     index: table.table,
-    select: `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
+    select: `SELECT ${columnsSql} FROM ${from}`,
+    columnsSql,
+    from,
     columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) })),
     key: chosen?.key,
     keyFrom: chosen?.from
@@ -151,7 +157,8 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
 export async function describeQuery (conn: Connection, query: string, opts: DescribeOptions): Promise<ReadSource> {
   const { context } = opts
   const label = 'query'
-  const from = `(${query}) AS espipe_q`
+  // On lines of its own: a comment that ends the query ends there.
+  const from = `(\n${query}\n) AS espipe_q`
   const fields = await probe(conn, `SELECT * FROM ${from}`)
   const names = fields.map((f) => f.name)
   const p = plan(names, opts, label, context)
@@ -166,9 +173,12 @@ export async function describeQuery (conn: Connection, query: string, opts: Desc
   if (asWritten) float32.clear()
   const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name) }))
   const select = (n: string): string => float32.has(n) ? `(${quoteServerName(n)} + 0e0) AS ${quoteServerName(n)}` : quoteServerName(n)
+  const columnsSql = selected.map(select).join(', ')
   return {
     label,
-    select: asWritten ? query : `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
+    select: asWritten ? query : `SELECT ${columnsSql} FROM ${from}`,
+    columnsSql,
+    from,
     columns,
     key,
     keyFrom: key === undefined ? undefined : '--id-column',

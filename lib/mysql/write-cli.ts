@@ -5,6 +5,8 @@ import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { formatDuration } from '../core/retry.js'
+import { optionalName, parseColumnMapping, parseNameList, splitOutsideQuotes } from './identifiers.js'
+import { withAskedPassword } from './password.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 import type { WriteMode } from './statement.js'
 import { WRITE_MODES } from './statement.js'
@@ -14,12 +16,12 @@ import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
 import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
 
-/** `--map col=path,…` as [column, path] pairs. */
+/** `--map col=path,…` as [column, path] pairs (a column that holds `,` or `=` backquoted). */
 function columnMap (opts: Options): Array<readonly [string, string]> {
-  return opts.strings('map').map((m) => {
-    const eq = m.indexOf('=')
-    if (eq <= 0 || eq === m.length - 1) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
-    return [m.slice(0, eq), m.slice(eq + 1)] as const
+  return opts.values('map').flatMap((v) => splitOutsideQuotes(v, ',')).filter((m) => m.trim() !== '').map((m) => {
+    const pair = parseColumnMapping(m.trim())
+    if (pair === undefined) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
+    return pair
   })
 }
 
@@ -32,9 +34,9 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     mode: opts.string('mode', { choices: WRITE_MODES }) as WriteMode,
     idField: opts.string('idField'),
     contentField: opts.string('contentField'),
-    idColumn: opts.string('idColumn'),
-    contentColumn: opts.string('contentColumn'),
-    columns: opts.strings('columns'),
+    idColumn: optionalName(opts.string('idColumn')),
+    contentColumn: optionalName(opts.string('contentColumn')),
+    columns: parseNameList(opts.values('columns'), 'column'),
     create: opts.bool('create'),
     allowIdMerge: opts.bool('allowIdMerge'),
     batchSize: opts.int('batchSize', { min: 1 }),
@@ -78,7 +80,7 @@ export const mysqlWriteCli: CliSpec = {
     ...WRITER_CHECKPOINT_FLAG,
     flushInterval: { type: 'string', value: 'T', default: formatDuration(MYSQL_WRITE_DEFAULTS.flushIntervalMs), aliases: ['flush_interval'], help: 'write a batch that has not filled up after this long (default: {default}), so a trickle of input (a followed read) lands; 0: only full batches, and the last one at the end' }
   },
-  build: intoServer(mysqlWriteOptions, mysqlWrite),
+  build: intoServer(mysqlWriteOptions, async (o) => await mysqlWrite({ ...o, connection: await withAskedPassword('mysql-write', o.connection) })),
   help: [
     { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
