@@ -48,7 +48,8 @@ export class RowFormat {
   private readonly kinds: ColumnKind[]
   private readonly head: Buffer
   private readonly sourceKey: Buffer
-  private readonly members: Array<{ at: number, key: Buffer, write: ByteWriter }>
+  /** `key`: `"name":`; `absentWhenNull`: a JSON column, whose SQL NULL is no member (its JSON null is null). */
+  private readonly members: Array<{ at: number, key: Buffer, write: ByteWriter, absentWhenNull: boolean }>
   private readonly ids: Part[]
   private readonly idWrite: ByteWriter | undefined
   private readonly cursorAt: Part[]
@@ -74,10 +75,10 @@ export class RowFormat {
     this.members = []
     columns.forEach((c, i) => {
       if (!c.inSource || i === ci) return
-      this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }) })
+      this.members.push({ at: i, key: ascii(quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }), absentWhenNull: c.storedJson === true })
     })
     this.growths = Float64Array.from([...columns, undefined], (c, i) => c === undefined ? 0 : growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
-    this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length, 0) + 64 * (columns.length + 1)
+    this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length + 1, 0) + 64 * (columns.length + 1)
   }
 
   /** Reads the values' offsets of a text-protocol row packet, src[off, end): each a length-coded string or NULL. */
@@ -134,17 +135,21 @@ export class RowFormat {
       writeJsonText(out, src, a, spans[2 * at + 1], name, trusted, true)
     } else {
       const members = this.members
-      if (members.length === 0) out.buf[out.pos++] = 0x7b // {
+      let sep = 0x7b // {, then ,
       for (let i = 0; i < members.length; i++) {
         const m = members[i]
-        copy(out, m.key, 0, m.key.length)
         const a = spans[2 * m.at]
+        if (a < 0 && m.absentWhenNull) continue
+        out.buf[out.pos++] = sep
+        sep = 0x2c
+        copy(out, m.key, 0, m.key.length)
         if (a < 0) {
           copy(out, NULL, 0, 4)
         } else {
           m.write(out, src, a, spans[2 * m.at + 1])
         }
       }
+      if (sep === 0x7b) out.buf[out.pos++] = sep
       out.buf[out.pos++] = 0x7d // }
     }
     if (member !== undefined) out.pos += out.buf.write(member, out.pos, 'utf8')

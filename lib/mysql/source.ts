@@ -18,6 +18,8 @@ export interface SourceColumn {
   zerofill?: boolean
   /** A FLOAT, selected as a DOUBLE: the server's text of a FLOAT has 6 digits, too few to tell all its values apart. */
   float32?: boolean
+  /** Holds JSON the server stores (a JSON column, not GeoJSON made of a geometry): SQL NULL is then no value, apart from JSON null. */
+  storedJson?: boolean
 }
 
 /** What is read and how it can be paged, learned from the server before the first row. */
@@ -147,7 +149,7 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
     select: `SELECT ${columnsSql} FROM ${from}`,
     columnsSql,
     from,
-    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) })),
+    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name), storedJson: allKinds.get(name) === 'json' && !geometry.has(name) })),
     key: chosen?.key,
     keyFrom: chosen?.from
   }
@@ -171,7 +173,7 @@ export async function describeQuery (conn: Connection, query: string, opts: Desc
   // Unpaged and whole, the query runs as the user wrote it (its own ORDER BY holds).
   const asWritten = !opts.pageQuery && !opts.filtered && selected.length === names.length && selected.every((n, i) => n === names[i])
   if (asWritten) float32.clear()
-  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name) }))
+  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name), storedJson: kinds.get(name) === 'json' }))
   const select = (n: string): string => float32.has(n) ? `(${quoteServerName(n)} + 0e0) AS ${quoteServerName(n)}` : quoteServerName(n)
   const columnsSql = selected.map(select).join(', ')
   return {

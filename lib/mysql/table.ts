@@ -5,6 +5,7 @@ import type { ColumnInfo } from './columns.js'
 import { exactKeyCollation, exactKeyFix, isIntegerColumn, keyColumnProblem } from './columns.js'
 import type { TableName } from './identifiers.js'
 import { quoteIdentifier, quoteTable } from './identifiers.js'
+import { columnKind } from './values.js'
 
 export interface TableInfo {
   /** The server's max_allowed_packet: no statement may be larger. */
@@ -60,6 +61,12 @@ export async function prepareTable (conn: Connection, table: TableName, opts: Pr
     scale: c.s === null ? undefined : Number(c.s),
     collation: c.coll === null ? undefined : String(c.coll)
   }]))
+  // The kinds mysql-read would read each column as: the same metadata, so a value goes back in the form it came out.
+  const [, fields] = await conn.query<RowDataPacket[]>({ sql: `SELECT * FROM ${quoteTable({ database, table: table.table })} LIMIT 0`, rowsAsArray: true })
+  for (const f of fields) {
+    const col = columns.get(f.name.toLowerCase())
+    if (col !== undefined) col.kind = columnKind(f)
+  }
   for (const col of opts.columns) {
     if (!columns.has(col.toLowerCase())) throw new EspipeError('ER_BAD_FIELD_ERROR', `table ${name} has no column ${col}`, { context })
   }

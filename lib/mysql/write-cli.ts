@@ -45,7 +45,8 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
     tmpdir: opts.string('tmpdir'),
     checkpoint: opts.string('checkpoint'),
-    flushIntervalMs: opts.duration('flushInterval')
+    flushIntervalMs: opts.duration('flushInterval'),
+    timezone: opts.string('timezone')
   }
 }
 
@@ -69,6 +70,7 @@ export const mysqlWriteCli: CliSpec = {
     contentColumn: { type: 'string', value: 'NAME', default: MYSQL_WRITE_DEFAULTS.contentColumn, aliases: ['content_column'], help: 'column for the content as JSON' },
     columns: { type: 'string', value: 'a,b,c', isMultiple: true, help: 'write these content fields into columns of the same name instead of one JSON column (the id still goes to --id-column)' },
     map: { type: 'string', value: 'col=path,...', isMultiple: true, help: 'write the content field at path into column col\nNumbers go as written; one the column would round (1.5 into INT, a third decimal into DECIMAL(9,2), 2^53+1 into DOUBLE) fails its record (RECORD_INEXACT_VALUE), never a rounded row' },
+    timezone: { type: 'string', value: 'TZ', default: 'UTC', help: "zone of DATETIME and TIMESTAMP values written without an offset, and the zone whose wall time a DATETIME stores (default: {default}): UTC, an offset (+02:00) or a name (Europe/Paris), as mysql-read's --timezone" },
     ...RECORD_FIELD_FLAGS,
     mode: { type: 'string', value: 'MODE', default: MYSQL_WRITE_DEFAULTS.mode, help: 'what a duplicate id does (default: {default}):\nignore: it is skipped, the first wins;\nupsert: the last one wins (counted as updated);\nreplace: REPLACE INTO (delete and insert, the last one wins);\ninsert: it is a failed record' },
     batchSize: { type: 'string', value: 'N', default: String(MYSQL_WRITE_DEFAULTS.batchSize), aliases: ['batch_size'], help: "rows per INSERT (default: {default}), also kept under the server's max_allowed_packet and 65,535 placeholders" },
@@ -85,7 +87,8 @@ export const mysqlWriteCli: CliSpec = {
     { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
-    { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
+    { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField', 'timezone'] },
+    { text: "Values into --columns/--map go back as mysql-read writes them, by the column's type: BIT a number, binary columns base64, DATETIME and TIMESTAMP ISO-8601 (in --timezone when no offset), a JSON column any JSON value (null is JSON null; a missing member is SQL NULL); ids into a binary id column as mysql-read makes them (base64: and base64 for bytes that are not UTF-8). man mysql-write lists every type." },
     { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'flushInterval', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },
