@@ -37,6 +37,17 @@ function bitValue (v: unknown, col: ColumnInfo): Buffer | Inexact {
 }
 
 /**
+ * Seconds with more fractional digits than the column keeps are stored rounded, with no more
+ * than a note even in strict mode: refused here unless the digits past it are zeros.
+ */
+function fractionProblem (text: string, given: string, col: ColumnInfo): Inexact | undefined {
+  const m = /\.(\d+)$/.exec(text)
+  const fsp = col.fsp ?? 0
+  if (m === null || m[1].length <= fsp || /^0*$/.test(m[1].slice(fsp))) return undefined
+  return new Inexact(`${given} can't be stored exactly in ${col.columnType.toUpperCase()} column ${col.name}: it keeps ${fsp} fractional digit${fsp === 1 ? '' : 's'} of a second`)
+}
+
+/**
  * The value bound for one column (undefined: the member is missing). Numbers go as the text
  * they were written as and the server converts them; one the column would round is refused
  * here (strict mode does not catch it). A JSON column takes any JSON value as its JSON text,
@@ -58,10 +69,13 @@ export function columnValue (v: unknown, col: ColumnInfo, time: TimeParser): Sql
     case 'datetime': case 'timestamp': {
       if (typeof v !== 'string') break
       const t = kind === 'datetime' ? time.datetime(v) : time.timestamp(v)
-      if (t === undefined) return v
-      if ('problem' in t) return new Inexact(`column ${col.name} (${col.columnType.toUpperCase()}): ${t.problem}`, 'RECORD_WRONG_FORM')
-      return t.text
+      if (t !== undefined && 'problem' in t) return new Inexact(`column ${col.name} (${col.columnType.toUpperCase()}): ${t.problem}`, 'RECORD_WRONG_FORM')
+      const text = t === undefined ? v : t.text
+      return fractionProblem(text, v, col) ?? text
     }
+    case 'time':
+      if (typeof v === 'string') return fractionProblem(v, v, col) ?? v
+      break
     case 'year':
       // mysql-read writes the year 0000 as 0, which the server reads as 2000 from text; '0000' is 0000.
       if (numberText(v) === '0') return '0000'

@@ -12,6 +12,8 @@ export interface ColumnInfo {
   precision?: number
   scale?: number
   collation?: string
+  /** DATETIME_PRECISION: the fractional digits of seconds a DATETIME, TIMESTAMP or TIME keeps. */
+  fsp?: number
   /** What the server's result metadata says the column holds, as mysql-read reads it (bit, binary, json, …). */
   kind?: ColumnKind
 }

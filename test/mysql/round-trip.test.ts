@@ -93,24 +93,29 @@ t.test('the same through another --timezone on both sides: DATETIME wall times a
 })
 
 t.test('values a column cannot take back are failed records with their reason, the rest land', async (t) => {
-  await db.rows('CREATE TABLE strict_in (id INT NOT NULL PRIMARY KEY, vb VARBINARY(8), b8 BIT(8), ts TIMESTAMP NULL, js JSON)')
+  await db.rows('CREATE TABLE strict_in (id INT NOT NULL PRIMARY KEY, vb VARBINARY(8), b8 BIT(8), ts TIMESTAMP(3) NULL, js JSON, tm TIME(1))')
   const input = [
-    '{"_id":"1","_source":{"vb":"AAE=","b8":"200","js":"text"}}',
+    '{"_id":"1","_source":{"vb":"AAE=","b8":"200","js":"text","ts":"2024-01-01T00:00:00.123000Z","tm":"12:00:00.50"}}',
     '{"_id":"2","_source":{"vb":"not base64!"}}',
     '{"_id":"3","_source":{"vb":"AAE"}}',
     '{"_id":"4","_source":{"b8":-1}}',
     '{"_id":"5","_source":{"b8":1.5}}',
     '{"_id":"6","_source":{"b8":256}}',
-    '{"_id":"7","_source":{"vb":12}}'
+    '{"_id":"7","_source":{"vb":12}}',
+    // More digits of a second than the column keeps: the server would round them with a note only.
+    '{"_id":"8","_source":{"ts":"2024-01-01T00:00:00.1234Z"}}',
+    '{"_id":"9","_source":{"tm":"12:00:00.55"}}',
+    '{"_id":"10","_source":{"ts":"2024-01-01 00:00:00.9999"}}'
   ]
   const errors = join(dir, 'strict.errors.ndjson')
-  const r = await runShell(`printf '%s\\n' ${input.map((l) => `'${l}'`).join(' ')} | mysql-write --url '${db.url}' -t strict_in --columns vb,b8,ts,js --errors '${errors}'`)
+  const r = await runShell(`printf '%s\\n' ${input.map((l) => `'${l}'`).join(' ')} | mysql-write --url '${db.url}' -t strict_in --columns vb,b8,ts,js,tm --errors '${errors}'`)
   t.equal(r.code, 1)
-  t.strictSame(await db.rows('SELECT id, HEX(vb) AS vb, b8 + 0 AS b8, JSON_TYPE(js) AS js, JSON_VALUE(js, \'$\') AS text FROM strict_in'), [{ id: 1, vb: '0001', b8: 200, js: 'STRING', text: 'text' }])
-  const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l) as { record: { _id: string }, error: { code: string, message: string } }).sort((x, y) => x.record._id.localeCompare(y.record._id))
-  t.strictSame(dead.map((d) => [d.record._id, d.error.code]), [['2', 'RECORD_WRONG_FORM'], ['3', 'RECORD_WRONG_FORM'], ['4', 'RECORD_WRONG_FORM'], ['5', 'RECORD_WRONG_FORM'], ['6', 'ER_DATA_TOO_LONG'], ['7', 'RECORD_WRONG_FORM']])
+  t.strictSame(await db.rows('SELECT id, HEX(vb) AS vb, b8 + 0 AS b8, JSON_TYPE(js) AS js, JSON_VALUE(js, \'$\') AS text, CAST(ts AS CHAR) AS ts, CAST(tm AS CHAR) AS tm FROM strict_in'), [{ id: 1, vb: '0001', b8: 200, js: 'STRING', text: 'text', ts: '2024-01-01 00:00:00.123', tm: '12:00:00.5' }])
+  const dead = lines(readFileSync(errors, 'utf8')).map((l) => JSON.parse(l) as { record: { _id: string }, error: { code: string, message: string } }).sort((x, y) => Number(x.record._id) - Number(y.record._id))
+  t.strictSame(dead.map((d) => [d.record._id, d.error.code]), [['2', 'RECORD_WRONG_FORM'], ['3', 'RECORD_WRONG_FORM'], ['4', 'RECORD_WRONG_FORM'], ['5', 'RECORD_WRONG_FORM'], ['6', 'ER_DATA_TOO_LONG'], ['7', 'RECORD_WRONG_FORM'], ['8', 'RECORD_INEXACT_VALUE'], ['9', 'RECORD_INEXACT_VALUE'], ['10', 'RECORD_INEXACT_VALUE']])
   t.match(dead[0].error.message, /column vb is VARBINARY\(8\): its value must be base64 .*not "not base64!"/)
   t.match(dead[2].error.message, /column b8 is BIT\(8\): its value must be a whole number from 0/)
+  t.match(dead[6].error.message, /2024-01-01T00:00:00.1234Z can't be stored exactly in TIMESTAMP\(3\) column ts: it keeps 3 fractional digits of a second/)
 })
 
 t.test('binary keys: every key its own _id (no base64 text can pass for bytes), decoded back by mysql-write', async (t) => {
