@@ -2,7 +2,8 @@ import { UsageError } from '../core/errors.js'
 import type { SortEntry } from '../core/id-sort.js'
 import { keysMatch, stringifyExact } from '../core/json.js'
 import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
-import { rawMemberRange } from '../core/raw-json.js'
+import type { RawObject } from '../core/raw-json.js'
+import { rawMemberRange, scanObject } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
@@ -132,7 +133,9 @@ export class RowBuilder {
   private readonly rawKey: string | undefined
   /** A top-level id that, with rawKey, a scanned line (ParsedLine.raw) gives without a parse. */
   private readonly rawIdKey: string | undefined
-  private readonly mappedColumns: Array<{ get: PathGetter, col: ColumnInfo }>
+  /** `raw`: a JSON column filled from a member of the content by its name, which gets that member's text as it came. */
+  private readonly mappedColumns: Array<{ get: PathGetter, col: ColumnInfo, raw?: string }>
+  private readonly anyRaw: boolean
   private readonly checkId: boolean
   private readonly binaryId: boolean
   private readonly time: TimeParser
@@ -144,7 +147,12 @@ export class RowBuilder {
     this.fields = new RecordFields(o.idField, o.contentField)
     this.rawKey = o.layout.mapped.length === 0 ? this.fields.contentKey : undefined
     this.rawIdKey = this.rawKey !== undefined ? this.fields.idKey : undefined
-    this.mappedColumns = o.layout.mapped.map(([col, path], i) => ({ get: i < (o.layout.named ?? 0) ? (obj) => obj[path] : compilePath(path), col: o.table.columns.get(col.toLowerCase()) as ColumnInfo }))
+    this.mappedColumns = o.layout.mapped.map(([col, path], i) => {
+      const info = o.table.columns.get(col.toLowerCase()) as ColumnInfo
+      const named = i < (o.layout.named ?? 0)
+      return { get: named ? (obj) => obj[path] : compilePath(path), col: info, raw: named && info.kind === 'json' && this.fields.contentKey !== undefined ? path : undefined }
+    })
+    this.anyRaw = this.mappedColumns.some((m) => m.raw !== undefined)
     this.checkId = isIntegerColumn(o.table.idColumn) && o.allowIdMerge !== true
     this.binaryId = isBinaryColumn(o.table.idColumn)
     this.time = o.time ?? timeParser()
@@ -239,11 +247,26 @@ export class RowBuilder {
     const content = this.fields.getContent(exact())
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
     const values: SqlValue[] = []
-    for (const { get, col } of this.mappedColumns) {
+    const raw = this.anyRaw && parsed !== undefined ? this.rawContent(parsed) : undefined
+    for (const { get, col, raw: key } of this.mappedColumns) {
+      const range = key === undefined ? undefined : raw?.member(key)
+      if (range !== undefined) {
+        // A JSON column gets the member's JSON text as the line has it (spacing, escapes, digits), as mysql-read wrote it.
+        values.push((raw as RawObject).text.slice(range[0], range[1]))
+        continue
+      }
       const v = columnValue(get(content), col, this.time)
       if (v instanceof Inexact) return { code: v.code, message: v.message }
       values.push(v)
     }
     return { values }
+  }
+
+  /** The content of a line as a RawObject, when its text says exactly what its parse does (see scanObject). */
+  private rawContent (parsed: ParsedLine): RawObject | undefined {
+    const key = this.fields.contentKey as string
+    if (key === '') return parsed.raw ?? scanObject(parsed.text)
+    const range = (parsed.raw ?? scanObject(parsed.text))?.member(key)
+    return range === undefined ? undefined : scanObject(parsed.text.slice(range[0], range[1]))
   }
 }
