@@ -90,9 +90,9 @@ export class Options {
   private readonly env: NodeJS.ProcessEnv
   private readonly typed: Record<string, string>
 
-  /** `typed`: each given option's spelling as it was typed (`--db_pass`, `-p`), for messages. */
   private readonly bareFlags: ReadonlySet<string>
 
+  /** `typed`: each given option's spelling as it was typed (`--db_pass`, `-p`), for messages; `bare`: options given with no value. */
   constructor (flags: Record<string, unknown>, input: string[], specs: FlagSpecs, env: NodeJS.ProcessEnv = process.env, typed: Record<string, string> = {}, bare: ReadonlySet<string> = new Set()) {
     this.flags = flags
     this.input = input
