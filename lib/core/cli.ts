@@ -36,6 +36,11 @@ export interface FlagSpec {
   /** An explicitly empty value (`-p ''`) is a value, not a missing one: a password may be empty. */
   allowEmpty?: boolean
   /**
+   * May be given with no value, as mysql's `-p`: alone at the end of the line or before another
+   * option, it is there without one (Options.bare says so, and the binary asks for the value).
+   */
+  bare?: boolean
+  /**
    * An option of the original tool that means nothing to this binary: accepted so old scripts
    * keep working, with one note (this text) saying why it changes nothing.
    */
@@ -86,13 +91,21 @@ export class Options {
   private readonly env: NodeJS.ProcessEnv
   private readonly typed: Record<string, string>
 
-  /** `typed`: each given option's spelling as it was typed (`--db_pass`, `-p`), for messages. */
-  constructor (flags: Record<string, unknown>, input: string[], specs: FlagSpecs, env: NodeJS.ProcessEnv = process.env, typed: Record<string, string> = {}) {
+  private readonly bareFlags: ReadonlySet<string>
+
+  /** `typed`: each given option's spelling as it was typed (`--db_pass`, `-p`), for messages; `bare`: options given with no value. */
+  constructor (flags: Record<string, unknown>, input: string[], specs: FlagSpecs, env: NodeJS.ProcessEnv = process.env, typed: Record<string, string> = {}, bare: ReadonlySet<string> = new Set()) {
     this.flags = flags
     this.input = input
     this.specs = specs
     this.env = env
     this.typed = typed
+    this.bareFlags = bare
+  }
+
+  /** Whether the option was given with no value (a FlagSpec with `bare`): its value is to be asked for. */
+  bare (name: string): boolean {
+    return this.bareFlags.has(name)
   }
 
   has (name: string): boolean {
@@ -130,9 +143,13 @@ export class Options {
   }
 
   strings (name: string): string[] {
+    return this.values(name).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')
+  }
+
+  /** The values given, as typed: not split at commas nor trimmed (a list whose items may hold commas parses them itself). */
+  values (name: string): string[] {
     const v = this.flags[name]
-    const list = Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]
-    return list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '')
+    return Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]
   }
 
   int (name: string, opts: { min?: number, max?: number, default?: number } = {}): number | undefined {
@@ -184,6 +201,8 @@ export interface ParsedArgv {
   version: boolean
   /** The first mistake on the line; reported unless --help or --version asked for something else. */
   error?: UsageError
+  /** Options of FlagSpec `bare` given with no value. */
+  bare?: Set<string>
 }
 
 /**
@@ -226,8 +245,25 @@ export function parseArgv (argv: string[], specs: FlagSpecs): ParsedArgv {
     return arg.length > 1 && arg[0] === '-' && short.has(arg[1])
   }
 
-  const out: ParsedArgv = { flags: {}, typed: {}, input: [], help: false, version: false }
+  const out: ParsedArgv = { flags: {}, typed: {}, input: [], help: false, version: false, bare: new Set() }
   const fail = (message: string): void => { out.error ??= new UsageError(message) }
+  // `-p` with nothing after it, or another option: no value, to be asked for (mysql's way).
+  const bareSpelling = new Map<string, string>()
+  for (const [name, f] of Object.entries(specs)) {
+    if (f.bare !== true) continue
+    for (const spelling of [kebab(name), ...(f.aliases ?? [])]) bareSpelling.set(`--${spelling}`, name)
+    if (f.shortFlag !== undefined) bareSpelling.set(`-${f.shortFlag}`, name)
+  }
+  if (bareSpelling.size > 0) {
+    const end = argv.indexOf('--')
+    argv = argv.filter((arg, i) => {
+      const name = bareSpelling.get(arg)
+      if (name === undefined || (end >= 0 && i > end) || (i + 1 < argv.length && (end < 0 || i + 1 < end) && !isOption(argv[i + 1]) && argv[i + 1] !== '--')) return true
+      out.bare?.add(name)
+      out.typed[name] = arg
+      return false
+    })
+  }
   const { tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true })
   for (const tok of tokens) {
     if (tok.kind === 'positional') { out.input.push(tok.value); continue }
@@ -411,7 +447,7 @@ async function parse (spec: CliSpec, run: RunOptions, usage: { json: boolean }):
     if (argv.version) cli.showVersion()
   }
   if (argv.error !== undefined) throw argv.error
-  return new Options(argv.flags, argv.input, flags, process.env, argv.typed)
+  return new Options(argv.flags, argv.input, flags, process.env, argv.typed, argv.bare)
 }
 
 const CLEANUP_MS = 15_000

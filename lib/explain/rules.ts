@@ -227,13 +227,50 @@ export const RULES: Rule[] = [
     what: "A value would not be stored exactly in the {type} column '{column}' of table '{table}', so its record was not written.",
     causes: [
       'the column is narrower than the data: a fraction into an integer column, more decimals than DECIMAL keeps, more digits than FLOAT/DOUBLE hold',
-      'an id such as 01 or 1.0 into an integer key column, where it would be the same row as 1'
+      'an id such as 01 or 1.0 into an integer key column, where it would be the same row as 1',
+      "an id starting with base64: into a binary id column that is not the form mysql-read gives bytes (base64: and canonical base64 of bytes that are not UTF-8 text)"
     ],
     commands: [
       "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'",
       "{mysql} {database} -e 'ALTER TABLE `{table}` MODIFY `{column}` DECIMAL(65,30)'"
     ],
     option: '--errors FILE keeps the records to replay once the column is wide enough'
+  },
+  {
+    id: 'mysql-value-form',
+    title: 'A value is not in the form its column takes',
+    severity: 2,
+    groupBy: ['column'],
+    codes: ['RECORD_WRONG_FORM'],
+    messages: [/must be base64|must be a whole number from 0|wall time .* skips|would read back as another time/],
+    extract: [/column (?<column>[^\s:(]+)/],
+    defaults: { column: '?' },
+    what: "A value for column '{column}' of table '{table}' is not in the form mysql-write takes for its type (the form mysql-read writes), so its record was not written.",
+    causes: [
+      'a binary column (BINARY, VARBINARY, BLOB) takes base64, as mysql-read writes bytes: text meant as the bytes themselves is not base64',
+      'a BIT column takes a whole number from 0, as mysql-read writes it',
+      'a TIMESTAMP without an offset names a wall time --timezone skips (clocks going forward)'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'"
+    ],
+    option: '--errors FILE keeps the records to fix and replay; --timezone sets the zone of times without an offset'
+  },
+  {
+    id: 'mysql-read-not-advancing',
+    title: 'The read stopped advancing',
+    severity: 4,
+    codes: ['ER_KEY_NOT_ADVANCING'],
+    messages: [/stopped advancing/],
+    what: "The server sent a row of '{table}' that is not after the last one read, so paging would have read the same rows again; the read stopped.",
+    causes: [
+      'the key that pages the read compares differently in ORDER BY and in > (a collation or type the server converts)',
+      'an --id-column of a query whose values change between pages'
+    ],
+    commands: [
+      "{mysql} {database} -e 'SHOW CREATE TABLE `{table}`'"
+    ],
+    option: '--id-column naming a unique NOT NULL integer or binary key pages by exact comparisons'
   },
   {
     id: 'mysql-unsafe-id-column',

@@ -302,7 +302,7 @@ export class BinlogSource implements PageSource, SourceStream {
     }
     const conn = this.snap as Connection
     // One row more than a page: whether the table ends with this page.
-    const sql = pageSql({ select: table.source.select, where: [], order: table.key }, this.snapAfter, this.batchSize + 1)
+    const sql = pageSql({ select: table.source.select, columns: table.source.columnsSql, from: table.source.from, where: [], order: table.key }, this.snapAfter, this.batchSize + 1)
     const [fetched] = await conn.query<RowDataPacket[]>({ sql, rowsAsArray: true, typeCast: false })
     const ends = fetched.length <= this.batchSize
     const rows = ends ? fetched : fetched.slice(0, this.batchSize)
@@ -313,7 +313,8 @@ export class BinlogSource implements PageSource, SourceStream {
     for (const [i, r] of rows.entries()) {
       // --limit: not one record more.
       if (this.linesPending >= host.remaining) break
-      const values = r as unknown as Array<Buffer | null>
+      // pageSql's last column is its guard (whether the row is past the cursor), not the table's.
+      const values = (r as unknown as Array<Buffer | null>).slice(0, -1)
       const key = table.fmt.cursor(table.fmt.joinValues(values)) as string[]
       const last = ends && i === rows.length - 1 && this.snapTable === this.lastTable
       const after = JSON.stringify({ snap: true, t: this.snapTable, key, ...(last ? { end: true } : {}) } satisfies SnapshotCursor)

@@ -1,5 +1,6 @@
 import Big from 'big.js'
 import { quoteIdentifier } from './identifiers.js'
+import type { ColumnKind } from './values.js'
 
 /** What information_schema says about a column: enough to know what it stores exactly. */
 export interface ColumnInfo {
@@ -11,6 +12,10 @@ export interface ColumnInfo {
   precision?: number
   scale?: number
   collation?: string
+  /** DATETIME_PRECISION: the fractional digits of seconds a DATETIME, TIMESTAMP or TIME keeps. */
+  fsp?: number
+  /** What the server's result metadata says the column holds, as mysql-read reads it (bit, binary, json, …). */
+  kind?: ColumnKind
 }
 
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint'])
@@ -70,6 +75,11 @@ export function integerIdProblem (id: string, col: ColumnInfo): string | undefin
 
 export function isIntegerColumn (col: ColumnInfo): boolean {
   return INTEGER_TYPES.has(col.dataType)
+}
+
+/** A column of bytes (BINARY, VARBINARY, BLOB, or a string of character set binary). */
+export function isBinaryColumn (col: ColumnInfo): boolean {
+  return col.kind === 'binary'
 }
 
 /** The collations a key column may have: binary comparison with no trailing-space padding. */

@@ -23,6 +23,8 @@ export interface MysqlConnectionSettings {
   socket?: string
   sslCa?: string
   sslMode?: SslMode
+  /** -p was given with no value: the CLI asks for the password on the terminal (see password.ts). */
+  askPassword?: boolean
 }
 
 /** Where we write: everything an error message may name (never the password). */
@@ -104,7 +106,8 @@ export function resolveConnection (s: MysqlConnectionSettings): MysqlTarget {
 export async function openConnection (target: MysqlTarget): Promise<Connection> {
   const conn = await mysql.createConnection(target.options)
   // A value that does not fit must be an error (dead-lettered), never a silent truncation.
-  await conn.query("SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))")
+  // TIMESTAMP text is read in the session's zone: UTC, the zone mysql-write's times are given in.
+  await conn.query("SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES')), time_zone = '+00:00'")
   return conn
 }
 

@@ -33,8 +33,11 @@ export function compareSql (cols: readonly OrderColumn[], values: readonly strin
 }
 
 export interface PageQuery {
-  /** `SELECT … FROM …` */
+  /** `SELECT … FROM …`: the statement of a read that is not paged. */
   select: string
+  /** A page's select list and FROM. */
+  columns: string
+  from: string
   /** Conditions every page carries (--where, the slice's range, NOT NULL of --since-column). */
   where: string[]
   /** The cursor's columns, in ORDER BY order: --since-column first, then the key. */
@@ -49,12 +52,18 @@ export function rangeConditions (key: readonly OrderColumn[], range: SliceRange)
   return out
 }
 
-/** One page's statement: after `after` (the last row's cursor), at most `limit` rows. */
+/**
+ * One page's statement: after `after` (the last row's cursor), at most `limit` rows. Its last
+ * column says, for each row, whether the server finds it after `after` (1 on the first page):
+ * a row where it does not means the read stopped advancing (a condition that escaped its place,
+ * an order that disagrees with `>`), and the read stops rather than loop over the same rows.
+ */
 export function pageSql (q: PageQuery, after: readonly string[] | undefined, limit: number): string {
   const conds = [...q.where]
-  if (after !== undefined) conds.push(compareSql(q.order, after, '>'))
+  const next = after === undefined ? undefined : compareSql(q.order, after, '>')
+  if (next !== undefined) conds.push(next)
   const where = conds.length === 0 ? '' : ` WHERE ${conds.join(' AND ')}`
-  return `${q.select}${where} ORDER BY ${q.order.map((c) => quoteServerName(c.name)).join(', ')} LIMIT ${limit}`
+  return `SELECT ${q.columns}, ${next === undefined ? '1' : `(${next})`} FROM ${q.from}${where} ORDER BY ${q.order.map((c) => quoteServerName(c.name)).join(', ')} LIMIT ${limit}`
 }
 
 /** Describes a range for the log: `id from 1000 to before 2000`. */

@@ -4,6 +4,8 @@ import { examples } from '../core/help.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { parseSliceOption } from '../core/slice.js'
 import { followFlags } from '../core/follow.js'
+import { optionalName, parseNameList } from './identifiers.js'
+import { withAskedPassword } from './password.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 // Types only: the reader (and mysql2 with it) is loaded in build, once the heap is tuned.
 import type { MysqlReadOptions } from './read.js'
@@ -14,12 +16,12 @@ function mysqlReadOptions (opts: Options): MysqlReadOptions {
     connection: connectionSettings(opts),
     table: opts.string('table'),
     query: opts.string('query'),
-    columns: opts.strings('columns'),
+    columns: parseNameList(opts.values('columns'), 'column'),
     where: opts.string('where'),
-    idColumns: opts.strings('idColumn'),
-    contentColumn: opts.string('contentColumn'),
-    sinceColumn: opts.string('sinceColumn'),
-    deletedColumn: opts.string('deletedColumn'),
+    idColumns: parseNameList(opts.values('idColumn'), 'column'),
+    contentColumn: optionalName(opts.string('contentColumn')),
+    sinceColumn: optionalName(opts.string('sinceColumn')),
+    deletedColumn: optionalName(opts.string('deletedColumn')),
     deletedWhen: opts.string('deletedWhen'),
     checkpoint: opts.string('checkpoint'),
     consistent: opts.bool('consistent'),
@@ -74,7 +76,7 @@ export const mysqlReadCli: CliSpec = {
   build: async ({ opts, ctx }) => {
     const options = mysqlReadOptions(opts)
     const { mysqlRead } = await import('./read.js')
-    const reader = mysqlRead({ ...options, context: ctx })
+    const reader = mysqlRead({ ...options, connection: await withAskedPassword('mysql-read', options.connection), context: ctx })
     return [reader, reader.checkpoint?.output(stdout(), 1) ?? stdout()]
   },
   help: [

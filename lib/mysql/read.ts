@@ -19,7 +19,7 @@ import type { TableName } from './identifiers.js'
 import { parseTableName, quoteServerName } from './identifiers.js'
 import type { OrderColumn, PageQuery, SliceRange } from './paging.js'
 import { describeRange, pageSql, rangeConditions, sliceRanges } from './paging.js'
-import { checkSelect } from './query.js'
+import { checkSelect, quotingOf, whereCondition } from './query.js'
 import { LineBuffer } from './line-buffer.js'
 import { RowFormat } from './rows.js'
 import type { ReadSource } from './source.js'
@@ -102,6 +102,8 @@ class MysqlSlice implements SourceStream {
   conn: Connection | undefined
   /** Cursor ([since, key…]) of the last row handed downstream. */
   after: string[] | undefined
+  /** The cursor the page being read starts after, for the message should it not advance. */
+  private pageAfter: string[] | undefined
   /** That row's bytes and its cursor values' spans, when its cursor is worked out only when needed (no checkpoint, a key known unique). */
   lastSrc: Buffer | undefined
   readonly lastSpans: Int32Array
@@ -141,6 +143,7 @@ class MysqlSlice implements SourceStream {
       rows = await host.retry(async () => {
         this.settle()
         this.conn ??= await src.connect()
+        this.pageAfter = this.after
         return await this.page(host, src.paged ? pageSql(this.query, this.after, limit) : this.query.select)
       }, (err) => src.retryable(err), (err) => `${errorMessage(err)} (MySQL at ${describeTarget(src.target)}); resuming after the last row read`, () => {
         this.conn?.destroy()
@@ -225,6 +228,10 @@ class MysqlSlice implements SourceStream {
     const fmt = src.format
     this.readCount++
     if (off >= 0) fmt.readRow(buf, off)
+    if (src.paged && !fmt.advanced(buf)) {
+      src.fatal(new EspipeError('ER_KEY_NOT_ADVANCING', `the read of ${src.label} stopped advancing: the server sent a row (${(fmt.cursor(buf) ?? []).join(',')}) that is not after the last one read (${(this.pageAfter ?? []).join(',')}), so paging would read the same rows again; stopped`, { context: src.context }))
+      return false
+    }
     let cursor: string[] = []
     if (src.paged && !src.rowCursors) {
       this.lastSrc = buf
@@ -467,7 +474,7 @@ class MysqlSource implements PageSource {
     // A failure found while rows stream ends the read through the page in flight.
     this.failure = (err) => { for (const s of this.slices) s.abort?.(err as Error) }
     const first = await this.connect()
-    this.slices = [new MysqlSlice(this, 0, {}, { select: '', where: [], order: [] }, first, undefined)]
+    this.slices = [new MysqlSlice(this, 0, {}, { select: '', columns: '', from: '', where: [], order: [] }, first, undefined)]
     const o = this.o
     const sliced = this.sliceCount > 1
     const pageQuery = o.sinceColumn !== undefined || checkpoint !== undefined || sliced
@@ -500,18 +507,21 @@ class MysqlSource implements PageSource {
     this.paged = key !== undefined
     if (o.deletedColumn !== undefined && key === undefined) throw fatal('ER_NO_KEY', `--deleted-column needs a key to name the rows it deletes, and ${source.label} has no primary key or unique index on NOT NULL columns; give --id-column naming columns that are unique and NOT NULL`)
     const order: OrderColumn[] = [...(since === undefined ? [] : [{ name: since.name, kind: since.kind }]), ...(key ?? [])]
-    const where: string[] = o.where === undefined ? [] : [`(${o.where})`]
-    if (o.where !== undefined) {
+    // --where is one expression in its own parentheses, read as this session reads quotes.
+    const [[mode]] = await first.query<RowDataPacket[]>({ sql: 'SELECT @@SESSION.sql_mode', rowsAsArray: true })
+    const condition = o.where === undefined ? undefined : whereCondition(o.where, quotingOf(String((mode as unknown as unknown[])[0])))
+    const where: string[] = condition === undefined ? [] : [condition]
+    if (condition !== undefined) {
       // A mistake in --where is said as one, before any row.
       try {
-        await first.query(`${source.select} WHERE (${o.where}) LIMIT 0`)
+        await first.query(`${source.select} WHERE ${condition} LIMIT 0`)
       } catch (err) {
         throw new EspipeError(sqlCode(err), `invalid --where: ${errorMessage(err)}`, { context: this.context, cause: err })
       }
     }
     if (since !== undefined && !since.notNull) {
       where.push(`${quoteServerName(since.name)} IS NOT NULL`)
-      await this.warnNullSince(first, source, since.name, o.where)
+      await this.warnNullSince(first, source, since.name, condition)
     }
     this.fmt = new RowFormat(source.columns, {
       index: source.index,
@@ -519,6 +529,7 @@ class MysqlSource implements PageSource {
       contentColumn: o.contentColumn === undefined ? undefined : col(o.contentColumn).name,
       cursorColumns: order.map((c) => c.name),
       deletedColumn: source.deletedFlag,
+      guard: this.paged,
       time: this.time,
       zeroDate: (column) => {
         if (this.zeroDates.has(column)) return
@@ -530,11 +541,11 @@ class MysqlSource implements PageSource {
       this.ctx.logger.start(this.table !== undefined
         ? `reading ${source.label} from ${describeTarget(this.target)} as one streamed query: it has no primary key or unique index on NOT NULL columns to page by${(o.idColumns?.length ?? 0) > 0 ? '' : ', so records have no _id (give --id-column to make one)'}`
         : `reading the query from ${describeTarget(this.target)} as one streamed statement${(o.idColumns?.length ?? 0) > 0 ? '' : '; records have no _id (give --id-column to make one)'}`, { ...this.context })
-      this.slices = [new MysqlSlice(this, 0, {}, { select: where.length === 0 ? source.select : `${source.select} WHERE ${where.join(' AND ')}`, where: [], order: [] }, first, undefined)]
+      this.slices = [new MysqlSlice(this, 0, {}, { select: where.length === 0 ? source.select : `${source.select} WHERE ${where.join(' AND ')}`, columns: source.columnsSql, from: source.from, where: [], order: [] }, first, undefined)]
       if (o.consistent === true) await this.beginSnapshot(first)
       return this.slices
     }
-    const fromSql = source.select.slice(source.select.indexOf(' FROM ') + 6)
+    const fromSql = source.from
     const keyCols = key as OrderColumn[]
     let part = checkpoint?.load(this.readKey(source, order), 'source, --where, --since-column, key or slicing')
     let ranges: SliceRange[]
@@ -554,7 +565,7 @@ class MysqlSource implements PageSource {
     this.ctx.logger.start(`reading ${source.label} from ${describeTarget(this.target)}, ${this.batchSize} rows a page, in order of ${pagedBy}`, { ...this.context })
     const names = this.slice !== undefined ? [this.slice.id] : ranges.map((_r, i) => i)
     if (this.sliceCount > 1) ranges.forEach((r, i) => this.ctx.logger.info(`slice ${names[i]}/${this.sliceCount}: ${describeRange(keyCols, r)}`))
-    this.slices = ranges.map((range, i) => new MysqlSlice(this, i, range, { select: source.select, where: [...where, ...rangeConditions(keyCols, range)], order }, i === 0 ? first : undefined, cursorOf(resumed.streams[i]?.after)))
+    this.slices = ranges.map((range, i) => new MysqlSlice(this, i, range, { select: source.select, columns: source.columnsSql, from: source.from, where: [...where, ...rangeConditions(keyCols, range)], order }, i === 0 ? first : undefined, cursorOf(resumed.streams[i]?.after)))
     this.uniqueChecked = source.keyFrom !== '--id-column'
     // A followed read's lag is worked out from each page's last cursor.
     this.rowCursors = checkpoint !== undefined || !this.uniqueChecked || this.follows
@@ -573,8 +584,8 @@ class MysqlSource implements PageSource {
 
   /** Rows whose --since-column is NULL have no place in the order and are not read: say how many. */
   private async warnNullSince (conn: Connection, source: ReadSource, since: string, where: string | undefined): Promise<void> {
-    const fromSql = source.select.slice(source.select.indexOf(' FROM ') + 6)
-    const [[row]] = await conn.query<RowDataPacket[]>({ sql: `SELECT COUNT(*) FROM ${fromSql} WHERE ${quoteServerName(since)} IS NULL${where === undefined ? '' : ` AND (${where})`}`, rowsAsArray: true })
+    const fromSql = source.from
+    const [[row]] = await conn.query<RowDataPacket[]>({ sql: `SELECT COUNT(*) FROM ${fromSql} WHERE ${quoteServerName(since)} IS NULL${where === undefined ? '' : ` AND ${where}`}`, rowsAsArray: true })
     const n = Number((row as unknown as unknown[])[0])
     if (n > 0) this.ctx.logger.warn(`${n} rows of ${source.label} have NULL in ${since} and are not read (an incremental read orders rows by ${since}); make it NOT NULL, or read them with --where '${since} IS NULL' without --since-column`, { ...this.context, rows: n })
   }

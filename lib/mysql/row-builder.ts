@@ -1,22 +1,27 @@
 import { UsageError } from '../core/errors.js'
 import type { SortEntry } from '../core/id-sort.js'
-import { keysMatch, numberText, stringifyExact } from '../core/json.js'
+import { keysMatch, stringifyExact } from '../core/json.js'
 import { ParsedLine, rawRecordId, recordId } from '../core/ndjson.js'
-import { rawMemberRange } from '../core/raw-json.js'
+import type { RawObject } from '../core/raw-json.js'
+import { rawMemberRange, scanObject } from '../core/raw-json.js'
 import type { JsonObject, PathGetter } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
 import type { RecordPosition } from '../core/position.js'
 import type { RecordOp } from '../core/operation.js'
 import { RESERVED_KEYS, isOpProblem, recordOp, withoutReserved } from '../core/operation.js'
+import { binaryIdBytes } from './binary-id.js'
 import type { ColumnInfo } from './columns.js'
-import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
+import { integerIdProblem, isBinaryColumn, isIntegerColumn } from './columns.js'
+import type { SqlValue } from './column-values.js'
+import { Inexact, columnValue } from './column-values.js'
+import type { TimeParser } from './time.js'
+import { timeParser } from './time.js'
 import { checkIdentifier } from './identifiers.js'
 import type { TableInfo } from './table.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
-/** What a column gets: mysql2 sends strings and numbers as they are, null as NULL. */
-export type SqlValue = string | number | null
+export type { SqlValue } from './column-values.js'
 
 /** One record ready for the table. */
 export interface Row {
@@ -52,12 +57,18 @@ export function isProblem (v: Row | RecordProblem): v is RecordProblem {
   return 'code' in v
 }
 
+function isProblemValue (v: SqlValue | RecordProblem): v is RecordProblem {
+  return v !== null && typeof v === 'object' && !Buffer.isBuffer(v)
+}
+
 /** Column list and where each value comes from, checked before connecting. */
 export interface Layout {
   columns: string[]
   idColumn: string
   /** [column, path in the content] for --columns/--map; empty: the content goes whole into one JSON column. */
   mapped: Array<readonly [string, string]>
+  /** How many of `mapped`, first, are --columns: filled from the member of that very name (a dot in it is no path). */
+  named?: number
 }
 
 export interface LayoutOptions {
@@ -87,32 +98,12 @@ export function rowLayout (opts: LayoutOptions): Layout {
     if (seen.has(col.toLowerCase())) throw new UsageError(`column ${col} is given twice (the id column is filled from --id-field)`)
     seen.add(col.toLowerCase())
   }
-  return { idColumn, columns: [idColumn, ...mapped.map(([c]) => c)], mapped }
-}
-
-/** A record's value that the table can't hold as it is: the record fails with this. */
-class Inexact {
-  constructor (readonly message: string) {}
-}
-
-/**
- * The value bound for one column. Numbers go as the text they were written as and the server
- * converts them; one the column would round is refused here (strict mode does not catch it).
- */
-function columnValue (v: unknown, col: ColumnInfo): SqlValue | Inexact {
-  if (v === undefined || v === null) return null
-  if (typeof v === 'boolean') return v ? 1 : 0
-  const text = typeof v === 'string' ? v : numberText(v)
-  if (text === undefined) return stringifyExact(v)
-  if (isNumericColumn(col) && !(/^-?\d{1,15}$/.test(text) && col.dataType !== 'float')) {
-    const problem = numericProblem(text, col)
-    if (problem !== undefined) return new Inexact(problem)
-  }
-  return text
+  return { idColumn, columns: [idColumn, ...mapped.map(([c]) => c)], mapped, named: opts.columns?.length ?? 0 }
 }
 
 /** An upper bound of a value's bytes on the wire; exact (and slower) only for large strings. */
 export function valueBytes (v: unknown): number {
+  if (Buffer.isBuffer(v)) return v.length * 2 + 9
   if (typeof v !== 'string') return 9
   return v.length <= 21_000 ? v.length * 3 + 9 : Buffer.byteLength(v) + 9
 }
@@ -128,6 +119,8 @@ export interface RowBuilderOptions {
   allowIdMerge?: boolean
   /** Most bytes of one row: a larger one can't be sent (max_allowed_packet). */
   maxBytes: number
+  /** How DATETIME and TIMESTAMP values without an offset are read (--timezone; default UTC). */
+  time?: TimeParser
 }
 
 /**
@@ -145,8 +138,12 @@ export class RowBuilder {
   private readonly rawKey: string | undefined
   /** A top-level id that, with rawKey, a scanned line (ParsedLine.raw) gives without a parse. */
   private readonly rawIdKey: string | undefined
-  private readonly mappedColumns: Array<{ get: PathGetter, col: ColumnInfo }>
+  /** `raw`: a JSON column filled from a member of the content by its name, which gets that member's text as it came. */
+  private readonly mappedColumns: Array<{ get: PathGetter, col: ColumnInfo, raw?: string }>
+  private readonly anyRaw: boolean
   private readonly checkId: boolean
+  private readonly binaryId: boolean
+  private readonly time: TimeParser
 
   constructor (o: RowBuilderOptions) {
     this.layout = o.layout
@@ -155,8 +152,22 @@ export class RowBuilder {
     this.fields = new RecordFields(o.idField, o.contentField)
     this.rawKey = o.layout.mapped.length === 0 ? this.fields.contentKey : undefined
     this.rawIdKey = this.rawKey !== undefined ? this.fields.idKey : undefined
-    this.mappedColumns = o.layout.mapped.map(([col, path]) => ({ get: compilePath(path), col: o.table.columns.get(col.toLowerCase()) as ColumnInfo }))
+    this.mappedColumns = o.layout.mapped.map(([col, path], i) => {
+      const info = o.table.columns.get(col.toLowerCase()) as ColumnInfo
+      const named = i < (o.layout.named ?? 0)
+      return { get: named ? (obj) => obj[path] : compilePath(path), col: info, raw: named && info.kind === 'json' && this.fields.contentKey !== undefined ? path : undefined }
+    })
+    this.anyRaw = this.mappedColumns.some((m) => m.raw !== undefined)
     this.checkId = isIntegerColumn(o.table.idColumn) && o.allowIdMerge !== true
+    this.binaryId = isBinaryColumn(o.table.idColumn)
+    this.time = o.time ?? timeParser()
+  }
+
+  /** The id as its column takes it: in a binary column, the bytes mysql-read's id stands for (binaryIdText). */
+  private idValue (id: string): SqlValue | RecordProblem {
+    if (!this.binaryId) return id
+    const bytes = binaryIdBytes(id)
+    return Buffer.isBuffer(bytes) ? bytes : { code: 'RECORD_INEXACT_ID', message: bytes.problem, id }
   }
 
   /** A record (a parsed line, or an object given in code) → its row, or why it can't be one. */
@@ -174,8 +185,10 @@ export class RowBuilder {
       const problem = integerIdProblem(id, this.table.idColumn)
       if (problem !== undefined) return { code: 'RECORD_INEXACT_ID', message: problem, id }
     }
+    const idValue = this.idValue(id)
+    if (isProblemValue(idValue)) return idValue
     // A delete needs the id alone.
-    if (op === 'delete') return { id, key: this.table.keyOf(id), values: [id], bytes: valueBytes(id), line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, op }
+    if (op === 'delete') return { id, key: this.table.keyOf(id), values: [idValue], bytes: valueBytes(idValue), line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, op }
     // An update or upsert is merged into what the row holds: its content must be a document.
     const partial = op === 'update' || op === 'upsert'
     let values: SqlValue[]
@@ -189,7 +202,7 @@ export class RowBuilder {
       // The whole record is the content: its position and operation are not part of it.
       const content = this.rawKey === '' ? raw.withoutAll(RESERVED_KEYS) : raw.text.slice(range[0], range[1])
       if (content.length !== range[1] - range[0]) range = undefined
-      values = [id, content]
+      values = [idValue, content]
     } else {
       const made = this.values(parsed, value as JsonObject, partial)
       if ('code' in made) return { ...made, id }
@@ -199,7 +212,7 @@ export class RowBuilder {
       values = made.values
       range = made.range
       present = made.present
-      values.unshift(id)
+      values.unshift(idValue)
     }
     let bytes = 0
     for (const v of values) bytes += valueBytes(v)
@@ -219,7 +232,9 @@ export class RowBuilder {
   fromSorted (e: SortEntry): Row | RecordProblem {
     if (e.range !== undefined && e.id !== undefined) {
       // Checked on the way in: the row is the id and the content's text, no parse needed.
-      const values: SqlValue[] = [e.id, e.text.slice(e.range[0], e.range[1])]
+      const idValue = this.idValue(e.id)
+      if (isProblemValue(idValue)) return idValue
+      const values: SqlValue[] = [idValue, e.text.slice(e.range[0], e.range[1])]
       return { id: e.id, key: e.key, values, bytes: valueBytes(values[0]) + valueBytes(values[1]), line: e.line, file: e.file, text: e.text }
     }
     const row = this.build(new ParsedLine(JSON.parse(e.text) as JsonObject, e.text, e.line ?? 0, e.file))
@@ -252,13 +267,29 @@ export class RowBuilder {
     const values: SqlValue[] = []
     // A partial document sets the columns it gives and leaves the others as they are.
     const present: boolean[] | undefined = partial ? [] : undefined
-    for (const { get, col } of this.mappedColumns) {
+    const raw = this.anyRaw && parsed !== undefined ? this.rawContent(parsed) : undefined
+    for (const { get, col, raw: key } of this.mappedColumns) {
       const got = get(content)
-      const v = columnValue(got, col)
-      if (v instanceof Inexact) return { code: 'RECORD_INEXACT_VALUE', message: v.message }
+      const range = key === undefined ? undefined : raw?.member(key)
+      if (range !== undefined) {
+        // A JSON column gets the member's JSON text as the line has it (spacing, escapes, digits), as mysql-read wrote it.
+        values.push((raw as RawObject).text.slice(range[0], range[1]))
+        present?.push(true)
+        continue
+      }
+      const v = columnValue(got, col, this.time)
+      if (v instanceof Inexact) return { code: v.code, message: v.message }
       values.push(v)
       present?.push(got !== undefined)
     }
     return { values, present }
+  }
+
+  /** The content of a line as a RawObject, when its text says exactly what its parse does (see scanObject). */
+  private rawContent (parsed: ParsedLine): RawObject | undefined {
+    const key = this.fields.contentKey as string
+    if (key === '') return parsed.raw ?? scanObject(parsed.text)
+    const range = (parsed.raw ?? scanObject(parsed.text))?.member(key)
+    return range === undefined ? undefined : scanObject(parsed.text.slice(range[0], range[1]))
   }
 }

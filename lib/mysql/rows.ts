@@ -14,6 +14,8 @@ export interface RowFormatOptions extends WriterOptions {
   cursorColumns?: readonly string[]
   /** A column whose value, when not NULL or 0, makes the row's record `{"_index","_id","_op":"delete"}` (--deleted-column). */
   deletedColumn?: string
+  /** A last column after `columns`, not part of the record: a page's "after the last row" (see pageSql). */
+  guard?: boolean
 }
 
 /**
@@ -50,7 +52,8 @@ export class RowFormat {
   private readonly kinds: ColumnKind[]
   private readonly head: Buffer
   private readonly sourceKey: Buffer
-  private readonly members: Array<{ at: number, key: Buffer, write: ByteWriter }>
+  /** `key`: `"name":`; `absentWhenNull`: a JSON column, whose SQL NULL is no member (its JSON null is null). */
+  private readonly members: Array<{ at: number, key: Buffer, write: ByteWriter, absentWhenNull: boolean }>
   private readonly ids: Part[]
   private readonly idWrite: ByteWriter | undefined
   private readonly cursorAt: Part[]
@@ -58,11 +61,13 @@ export class RowFormat {
   private readonly growths: Float64Array
   private readonly fixed: number
   private readonly deletedAt: number
+  private readonly guardAt: number
 
   constructor (columns: readonly SourceColumn[], opts: RowFormatOptions) {
     this.names = columns.map((c) => c.name)
     this.kinds = columns.map((c) => c.kind)
-    this.spans = new Int32Array(columns.length * 2)
+    this.spans = new Int32Array((columns.length + (opts.guard === true ? 1 : 0)) * 2)
+    this.guardAt = opts.guard === true ? 2 * columns.length : -1
     const at = (name: string): number => columns.findIndex((c) => c.name === name)
     const part = (name: string): Part => ({ at: at(name), kind: columns[at(name)].kind, name })
     this.ids = (opts.idColumns ?? []).map(part)
@@ -75,11 +80,11 @@ export class RowFormat {
     this.members = []
     columns.forEach((c, i) => {
       if (!c.inSource || i === ci) return
-      this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }) })
+      this.members.push({ at: i, key: ascii(quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }), absentWhenNull: c.storedJson === true })
     })
-    this.growths = Float64Array.from(columns, (c, i) => growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
+    this.growths = Float64Array.from([...columns, undefined], (c, i) => c === undefined ? 0 : growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
     this.deletedAt = opts.deletedColumn === undefined ? -1 : at(opts.deletedColumn)
-    this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length, 0) + 64 * (columns.length + 1)
+    this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length + 1, 0) + 64 * (columns.length + 1)
   }
 
   /** Reads the values' offsets of a text-protocol row packet, src[off, end): each a length-coded string or NULL. */
@@ -143,17 +148,21 @@ export class RowFormat {
       writeJsonText(out, src, a, spans[2 * at + 1], name, trusted, true)
     } else {
       const members = this.members
-      if (members.length === 0) out.buf[out.pos++] = 0x7b // {
+      let sep = 0x7b // {, then ,
       for (let i = 0; i < members.length; i++) {
         const m = members[i]
-        copy(out, m.key, 0, m.key.length)
         const a = spans[2 * m.at]
+        if (a < 0 && m.absentWhenNull) continue
+        out.buf[out.pos++] = sep
+        sep = 0x2c
+        copy(out, m.key, 0, m.key.length)
         if (a < 0) {
           copy(out, NULL, 0, 4)
         } else {
           m.write(out, src, a, spans[2 * m.at + 1])
         }
       }
+      if (sep === 0x7b) out.buf[out.pos++] = sep
       out.buf[out.pos++] = 0x7d // }
     }
     if (member !== undefined) out.pos += out.buf.write(member, out.pos, 'utf8')
@@ -208,6 +217,13 @@ export class RowFormat {
       out[i] = partText(this.cursorAt[i].kind, src, saved[2 * i], saved[2 * i + 1], true)
     }
     return out
+  }
+
+  /** Whether the server found the row after the page's starting cursor (the guard column is 1). */
+  advanced (src: Buffer): boolean {
+    if (this.guardAt < 0) return true
+    const a = this.spans[this.guardAt]
+    return a >= 0 && this.spans[this.guardAt + 1] === a + 1 && src[a] === 0x31
   }
 
   /** The column that made the cursor NULL, for the message. */

@@ -18,6 +18,8 @@ export interface SourceColumn {
   zerofill?: boolean
   /** A FLOAT, selected as a DOUBLE: the server's text of a FLOAT has 6 digits, too few to tell all its values apart. */
   float32?: boolean
+  /** Holds JSON the server stores (a JSON column, not GeoJSON made of a geometry): SQL NULL is then no value, apart from JSON null. */
+  storedJson?: boolean
 }
 
 /** What is read and how it can be paged, learned from the server before the first row. */
@@ -26,8 +28,11 @@ export interface ReadSource {
   label: string
   /** `_index` of every record: the table's name; none for a query. */
   index?: string
-  /** `SELECT <columns> FROM <table or (query) AS q>`, without WHERE. */
+  /** `SELECT <columns> FROM <table or (query) AS q>`, without WHERE (or the query as written). */
   select: string
+  /** Its select list and its FROM, apart (a page adds to the list). */
+  columnsSql: string
+  from: string
   columns: SourceColumn[]
   /** Columns that order the rows uniquely (primary key, unique index, or --id-column); none: one streamed statement. */
   key?: string[]
@@ -153,7 +158,7 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   if (chosen === undefined && p.ids !== undefined) chosen = { key: p.ids, from: '--id-column' }
   const selected = dedupe([...p.source, ...p.extra, ...(chosen?.key ?? [])])
   const inSource = new Set(p.source.map((n) => n.toLowerCase()))
-  const columns: SourceColumn[] = selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) }))
+  const columns: SourceColumn[] = selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name), storedJson: allKinds.get(name) === 'json' && !geometry.has(name) }))
   const list = selected.map(select)
   let deletedFlag: string | undefined
   if (opts.deleted !== undefined) {
@@ -164,10 +169,13 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
     columns.push({ name: DELETED_FLAG, kind: 'int', inSource: false, notNull: false })
     deletedFlag = DELETED_FLAG
   }
+  const columnsSql = list.join(', ')
   return {
     label,
     index: table.table,
-    select: `SELECT ${list.join(', ')} FROM ${from}`,
+    select: `SELECT ${columnsSql} FROM ${from}`,
+    columnsSql,
+    from,
     columns,
     key: chosen?.key,
     keyFrom: chosen?.from,
@@ -179,7 +187,8 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
 export async function describeQuery (conn: Connection, query: string, opts: DescribeOptions): Promise<ReadSource> {
   const { context } = opts
   const label = 'query'
-  const from = `(${query}) AS espipe_q`
+  // On lines of its own: a comment that ends the query ends there.
+  const from = `(\n${query}\n) AS espipe_q`
   const fields = await probe(conn, `SELECT * FROM ${from}`)
   const names = fields.map((f) => f.name)
   const p = plan(names, opts, label, context)
@@ -192,11 +201,14 @@ export async function describeQuery (conn: Connection, query: string, opts: Desc
   // Unpaged and whole, the query runs as the user wrote it (its own ORDER BY holds).
   const asWritten = !opts.pageQuery && !opts.filtered && selected.length === names.length && selected.every((n, i) => n === names[i])
   if (asWritten) float32.clear()
-  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name) }))
+  const columns = selected.map((name) => ({ name, kind: kinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: false, zerofill: zerofill.has(name), float32: float32.has(name), storedJson: kinds.get(name) === 'json' }))
   const select = (n: string): string => float32.has(n) ? `(${quoteServerName(n)} + 0e0) AS ${quoteServerName(n)}` : quoteServerName(n)
+  const columnsSql = selected.map(select).join(', ')
   return {
     label,
-    select: asWritten ? query : `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
+    select: asWritten ? query : `SELECT ${columnsSql} FROM ${from}`,
+    columnsSql,
+    from,
     columns,
     key,
     keyFrom: key === undefined ? undefined : '--id-column',

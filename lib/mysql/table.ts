@@ -5,6 +5,7 @@ import type { ColumnInfo } from './columns.js'
 import { exactKeyCollation, exactKeyFix, isIntegerColumn, keyColumnProblem } from './columns.js'
 import type { TableName } from './identifiers.js'
 import { quoteIdentifier, quoteTable } from './identifiers.js'
+import { columnKind } from './values.js'
 
 export interface TableInfo {
   /** The server's max_allowed_packet: no statement may be larger. */
@@ -48,7 +49,7 @@ export async function prepareTable (conn: Connection, table: TableName, opts: Pr
     await conn.query(`CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${quoteIdentifier(opts.idColumn)} ${idType} NOT NULL PRIMARY KEY, ${quoteIdentifier(opts.contentColumn)} JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`)
   }
   const [cols] = await conn.query<RowDataPacket[]>(`SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, NUMERIC_PRECISION AS p,
-    NUMERIC_SCALE AS s, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [database, table.table])
+    NUMERIC_SCALE AS s, DATETIME_PRECISION AS fsp, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [database, table.table])
   if (cols.length === 0) {
     throw new EspipeError('ER_NO_SUCH_TABLE', `table ${name} does not exist (add --create to make it)`, { context })
   }
@@ -58,8 +59,15 @@ export async function prepareTable (conn: Connection, table: TableName, opts: Pr
     columnType: String(c.columnType),
     precision: c.p === null ? undefined : Number(c.p),
     scale: c.s === null ? undefined : Number(c.s),
-    collation: c.coll === null ? undefined : String(c.coll)
+    collation: c.coll === null ? undefined : String(c.coll),
+    fsp: c.fsp === null || c.fsp === undefined ? undefined : Number(c.fsp)
   }]))
+  // The kinds mysql-read would read each column as: the same metadata, so a value goes back in the form it came out.
+  const [, fields] = await conn.query<RowDataPacket[]>({ sql: `SELECT * FROM ${quoteTable({ database, table: table.table })} LIMIT 0`, rowsAsArray: true })
+  for (const f of fields) {
+    const col = columns.get(f.name.toLowerCase())
+    if (col !== undefined) col.kind = columnKind(f)
+  }
   for (const col of opts.columns) {
     if (!columns.has(col.toLowerCase())) throw new EspipeError('ER_BAD_FIELD_ERROR', `table ${name} has no column ${col}`, { context })
   }

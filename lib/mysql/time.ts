@@ -78,31 +78,32 @@ function zoneOffsets (zone: string): (instantMs: number) => number {
 }
 
 /**
+ * A zone's offsets: at an instant, and for a wall time. A wall time the zone skips (clocks
+ * forward) gets the offset from before the change; one it repeats (clocks back), its first
+ * occurrence's. Zones change their offset at most once in any 24 hours.
+ */
+interface Zone {
+  zone: string
+  utc: boolean
+  /** Minutes east of UTC at an instant (ms). */
+  at: (instantMs: number) => number
+  /** Minutes east of UTC of a wall time (its ms read as UTC). */
+  ofWall: (wallMs: number) => number
+}
+
+/**
  * Checks --timezone: UTC (the default), a fixed offset (+05:30) or an IANA name (Europe/Paris).
  * Names are resolved here, by Node's time zone data, not by the server (whose tables are often
  * empty).
  */
-export function timeFormatter (zone = 'UTC'): TimeFormatter {
+function zoneOf (zone: string): Zone {
   const z = zone.trim()
-  if (UTC_NAMES.has(z.toLowerCase())) {
-    const iso = (text: string): string | undefined => isZeroDate(text) ? undefined : `${text.slice(0, 10)}T${text.slice(11)}Z`
-    return { zone: z, utc: true, datetime: iso, timestamp: iso }
-  }
+  if (UTC_NAMES.has(z.toLowerCase())) return { zone: z, utc: true, at: () => 0, ofWall: () => 0 }
   const m = OFFSET.exec(z)
   if (m !== null) {
     const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]))
     if (Number(m[3]) > 59 || Math.abs(minutes) > 14 * 60) throw new UsageError(`invalid value for --timezone: '${zone}' (offsets go from -14:00 to +14:00)`)
-    const suffix = offsetText(minutes)
-    return {
-      zone: z,
-      utc: false,
-      datetime: (text) => isZeroDate(text) ? undefined : `${text.slice(0, 10)}T${text.slice(11)}${suffix}`,
-      timestamp: (text) => {
-        if (isZeroDate(text)) return undefined
-        const { ms, fraction } = parseWall(text)
-        return formatWall(ms + minutes * MINUTE, fraction, minutes)
-      }
-    }
+    return { zone: z, utc: false, at: () => minutes, ofWall: () => minutes }
   }
   let offsetAt: (instantMs: number) => number
   try {
@@ -113,22 +114,103 @@ export function timeFormatter (zone = 'UTC'): TimeFormatter {
   return {
     zone: z,
     utc: false,
+    at: offsetAt,
+    ofWall: (wall) => {
+      const before = offsetAt(wall - 12 * 60 * MINUTE)
+      const after = offsetAt(wall + 12 * 60 * MINUTE)
+      return offsetAt(wall - before * MINUTE) === before || offsetAt(wall - after * MINUTE) !== after ? before : after
+    }
+  }
+}
+
+export function timeFormatter (zone = 'UTC'): TimeFormatter {
+  const z = zoneOf(zone)
+  if (z.utc) {
+    const iso = (text: string): string | undefined => isZeroDate(text) ? undefined : `${text.slice(0, 10)}T${text.slice(11)}Z`
+    return { zone: z.zone, utc: true, datetime: iso, timestamp: iso }
+  }
+  return {
+    zone: z.zone,
+    utc: false,
     datetime: (text) => {
       if (isZeroDate(text)) return undefined
       const { ms: wall, fraction } = parseWall(text)
-      // The offset in force at that wall time. A wall time the zone skips (clocks forward) gets
-      // the offset from before the change; one it repeats (clocks back) its first occurrence.
-      // (Zones change their offset at most once in any 24 hours.)
-      const before = offsetAt(wall - 12 * 60 * MINUTE)
-      const after = offsetAt(wall + 12 * 60 * MINUTE)
-      const off = offsetAt(wall - before * MINUTE) === before || offsetAt(wall - after * MINUTE) !== after ? before : after
-      return formatWall(wall, fraction, off)
+      return formatWall(wall, fraction, z.ofWall(wall))
     },
     timestamp: (text) => {
       if (isZeroDate(text)) return undefined
       const { ms, fraction } = parseWall(text)
-      const off = offsetAt(ms)
+      const off = z.at(ms)
       return formatWall(ms + off * MINUTE, fraction, off)
+    }
+  }
+}
+
+/** What the writer sends for a DATETIME or TIMESTAMP value: the server's text, or why none reads back as the value. */
+export type TimeValue = { text: string } | { problem: string }
+
+/**
+ * The inverse of timeFormatter, for mysql-write: ISO-8601 (as mysql-read writes it, or any
+ * `YYYY-MM-DD[T ]hh:mm[:ss[.f]][Z|±hh:mm]`) → the text the server stores, read in the same zone.
+ * A DATETIME gets the wall time in the zone (the value's own when the zone gives that wall time
+ * its offset, as mysql-read wrote it, else the instant's), a TIMESTAMP the instant in UTC (the
+ * session's time zone). Undefined for any other text, which the server reads as it is (zero
+ * dates, numbers).
+ */
+export interface TimeParser {
+  readonly zone: string
+  datetime: (text: string) => TimeValue | undefined
+  timestamp: (text: string) => TimeValue | undefined
+}
+
+const ISO = /^(-?\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/
+
+/** '+05:30', '-0800', '+02', 'Z' → minutes east of UTC. */
+function offsetMinutes (text: string): number {
+  if (text === 'Z' || text === 'z') return 0
+  const sign = text[0] === '-' ? -1 : 1
+  const digits = text.slice(1).replace(':', '')
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) === '' ? 0 : digits.slice(2)))
+}
+
+/** A wall time (ms read as UTC) and fraction as the server's text, 'YYYY-MM-DD hh:mm:ss.ffffff'. */
+function serverText (ms: number, fraction: string): string {
+  const d = new Date(ms)
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${fraction}`
+}
+
+export function timeParser (zone = 'UTC'): TimeParser {
+  const z = zoneOf(zone)
+  const parse = (text: string): { wall: number, fraction: string, offset: number | undefined, date: string } | undefined => {
+    const m = ISO.exec(text)
+    if (m === null) return undefined
+    const date = `${m[1]}-${m[2]}-${m[3]}`
+    if (isZeroDate(date) || m[1].startsWith('-')) return undefined
+    const { ms } = parseWall(`${date} ${m[4]}:${m[5]}:${m[6] ?? '00'}`)
+    // A field out of range (25:00, 02-30) is the server's to refuse: Date would roll it over.
+    if (serverText(ms, '') !== `${date} ${m[4]}:${m[5]}:${m[6] ?? '00'}`) return undefined
+    return { wall: ms, fraction: m[7] ?? '', offset: m[8] === undefined ? undefined : offsetMinutes(m[8]), date }
+  }
+  return {
+    zone: z.zone,
+    datetime: (text) => {
+      const p = parse(text)
+      if (p === undefined) return undefined
+      if (p.offset === undefined || z.ofWall(p.wall) === p.offset) return { text: serverText(p.wall, p.fraction) }
+      const instant = p.wall - p.offset * MINUTE
+      const wall = instant + z.at(instant) * MINUTE
+      if (z.ofWall(wall) !== z.at(instant)) return { problem: `${text} is a time whose wall time in ${z.zone} would read back as another time` }
+      return { text: serverText(wall, p.fraction) }
+    },
+    timestamp: (text) => {
+      const p = parse(text)
+      if (p === undefined) return undefined
+      let offset = p.offset
+      if (offset === undefined) {
+        offset = z.ofWall(p.wall)
+        if (z.at(p.wall - offset * MINUTE) !== offset) return { problem: `${text} is a wall time ${z.zone} skips (its clocks go forward then): no instant has it` }
+      }
+      return { text: serverText(p.wall - offset * MINUTE, p.fraction) }
     }
   }
 }

@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer'
 import { EspipeError } from '../core/errors.js'
+import { binaryIdText } from './binary-id.js'
 import { float32Text } from './columns.js'
 import type { LineBuffer } from './line-buffer.js'
 import type { TimeFormatter } from './time.js'
@@ -349,13 +349,12 @@ export function byteWriter (kind: ColumnKind, column: string, opts: WriterOption
   }
 }
 
-/** A non-NULL value, as bytes, as the text of an id part; `cursor`: binary as base64 always (exact), for the checkpoint. */
+/** A non-NULL value, as bytes, as the text of an id part (binary: see binaryIdText); `cursor`: binary as base64 always, for the checkpoint. */
 export function partText (kind: ColumnKind, src: Buffer, a: number, b: number, cursor = false): string {
   switch (kind) {
     case 'bit': return bitText(src.subarray(a, b))
     case 'binary': case 'other': {
-      const v = src.subarray(a, b)
-      return !cursor && isUtf8(v) ? v.toString('utf8') : v.toString('base64')
+      return cursor ? src.toString('base64', a, b) : binaryIdText(src.subarray(a, b))
     }
     case 'text': case 'enum': case 'set': case 'json': return src.toString('utf8', a, b)
     default: return src.toString('latin1', a, b)

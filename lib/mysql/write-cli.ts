@@ -5,6 +5,8 @@ import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { formatDuration } from '../core/retry.js'
+import { optionalName, parseColumnMapping, parseNameList, splitOutsideQuotes } from './identifiers.js'
+import { withAskedPassword } from './password.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 import type { WriteMode } from './statement.js'
 import { WRITE_MODES } from './statement.js'
@@ -14,12 +16,12 @@ import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
 import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
 
-/** `--map col=path,…` as [column, path] pairs. */
+/** `--map col=path,…` as [column, path] pairs (a column that holds `,` or `=` backquoted). */
 function columnMap (opts: Options): Array<readonly [string, string]> {
-  return opts.strings('map').map((m) => {
-    const eq = m.indexOf('=')
-    if (eq <= 0 || eq === m.length - 1) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
-    return [m.slice(0, eq), m.slice(eq + 1)] as const
+  return opts.values('map').flatMap((v) => splitOutsideQuotes(v, ',')).filter((m) => m.trim() !== '').map((m) => {
+    const pair = parseColumnMapping(m.trim())
+    if (pair === undefined) throw new UsageError(`invalid value for --map: '${m}' (expected column=path)`)
+    return pair
   })
 }
 
@@ -32,9 +34,9 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     mode: opts.string('mode', { choices: WRITE_MODES }) as WriteMode,
     idField: opts.string('idField'),
     contentField: opts.string('contentField'),
-    idColumn: opts.string('idColumn'),
-    contentColumn: opts.string('contentColumn'),
-    columns: opts.strings('columns'),
+    idColumn: optionalName(opts.string('idColumn')),
+    contentColumn: optionalName(opts.string('contentColumn')),
+    columns: parseNameList(opts.values('columns'), 'column'),
     create: opts.bool('create'),
     allowIdMerge: opts.bool('allowIdMerge'),
     batchSize: opts.int('batchSize', { min: 1 }),
@@ -43,7 +45,8 @@ function mysqlWriteOptions (opts: Options): MysqlWriteOptions {
     sortIds: opts.string('sortIds', { choices: SORT_IDS }) as SortIds,
     tmpdir: opts.string('tmpdir'),
     checkpoint: opts.string('checkpoint'),
-    flushIntervalMs: opts.duration('flushInterval')
+    flushIntervalMs: opts.duration('flushInterval'),
+    timezone: opts.string('timezone')
   }
 }
 
@@ -67,6 +70,7 @@ export const mysqlWriteCli: CliSpec = {
     contentColumn: { type: 'string', value: 'NAME', default: MYSQL_WRITE_DEFAULTS.contentColumn, aliases: ['content_column'], help: 'column for the content as JSON' },
     columns: { type: 'string', value: 'a,b,c', isMultiple: true, help: 'write these content fields into columns of the same name instead of one JSON column (the id still goes to --id-column)' },
     map: { type: 'string', value: 'col=path,...', isMultiple: true, help: 'write the content field at path into column col\nNumbers go as written; one the column would round (1.5 into INT, a third decimal into DECIMAL(9,2), 2^53+1 into DOUBLE) fails its record (RECORD_INEXACT_VALUE), never a rounded row' },
+    timezone: { type: 'string', value: 'TZ', default: 'UTC', help: "zone of DATETIME and TIMESTAMP values written without an offset, and the zone whose wall time a DATETIME stores (default: {default}): UTC, an offset (+02:00) or a name (Europe/Paris), as mysql-read's --timezone" },
     ...RECORD_FIELD_FLAGS,
     mode: { type: 'string', value: 'MODE', default: MYSQL_WRITE_DEFAULTS.mode, help: 'what a duplicate id does in a record without "_op" of its own (default: {default}):\nignore: it is skipped, the first wins;\nupsert: the last one wins (counted as updated);\nreplace: REPLACE INTO (delete and insert, the last one wins);\ninsert: it is a failed record' },
     batchSize: { type: 'string', value: 'N', default: String(MYSQL_WRITE_DEFAULTS.batchSize), aliases: ['batch_size'], help: "rows per INSERT (default: {default}), also kept under the server's max_allowed_packet and 65,535 placeholders" },
@@ -78,12 +82,13 @@ export const mysqlWriteCli: CliSpec = {
     ...WRITER_CHECKPOINT_FLAG,
     flushInterval: { type: 'string', value: 'T', default: formatDuration(MYSQL_WRITE_DEFAULTS.flushIntervalMs), aliases: ['flush_interval'], help: 'write a batch that has not filled up after this long (default: {default}), so a trickle of input (a followed read) lands; 0: only full batches, and the last one at the end' }
   },
-  build: intoServer(mysqlWriteOptions, mysqlWrite),
+  build: intoServer(mysqlWriteOptions, async (o) => await mysqlWrite({ ...o, connection: await withAskedPassword('mysql-write', o.connection) })),
   help: [
     { title: 'Usage', text: '$ mysql-write --table NAME [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin; gzipped ones are decompressed) into a MySQL or MariaDB table: by default the record's _id into the id column and its _source, as JSON, into the content column. Rows go in multi-row batches over several connections; a row MySQL refuses is dead-lettered and the rest of its batch lands. Rerunning the same input is safe." },
     MYSQL_CONNECTION_SECTION,
-    { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField'] },
+    { title: 'Table', options: ['table', 'create', 'allowIdMerge', 'idColumn', 'contentColumn', 'columns', 'map', 'idField', 'contentField', 'timezone'] },
+    { text: "Values into --columns/--map go back as mysql-read writes them, by the column's type: BIT a number, binary columns base64, DATETIME and TIMESTAMP ISO-8601 (in --timezone when no offset), a JSON column any JSON value (null is JSON null; a missing member is SQL NULL); ids into a binary id column as mysql-read makes them (base64: and base64 for bytes that are not UTF-8). man mysql-write lists every type." },
     { title: 'Writing', options: ['mode', 'batchSize', 'concurrency', 'sortIds', 'tmpdir', 'retries', 'retryMaxWait', 'retryFor', 'flushInterval', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: `Aliases of the original tool: ${MYSQL_CONNECTION_ALIASES}, --db_table, --threads, --batch_size.` },

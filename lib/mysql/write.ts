@@ -23,6 +23,7 @@ import type { WriteMode } from './statement.js'
 import { BatchStatement, OpStatements, batchLimits } from './statement.js'
 import type { TableInfo } from './table.js'
 import { prepareTable } from './table.js'
+import { timeParser } from './time.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
 export type { SortIds } from '../core/id-sort.js'
@@ -44,6 +45,11 @@ export interface MysqlWriteOptions {
   /** Real columns filled from paths inside the content: [column, path]. */
   map?: ReadonlyArray<readonly [string, string]>
   create?: boolean
+  /**
+   * The zone of DATETIME and TIMESTAMP values written without an offset, and the zone whose wall
+   * time a DATETIME gets (default UTC), as mysql-read's --timezone: what it wrote reads back.
+   */
+  timezone?: string
   /**
    * Write even when the table's id column would merge distinct ids (a case-insensitive or PAD
    * SPACE collation, CHAR, a prefix key, "01" into an integer column); otherwise refused.
@@ -84,6 +90,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   ctx.stats.showOnceCounted('deleted', 'not found')
   const table = parseTableName(opts.table)
   const layout = rowLayout(opts)
+  const time = timeParser(opts.timezone ?? 'UTC')
   const target = resolveConnection(opts.connection)
   ctx.logger.masker.add(target.password)
   const tableLabel = table.database === undefined ? table.table : `${table.database}.${table.table}`
@@ -135,7 +142,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   pool.adopt(first)
 
   const limits = batchLimits(info.maxPacket, layout.columns.length, opts.batchSize ?? MYSQL_WRITE_DEFAULTS.batchSize)
-  const builder = new RowBuilder({ layout, table: info, idField: opts.idField, contentField: opts.contentField, allowIdMerge: opts.allowIdMerge, maxBytes: limits.bytes })
+  const builder = new RowBuilder({ layout, table: info, idField: opts.idField, contentField: opts.contentField, allowIdMerge: opts.allowIdMerge, maxBytes: limits.bytes, time })
   const writer = new BatchWriter({
     pool,
     statement: new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, opts.mode ?? MYSQL_WRITE_DEFAULTS.mode),

@@ -45,7 +45,9 @@ t.test('usage errors: one line, a pointer to --help, exit 2, before connecting',
     [['-t', 'big', '--content-column', 'name', '--columns', 'id'], /--content-column and --columns cannot be combined/],
     [['-t', 'big', '--batch-size', '0'], /invalid value for --batch-size/],
     [['-e', 'SELECT * FROM big', '--since-column', 'updated'], /with --query, --since-column needs --id-column/],
-    [['-t', 'bad-name'], /invalid table name 'bad-name'/],
+    [['-t', 'n'.repeat(65)], /invalid table name 'n{65}': a name has at most 64 characters \(this one has 65\)/],
+    [['-t', 'a.b.c'], /invalid table name 'a\.b\.c': use table or database\.table/],
+    [['-t', 'big', '--columns', '`id'], /invalid column name '`id': a backquoted name must be closed/],
     [['-t', 'big', '--bogus'], /unknown option --bogus/]
   ]
   for (const [args, re] of cases) {
