@@ -35,7 +35,7 @@ export class Stats {
     if (!this.counts.has('failed')) this.counts.set('failed', 0)
   }
 
-  /** Changes what a counter's note says (`skipped (exists)` for one write mode, `skipped (not found)` for another). */
+  /** Changes what a counter's note says (`skipped (exists)` for one write mode, `skipped (unchanged)` for another). */
   setNote (name: string, note: string | undefined): void {
     if (note === undefined) this.notes.delete(name)
     else this.notes.set(name, note)

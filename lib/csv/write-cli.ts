@@ -7,9 +7,11 @@ import type { CsvWriteOptions, ExtraKeys } from './write.js'
 import { CSV_WRITE_COUNTERS, CSV_WRITE_DEFAULTS, EXTRA_KEYS, csvWrite } from './write.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
 import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
+import { UsageError } from '../core/errors.js'
 
 /** csv-write's options as csvWrite takes them. */
 function csvWriteOptions (opts: Options): CsvWriteOptions {
+  if (opts.bool('applyOps') && opts.has('checkpoint')) throw new UsageError('--apply-ops writes the file only once the input has ended, so nothing could be acknowledged as it goes: it cannot be combined with --checkpoint (rerun the whole input instead: the end state is the same)')
   const columns = opts.strings('columns')
   return {
     ...csvDialect(opts),
@@ -25,7 +27,9 @@ function csvWriteOptions (opts: Options): CsvWriteOptions {
     escapeFormulas: opts.bool('escapeFormulas'),
     // A checkpointed run commits at least every --flush-interval: held in the sample, a
     // trickle (a followed reader) would wait for a thousand records instead.
-    sampleIdleMs: opts.has('checkpoint') ? opts.duration('flushInterval') ?? 1000 : undefined
+    sampleIdleMs: opts.has('checkpoint') ? opts.duration('flushInterval') ?? 1000 : undefined,
+    applyOps: opts.bool('applyOps'),
+    tmpdir: opts.string('tmpdir')
   }
 }
 
@@ -49,6 +53,8 @@ export const csvWriteCli: CliSpec = {
     crlf: { type: 'boolean', help: 'end lines with CRLF (RFC 4180, Windows) instead of LF' },
     bom: { type: 'boolean', help: 'start with a byte order mark (Excel then reads UTF-8 right)' },
     escapeFormulas: { type: 'boolean', help: "put ' before a text cell starting with = + - @ (or a tab/CR), so a spreadsheet shows it instead of running it; changes the data" },
+    applyOps: { type: 'boolean', help: 'write the end state of the records\' operations ("_op": index, create, update, upsert, delete) instead of the records: one row per id that holds one at the end, in id order, updates merged; the ids are sorted through temporary files, not held in memory. Without it, a record\'s _op is kept as an _op column, so the file replays' },
+    tmpdir: { type: 'string', value: 'DIR', help: 'where --apply-ops sorts (default: the OS temporary directory); it needs about the input\'s size' },
     ...WRITER_CHECKPOINT_FLAG,
     ...FILE_FLUSH_FLAG
   },
@@ -56,7 +62,7 @@ export const csvWriteCli: CliSpec = {
   help: [
     { title: 'Usage', text: '$ csv-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin; gzipped ones are decompressed) and writes them as CSV to stdout or to the file given with -o: a header of column names, then one row per record, the id first.' },
-    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
+    { title: 'Options', options: ['output', 'gzip', 'columns', 'sample', 'extraKeys', 'idColumn', 'id', 'idField', 'contentField', 'delimiter', 'quote', 'encoding', 'header', 'crlf', 'bom', 'escapeFormulas', 'applyOps', 'tmpdir', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Values: strings as they are, numbers with every digit they came with, true/false, null as an empty cell, arrays and objects as compact JSON. Cells holding the delimiter, the quote or a line end are quoted (RFC 4180). csv-read reads the file back.' },
     { text: 'Aliases of the original tool: --output_file, --csv_id_column; its --threads N is accepted and changes nothing (one note on stderr).' },

@@ -10,6 +10,11 @@ import { RECORD_FIELDS, idToString, isJsonObject } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
 import type { OrderedAcks } from '../core/checkpoint-writer.js'
 import { POSITION_KEY } from '../core/position.js'
+import { OP_KEY, isOpProblem, recordOp } from '../core/operation.js'
+import { OpApplier } from '../core/apply-ops.js'
+import { recordId } from '../core/ndjson.js'
+import { doneWhen } from '../core/callback.js'
+import { stringifyExact } from '../core/json.js'
 import { leafPathsOfJson } from './columns.js'
 import type { CsvDialect } from './dialect.js'
 import { checkDialect } from './dialect.js'
@@ -21,7 +26,8 @@ import { ColumnSample } from './sample.js'
 export type { ExtraKeys } from './placer.js'
 export { EXTRA_KEYS } from './placer.js'
 
-export const CSV_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'written', ['partial', 'keys outside the columns left out']]
+/** `deleted`, `not found` and `skipped` count what --apply-ops did with records that carry `_op` (shown once they count one). */
+export const CSV_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'written', ['partial', 'keys outside the columns left out'], 'deleted', 'not found', ['skipped', 'duplicate id']]
 
 export interface CsvWriteOptions extends Partial<CsvDialect> {
   /** Dot paths into the content, in order; without them the columns come from the first `sample` records. */
@@ -47,6 +53,10 @@ export interface CsvWriteOptions extends Partial<CsvDialect> {
   ledger?: WriteLedger
   /** With --checkpoint: each record's ticket, settled once its bytes are committed (see OrderedAcks). */
   acks?: OrderedAcks
+  /** Write the end state of the records' operations (`_op`) instead of the records, in id order (see OpApplier). */
+  applyOps?: boolean
+  /** Where --apply-ops sorts (default: the OS temporary directory). */
+  tmpdir?: string
   context?: StageContext
 }
 
@@ -74,7 +84,16 @@ class Pending {
 
 /** Takes from each record what its row is made of: its id (unless --no-id) and its content object. */
 class RowParts {
-  constructor (private readonly fields: RecordFields, private readonly withId: boolean) {}
+  readonly getId: RecordFields['getId']
+  readonly getContent: RecordFields['getContent']
+  readonly idPath: string
+  readonly contentPath: string
+  constructor (private readonly fields: RecordFields, private readonly withId: boolean) {
+    this.getId = fields.getId
+    this.getContent = fields.getContent
+    this.idPath = fields.idPath
+    this.contentPath = fields.contentPath
+  }
 
   /** Fills the record's id and content, or says why it has none. */
   read (rec: Pending): RowProblem | undefined {
@@ -85,7 +104,12 @@ class RowParts {
       rec.id = idToString(this.fields.getId(value))
       if (rec.id === undefined) return { code: 'RECORD_MISSING_ID', message: `${rec.where} has no id at '${this.fields.idPath}' (--no-id writes rows without one)` }
     }
-    const content = this.fields.getContent(value)
+    const op = recordOp(undefined, value)
+    if (isOpProblem(op)) return op
+    let content = this.fields.getContent(value)
+    // A record that carries its operation keeps it, as a column: the file replays (a delete has its id alone).
+    if (op === 'delete' && content === undefined) content = NO_CONTENT
+    if (op !== undefined && this.fields.contentKey !== '' && isJsonObject(content)) content = { [OP_KEY]: op, ...content }
     if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `${rec.where} has no content at '${this.fields.contentPath}'` }
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `${rec.where}: the content at '${this.fields.contentPath}' is not an object, so it has no columns` }
     // The whole record is the content: its checkpoint position is not a column.
@@ -124,6 +148,14 @@ function checkOptions (opts: CsvWriteOptions): { dialect: CsvDialect, sample: nu
  * one row per record (RowPlacer). Without `columns`, the first `sample` records are held to
  * learn the columns (ColumnSample), then written in input order.
  */
+/** --apply-ops' applier, once its options are checked. */
+function newApplier (opts: CsvWriteOptions, contentField: string): OpApplier {
+  if (opts.acks !== undefined) throw new UsageError('--apply-ops writes the file only once the input has ended, so nothing could be acknowledged as it goes: it cannot be combined with --checkpoint')
+  const fields = new RecordFields(opts.idField, contentField)
+  if (fields.contentKey === undefined) throw new UsageError(`--apply-ops merges updates into a top-level --content-field or the whole record (.), not ${contentField}`)
+  return new OpApplier({ fields, tmpdir: opts.tmpdir, prefix: 'csv-write-' })
+}
+
 export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unknown }): Transform & { outputState: () => Record<string, unknown> } {
   const ctx = opts.context ?? createContext({ tool: 'csv-write', counters: CSV_WRITE_COUNTERS })
   const { dialect, sample: sampleSize, idColumn } = checkOptions(opts)
@@ -197,6 +229,42 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
   }
   let idle: NodeJS.Timeout | undefined
 
+  const applier = opts.applyOps === true ? newApplier(opts, contentField) : undefined
+  ctx.stats.showOnceCounted('deleted', 'not found', 'skipped')
+  /** --apply-ops: a record checked and handed to the applier; its row comes with the end state. */
+  const apply = (rec: Pending, a: OpApplier): Promise<void> | undefined => {
+    const value = rec.parsed === undefined ? rec.value : rec.parsed.exact
+    if (!isJsonObject(value)) { fail(rec, 'RECORD_NOT_OBJECT', `${rec.where} is not a JSON object`); return }
+    const op = recordOp(undefined, value)
+    if (isOpProblem(op)) { fail(rec, op.code, op.message); return }
+    const id = recordId(rec.parsed ?? value, parts.getId)
+    if (id === undefined) { fail(rec, 'RECORD_MISSING_ID', `${rec.where} has no id at '${parts.idPath}' (--apply-ops finds each id's records by it)`); return }
+    const content = parts.getContent(value)
+    if (op !== 'delete' && !isJsonObject(content)) { fail(rec, content === undefined ? 'RECORD_MISSING_CONTENT' : 'RECORD_CONTENT_NOT_OBJECT', `${rec.where} has no content object at '${parts.contentPath}'`); return }
+    return a.add(id, rec.parsed?.text ?? stringifyExact(value), rec.parsed?.line, rec.parsed?.file)
+  }
+  let wake: (() => void) | undefined
+  /** Each id's end state through the rows' way, waiting for the output's reader (it can be larger than memory). */
+  const applied = async (a: OpApplier): Promise<void> => {
+    let n = 0
+    for await (const r of a.results()) {
+      if (stream.destroyed) return
+      const rec = new Pending(undefined, r.value, ++n)
+      guard(rec, () => handle(rec))
+      if (stream.readableLength >= stream.readableHighWaterMark) await new Promise<void>((resolve) => { wake = resolve })
+    }
+    const { deleted, notFound, skipped } = a.counts
+    if (deleted > 0) ctx.stats.add('deleted', deleted)
+    if (notFound > 0) ctx.stats.add('not found', notFound)
+    if (skipped > 0) ctx.stats.add('skipped', skipped)
+  }
+  const finish = (): void => {
+    endSample()
+    out.flush()
+    const outside = placer?.outsideSummary()
+    if (outside !== undefined) ctx.logger.warn(outside)
+  }
+
   const stream = new Transform({
     writableObjectMode: true,
     writableHighWaterMark: 16,
@@ -206,6 +274,7 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
         // Parsed lines were counted by the parser; objects handed in by code are counted here.
         if (parsed === undefined) ctx.stats.add('read')
         const rec = new Pending(parsed, parsed === undefined ? chunk : parsed.value, ctx.stats.get('read'))
+        if (applier !== undefined) { doneWhen(apply(rec, applier), done); return }
         rec.ticket = opts.acks?.take(parsed?.raw, parsed?.raw === undefined ? rec.value as JsonObject : undefined, rec.where)
         guard(rec, () => handle(rec))
         done()
@@ -219,17 +288,27 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
     },
     flush (done) {
       clearTimeout(idle)
+      if (applier !== undefined) {
+        applied(applier).then(() => { finish() }).then(async () => { await applier.dispose(); done() }, async (err: unknown) => { await applier.dispose(); done(err as Error) })
+        return
+      }
       try {
-        endSample()
-        out.flush()
-        const outside = placer?.outsideSummary()
-        if (outside !== undefined) ctx.logger.warn(outside)
+        finish()
         done()
       } catch (err) {
         done(err as Error)
       }
+    },
+    destroy (err, done) {
+      out.cancel()
+      wake?.()
+      if (applier === undefined) { done(err); return }
+      applier.dispose().then(() => { done(err) }, () => { done(err) })
     }
   })
+  // The output's reader asks for more: the end state held back for it may go on.
+  const read = stream._read.bind(stream)
+  stream._read = (size: number) => { read(size); const w = wake; wake = undefined; w?.() }
 
   const out = new Coalescer(stream, dialect.encoding, opts.ledger)
   if (resumed !== undefined) {

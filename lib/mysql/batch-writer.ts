@@ -247,6 +247,7 @@ export class BatchWriter {
       try {
         addCounts(counts, await this.applyRun(conn, kind, run))
       } catch (err) {
+        if (err instanceof RunRowError) throw new RunRowError(err.error, start + err.offset)
         throw classifySqlError(err) === 'row' ? new RunRowError(err, start) : err
       }
       start = end
@@ -285,18 +286,23 @@ export class BatchWriter {
    */
   private async updateColumns (conn: Connection, rows: Row[], upsert: boolean): Promise<RowCounts> {
     const counts = noCounts()
-    for (const r of rows) {
+    for (const [at, r] of rows.entries()) {
       const present = r.present ?? r.values.slice(1).map(() => true)
       const given = r.values.slice(1).filter((_v, i) => present[i])
-      if (upsert) {
-        const [result] = await conn.query<ResultSetHeader>(this.o.ops.upsertColumnsSql(present), [r.id, ...given])
-        if (result.affectedRows === 1) counts.inserted++
-        else counts.updated++
-        continue
+      try {
+        if (upsert) {
+          const [result] = await conn.query<ResultSetHeader>(this.o.ops.upsertColumnsSql(present), [r.id, ...given])
+          if (result.affectedRows === 1) counts.inserted++
+          else counts.updated++
+          continue
+        }
+        const [result] = await conn.query<ResultSetHeader>(this.o.ops.updateColumnsSql(present), [...given, r.id])
+        if (rowsMatched(result) > 0) counts.updated++
+        else counts.notFound++
+      } catch (err) {
+        // A one-row statement's "at row 1" is this record: counted from the run's first.
+        throw classifySqlError(err) === 'row' ? new RunRowError(err, at) : err
       }
-      const [result] = await conn.query<ResultSetHeader>(this.o.ops.updateColumnsSql(present), [...given, r.id])
-      if (rowsMatched(result) > 0) counts.updated++
-      else counts.notFound++
     }
     return counts
   }

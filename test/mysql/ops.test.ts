@@ -117,3 +117,29 @@ t.test('a bad _op is a bad record: one line, counted, dead-lettered, exit 1; "_o
   const [row] = await db.rows<RowDataPacket>('SELECT CAST(content AS CHAR) AS content FROM bad')
   t.equal(row.content, '{"_id":"d","v":1}', 'the whole record is the content, without _op and _pos')
 })
+
+t.test('a bad row inside a batch of operations: the batch is cut to it, no run applied twice, with and without --checkpoint', async (t) => {
+  for (const [name, extra] of [['cut', []], ['cut_ckpt', ['--checkpoint', join(dir, 'cut.ckpt')]]] as const) {
+    await db.rows(`CREATE TABLE ${name} (id VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin PRIMARY KEY, s VARCHAR(5)) ENGINE=InnoDB`)
+    await db.rows(`INSERT INTO ${name} VALUES ('gone', 'x'), ('kept', 'y'), ('kept2', 'z')`)
+    const file = join(dir, `${name}.ndjson`)
+    // One batch (one lane): a create run, an update run whose second row is too long, a delete run.
+    writeFileSync(file, [
+      '{"_id":"a","_op":"create","_source":{"s":"a"}}',
+      '{"_id":"b","_op":"create","_source":{"s":"b"}}',
+      '{"_id":"kept","_op":"update","_source":{"s":"ok"}}',
+      '{"_id":"kept2","_op":"update","_source":{"s":"far too long"}}',
+      '{"_id":"m","_op":"create","_source":{"s":"m"}}',
+      '{"_id":"n","_op":"delete"}',
+      '{"_id":"gone","_op":"delete"}'
+    ].map((l, i) => l.replace('{', `{"_pos":"0:${i + 1}:${i + 1}",`)).join('\n') + '\n')
+    const errors = join(dir, `${name}-errors.ndjson`)
+    const r = await runTool('mysql-write', ['--url', db.url, '-t', name, '--columns', 's', '-c', '1', '--errors', errors, ...extra, file])
+    t.equal(r.code, 1, r.stderr)
+    t.equal(countsOf(r.stderr, 'mysql-write'), '7 read, 3 inserted, 1 updated, 1 deleted, 1 not found, 0 skipped, 1 failed', `${name}: each record counted once`)
+    const dead = readFileSync(errors, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { error: { code: string }, record: { _id: string } })
+    t.strictSame(dead.map((d) => [d.record._id, d.error.code]), [['kept2', 'ER_DATA_TOO_LONG']])
+    const rows = await db.rows<RowDataPacket>(`SELECT id, s FROM ${name} ORDER BY id`)
+    t.strictSame(rows.map((x) => [x.id, x.s]), [['a', 'a'], ['b', 'b'], ['kept', 'ok'], ['kept2', 'z'], ['m', 'm']], `${name}: the table as if the bad row alone were left out`)
+  }
+})
