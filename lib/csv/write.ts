@@ -282,10 +282,6 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
         done(err as Error)
       }
     },
-    destroy (err, done) {
-      clearTimeout(idle)
-      done(err)
-    },
     flush (done) {
       clearTimeout(idle)
       if (applier !== undefined) {
@@ -300,6 +296,7 @@ export function csvWrite (opts: CsvWriteOptions = {}, resume?: { columns?: unkno
       }
     },
     destroy (err, done) {
+      clearTimeout(idle)
       out.cancel()
       wake?.()
       if (applier === undefined) { done(err); return }
