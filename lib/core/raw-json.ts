@@ -105,6 +105,34 @@ export class RawObject {
     return this.text
   }
 
+  /**
+   * The text without any of the top-level members `keys` (with their commas), every other byte
+   * as it was; the text itself when it has none of them.
+   */
+  withoutAll (keys: readonly string[]): string {
+    const s = this.spans
+    const n = s.length >> 2
+    const gone: boolean[] = []
+    let any = false
+    let firstKept = -1
+    for (let m = 0; m < n; m++) {
+      const i = 4 * m
+      const drop = keys.some((key) => s[i + 1] - s[i] - 2 === key.length && this.text.startsWith(key, s[i] + 1))
+      gone.push(drop)
+      if (drop) any = true
+      else if (firstKept < 0) firstKept = m
+    }
+    if (!any) return this.text
+    if (firstKept < 0) return this.text.slice(0, s[0]) + this.text.slice(s[4 * n - 1]).replace(/^\s*/, '')
+    // Members before the first kept one go with what follows them (up to the next key); later
+    // ones with what precedes them (from the end of the member before).
+    let out = this.text.slice(0, s[0]) + this.text.slice(s[4 * firstKept], s[4 * firstKept + 3])
+    for (let m = firstKept + 1; m < n; m++) {
+      if (!gone[m]) out += this.text.slice(s[4 * m - 1], s[4 * m + 3])
+    }
+    return out + this.text.slice(s[4 * n - 1])
+  }
+
   /** The value of top-level member `key` when it is a string; undefined when absent or not a string. */
   string (key: string): string | undefined {
     const range = this.member(key)

@@ -23,6 +23,8 @@ export class Stats {
   follow: RoundsState | undefined
   private readonly counts = new Map<string, number>()
   private readonly notes = new Map<string, string>()
+  /** Counters the summary prints only once they count something. */
+  private readonly whenCounted = new Set<string>()
 
   constructor (spec: Array<string | [string, string]>) {
     for (const s of spec) {
@@ -37,6 +39,15 @@ export class Stats {
   setNote (name: string, note: string | undefined): void {
     if (note === undefined) this.notes.delete(name)
     else this.notes.set(name, note)
+  }
+
+  /**
+   * The summary prints these counters only once they are not 0 (in their place): what a
+   * writer counts for records that carry an operation (`deleted`, `not found`) stays out of the
+   * summaries of runs without one.
+   */
+  showOnceCounted (...names: string[]): void {
+    for (const n of names) this.whenCounted.add(n)
   }
 
   add (name: string, n = 1): void {
@@ -83,7 +94,7 @@ export class Stats {
 
   /** `1000 read, 990 inserted, 10 skipped (duplicate id), 0 failed in 1.2 s (830/s)` */
   describe (): string {
-    const parts = [...this.counts].map(([name, n]) => {
+    const parts = [...this.counts].filter(([name, n]) => n > 0 || !this.whenCounted.has(name)).map(([name, n]) => {
       const note = this.notes.get(name)
       const word = n === 1 ? singular(name) : name
       return note !== undefined && n > 0 ? `${n} ${word} (${note})` : `${n} ${word}`

@@ -6,14 +6,17 @@ import { rawMemberRange, stringToken } from '../core/raw-json.js'
 import type { JsonObject } from '../core/record.js'
 import { isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
-import { POSITION_KEY, withoutPosition } from '../core/position.js'
+import type { RecordOp } from '../core/operation.js'
+import { RECORD_OPS, RESERVED_KEYS, isOpProblem, recordOp, withoutReserved } from '../core/operation.js'
 
 /** How each record is written: the _bulk action, and `upsert` as an update with doc_as_upsert. */
-export type BulkOp = 'index' | 'create' | 'update' | 'upsert' | 'delete'
-export const BULK_OPS: readonly BulkOp[] = ['index', 'create', 'update', 'upsert', 'delete']
+export type BulkOp = RecordOp
+export const BULK_OPS: readonly BulkOp[] = RECORD_OPS
 
 /** One record as it goes into a _bulk body, with what the writer needs to account for it. */
 export interface BulkItem {
+  /** What the record asked for (its `_op`), or the writer's --op. */
+  readonly op: BulkOp
   /** The action/metadata line, without its newline. */
   readonly action: string
   /** The document line (none for delete), without its newline. */
@@ -44,6 +47,7 @@ export interface RecordProblem {
 }
 
 export interface ItemOptions {
+  /** The operation of a record without `_op`. */
   op: BulkOp
   /** Target index for every record; otherwise each record's `_index`. */
   index?: string
@@ -61,8 +65,8 @@ const RETRY_ON_CONFLICT = 3
 /**
  * Turns records into bulk items. The document goes out as the bytes it had in the input line
  * (a top-level member is cut from the line; anything else, and a line with a key given twice,
- * is re-serialised exactly), so numbers keep every digit. Returns a RecordProblem for a record
- * that cannot be written.
+ * is re-serialised exactly), so numbers keep every digit. A record's `_op` picks its action
+ * over the writer's op. Returns a RecordProblem for a record that cannot be written.
  */
 export class ItemBuilder {
   readonly op: BulkOp
@@ -89,6 +93,9 @@ export class ItemBuilder {
     const text = parsed?.text ?? stringifyExact(value)
     // Every digit of a number: the line parsed again, exactly, only when a value is taken from it.
     const exact = (): JsonObject => parsed?.exact ?? value
+    const asked = recordOp(undefined, value)
+    if (isOpProblem(asked)) return { code: asked.code, message: asked.message, id: recordId(record, this.fields.getId) }
+    const op = asked ?? this.op
 
     const index = this.fixedIndex ?? value._index
     if (typeof index !== 'string' || index === '') {
@@ -106,7 +113,7 @@ export class ItemBuilder {
       return { code: 'RECORD_BAD_ID', message: `record's id at '${this.fields.idPath}' is ${jsonKind(rawId)}, not a string or number` }
     }
     if (id === undefined) {
-      if (this.op !== 'index' && this.op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}' (--op ${this.op} needs one)` }
+      if (op !== 'index' && op !== 'create') return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}' (${asked === undefined ? '--op' : 'its _op'} ${op} needs one)` }
       this.withoutId++
     }
 
@@ -117,7 +124,7 @@ export class ItemBuilder {
     else if (rawRouting !== undefined && rawRouting !== null) return { code: 'RECORD_BAD_ROUTING', message: `record's _routing is ${jsonKind(rawRouting)}, not a string`, id }
 
     let doc: string | undefined
-    if (this.op !== 'delete') {
+    if (op !== 'delete') {
       const content = this.fields.getContent(value)
       if (content === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no document at '${this.fields.contentPath}'`, id }
       if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `the document at '${this.fields.contentPath}' is ${jsonKind(content)}; Elasticsearch documents are objects`, id }
@@ -130,12 +137,12 @@ export class ItemBuilder {
         if (range !== undefined && !keysMatch(text, value)) range = undefined
       }
       let source = range !== undefined ? text.slice(range[0], range[1]) : stringifyExact(this.fields.getContent(exact()))
-      // The whole record is the document: its checkpoint position is not part of it.
-      if (this.fields.contentKey === '') source = withoutPosition(source)
-      doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
+      // The whole record is the document: its position and operation are not part of it.
+      if (this.fields.contentKey === '') source = withoutReserved(source)
+      doc = op === 'update' ? `{"doc":${source}}` : op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
 
-    return this.item(index, id, routing, doc, text, parsed)
+    return this.item(op, index, id, routing, doc, text, parsed)
   }
 
   /**
@@ -146,6 +153,10 @@ export class ItemBuilder {
   private buildRaw (parsed: ParsedLine, raw: RawObject): BulkItem | undefined {
     if (this.fields.idKey === undefined || this.fields.contentKey === undefined) return undefined
     const text = parsed.text
+    const asked = recordOp(raw, undefined)
+    // A bad _op is build()'s to word.
+    if (isOpProblem(asked)) return undefined
+    const op = asked ?? this.op
     const index = this.fixedIndex ?? raw.string('_index')
     if (index === undefined || index === '') return undefined
     let id: string | undefined
@@ -154,7 +165,7 @@ export class ItemBuilder {
       // A string or a number; an empty string, null or anything else is build()'s to judge.
       id = rawIdAt(text, idRange)
       if (id === undefined) return undefined
-    } else if (this.op !== 'index' && this.op !== 'create') return undefined
+    } else if (op !== 'index' && op !== 'create') return undefined
     let routing: string | undefined
     const routingRange = raw.member('_routing')
     if (routingRange !== undefined) {
@@ -163,25 +174,26 @@ export class ItemBuilder {
       if (routing === undefined) return undefined
     }
     let doc: string | undefined
-    if (this.op !== 'delete') {
+    if (op !== 'delete') {
       // A scanned line has no key twice at any depth: its bytes are the document as parsed.
       const range = this.fields.contentKey === '' ? [0, text.length] : raw.member(this.fields.contentKey)
       if (range === undefined || text.charCodeAt(range[0]) !== 0x7b /* { */) return undefined
-      const source = this.fields.contentKey === '' ? raw.without(POSITION_KEY) : text.slice(range[0], range[1])
-      doc = this.op === 'update' ? `{"doc":${source}}` : this.op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
+      const source = this.fields.contentKey === '' ? raw.withoutAll(RESERVED_KEYS) : text.slice(range[0], range[1])
+      doc = op === 'update' ? `{"doc":${source}}` : op === 'upsert' ? `{"doc":${source},"doc_as_upsert":true}` : source
     }
     if (id === undefined) this.withoutId++
-    return this.item(index, id, routing, doc, text, parsed)
+    return this.item(op, index, id, routing, doc, text, parsed)
   }
 
-  private item (index: string, id: string | undefined, routing: string | undefined, doc: string | undefined, text: string, parsed: ParsedLine | undefined): BulkItem {
+  private item (op: BulkOp, index: string, id: string | undefined, routing: string | undefined, doc: string | undefined, text: string, parsed: ParsedLine | undefined): BulkItem {
     let meta = '{"_index":' + JSON.stringify(index)
     if (id !== undefined) meta += ',"_id":' + JSON.stringify(id)
     if (routing !== undefined) meta += ',"routing":' + JSON.stringify(routing)
-    if (this.op === 'update' || this.op === 'upsert') meta += `,"retry_on_conflict":${RETRY_ON_CONFLICT}`
-    const action = `{"${ES_ACTION[this.op]}":${meta}}}`
+    if (op === 'update' || op === 'upsert') meta += `,"retry_on_conflict":${RETRY_ON_CONFLICT}`
+    const action = `{"${ES_ACTION[op]}":${meta}}}`
     const bytes = Buffer.byteLength(action) + (doc === undefined ? 1 : Buffer.byteLength(doc) + 2)
     return {
+      op,
       action,
       doc,
       bytes,

@@ -15,7 +15,6 @@ import { EsRequestError } from './errors.js'
 export interface BulkWriterOptions {
   conn: EsConnection
   where: EsWhere
-  op: BulkOp
   /** Most records in one request. */
   batchSize: number
   /** Most bytes in one request (a single larger record goes alone). */
@@ -34,6 +33,9 @@ export interface BulkWriterOptions {
 }
 
 type Retry = Refusal
+
+/** What `skipped` means for each operation: create skips an id that exists, update and upsert a change to nothing. */
+export const SKIPPED: Record<BulkOp, string | undefined> = { index: undefined, create: 'exists', update: 'unchanged', upsert: 'unchanged', delete: undefined }
 
 /** Records that go out in one request, and what must have settled before it may go. */
 class Batch {
@@ -234,11 +236,21 @@ export class BulkWriter {
       else if (outcome.kind === 'failed') this.failItem(item, outcome.code, `${outcome.message} (status ${outcome.status})`)
       else {
         stats.add(outcome.kind)
+        if (outcome.kind === 'skipped') this.skippedAs(item.op)
         this.touched.add(item.index)
         this.o.settled?.(item)
       }
     }
     return again
+  }
+
+  /** What `skipped` means in the summary: the kinds of skip seen (an existing id for create, no change for update). */
+  private skipNotes = new Set<string>()
+  private skippedAs (op: BulkOp): void {
+    const note = SKIPPED[op]
+    if (note === undefined || this.skipNotes.has(note)) return
+    this.skipNotes.add(note)
+    this.o.ctx.stats.setNote('skipped', [...this.skipNotes].join(' or '))
   }
 
   private body (items: readonly BulkItem[]): string {
@@ -250,7 +262,7 @@ export class BulkWriter {
   /** One _bulk request, repeated while it is refused for load or lost (not while it is refused for what it says). */
   private async attempt (items: BulkItem[]): Promise<Outcome[]> {
     const body = this.body(items)
-    const { ctx, retry, where, op } = this.o
+    const { ctx, retry, where } = this.o
     // The server answered before the first batch (esWrite checks it), so a refused connection
     // now is a node restarting: worth waiting for, like a 429 or a lost request.
     const retryable = (err: unknown): boolean => err instanceof EsRequestError && err.stage !== 'final'
@@ -259,7 +271,7 @@ export class BulkWriter {
         const started = performance.now()
         try {
           const res = await this.o.conn.request({ method: 'POST', path: '/_bulk', querystring: this.querystring, body, ndjson: true }, where, 'write a batch')
-          return readBulkResponse(res.text, items, op, where)
+          return readBulkResponse(res.text, items, where)
         } catch (err) {
           // Sent, and maybe done: a 409 on create or a 404 on delete may then be our own doing.
           if (err instanceof EsRequestError && err.stage === 'ambiguous') for (const it of items) it.ambiguous = true

@@ -66,7 +66,7 @@ export const esWriteCli: CliSpec = {
     ...RECORD_FIELD_FLAGS,
     idField: { ...RECORD_FIELD_FLAGS.idField, help: 'where the id is in the record (default: {default}); records without one get an id from Elasticsearch, and a rerun would duplicate them' },
     contentField: { ...RECORD_FIELD_FLAGS.contentField, help: 'where the document is (default: {default}; . is the whole record)' },
-    op: { type: 'string', value: 'OP', default: ES_WRITE_DEFAULTS.op, help: 'what each record does (default: {default}):\nindex: create or replace, the last write wins;\ncreate: an id that exists is skipped (counted as skipped);\nupdate: a partial document, a missing id is a failed record;\nupsert: update, or create when missing (doc_as_upsert);\ndelete: delete by id (a missing id is skipped)' },
+    op: { type: 'string', value: 'OP', default: ES_WRITE_DEFAULTS.op, help: 'what a record does when it carries no "_op" of its own (default: {default}):\nindex: create or replace, the last write wins;\ncreate: an id that exists is skipped (counted as skipped);\nupdate: a partial document, a missing id is a failed record;\nupsert: update, or create when missing (doc_as_upsert);\ndelete: delete by id (a missing id is counted as not found)' },
     pipeline: { type: 'string', value: 'NAME', help: 'run every document through this ingest pipeline' },
     createIndex: { type: 'boolean', aliases: ['create_index'], help: 'create --index first if it does not exist' },
     mappings: { type: 'string', value: 'FILE', help: 'JSON mappings for --create-index (as GET _mapping prints them too)' },

@@ -13,17 +13,15 @@ import { DEFAULT_RETRY } from '../core/retry.js'
 import { formatBytes } from '../core/size.js'
 import type { BulkOp } from './bulk-item.js'
 import { ItemBuilder, exactRecord, isProblem } from './bulk-item.js'
-import { BulkWriter } from './bulk-writer.js'
+import { BulkWriter, SKIPPED } from './bulk-writer.js'
 import type { EsConnectionOptions } from './client.js'
 import { EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { checkServer, createIndex, indexBody, refreshIndices } from './index-setup.js'
 import { engineName } from './paging.js'
 
-export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'created', 'updated', 'deleted', ['skipped', 'exists'], 'failed', 'retries']
-
-/** What `skipped` means for each operation. */
-const SKIPPED: Record<BulkOp, string | undefined> = { index: undefined, create: 'exists', update: 'unchanged', upsert: 'unchanged', delete: 'not found' }
+/** `not found`: deletes of an id that held nothing (shown once it counts one). */
+export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'created', 'updated', 'deleted', 'not found', ['skipped', 'exists'], 'failed', 'retries']
 
 export const ES_WRITE_DEFAULTS = { op: 'index' as BulkOp, batchSize: 1000, batchBytes: 5 * 1024 * 1024, concurrency: 3, flushIntervalMs: 1000 }
 
@@ -93,12 +91,12 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   if (body !== undefined) await createIndex(conn, where, opts.index as string, body, ctx)
 
   ctx.stats.setNote('skipped', SKIPPED[op])
+  ctx.stats.showOnceCounted('not found')
   ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host} (${engineName(info)}): --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op, engine: info.distribution, version: info.version })
   const ack = opts.checkpoint === undefined ? undefined : new WriterCheckpoint(opts.checkpoint, 'es-write', `${opts.index ?? 'the _index of each record'} at ${conn.host}`)
   const writer = new BulkWriter({
     conn,
     where,
-    op,
     batchSize,
     batchBytes,
     concurrency,

@@ -1037,6 +1037,25 @@ export const RULES: Rule[] = [
     option: "mysql-write without --columns/--map stores any JSON content, arrays too, in its JSON column; jsonl-write --shape raw or envelope writes it as it is; --content-field PATH picks another field"
   },
   {
+    id: 'record-bad-op',
+    title: 'A record says an operation writers do not know',
+    severity: 2,
+    codes: ['RECORD_BAD_OP'],
+    messages: [/its _op is .*, not an operation \(index, create, update, upsert, delete\)/],
+    extract: [/its _op is (?<value>.*), not an operation/],
+    defaults: { value: 'something else' },
+    what: 'Records reaching {tool} carry "_op": {value}, which is none of the operations a writer applies (index, create, update, upsert, delete) (line {line} first).',
+    causes: [
+      'the records carry a field named _op of their own, which espipe reserves for what a writer does with a record',
+      'the operation is spelled otherwise ("Delete", "insert", "remove") by the program that wrote the records'
+    ],
+    commands: [
+      "sed -n '{line}p' {file} | jq -c '._op'",
+      "jq -c '._op |= ({\"remove\":\"delete\",\"insert\":\"create\"}[.] // .)' {file}"
+    ],
+    option: 'a record without "_op" is written as --op (es-write) or --mode (mysql-write) say: jq -c \'del(._op)\' drops the member'
+  },
+  {
     id: 'record-shape',
     title: 'A record has no id or no content where the writer looks',
     severity: 2,

@@ -11,11 +11,15 @@ import { UsageError } from '../core/errors.js'
 /** jsonl-write's options as jsonlWrite takes them. */
 function jsonlWriteOptions (opts: Options): JsonlWriteOptions {
   if (opts.bool('dedupe') && opts.has('checkpoint')) throw new UsageError('--dedupe keeps the ids it wrote in memory, and a rerun after a crash would not know those of the runs before it: it cannot be combined with --checkpoint')
+  if (opts.bool('applyOps') && opts.has('checkpoint')) throw new UsageError('--apply-ops writes the file only once the input has ended, so nothing could be acknowledged as it goes: it cannot be combined with --checkpoint (rerun the whole input instead: the end state is the same)')
+  if (opts.bool('applyOps') && opts.bool('append')) throw new UsageError('--apply-ops writes the end state of its input; the records already in FILE would not take part in it: it cannot be combined with --append')
   return {
     shape: opts.string('shape', { choices: JSONL_SHAPES }) as JsonlShape,
     idField: opts.string('idField'),
     contentField: opts.string('contentField'),
-    dedupe: opts.bool('dedupe')
+    dedupe: opts.bool('dedupe'),
+    applyOps: opts.bool('applyOps'),
+    tmpdir: opts.string('tmpdir')
   }
 }
 
@@ -32,6 +36,8 @@ export const jsonlWriteCli: CliSpec = {
     shape: { type: 'string', value: 'SHAPE', default: JSONL_WRITE_DEFAULTS.shape, help: 'how each record is written (default: {default}); every shape keeps numbers as written (2^53+1, 1e400, 1.0):\nraw: each record exactly as it came;\nenvelope: {"id": ..., "content": ...} (the original FileSink);\nflat: {"id": ..., ...content} (the original JSONLSink)' },
     ...RECORD_FIELD_FLAGS,
     dedupe: { type: 'boolean', help: 'skip a record whose id was already written (the first wins); keeps every id in memory (about 100 bytes per record)' },
+    applyOps: { type: 'boolean', help: 'write the end state of the records\' operations ("_op": index, create, update, upsert, delete) instead of the records: one record per id that holds one at the end, in id order, updates merged, without _op; the ids are sorted through temporary files, not held in memory. Without it, _op stays on each record, so the file replays into a writer' },
+    tmpdir: { type: 'string', value: 'DIR', help: 'where --apply-ops sorts (default: the OS temporary directory); it needs about the input\'s size' },
     ...WRITER_CHECKPOINT_FLAG,
     ...FILE_FLUSH_FLAG
   },
@@ -40,14 +46,15 @@ export const jsonlWriteCli: CliSpec = {
   help: [
     { title: 'Usage', text: '$ jsonl-write [options] [FILE...]' },
     { text: 'Reads NDJSON records (none or - means stdin) and writes them as JSON Lines to stdout or to the file given with -o.' },
-    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
+    { title: 'Options', options: ['output', 'append', 'gzip', 'shape', 'idField', 'contentField', 'dedupe', 'applyOps', 'tmpdir', 'maxLineBytes', 'checkpoint', 'flushInterval'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Alias of the original tool: --output_file; its --threads N is accepted and changes nothing (one note on stderr).' },
     { text: 'Exit status: 0 all records written; 1 a record failed or a fatal error; 2 bad usage.' },
     examples(
       'es-read --index logs | jsonl-write -o logs.jsonl.gz',
       'csv-read people.csv | jsonl-write --shape flat --dedupe -o people.jsonl',
-      'cat events.jsonl | jsonl-write --id-field id --content-field . --shape envelope'
+      'cat events.jsonl | jsonl-write --id-field id --content-field . --shape envelope',
+      'rec-diff new.ndjson old.ndjson | cat old.ndjson - | jsonl-write --apply-ops -o repaired.ndjson'
     )
   ]
 }

@@ -4,7 +4,10 @@ import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, errorMessage } from '../core/errors.js'
 import type { SortIds } from '../core/id-sort.js'
 import { IdOrderWatch, IdSorter } from '../core/id-sort.js'
-import { parseExact } from '../core/json.js'
+import { parseExact, stringifyExact } from '../core/json.js'
+import { mergeDocument } from '../core/merge.js'
+import type { RecordOp } from '../core/operation.js'
+import { isJsonObject } from '../core/record.js'
 import { Lanes } from '../core/lanes.js'
 import type { ConnectionPool } from '../core/pool.js'
 import type { RetriesSpent, RetryPolicy } from '../core/retry.js'
@@ -14,11 +17,14 @@ import type { RecordProblem, Row, RowBuilder, SqlValue } from './row-builder.js'
 import { isProblem } from './row-builder.js'
 import type { LaneCommitted, MysqlPositions } from './positions.js'
 import type { WriterCheckpoint } from '../core/checkpoint-writer.js'
-import type { BatchStatement, RowCounts } from './statement.js'
+import type { BatchStatement, OpStatements, RowCounts } from './statement.js'
+import { noCounts, rowsMatched } from './statement.js'
 
 export interface BatchWriterOptions {
   pool: ConnectionPool<Connection>
   statement: BatchStatement
+  /** The statements of records that carry their operation (`_op`). */
+  ops: OpStatements
   /** Builds rows again from the id sorter's entries. */
   builder: RowBuilder
   /** Rows per batch: the size the statement cache is prepared for (others are unprepared after use). */
@@ -51,6 +57,22 @@ interface Unit {
   counts: RowCounts
   fails: Array<{ row: Row, err: unknown }>
 }
+
+/**
+ * A row error met in one run of a batch of operations: the row the server names is counted
+ * from the run's first row, and the batch is cut at `offset` plus it.
+ */
+class RunRowError extends Error {
+  constructor (readonly error: unknown, readonly offset: number) {
+    super(errorMessage(error))
+  }
+}
+
+const unwrap = (err: unknown): unknown => err instanceof RunRowError ? err.error : err
+
+/** The statement a record of a batch of operations goes out with: its mode's (no `_op`), or its operation's. */
+type RunKind = 'plain' | 'replace' | Exclude<RecordOp, 'index'>
+const runKind = (row: Row): RunKind => row.op === undefined ? 'plain' : row.op === 'index' ? 'replace' : row.op
 
 const retryable = (err: unknown): boolean => classifySqlError(err) === 'retry'
 // Deadlocks and lock waits are routine under concurrency: retried without a word.
@@ -90,12 +112,20 @@ export class BatchWriter {
       maxBytes: o.maxBytes,
       write: async (rows, lane) => {
         const unit = this.units[lane]
-        if (unit === undefined) return this.committed(await this.execute(rows))
-        addCounts(unit.counts, await this.run(unit.conn, rows, this.o.statement.sql(rows.length), params(rows), true))
+        const withOps = rows.some((r) => r.op !== undefined)
+        if (unit === undefined) return this.committed(await (withOps ? this.executeOps(rows) : this.execute(rows)))
+        addCounts(unit.counts, withOps
+          ? await this.savepointed(unit.conn, async () => await this.applyOps(unit.conn, rows))
+          : await this.run(unit.conn, rows, this.o.statement.sql(rows.length), params(rows), true))
       },
-      rowError: (err) => classifySqlError(err) === 'row',
-      errorRow,
-      rowFailed: (row, err, lane) => {
+      rowError: (err) => classifySqlError(unwrap(err)) === 'row',
+      errorRow: (err) => {
+        if (!(err instanceof RunRowError)) return errorRow(err)
+        const at = errorRow(err.error)
+        return at === undefined ? undefined : err.offset + at
+      },
+      rowFailed: (row, wrapped, lane) => {
+        const err = unwrap(wrapped)
         // In a transaction, a row's failure is told once the transaction commits (it may be retried whole).
         const unit = this.units[lane]
         if (unit !== undefined) unit.fails.push({ row, err })
@@ -164,10 +194,145 @@ export class BatchWriter {
 
   private committed (c: RowCounts): void {
     const { stats } = this.o.ctx
-    this.committedRows += c.inserted + c.updated + c.skipped
+    this.committedRows += c.inserted + c.updated + c.skipped + c.deleted + c.notFound
     if (c.inserted > 0) stats.add('inserted', c.inserted)
     if (c.updated > 0) stats.add('updated', c.updated)
+    if (c.deleted > 0) stats.add('deleted', c.deleted)
+    if (c.notFound > 0) stats.add('not found', c.notFound)
     if (c.skipped > 0) stats.add('skipped', c.skipped)
+  }
+
+  /** A batch of operations without --checkpoint: its runs in one transaction, sent again whole under the retry policy. */
+  private async executeOps (rows: Row[]): Promise<RowCounts> {
+    return await this.retried(rows, async () => await this.o.pool.use(async (conn) => {
+      await conn.query('START TRANSACTION')
+      try {
+        const counts = await this.applyOps(conn, rows)
+        await conn.query('COMMIT')
+        return counts
+      } catch (err) {
+        await conn.query('ROLLBACK').catch(() => {})
+        throw err
+      }
+    }, retryable))
+  }
+
+  /**
+   * A batch of operations inside its unit's transaction: undone to the savepoint when a row in
+   * it is refused, so that the parts it is cut into do not apply its first runs twice.
+   */
+  private async savepointed (conn: Connection, fn: () => Promise<RowCounts>): Promise<RowCounts> {
+    await conn.query('SAVEPOINT espipe_ops')
+    try {
+      return await fn()
+    } catch (err) {
+      await conn.query('ROLLBACK TO SAVEPOINT espipe_ops').catch(() => {})
+      throw err
+    }
+  }
+
+  /**
+   * A batch whose records carry operations: consecutive records of one kind go out as one
+   * statement (or one run), the runs in batch order, so a record never overtakes an earlier
+   * one for its id. Lanes sort a batch by key stably: each id keeps its own order.
+   */
+  private async applyOps (conn: Connection, rows: Row[]): Promise<RowCounts> {
+    const counts = noCounts()
+    let start = 0
+    while (start < rows.length) {
+      const kind = runKind(rows[start])
+      let end = start + 1
+      while (end < rows.length && runKind(rows[end]) === kind) end++
+      const run = rows.slice(start, end)
+      try {
+        addCounts(counts, await this.applyRun(conn, kind, run))
+      } catch (err) {
+        throw classifySqlError(err) === 'row' ? new RunRowError(err, start) : err
+      }
+      start = end
+    }
+    return counts
+  }
+
+  private async applyRun (conn: Connection, kind: RunKind, rows: Row[]): Promise<RowCounts> {
+    const { ops, statement } = this.o
+    switch (kind) {
+      case 'plain':
+        return await this.run(conn, rows, statement.sql(rows.length), params(rows), true)
+      case 'replace': {
+        if (statement.mode === 'upsert' || statement.mode === 'replace') return await this.run(conn, rows, statement.sql(rows.length), params(rows), true)
+        const [result] = await conn.query<ResultSetHeader>(ops.upsert.sql(rows.length), params(rows))
+        return ops.upsert.count(result, rows.length)
+      }
+      case 'create': {
+        const [result] = await conn.query<ResultSetHeader>(ops.create.sql(rows.length), params(rows))
+        return ops.create.count(result, rows.length)
+      }
+      case 'delete': {
+        // An id given twice is deleted once: the second is not found, as Elasticsearch says.
+        const [result] = await conn.query<ResultSetHeader>(ops.deleteSql(rows.length), rows.map((r) => r.id))
+        return { ...noCounts(), deleted: result.affectedRows, notFound: rows.length - result.affectedRows }
+      }
+      case 'update':
+      case 'upsert':
+        return ops.mapped ? await this.updateColumns(conn, rows, kind === 'upsert') : await this.updateDocuments(conn, rows, kind === 'upsert')
+    }
+  }
+
+  /**
+   * Updates (or upserts) into mapped columns: the columns each partial document gives, one
+   * statement per record; an upsert of a missing id adds it with those columns.
+   */
+  private async updateColumns (conn: Connection, rows: Row[], upsert: boolean): Promise<RowCounts> {
+    const counts = noCounts()
+    for (const r of rows) {
+      const present = r.present ?? r.values.slice(1).map(() => true)
+      const given = r.values.slice(1).filter((_v, i) => present[i])
+      if (upsert) {
+        const [result] = await conn.query<ResultSetHeader>(this.o.ops.upsertColumnsSql(present), [r.id, ...given])
+        if (result.affectedRows === 1) counts.inserted++
+        else counts.updated++
+        continue
+      }
+      const [result] = await conn.query<ResultSetHeader>(this.o.ops.updateColumnsSql(present), [...given, r.id])
+      if (rowsMatched(result) > 0) counts.updated++
+      else counts.notFound++
+    }
+    return counts
+  }
+
+  /**
+   * Updates into the content column: each partial document merged into the stored one as
+   * Elasticsearch merges an update's doc (lib/core/merge.ts), exactly (parsed and written
+   * again without a digit lost), the stored rows locked until the batch commits.
+   */
+  private async updateDocuments (conn: Connection, rows: Row[], upsert: boolean): Promise<RowCounts> {
+    const { ops, keyOf } = this.o
+    const [found] = await conn.query<RowDataPacket[]>(ops.storedSql(rows.length), rows.map((r) => r.id))
+    const stored = new Map<string, string | null>()
+    for (const f of found) stored.set(keyOf(String(f.id)), contentText(f.content))
+    const changed = new Map<string, { id: string, text: string }>()
+    const counts = noCounts()
+    for (const r of rows) {
+      if (!stored.has(r.key)) {
+        if (!upsert) { counts.notFound++; continue }
+        // An upsert of an id the table lacks adds its document as it came.
+        const text = String(r.values[1])
+        stored.set(r.key, text)
+        changed.set(r.key, { id: r.id, text })
+        counts.inserted++
+        continue
+      }
+      const before = stored.get(r.key) ?? null
+      const partial = parseExact(String(r.values[1]))
+      const old = before === null ? undefined : parseExact(before)
+      const text = isJsonObject(old) && isJsonObject(partial) ? stringifyExact(mergeDocument(old, partial)) : String(r.values[1])
+      stored.set(r.key, text)
+      changed.set(r.key, { id: changed.get(r.key)?.id ?? r.id, text })
+      counts.updated++
+    }
+    if (changed.size > 0) await conn.query(ops.putContentSql(changed.size), [...changed.values()].flatMap(({ id, text }) => [id, text]))
+    return counts
   }
 
   /** One statement (one transaction), sent again under the retry policy while the server is away. */
@@ -187,7 +352,7 @@ export class BatchWriter {
     const next = new Map(this.laneCommitted[lane])
     for (const r of rows) if (r.pos !== undefined && r.pos.n > (next.get(r.pos.stream) ?? 0)) next.set(r.pos.stream, r.pos.n)
     const done = await this.retried(rows, async () => await this.o.pool.use(async (conn) => {
-      const unit: Unit = { conn, counts: { inserted: 0, updated: 0, skipped: 0 }, fails: [] }
+      const unit: Unit = { conn, counts: noCounts(), fails: [] }
       this.units[lane] = unit
       await conn.query('START TRANSACTION')
       try {
@@ -273,6 +438,14 @@ function addCounts (into: RowCounts, c: RowCounts): void {
   into.inserted += c.inserted
   into.updated += c.updated
   into.skipped += c.skipped
+  into.deleted += c.deleted
+  into.notFound += c.notFound
+}
+
+/** A stored JSON document as text (MariaDB's JSON is text; a driver may hand a Buffer). */
+function contentText (v: unknown): string | null {
+  if (v === null || v === undefined) return null
+  return Buffer.isBuffer(v) ? v.toString('utf8') : String(v)
 }
 
 /** A failed row's record for the dead-letter file: the object given, else its line parsed exactly. */

@@ -47,6 +47,12 @@ export interface MysqlReadOptions extends ReadOptions, FollowOptions {
   contentColumn?: string
   /** Incremental: rows ordered and resumed by (this column, key). */
   sinceColumn?: string
+  /**
+   * Soft deletes: a row whose column is set (a flag not 0, a time not NULL; or that meets
+   * `deletedWhen`, an SQL condition) is emitted as `{"_index","_id","_op":"delete"}`, in its place.
+   */
+  deletedColumn?: string
+  deletedWhen?: string
   /** The whole read in one consistent-snapshot transaction. */
   consistent?: boolean
   /** Read N key ranges in parallel, one connection each. */
@@ -349,6 +355,8 @@ class MysqlSource implements PageSource {
     this.sliceCount = this.slice?.max ?? opts.slices ?? 1
     const sliced = this.sliceCount > 1
     if (opts.consistent === true && sliced) throw new UsageError('--consistent reads through one connection in one snapshot; it cannot be combined with slices (each would see its own snapshot)')
+    if (opts.deletedWhen !== undefined && opts.deletedColumn === undefined) throw new UsageError('--deleted-when needs --deleted-column (the column whose rows it judges)')
+    if (opts.deletedColumn !== undefined && this.query !== undefined) throw new UsageError('--deleted-column reads a table (--table), not a --query: select the flag in the query and turn it into "_op" downstream')
     if (opts.contentColumn !== undefined && (opts.columns?.length ?? 0) > 0) throw new UsageError('--content-column and --columns cannot be combined (_source is the content column)')
     if (this.query !== undefined && (opts.idColumns?.length ?? 0) === 0) {
       const needs = opts.sinceColumn !== undefined ? '--since-column' : opts.checkpoint !== undefined ? '--checkpoint' : sliced ? 'slicing' : undefined
@@ -450,7 +458,8 @@ class MysqlSource implements PageSource {
     const o = this.o
     const sliced = this.sliceCount > 1
     const pageQuery = o.sinceColumn !== undefined || checkpoint !== undefined || sliced
-    const describe = { columns: o.columns, idColumns: o.idColumns, sinceColumn: o.sinceColumn, contentColumn: o.contentColumn, pageQuery, filtered: o.where !== undefined, context: this.context }
+    const deleted = o.deletedColumn === undefined ? undefined : { column: o.deletedColumn, when: o.deletedWhen }
+    const describe = { columns: o.columns, idColumns: o.idColumns, sinceColumn: o.sinceColumn, contentColumn: o.contentColumn, pageQuery, filtered: o.where !== undefined, deleted, context: this.context }
     let source: ReadSource
     try {
       source = this.table !== undefined ? await describeTable(first, this.table, describe) : await describeQuery(first, this.query as string, describe)
@@ -476,6 +485,7 @@ class MysqlSource implements PageSource {
     }
     if (since !== undefined && !pageable(since.kind)) throw fatal('ER_KEY_TYPE', `--since-column ${since.name} is a ${since.kind} column; it must be a number, a date or time, or a string`)
     this.paged = key !== undefined
+    if (o.deletedColumn !== undefined && key === undefined) throw fatal('ER_NO_KEY', `--deleted-column needs a key to name the rows it deletes, and ${source.label} has no primary key or unique index on NOT NULL columns; give --id-column naming columns that are unique and NOT NULL`)
     const order: OrderColumn[] = [...(since === undefined ? [] : [{ name: since.name, kind: since.kind }]), ...(key ?? [])]
     const where: string[] = o.where === undefined ? [] : [`(${o.where})`]
     if (o.where !== undefined) {
@@ -495,6 +505,7 @@ class MysqlSource implements PageSource {
       idColumns: o.idColumns !== undefined && o.idColumns.length > 0 ? o.idColumns.map((n) => col(n).name) : source.key,
       contentColumn: o.contentColumn === undefined ? undefined : col(o.contentColumn).name,
       cursorColumns: order.map((c) => c.name),
+      deletedColumn: source.deletedFlag,
       time: this.time,
       zeroDate: (column) => {
         if (this.zeroDates.has(column)) return

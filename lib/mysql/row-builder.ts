@@ -7,7 +7,8 @@ import type { JsonObject, PathGetter } from '../core/record.js'
 import { compilePath, isJsonObject, jsonKind } from '../core/record.js'
 import { RecordFields } from '../core/record-fields.js'
 import type { RecordPosition } from '../core/position.js'
-import { POSITION_KEY, withoutPosition } from '../core/position.js'
+import type { RecordOp } from '../core/operation.js'
+import { RESERVED_KEYS, isOpProblem, recordOp, withoutReserved } from '../core/operation.js'
 import type { ColumnInfo } from './columns.js'
 import { integerIdProblem, isIntegerColumn, isNumericColumn, numericProblem } from './columns.js'
 import { checkIdentifier } from './identifiers.js'
@@ -34,6 +35,10 @@ export interface Row {
   /** Its position in the read and its ticket with the checkpoint's writer, when one acknowledges records. */
   pos?: RecordPosition
   ticket?: number
+  /** What the record asked for (its `_op`); undefined: what --mode writes. A delete's values are its id alone. */
+  op?: RecordOp
+  /** An update or upsert into mapped columns: which of them (after the id) its partial document gives. */
+  present?: boolean[]
 }
 
 /** A record that cannot become a row, with why. */
@@ -162,26 +167,38 @@ export class RowBuilder {
     const value = raw !== undefined ? undefined : parsed?.value ?? chunk
     if (raw === undefined && !isJsonObject(value)) return { code: 'RECORD_NOT_OBJECT', message: 'record is not a JSON object' }
     const id = raw === undefined ? recordId(parsed ?? value as JsonObject, this.fields.getId) : rawRecordId(raw, this.rawIdKey as string)
+    const op = recordOp(raw, raw === undefined ? value as JsonObject : undefined)
+    if (isOpProblem(op)) return { code: op.code, message: op.message, id }
     if (id === undefined) return { code: 'RECORD_MISSING_ID', message: `record has no id at '${this.fields.idPath}'` }
     if (this.checkId) {
       const problem = integerIdProblem(id, this.table.idColumn)
       if (problem !== undefined) return { code: 'RECORD_INEXACT_ID', message: problem, id }
     }
+    // A delete needs the id alone.
+    if (op === 'delete') return { id, key: this.table.keyOf(id), values: [id], bytes: valueBytes(id), line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, op }
+    // An update or upsert is merged into what the row holds: its content must be a document.
+    const partial = op === 'update' || op === 'upsert'
     let values: SqlValue[]
     let range: [number, number] | undefined
+    let present: boolean[] | undefined
     if (raw !== undefined) {
       // The scan found the line's keys each once: its content's text is the record's content.
       range = this.rawKey === '' ? [0, raw.text.length] : raw.member(this.rawKey as string)
       if (range === undefined) return { code: 'RECORD_MISSING_CONTENT', message: `record has no content at '${this.fields.contentPath}'`, id }
-      // The whole record is the content: its checkpoint position is not part of it.
-      const content = this.rawKey === '' ? raw.without(POSITION_KEY) : raw.text.slice(range[0], range[1])
+      if (partial && raw.text.charCodeAt(range[0]) !== 0x7b /* { */) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is not an object, so there is nothing to merge (_op ${op})`, id }
+      // The whole record is the content: its position and operation are not part of it.
+      const content = this.rawKey === '' ? raw.withoutAll(RESERVED_KEYS) : raw.text.slice(range[0], range[1])
       if (content.length !== range[1] - range[0]) range = undefined
       values = [id, content]
     } else {
-      const made = this.values(parsed, value as JsonObject)
+      const made = this.values(parsed, value as JsonObject, partial)
       if ('code' in made) return { ...made, id }
+      if (partial && this.layout.mapped.length === 0 && !(typeof made.values[0] === 'string' && made.values[0].startsWith('{'))) {
+        return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is not an object, so there is nothing to merge (_op ${op})`, id }
+      }
       values = made.values
       range = made.range
+      present = made.present
       values.unshift(id)
     }
     let bytes = 0
@@ -189,12 +206,13 @@ export class RowBuilder {
     if (bytes > this.maxBytes) {
       return { code: 'ER_NET_PACKET_TOO_LARGE', message: `record is ${bytes} bytes, more than fits in the server's max_allowed_packet (${this.table.maxPacket} bytes); raise max_allowed_packet on the server to load it`, id }
     }
-    return { id, key: this.table.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, range }
+    return { id, key: this.table.keyOf(id), values, bytes, line: parsed?.line, file: parsed?.file, text: parsed?.text, record: parsed === undefined ? value : undefined, range, op, present }
   }
 
   /** What the id sorter holds of a row: its line, and where its content is when it was cut from it. */
   sortEntry (row: Row): SortEntry {
-    return { key: row.key, line: row.line, file: row.file, text: row.text ?? stringifyExact(row.record), id: row.id, range: row.text === undefined ? undefined : row.range }
+    // A record with an operation is built again from its line (only a plain write is rebuilt from its range).
+    return { key: row.key, line: row.line, file: row.file, text: row.text ?? stringifyExact(row.record), id: row.id, range: row.text === undefined || row.op !== undefined ? undefined : row.range }
   }
 
   /** The row of an entry back from the id sorter (built once already, so it builds again). */
@@ -209,7 +227,7 @@ export class RowBuilder {
   }
 
   /** The row's values after the id, or why the record can't be written. */
-  private values (parsed: ParsedLine | undefined, value: JsonObject): { values: SqlValue[], range?: [number, number] } | RecordProblem {
+  private values (parsed: ParsedLine | undefined, value: JsonObject, partial: boolean): { values: SqlValue[], range?: [number, number], present?: boolean[] } | RecordProblem {
     const exact = (): JsonObject => parsed?.exact ?? value
     if (this.layout.mapped.length === 0) {
       const content = this.fields.getContent(value)
@@ -222,21 +240,25 @@ export class RowBuilder {
       if (range !== undefined && keysMatch((parsed as ParsedLine).text, value)) {
         const text = (parsed as ParsedLine).text.slice(range[0], range[1])
         if (this.rawKey !== '') return { values: [text], range }
-        // The whole record is the content: its checkpoint position is not part of it.
-        const cut = withoutPosition(text)
+        // The whole record is the content: its position and operation are not part of it.
+        const cut = withoutReserved(text)
         return cut.length === text.length ? { values: [text], range } : { values: [cut] }
       }
       const whole = stringifyExact(this.fields.getContent(exact()))
-      return { values: [this.rawKey === '' ? withoutPosition(whole) : whole] }
+      return { values: [this.rawKey === '' ? withoutReserved(whole) : whole] }
     }
     const content = this.fields.getContent(exact())
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
     const values: SqlValue[] = []
+    // A partial document sets the columns it gives and leaves the others as they are.
+    const present: boolean[] | undefined = partial ? [] : undefined
     for (const { get, col } of this.mappedColumns) {
-      const v = columnValue(get(content), col)
+      const got = get(content)
+      const v = columnValue(got, col)
       if (v instanceof Inexact) return { code: 'RECORD_INEXACT_VALUE', message: v.message }
       values.push(v)
+      present?.push(got !== undefined)
     }
-    return { values }
+    return { values, present }
   }
 }

@@ -12,6 +12,8 @@ export interface RowFormatOptions extends WriterOptions {
   contentColumn?: string
   /** Columns whose values make the cursor, in ORDER BY order (--since-column, then the key). */
   cursorColumns?: readonly string[]
+  /** A column whose value, when not NULL or 0, makes the row's record `{"_index","_id","_op":"delete"}` (--deleted-column). */
+  deletedColumn?: string
 }
 
 /**
@@ -33,6 +35,8 @@ interface Part { at: number, kind: ColumnKind, name: string }
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'utf8')
 const NULL = ascii('null')
+/** A deleted row's record ends after its id: the operation, and no _source. */
+const DELETE_MEMBER = ',"_op":"delete"'
 
 /**
  * Builds each row's NDJSON line, `{"_index":…,"_id":…,"_source":{…}}`, as bytes, from the row
@@ -53,6 +57,7 @@ export class RowFormat {
   private readonly content: { at: number, name: string, trusted: boolean } | undefined
   private readonly growths: Float64Array
   private readonly fixed: number
+  private readonly deletedAt: number
 
   constructor (columns: readonly SourceColumn[], opts: RowFormatOptions) {
     this.names = columns.map((c) => c.name)
@@ -73,6 +78,7 @@ export class RowFormat {
       this.members.push({ at: i, key: ascii((this.members.length === 0 ? '{' : ',') + quoteJson(c.name) + ':'), write: byteWriter(c.kind, c.name, { ...opts, zerofill: c.zerofill, float32: c.float32 }) })
     })
     this.growths = Float64Array.from(columns, (c, i) => growth(c.kind) * (this.ids.some((p) => p.at === i) ? 2 : 1))
+    this.deletedAt = opts.deletedColumn === undefined ? -1 : at(opts.deletedColumn)
     this.fixed = this.head.length + this.sourceKey.length + this.members.reduce((n, m) => n + m.key.length, 0) + 64 * (columns.length + 1)
   }
 
@@ -122,6 +128,13 @@ export class RowFormat {
     } else if (this.ids.length > 0) {
       out.pos += out.buf.write(quoteJson(this.id(src) as string), out.pos, 'utf8')
     }
+    if (this.deleted(src)) {
+      out.pos += out.buf.write(DELETE_MEMBER, out.pos, 'latin1')
+      if (member !== undefined) out.pos += out.buf.write(member, out.pos, 'utf8')
+      out.buf[out.pos++] = 0x7d
+      out.endLine()
+      return
+    }
     copy(out, this.sourceKey, 0, this.sourceKey.length)
     if (this.content !== undefined) {
       const { at, name, trusted } = this.content
@@ -146,6 +159,14 @@ export class RowFormat {
     if (member !== undefined) out.pos += out.buf.write(member, out.pos, 'utf8')
     out.buf[out.pos++] = 0x7d
     out.endLine()
+  }
+
+  /** Whether the row is deleted (--deleted-column): its flag is neither NULL nor 0. */
+  deleted (src: Buffer): boolean {
+    if (this.deletedAt < 0) return false
+    const a = this.spans[2 * this.deletedAt]
+    const b = this.spans[2 * this.deletedAt + 1]
+    return a >= 0 && !(b - a === 1 && src[a] === 0x30 /* 0 */)
   }
 
   /** The record's `_id` as a string (for messages and dead-letter entries); throws ValueError when a key part is NULL. */

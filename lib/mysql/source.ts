@@ -35,6 +35,20 @@ export interface ReadSource {
   keyFrom?: string
   /** FLOAT columns of a query run as written: the server sends them rounded to 6 digits. */
   roundedFloats?: string[]
+  /** The selected flag (1 or 0) that says a row is deleted (--deleted-column): its column's name. */
+  deletedFlag?: string
+}
+
+/** The name the deleted flag is selected as: not a column of the table, never in _source. */
+export const DELETED_FLAG = 'espipe_deleted'
+
+/**
+ * When a row counts as deleted (--deleted-column C): a number (a soft-delete flag, 0 or 1) when
+ * it is not 0, anything else (a deleted_at time) when it is not NULL; --deleted-when overrides.
+ */
+function deletedCondition (column: string, kind: ColumnKind | undefined): string {
+  const c = quoteServerName(column)
+  return kind === 'int' || kind === 'bigint' || kind === 'decimal' || kind === 'float' || kind === 'bit' ? `${c} IS NOT NULL AND ${c} <> 0` : `${c} IS NOT NULL`
 }
 
 export interface DescribeOptions {
@@ -50,6 +64,8 @@ export interface DescribeOptions {
   pageQuery: boolean
   /** --where is given: a query is then wrapped too, to apply it. */
   filtered: boolean
+  /** --deleted-column (and --deleted-when): rows that meet it become delete operations (tables only). */
+  deleted?: { column: string, when?: string }
   context: ErrorContext
 }
 
@@ -137,13 +153,25 @@ export async function describeTable (conn: Connection, table: TableName, opts: D
   if (chosen === undefined && p.ids !== undefined) chosen = { key: p.ids, from: '--id-column' }
   const selected = dedupe([...p.source, ...p.extra, ...(chosen?.key ?? [])])
   const inSource = new Set(p.source.map((n) => n.toLowerCase()))
+  const columns: SourceColumn[] = selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) }))
+  const list = selected.map(select)
+  let deletedFlag: string | undefined
+  if (opts.deleted !== undefined) {
+    const column = resolveName(names, opts.deleted.column, label, context)
+    if (names.some((n) => n.toLowerCase() === DELETED_FLAG)) throw new EspipeError('ER_DUP_FIELDNAME', `${label} has a column ${DELETED_FLAG}, the name --deleted-column selects its flag as`, { context })
+    // The flag is read with the row, in the same page and order: a delete takes the row's place in the stream.
+    list.push(`(${opts.deleted.when ?? deletedCondition(column, allKinds.get(column))}) AS ${quoteServerName(DELETED_FLAG)}`)
+    columns.push({ name: DELETED_FLAG, kind: 'int', inSource: false, notNull: false })
+    deletedFlag = DELETED_FLAG
+  }
   return {
     label,
     index: table.table,
-    select: `SELECT ${selected.map(select).join(', ')} FROM ${from}`,
-    columns: selected.map((name) => ({ name, kind: allKinds.get(name) ?? 'other', inSource: inSource.has(name.toLowerCase()), notNull: notNull.has(name), zerofill: zerofill.has(name), float32: float32.has(name) })),
+    select: `SELECT ${list.join(', ')} FROM ${from}`,
+    columns,
     key: chosen?.key,
-    keyFrom: chosen?.from
+    keyFrom: chosen?.from,
+    deletedFlag
   }
 }
 

@@ -20,14 +20,15 @@ import { parseTableName, quoteTable } from './identifiers.js'
 import { mysqlPool } from './pool.js'
 import { RowBuilder, isProblem, rowLayout } from './row-builder.js'
 import type { WriteMode } from './statement.js'
-import { BatchStatement, batchLimits } from './statement.js'
+import { BatchStatement, OpStatements, batchLimits } from './statement.js'
 import type { TableInfo } from './table.js'
 import { prepareTable } from './table.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
 export type { SortIds } from '../core/id-sort.js'
 export { SORT_IDS } from '../core/id-sort.js'
-export const MYSQL_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'inserted', 'updated', ['skipped', 'duplicate id']]
+/** `deleted` and `not found` count records that carry their operation (`_op`): shown once they count one. */
+export const MYSQL_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'inserted', 'updated', 'deleted', 'not found', ['skipped', 'duplicate id']]
 
 export interface MysqlWriteOptions {
   connection: MysqlConnectionSettings
@@ -80,6 +81,7 @@ export interface MysqlWriteOptions {
  */
 export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const ctx = opts.context ?? createContext({ tool: 'mysql-write', counters: MYSQL_WRITE_COUNTERS })
+  ctx.stats.showOnceCounted('deleted', 'not found')
   const table = parseTableName(opts.table)
   const layout = rowLayout(opts)
   const target = resolveConnection(opts.connection)
@@ -137,6 +139,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const writer = new BatchWriter({
     pool,
     statement: new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, opts.mode ?? MYSQL_WRITE_DEFAULTS.mode),
+    ops: new OpStatements(quoteTable(table), layout.columns, layout.idColumn, layout.mapped.length > 0),
     builder,
     maxRows: limits.rows,
     maxBytes: limits.bytes,

@@ -3,9 +3,8 @@ import { runShell, scratchDir } from '../helpers/run.js'
 import { N, copies, doc, n, repairInputs } from '../helpers/diff-repair.js'
 
 // The repair round trip: rec-diff SOURCE <(reader) | writer, then rec-diff again exits 0. Here
-// for the missing and changed records, the `index` operations, which the writers apply today:
-// they take "_op" as one more member of the record and write its _source. The delete half
-// (extra records) waits for writers that honour "_op" (the sync issue).
+// for the missing and changed records, the `index` operations; the delete half (extra records)
+// is repair-deletes.test.ts.
 
 const dir = scratchDir(t)
 

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /**
- * The inputs of rec-diff's round trips on the engines (diff.test.ts; the delete half, to come
- * with an es-write that honours "_op"): SOURCE as a file, and the documents of a stale copy,
+ * The inputs of rec-diff's round trips on the engines (diff.test.ts, and diff-deletes.test.ts for the delete half): SOURCE as a file, and the documents of a stale copy,
  * every 10th missing, every 7th changed, and `extra` ones SOURCE lacks.
  */
 export const N = 3000

@@ -1,6 +1,6 @@
 // rec-diff against a real OpenSearch node and the project's test server in both dialects (see
 // targets.ts): verify a copy, repair it with es-write, verify again. The repair writes the
-// `index` operations (missing and changed records); deletes wait for writers that honour "_op".
+// `index` operations (missing and changed records); the deletes are diff-deletes.test.ts.
 import t from 'tap'
 import { runShell } from '../helpers/run.js'
 import { call, seed, targets } from './targets.js'

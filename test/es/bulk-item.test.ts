@@ -141,6 +141,7 @@ t.test('the document goes out as the bytes it had in the line', async (t) => {
   const line = '{"_index":"i","_id":"a","_source":{"n":9007199254740993,"big":1e400,"f":1.0,"s":"\\u00e9"}}'
   const item = new ItemBuilder({ op: 'index' }).build(new ParsedLine(undefined, line, 1, undefined, scanObject(line)))
   t.strictSame(item, {
+    op: 'index',
     action: '{"index":{"_index":"i","_id":"a"}}',
     doc: '{"n":9007199254740993,"big":1e400,"f":1.0,"s":"\\u00e9"}',
     bytes: 34 + 55 + 2,

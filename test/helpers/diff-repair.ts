@@ -6,8 +6,8 @@ import { testDatabase } from './mysql.js'
 import type { TestDatabase } from './mysql.js'
 
 /**
- * The inputs of rec-diff's repair round trips (test/diff/repair.test.ts; the delete half, to come with
- * writers that honour "_op"): SOURCE, and a stale TARGET with every 10th record missing, every
+ * The inputs of rec-diff's repair round trips (test/diff/repair.test.ts, and repair-deletes.test.ts
+ * for the delete half): SOURCE, and a stale TARGET with every 10th record missing, every
  * 7th changed, and `extra` records SOURCE lacks.
  */
 export const N = 3000
