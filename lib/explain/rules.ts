@@ -675,6 +675,44 @@ export const RULES: Rule[] = [
     option: 'es-read --keep-alive (default 5m) keeps the point in time longer between two pages; --checkpoint FILE lets a rerun resume'
   },
   {
+    id: 'es-since-field',
+    title: 'The --since-field cannot order the read',
+    severity: 4,
+    codes: ['ES_SINCE_FIELD'],
+    messages: [/--since-field \S+: .*it must be a date, date_nanos or numeric field/],
+    extract: [/--since-field (?<field>\S+):/],
+    groupBy: ['field'],
+    defaults: { field: 'FIELD' },
+    what: 'es-read reads incrementally in order of {field}, which is not a date, date_nanos or numeric field in every index read at {esUrl}.',
+    causes: [
+      'a typo in the field name, or a field of another index pattern',
+      'the field is mapped as text or keyword (a date stored as a string without a date mapping)',
+      'indices of a wildcard or alias map the field differently'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/{index}/_mapping/field/{field}?pretty'"
+    ],
+    option: 'map the field as a date (or stamp an ingest-time date with an ingest pipeline) and give it to --since-field'
+  },
+  {
+    id: 'checkpoint-ties',
+    title: 'The tie log of a --since-field checkpoint is missing or another',
+    severity: 4,
+    codes: ['ECHECKPOINT_TIES'],
+    messages: [/does not hold the \d+ records that share the checkpoint's last value/],
+    extract: [/^(?<file>\S+\.ties) does not hold/],
+    defaults: { file: 'FILE.ties' },
+    what: 'The checkpoint says how many records of its last value were committed, and {file} (beside it) must name them; it does not, so es-read cannot tell which of them to leave out.',
+    causes: [
+      'FILE.ties was deleted or replaced while FILE was kept (or FILE was copied without it)',
+      'two pipes share one checkpoint file'
+    ],
+    commands: [
+      'ls -l {file}'
+    ],
+    option: 'keep FILE and FILE.ties together; delete both to read from the start again'
+  },
+  {
     id: 'es-rejected',
     title: 'Elasticsearch is overloaded (429)',
     severity: 3,

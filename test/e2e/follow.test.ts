@@ -82,8 +82,8 @@ t.before(async () => {
 })
 t.teardown(async () => { await es.close() })
 
-t.test('mysql-read --follow | es-write: live inserts and updates, SIGKILL and rerun, SIGTERM: the index equals the table', async (t) => {
-  await db.rows('CREATE TABLE src (id BIGINT PRIMARY KEY, updated_at DATETIME(6) NOT NULL, v VARCHAR(40) NOT NULL, n DECIMAL(30,10) NOT NULL, KEY (updated_at))')
+t.test('mysql-read --follow --deleted-column | es-write: live inserts, updates and soft deletes, SIGKILL and rerun, SIGTERM: the index equals the table', async (t) => {
+  await db.rows('CREATE TABLE src (id BIGINT PRIMARY KEY, updated_at DATETIME(6) NOT NULL, v VARCHAR(40) NOT NULL, n DECIMAL(30,10) NOT NULL, deleted TINYINT NOT NULL DEFAULT 0, KEY (updated_at))')
   const dir = scratchDir(t)
   const ckpt = join(dir, 'ckpt')
   const rnd = random(2401)
@@ -91,9 +91,13 @@ t.test('mysql-read --follow | es-write: live inserts and updates, SIGKILL and re
   const changing = (async () => {
     const until = Date.now() + CHANGING_MS
     while (Date.now() < until) {
-      if (next === 1 || rnd() < 0.6) {
-        await db.rows('INSERT INTO src VALUES (?, NOW(6), ?, ?)', [next, `v${next} ✓`, `${next}12345678901234567.0123456789`])
+      const dice = rnd()
+      if (next === 1 || dice < 0.6) {
+        await db.rows('INSERT INTO src VALUES (?, NOW(6), ?, ?, 0)', [next, `v${next} ✓`, `${next}12345678901234567.0123456789`])
         next++
+      } else if (dice < 0.7) {
+        // A soft delete, and now and then one undone (the row comes back).
+        await db.rows('UPDATE src SET updated_at = NOW(6), deleted = 1 - deleted WHERE id = ?', [1 + Math.floor(rnd() * (next - 1))])
       } else {
         const id = 1 + Math.floor(rnd() * (next - 1))
         await db.rows('UPDATE src SET updated_at = NOW(6), v = ? WHERE id = ?', [`u${Math.floor(rnd() * 1e6)}`, id])
@@ -102,23 +106,24 @@ t.test('mysql-read --follow | es-write: live inserts and updates, SIGKILL and re
     }
   })()
   const want = async (): Promise<Map<string, string>> => {
-    const r = await runShell(`mysql-read --url ${db.url} -t src -q`)
+    const r = await runShell(`mysql-read --url ${db.url} -t src --where 'deleted = 0' -q`)
     if (r.code !== 0) throw new Error(r.stderr)
     return new Map([...byId(r.stdout.split('\n').filter((l) => l !== ''))].map(([id, l]) => [id, sourceOf(l)]))
   }
   const same = async (): Promise<boolean> => differences(es.storedSources('dst'), await want()).length === 0
-  const reader = `mysql-read --url ${db.url} -t src --since-column updated_at --checkpoint ${ckpt} --follow --interval 300ms`
+  const reader = `mysql-read --url ${db.url} -t src --since-column updated_at --deleted-column deleted --checkpoint ${ckpt} --follow --interval 300ms`
   const writer = `es-write --url ${es.url} --index dst --flush-interval 200ms --checkpoint ${ckpt}`
   const { stop, kills } = await followThrough(t, dir, reader, writer, changing, same, 2401)
   t.ok(kills >= 2, `the pipe was killed while following (${kills} times)`)
   t.equal(stop.code, 143, `SIGTERM ends the pipe with 143: ${stop.stderr}`)
   t.match(stop.stderr, /mysql-read: [\d,]+ read/, 'the reader said its summary')
   const source = await want()
-  t.ok(source.size > 100, `the table holds ${source.size} rows`)
-  t.strictSame(differences(es.storedSources('dst'), source), [], 'every row once in the index, with its bytes, updates included')
+  const [{ gone }] = await db.rows<{ gone: number }>('SELECT COUNT(*) AS gone FROM src WHERE deleted = 1')
+  t.ok(source.size > 100 && gone > 5, `the table holds ${source.size} rows and ${gone} soft-deleted`)
+  t.strictSame(differences(es.storedSources('dst'), source), [], 'every row not deleted once in the index, with its bytes, updates included; the deleted ones gone')
 })
 
-t.test('es-read --follow | mysql-write: live index and reindex, SIGKILL and rerun, SIGTERM: the table equals the index', async (t) => {
+t.test('es-read --follow | mysql-write: live index, reindex and soft deletes, SIGKILL and rerun, SIGTERM: the table equals the index', async (t) => {
   const r = await fetch(`${es.url}/live`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings: { dynamic: false, properties: { updated_at: { type: 'date' } } } }) })
   t.ok(r.ok, 'index created')
   const dir = scratchDir(t)
@@ -129,7 +134,9 @@ t.test('es-read --follow | mysql-write: live index and reindex, SIGKILL and reru
     const until = Date.now() + CHANGING_MS
     while (Date.now() < until) {
       const id = next === 1 || rnd() < 0.6 ? next++ : 1 + Math.floor(rnd() * (next - 1))
-      const body = `{"updated_at":"${new Date().toISOString()}","v":"v${Math.floor(rnd() * 1e6)} ✓","big":${18446744073709551615n - BigInt(id)},"price":1.50}`
+      // Elasticsearch has no soft delete of its own: a field says it, and the copy keeps it.
+      const deleted = rnd() < 0.15
+      const body = `{"updated_at":"${new Date().toISOString()}","v":"v${Math.floor(rnd() * 1e6)} ✓","big":${18446744073709551615n - BigInt(id)},"price":1.50,"deleted":${String(deleted)}}`
       const res = await fetch(`${es.url}/live/_doc/d${id}?refresh=true`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body })
       if (!res.ok) throw new Error(`indexing failed: ${res.status} ${await res.text()}`)
       await sleep(20 + rnd() * 40)
@@ -148,7 +155,8 @@ t.test('es-read --follow | mysql-write: live index and reindex, SIGKILL and reru
   t.match(stop.stderr, /es-read: [\d,]+ read/, 'the reader said its summary')
   const source = es.storedSources('live')
   t.ok(source.size > 100, `the index holds ${source.size} documents`)
-  t.strictSame(differences(await table(), source), [], 'every document once in the table, with its bytes, updates included')
+  t.ok([...source.values()].some((s) => s.includes('"deleted":true')), 'some documents are soft-deleted')
+  t.strictSame(differences(await table(), source), [], 'every document once in the table, with its bytes, updates and soft deletes included')
 })
 
 t.test('--follow alone is a usage error saying what it needs', async (t) => {

@@ -113,6 +113,8 @@ eachTarget('--settle: a late document within settle is read by a later run, one 
 
 eachTarget('--follow: documents indexed while it follows are read, each once; SIGTERM exits 143 and no point in time is left', async (t, target) => {
   await seed(target, 'since-follow', { properties: { at: { type: 'date' } } }, [{ _id: 'f0', source: `{"at":"${new Date(Date.now() - 10_000).toISOString()}"}` }], 2)
+  // Runs killed by the scenarios before left theirs until their keep-alive.
+  const held = (await target.open()).pits
   const child = spawn(process.execPath, [binPath('es-read'), '--url', target.url, '--index', 'since-follow', '--since-field', 'at', '--settle', '1s', '--follow', '--interval', '300ms'], { stdio: 'pipe' })
   const done = collect(child, null)
   let out = ''
@@ -123,6 +125,6 @@ eachTarget('--follow: documents indexed while it follows are read, each once; SI
   const r = await done
   t.equal(r.code, 143, r.stderr)
   t.strictSame(ids(r.stdout).sort(), ['f0', ...[1, 2, 3, 4, 5].flatMap((i) => [`f${i}`, `g${i}`])].sort(), 'each once')
-  await waitFor(async () => (await target.open()).pits === 0, { what: 'no point in time left open', timeoutMs: 10_000, everyMs: 200 })
-  t.pass('no point in time left open')
+  await waitFor(async () => (await target.open()).pits <= held, { what: `no more points in time open than the ${held} before`, timeoutMs: 10_000, everyMs: 200 })
+  t.pass('no point in time left open by the followed read')
 })
