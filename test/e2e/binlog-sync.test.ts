@@ -54,8 +54,9 @@ async function change (seed: number, count: number): Promise<void> {
   }
 }
 
-const chains: Array<{ dest: typeof dests[number], kill: KillTarget, k: string }> = []
-for (const dest of dests) for (const kill of ['writer', 'group'] as KillTarget[]) chains.push({ dest, kill, k: String(chains.length + 1) })
+// 'limit': runs cut by --limit, which stop inside transactions at known counts.
+const chains: Array<{ dest: typeof dests[number], kill: KillTarget | 'limit', k: string }> = []
+for (const dest of dests) for (const kill of ['writer', 'group', 'limit'] as const) chains.push({ dest, kill, k: String(chains.length + 1) })
 for (const c of chains) await makeIndex(es, `w${c.k}`)
 
 // The snapshots first, each chain's own, before any change.
@@ -78,6 +79,19 @@ t.test('every chain: killed while another client changes the table, then run to 
     const d = join(dir, `chain${c.k}`)
     // More changes arrive while this chain is being killed and rerun.
     const more = change(10 + i, 25)
+    if (c.kill === 'limit') {
+      let inside = 0
+      for (const limit of [137, 311, 29, 1]) {
+        const r = await runShell(`${reader(join(d, 'ckpt'))} --limit ${limit} | ${c.dest.writer(join(d, 'ckpt'), c.k, 2)}`)
+        t.equal(r.code, 0, r.stderr)
+        const w = (JSON.parse(readFileSync(join(d, 'ckpt'), 'utf8')) as { writer: { streams: Array<{ after: string, n: number }> } }).writer.streams[0]
+        const cur = JSON.parse(w.after) as { n0?: number }
+        if (cur.n0 !== undefined && w.n - cur.n0 > 0) inside++
+      }
+      t.ok(inside > 0, `${c.dest.name}: a run stopped inside a transaction`)
+      await more
+      continue
+    }
     const started = Date.now()
     const r = await killChain({ reader, writer: (ckpt) => c.dest.writer(ckpt, c.k, 2), records: 5000, kill: c.kill, seed: 300 + i, dir: d, cleanMs: 5000, kills: 3 })
     await more
