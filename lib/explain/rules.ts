@@ -82,6 +82,41 @@ export const RULES: Rule[] = [
     ]
   },
   {
+    id: 'mysql-binlog-setup',
+    title: 'The server\'s binary log cannot be read as rows',
+    severity: 5,
+    groupBy: ['code'],
+    codes: ['BINLOG_OFF', 'BINLOG_FORMAT', 'BINLOG_ROW_IMAGE', 'BINLOG_PRIVILEGES', 'BINLOG_SNAPSHOT', 'BINLOG_STATEMENT'],
+    what: 'mysql-read --binlog needs the server\'s binary log in rows with whole images, and a user allowed to read it; here: {message}',
+    causes: [
+      'the server runs without --log-bin, or with binlog_format STATEMENT or MIXED, or binlog_row_image MINIMAL or NOBLOB',
+      'a session of some client set binlog_format or binlog_row_image for itself',
+      'the user lacks REPLICATION SLAVE and REPLICATION CLIENT (BINLOG MONITOR)'
+    ],
+    commands: [
+      "mariadb -u root -e 'SELECT @@log_bin, @@binlog_format, @@binlog_row_image, @@server_id'",
+      "mariadb -u root -e \"SET GLOBAL binlog_format = 'ROW'; SET GLOBAL binlog_row_image = 'FULL'\"",
+      "mariadb -u root -e \"GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'USER'@'HOST'\""
+    ],
+    option: 'start the server with --log-bin --binlog-format=ROW --binlog-row-image=FULL --server-id=N (and in its configuration file), then rerun; after a change that could not be read, rerun with --resnapshot'
+  },
+  {
+    id: 'mysql-binlog-lost',
+    title: 'Changes the binary log no longer holds, or holds in another shape',
+    severity: 4,
+    codes: ['BINLOG_PURGED', 'BINLOG_SCHEMA_CHANGED'],
+    what: 'mysql-read --binlog cannot go on from its checkpoint: {message}',
+    causes: [
+      'the server purged the binary log files the checkpoint names (expire_logs_days, binlog_expire_logs_seconds, PURGE BINARY LOGS) while the pipe was stopped',
+      'a table was altered while the read was behind or stopped: the binary log keeps no columns, so the rows written before cannot be read with the new ones'
+    ],
+    commands: [
+      "mariadb -u root -e 'SHOW BINARY LOGS'",
+      "mariadb -u root -e 'SELECT @@binlog_expire_logs_seconds, @@expire_logs_days'"
+    ],
+    option: 'rerun the same command with --resnapshot: the tables are copied again and the stream goes on from the new snapshot'
+  },
+  {
     id: 'mysql-unknown-database',
     title: 'The MySQL database does not exist',
     severity: 4,
