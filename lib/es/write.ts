@@ -82,7 +82,7 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   const flushIntervalMs = positive('flush-interval', opts.flushIntervalMs, ES_WRITE_DEFAULTS.flushIntervalMs, 0)
   if (opts.createIndex === true && opts.index === undefined) throw new UsageError('--create-index needs --index (records naming their own _index are written to indices that exist or are created by Elasticsearch)')
   if ((opts.mappings !== undefined || opts.settings !== undefined) && opts.createIndex !== true) throw new UsageError('--mappings and --settings apply to an index es-write creates: add --create-index')
-  const body = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
+  const created = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
   const retry = opts.retry ?? DEFAULT_RETRY
 
   const own = !(opts.connection instanceof EsConnection)
@@ -90,7 +90,10 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   if (own) ctx.onCleanup(async () => await conn.close().catch(() => undefined))
   const where: EsWhere = { host: conn.host, index: opts.index }
   const info = await checkServer(conn, where, retry, ctx)
-  if (body !== undefined) await createIndex(conn, where, opts.index as string, body, ctx)
+  if (created !== undefined) {
+    if (created.dropped.length > 0) ctx.logger.info(`--settings: left out ${created.dropped.join(', ')}: the engine sets them itself on a new index`)
+    await createIndex(conn, where, opts.index as string, created.body, ctx)
+  }
 
   ctx.stats.setNote('skipped', SKIPPED[op])
   ctx.logger.start(`writing to ${opts.index ?? 'the _index of each record'} at ${conn.host} (${engineName(info)}): --op ${op}, batches of up to ${batchSize} records or ${formatBytes(batchBytes)}, ${concurrency} in flight${opts.pipeline !== undefined ? `, pipeline ${opts.pipeline}` : ''}`, { host: conn.host, index: opts.index, op, engine: info.distribution, version: info.version })

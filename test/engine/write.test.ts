@@ -208,3 +208,22 @@ eachTarget('a key given twice in a record: the engine refuses such bytes, es-wri
   t.match((await call(target, 'GET', `/${index}/_doc/d1`)).json, { _source: { a: 2, c: 2 } })
   await drop(target, index)
 })
+
+eachTarget('--settings FILE as GET /NAME/_settings prints it (nested or flat): what the engine sets itself left out, the rest applied', async (t, target, i) => {
+  for (const flat of [false, true]) {
+    const dst = `engine-write-settings-${i}-${flat ? 'flat' : 'nested'}`
+    await call(target, 'DELETE', `/${dst}`)
+    const got = await call(target, 'GET', `/${SRC}/_settings${flat ? '?flat_settings=true' : ''}`)
+    t.equal(got.status, 200, got.text)
+    t.match(got.text, /creation_date/, 'the engine printed what it set itself')
+    const file = join(tmp, `${dst}.json`)
+    writeFileSync(file, got.text)
+    const r = await runTool('es-write', ['--url', target.url, '--index', dst, '--create-index', '--settings', file], { input: '{"_id":"a","_source":{"n":1}}\n' })
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, /es-write: --settings: left out index\.[a-z_.]+(, index\.[a-z_.]+)*: the engine sets them itself on a new index/)
+    t.match(r.stderr, /index\.uuid/)
+    t.match(r.stderr, /index\.creation_date/)
+    const shards = await call(target, 'GET', `/${dst}/_settings/index.number_of_shards?flat_settings=true`)
+    t.strictSame(shards.json, { [dst]: { settings: { 'index.number_of_shards': '2' } } }, 'the number of shards of the source')
+  }
+})
