@@ -113,6 +113,7 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
     batchDone: ack === undefined ? undefined : () => ack.save()
   })
   let warnedNoId = false
+  let warnedRewrite = false
 
   return new Writable({
     objectMode: true,
@@ -144,6 +145,12 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
         if (item.id === undefined && !warnedNoId) {
           warnedNoId = true
           ctx.logger.warn(`records without an id (the first at line ${item.line ?? '?'}): Elasticsearch gives each a new one, so writing the same input again duplicates them; name the id with --id-field for exactly once`)
+        }
+        if ((op === 'update' || op === 'upsert') && !warnedRewrite) {
+          // Once, at the first update sent: whatever the record holds, the engine rewrites the
+          // whole stored document, fields the record does not name included (es-write(1)).
+          warnedRewrite = true
+          ctx.logger.warn(`--op ${op} is a partial update: the engine merges each record into the document it holds and writes the whole _source again in its own JSON, so values in any field, named in the record or not, may change form (1e400 becomes "Infinity", -0 0, 1.5e3 1500.0, digits past a double's are lost, \\u escapes are decoded); --op index stores each document as the bytes of its line (es-write(1), PARTIAL UPDATES)`)
         }
         next = writer.add(item)
       } catch (err) {

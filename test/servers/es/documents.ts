@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
-import { duplicateKey, isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { duplicateKey, isObject, parseAsJava, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { admit, NeedsExactNumbers, type Dialect } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
@@ -410,8 +410,15 @@ export class Documents {
     const merged = existing === undefined
       ? ((body.upsert ?? body.doc) as Record<string, unknown>)
       : deepMerge(before as Record<string, unknown>, (body.doc ?? {}) as Record<string, unknown>)
-    const text = stringify(merged as Out)
-    if (existing !== undefined && body.detect_noop !== false && text === stringify(before as Out)) {
+    // What the engine stores is that merge written again from Java values, every field of it,
+    // touched or not (and a document an upsert creates too): 1e400 becomes "Infinity", 1.5e3 1500.0.
+    const javaBody = parseAsJava(op.source as string) as Record<string, Json>
+    const javaBefore = existing === undefined ? undefined : parseAsJava(existing.sourceJson) as Record<string, unknown>
+    const javaMerged = javaBefore === undefined
+      ? (javaBody.upsert ?? javaBody.doc) as Record<string, unknown>
+      : deepMerge(javaBefore, (javaBody.doc ?? {}) as Record<string, unknown>)
+    const text = stringify(javaMerged as Out)
+    if (existing !== undefined && javaBefore !== undefined && body.detect_noop !== false && text === stringify(javaBefore as Out)) {
       return { ...writeResult(idx, existing, 'noop'), status: 200 }
     }
     admit(idx, merged, id, text, this.dialect)
