@@ -99,7 +99,10 @@ export class ItemBuilder {
 
     const index = this.fixedIndex ?? value._index
     if (typeof index !== 'string' || index === '') {
-      return { code: 'RECORD_MISSING_INDEX', message: index === undefined ? 'record has no _index, and no --index was given' : `record's _index is ${jsonKind(index)}, not an index name` }
+      const message = index === undefined
+        ? 'record has no _index, and no --index was given'
+        : index === '' ? "record's _index is empty: give it an index name, or give --index" : `record's _index is ${jsonKind(index)}, not an index name`
+      return { code: 'RECORD_MISSING_INDEX', message }
     }
 
     const rawId = this.fields.getId(value)

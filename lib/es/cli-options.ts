@@ -51,6 +51,18 @@ function awsOptions (opts: Options): EsConnectionOptions['aws'] {
 }
 
 /**
+ * The index: --index, or the one a search URL names; both, when they differ, are refused (one
+ * of them is a mistake, and taking either silently reads or writes the wrong index).
+ */
+export function indexOption (opts: Options, urlIndex: string | undefined): string | undefined {
+  const index = opts.string('index')
+  if (index !== undefined && urlIndex !== undefined && index !== urlIndex) {
+    throw new UsageError(`${opts.label('url')} names index ${urlIndex} and ${opts.label('index')} says ${index}: give the index once`)
+  }
+  return index ?? urlIndex
+}
+
+/**
  * A writer's --url: the node, and an index named in a search URL's path (the original tool's
  * `--es_url http://host:9200/idx/_search`). A query string is refused: a writer writes every
  * record it reads, so a `?q=` would be silently ignored.

@@ -65,11 +65,19 @@ export function splitSearchUrl (url: string, option = '--url'): { node: string, 
   }
   const others = [...new Set([...u.searchParams.keys()].filter((k) => k !== 'q'))]
   if (others.length > 0) throw new UsageError(`${option} has a query string es-read does not follow: ${others.join(', ')} (only q= is taken; use es-read's options, e.g. --limit, --size)`)
-  const q = u.searchParams.get('q') ?? undefined
+  const qs = u.searchParams.getAll('q')
+  // Elasticsearch would take the first; a second q= is a query the user meant and would lose.
+  if (qs.length > 1) throw new UsageError(`${option} has q= ${qs.length} times (${qs.map((q) => `q=${q}`).join(', ')}): give the query once (join them with AND, or use --q)`)
+  const q = qs[0]
   u.pathname = '/' + parts.join('/')
   u.search = ''
   u.hash = ''
   return { node: u.toString().replace(/\/$/, ''), index, q: q === '' ? undefined : q }
+}
+
+/** Whether an error body is the engine's "no such index". */
+function isNotFoundIndex (text: string): boolean {
+  return text.includes('index_not_found_exception')
 }
 
 const TLS_ALERT = /\b(?:tlsv1[0-3]?|sslv3) alert (certificate required|unknown ca|bad certificate|certificate unknown|certificate expired|certificate revoked|handshake failure|access denied)\b/i
@@ -394,6 +402,7 @@ export class EsConnection {
       body = JSON.parse(text) as typeof body
     } catch {}
     const number = typeof body?.version?.number === 'string' ? body.version.number : undefined
+    if (number === undefined && (status < 400 || status === 404)) this.refusePath(status, headers, text, body)
     let info: ClusterInfo | undefined
     if (status === 403 || status === 401) {
       if (status === 401) throw responseError(status, text, where, 'reach the cluster', headers)
@@ -411,6 +420,26 @@ export class EsConnection {
     }
     if (info.distribution === 'opensearch' || !versionAtLeast(info.version ?? '8.0', 8, 0)) this.mediaType = PLAIN_JSON
     return info
+  }
+
+  /**
+   * A --url with a path is a node behind a proxy that serves it there, or, more often, an index
+   * written where es-read and es-write take a node (`http://host:9200/logs`): `GET /logs` then
+   * answers the index (or 404), which is no node's root. Say so, with the URL to give instead,
+   * rather than blame the server. Returns when the URL has no path.
+   */
+  private refusePath (status: number, headers: Record<string, unknown>, text: string, body: unknown): void {
+    const node = this.node
+    if (node === undefined) return
+    const path = node.pathname.replace(/\/+$/, '')
+    if (path === '') return
+    const root = `${node.protocol}//${node.host}`
+    const last = decodeURIComponent(path.split('/').pop() as string)
+    const defined = body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length > 0 &&
+      Object.values(body).every((v) => v !== null && typeof v === 'object' && ('mappings' in v || 'settings' in v))
+    const indexNamed = defined ? Object.keys(body as object).join(',') : last
+    const answered = defined ? `the definition of index ${indexNamed}` : status === 404 && isNotFoundIndex(text) ? `404 (no index ${last})` : `${status} from ${describeHttpAnswer(headers, text)}`
+    throw new UsageError(`--url ${maskUrl(node.toString())} has a path (${path}), and GET ${path} answered ${answered}, not a node's root: give the node's URL and the index apart, --url ${root} --index ${indexNamed} (or --url ${root}/${indexNamed}/_search); keep a path only for a proxy that serves the cluster under it`)
   }
 
   /**

@@ -8,6 +8,7 @@ import { withRetry } from '../core/retry.js'
 import type { ClusterInfo, EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { EsRequestError } from './errors.js'
+import { creatableSettings } from './index-settings.js'
 
 /**
  * Asks the cluster which engine it is (EsConnection.identify: `GET /`), before any input is read:
@@ -27,9 +28,12 @@ export async function checkServer (conn: EsConnection, where: EsWhere, retry: Re
 /**
  * The body of PUT /{index} from the --mappings and --settings files. Each may be given as what
  * goes under "mappings"/"settings", wrapped in that key, or as GET /{index}/_mapping or
- * _settings print it ({"name": {"mappings": …}}). Numbers keep their digits.
+ * _settings print it ({"name": {"mappings": …}}). Numbers keep their digits. Settings the
+ * engine sets itself on a new index (its uuid, creation date, version: what GET _settings
+ * prints and PUT refuses) are left out, and named in `dropped`.
  */
-export function indexBody (mappings: string | undefined, settings: string | undefined): string {
+export function indexBody (mappings: string | undefined, settings: string | undefined): { body: string, dropped: string[] } {
+  let dropped: string[] = []
   const part = (text: string | undefined, key: 'mappings' | 'settings'): string | undefined => {
     if (text === undefined) return undefined
     let v: unknown
@@ -43,12 +47,13 @@ export function indexBody (mappings: string | undefined, settings: string | unde
     if (keys.length === 1 && keys[0] === key) v = v[key]
     else if (keys.length === 1 && isJsonObject(v[keys[0] as string]) && key in (v[keys[0] as string] as JsonObject)) v = (v[keys[0] as string] as JsonObject)[key]
     if (!isJsonObject(v)) throw new UsageError(`--${key}: "${key}" must be a JSON object`)
+    if (key === 'settings') ({ settings: v, dropped } = creatableSettings(v))
     return stringifyExact(v)
   }
   const m = part(mappings, 'mappings')
   const s = part(settings, 'settings')
   const members = [m === undefined ? undefined : `"mappings":${m}`, s === undefined ? undefined : `"settings":${s}`].filter((x) => x !== undefined)
-  return `{${members.join(',')}}`
+  return { body: `{${members.join(',')}}`, dropped }
 }
 
 /** PUT /{index}: created, or already there (then its own mappings stay, and we say so). */

@@ -6,7 +6,7 @@ import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { formatDuration } from '../core/retry.js'
 import { followFlags } from '../core/follow.js'
 import { parseSliceOption } from '../core/slice.js'
-import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions } from './cli-options.js'
+import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions, indexOption } from './cli-options.js'
 import { splitSearchUrl } from './client.js'
 import type { EsReadOptions } from './read.js'
 import { DEFAULT_SETTLE_MS, ES_READ_COUNTERS, esRead } from './read.js'
@@ -22,8 +22,13 @@ function esReadOptions (opts: Options): EsReadOptions & { index: string } {
   const { node, index: urlIndex, q: urlQ } = splitSearchUrl(opts.string('url') as string, opts.label('url'))
   const q = opts.string('q')
   if (urlQ !== undefined && q !== undefined && q !== urlQ) throw new UsageError(`${opts.label('url')} has q=${urlQ} and ${opts.label('q')} says ${q}: give the query once`)
-  const index = opts.string('index') ?? urlIndex
-  if (index === undefined) throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
+  const index = indexOption(opts, urlIndex)
+  if (index === undefined) {
+    const path = new URL(node).pathname.replace(/\/+$/, '')
+    // http://host:9200/logs: an index where a node's URL goes.
+    if (path !== '') throw new UsageError(`missing required option --index: ${opts.label('url')} has a path (${path}), which es-read takes as a proxy's, not as an index; for an index, give --url ${new URL(node).origin} --index ${decodeURIComponent(path.split('/').pop() as string)}, or ${new URL(node).origin}${path}/_search`)
+    throw new UsageError('missing required option --index (or an index in --url, as in http://host:9200/NAME/_search)')
+  }
   return {
     index,
     connection: esConnectionOptions(opts, node),

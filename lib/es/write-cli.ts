@@ -9,7 +9,7 @@ import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { byteSizeText, parseByteSize } from '../core/size.js'
 import type { BulkOp } from './bulk-item.js'
 import { BULK_OPS } from './bulk-item.js'
-import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions, writerUrl } from './cli-options.js'
+import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions, indexOption, writerUrl } from './cli-options.js'
 import { DEFAULT_REQUEST_TIMEOUT_MS } from './client.js'
 import type { EsWriteOptions } from './write.js'
 import { ES_WRITE_COUNTERS, ES_WRITE_DEFAULTS, esWrite } from './write.js'
@@ -32,7 +32,7 @@ function esWriteOptions (opts: Options): EsWriteOptions {
   const timeout = opts.duration('timeout') as number
   if (timeout <= 0) throw new UsageError(`invalid value for --timeout: '${opts.string('timeout') as string}' (more than 0)`)
   return {
-    index: opts.string('index') ?? urlIndex,
+    index: indexOption(opts, urlIndex),
     connection: { ...esConnectionOptions(opts, node), requestTimeoutMs: timeout },
     op: opts.string('op', { choices: BULK_OPS }) as BulkOp,
     idField: opts.string('idField'),

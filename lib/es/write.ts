@@ -80,7 +80,7 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   const flushIntervalMs = positive('flush-interval', opts.flushIntervalMs, ES_WRITE_DEFAULTS.flushIntervalMs, 0)
   if (opts.createIndex === true && opts.index === undefined) throw new UsageError('--create-index needs --index (records naming their own _index are written to indices that exist or are created by Elasticsearch)')
   if ((opts.mappings !== undefined || opts.settings !== undefined) && opts.createIndex !== true) throw new UsageError('--mappings and --settings apply to an index es-write creates: add --create-index')
-  const body = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
+  const created = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
   const retry = opts.retry ?? DEFAULT_RETRY
 
   const own = !(opts.connection instanceof EsConnection)
@@ -88,7 +88,10 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   if (own) ctx.onCleanup(async () => await conn.close().catch(() => undefined))
   const where: EsWhere = { host: conn.host, index: opts.index }
   const info = await checkServer(conn, where, retry, ctx)
-  if (body !== undefined) await createIndex(conn, where, opts.index as string, body, ctx)
+  if (created !== undefined) {
+    if (created.dropped.length > 0) ctx.logger.info(`--settings: left out ${created.dropped.join(', ')}: the engine sets them itself on a new index`)
+    await createIndex(conn, where, opts.index as string, created.body, ctx)
+  }
 
   ctx.stats.setNote('skipped', SKIPPED[op])
   ctx.stats.showOnceCounted('not found')
@@ -108,6 +111,7 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
     batchDone: ack === undefined ? undefined : () => ack.save()
   })
   let warnedNoId = false
+  let warnedRewrite = false
 
   return new Writable({
     objectMode: true,
@@ -139,6 +143,12 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
         if (item.id === undefined && !warnedNoId) {
           warnedNoId = true
           ctx.logger.warn(`records without an id (the first at line ${item.line ?? '?'}): Elasticsearch gives each a new one, so writing the same input again duplicates them; name the id with --id-field for exactly once`)
+        }
+        if ((op === 'update' || op === 'upsert') && !warnedRewrite) {
+          // Once, at the first update sent: whatever the record holds, the engine rewrites the
+          // whole stored document, fields the record does not name included (es-write(1)).
+          warnedRewrite = true
+          ctx.logger.warn(`--op ${op} is a partial update: the engine merges each record into the document it holds and writes the whole _source again in its own JSON, so values in any field, named in the record or not, may change form (1e400 becomes "Infinity", -0 0, 1.5e3 1500.0, digits past a double's are lost, \\u escapes are decoded); --op index stores each document as the bytes of its line (es-write(1), PARTIAL UPDATES)`)
         }
         next = writer.add(item)
       } catch (err) {

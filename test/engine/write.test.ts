@@ -208,3 +208,44 @@ eachTarget('a key given twice in a record: the engine refuses such bytes, es-wri
   t.match((await call(target, 'GET', `/${index}/_doc/d1`)).json, { _source: { a: 2, c: 2 } })
   await drop(target, index)
 })
+
+eachTarget('--settings FILE as GET /NAME/_settings prints it (nested or flat): what the engine sets itself left out, the rest applied', async (t, target, i) => {
+  for (const flat of [false, true]) {
+    const dst = `engine-write-settings-${i}-${flat ? 'flat' : 'nested'}`
+    await call(target, 'DELETE', `/${dst}`)
+    const got = await call(target, 'GET', `/${SRC}/_settings${flat ? '?flat_settings=true' : ''}`)
+    t.equal(got.status, 200, got.text)
+    t.match(got.text, /creation_date/, 'the engine printed what it set itself')
+    const file = join(tmp, `${dst}.json`)
+    writeFileSync(file, got.text)
+    const r = await runTool('es-write', ['--url', target.url, '--index', dst, '--create-index', '--settings', file], { input: '{"_id":"a","_source":{"n":1}}\n' })
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, /es-write: --settings: left out index\.[a-z_.]+(, index\.[a-z_.]+)*: the engine sets them itself on a new index/)
+    t.match(r.stderr, /index\.uuid/)
+    t.match(r.stderr, /index\.creation_date/)
+    const shards = await call(target, 'GET', `/${dst}/_settings/index.number_of_shards?flat_settings=true`)
+    t.strictSame(shards.json, { [dst]: { settings: { 'index.number_of_shards': '2' } } }, 'the number of shards of the source')
+  }
+})
+
+eachTarget('--op update and upsert: the engine writes the whole stored document again in its own JSON; es-write warns once', async (t, target, i) => {
+  const index = `engine-write-partial-${i}`
+  await call(target, 'DELETE', `/${index}`)
+  await call(target, 'PUT', `/${index}`, { settings: { number_of_shards: 1, number_of_replicas: 0 }, mappings: MAPPINGS })
+  const written = '{"n":1,"raw":{"e":1e400,"z":-0,"f":1.0,"big":123456789012345678901234,"d":0.1000000000000000055511151231257827,"x":1.5e3,"g":1e21,"s":"\\u00e9"}}'
+  // As Jackson writes the Java values it parsed (es-write(1), PARTIAL UPDATES).
+  const rewritten = '{"e":"Infinity","z":0,"f":1.0,"big":123456789012345678901234,"d":0.1,"x":1500.0,"g":1.0E21,"s":"é"}'
+  const put = await runTool('es-write', ['--url', target.url, '--index', index, '--refresh'], { input: `{"_id":"u1","_source":${written}}\n` })
+  t.equal(put.code, 0, put.stderr)
+  t.notMatch(put.stderr, /partial update/, '--op index: no warning')
+  t.strictSame((await documents(target, index)).get('u1'), written, '--op index: stored as written')
+  const update = await runTool('es-write', ['--url', target.url, '--index', index, '--op', 'update', '--refresh'], { input: '{"_id":"u1","_source":{"n":2}}\n{"_id":"u1","_source":{"n":3}}\n' })
+  t.equal(update.code, 0, update.stderr)
+  t.equal(update.stderr.split('\n').filter((l) => l.includes('is a partial update')).length, 1, 'warned once')
+  const after = (await documents(target, index)).get('u1')
+  t.strictSame(after, `{"n":3,"raw":${rewritten}}`, 'the fields the update did not name were written again')
+  const upsert = await runTool('es-write', ['--url', target.url, '--index', index, '--op', 'upsert', '--refresh'], { input: `{"_id":"u2","_source":${written}}\n` })
+  t.equal(upsert.code, 0, upsert.stderr)
+  t.equal(upsert.stderr.split('\n').filter((l) => l.includes('is a partial update')).length, 1, 'upsert: warned once')
+  t.strictSame((await documents(target, index)).get('u2'), `{"n":1,"raw":${rewritten}}`, 'a document an upsert creates is written again too')
+})

@@ -76,6 +76,65 @@ t.test('--url/--es_url with a query string: q= is honoured, anything else refuse
   t.equal(size.stdout, '')
 })
 
+t.test('--url and --index or --q that disagree, q= twice: refused in one line, exit 2, nothing read', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['--url', `${server.url}/logs/_search`, '--index', 'other'], `es-read: --url names index logs and --index says other: give the index once (see 'es-read --help')\n`],
+    [['--es_url', `${server.url}/logs/_search`, '-i', 'logs,other'], `es-read: --es_url names index logs and -i says logs,other: give the index once (see 'es-read --help')\n`],
+    [['--url', `${server.url}/logs/_search?q=level:warn&q=n:1`], `es-read: --url has q= 2 times (q=level:warn, q=n:1): give the query once (join them with AND, or use --q) (see 'es-read --help')\n`],
+    [['--url', `${server.url}/logs/_search?q=a&q=a&q=b`], `es-read: --url has q= 3 times (q=a, q=a, q=b): give the query once (join them with AND, or use --q) (see 'es-read --help')\n`]
+  ]
+  for (const [args, line] of cases) {
+    const r = await run(args)
+    t.equal(r.code, 2, args.join(' '))
+    t.equal(r.stderr, line)
+    t.equal(r.stdout, '')
+  }
+  // The same index twice is no conflict.
+  const same = await run(['--url', `${server.url}/logs/_search`, '--index', 'logs', '--limit', '3'])
+  t.equal(same.code, 0, same.stderr)
+  t.equal(ids(same.stdout).length, 3)
+})
+
+t.test('--url with an index for a path: what it asked, and the URL to give, exit 2', async (t) => {
+  const index = await run(['--url', `${server.url}/logs`, '--index', 'logs'])
+  t.equal(index.code, 2)
+  t.equal(errorLines(index.stderr).length, 0, 'no error of the server')
+  t.strictSame(lines(index.stderr).filter((l) => !/ 0 read, /.test(l) && !/^es-read: reading /.test(l)), [
+    `es-read: --url ${server.url}/logs has a path (/logs), and GET /logs answered the definition of index logs, not a node's root: give the node's URL and the index apart, --url ${server.url} --index logs (or --url ${server.url}/logs/_search); keep a path only for a proxy that serves the cluster under it (see 'es-read --help')`
+  ])
+  t.equal(index.stdout, '')
+  const bare = await run(['--url', `${server.url}/logs`])
+  t.equal(bare.code, 2)
+  t.equal(bare.stderr, `es-read: missing required option --index: --url has a path (/logs), which es-read takes as a proxy's, not as an index; for an index, give --url ${server.url} --index logs, or ${server.url}/logs/_search (see 'es-read --help')\n`)
+  const missing = await run(['--url', `${server.url}/nosuch/`, '--index', 'logs'])
+  t.equal(missing.code, 2)
+  t.match(missing.stderr, `es-read: --url ${server.url}/nosuch has a path (/nosuch), and GET /nosuch answered 404 (no index nosuch), not a node's root: give the node's URL and the index apart, --url ${server.url} --index nosuch`)
+  // A user and password in the URL stay out of the message.
+  const secret = await run(['--url', `${server.url.replace('http://', 'http://u:hunter2-secret@')}/logs`, '--index', 'logs'])
+  t.equal(secret.code, 2)
+  t.notMatch(secret.stderr, /hunter2/)
+  t.match(secret.stderr, /--url http:\/\/u:\*+@127\.0\.0\.1:\d+\/logs has a path/)
+  // A proxy that serves the cluster under a path: the path is kept, and every request goes under it.
+  const proxy = http.createServer((req, res) => {
+    const url = req.url ?? ''
+    if (!url.startsWith('/es/') && url !== '/es') {
+      req.resume()
+      res.writeHead(404, { server: 'proxy' }).end()
+      return
+    }
+    const forward = http.request(`${server.url}${url.slice(3) === '' ? '/' : url.slice(3)}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers)
+      answer.pipe(res)
+    })
+    req.pipe(forward)
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { proxy.closeAllConnections(); proxy.close() })
+  const proxied = await run(['--url', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/es`, '--index', 'logs', '--limit', '4'])
+  t.equal(proxied.code, 0, proxied.stderr)
+  t.equal(ids(proxied.stdout).length, 4, 'read through the proxy')
+})
+
 t.test("a port that is not HTTP (MariaDB's): one line naming what answered, exit 1, at once", async (t) => {
   const mysql = new URL(BASE_URL)
   const url = `http://${mysql.hostname}:${mysql.port === '' ? 3306 : mysql.port}`

@@ -44,7 +44,9 @@ t.test('usage errors: exit 2, one line, a pointer to --help', async (t) => {
     [['--flush-interval', 'soon'], /^es-write: invalid value for --flush-interval: 'soon'/],
     [['--timeout', '0'], /^es-write: invalid value for --timeout: '0' \(more than 0\)/],
     [['--es_url', `${server.url}/logs/_search?q=level:warn`], /^es-write: --es_url has a query string \(\?q=level:warn\): es-write writes every record it reads/],
-    [['--url', `${server.url}/logs/_search?size=5`], /^es-write: --url has a query string \(\?size=5\)/]
+    [['--url', `${server.url}/logs/_search?size=5`], /^es-write: --url has a query string \(\?size=5\)/],
+    [['--url', `${server.url}/a/_search`, '--index', 'b'], /^es-write: --url names index a and --index says b: give the index once \(see 'es-write --help'\)$/],
+    [['--url', `${server.url}/nosuch`], new RegExp(`^es-write: --url ${server.url}/nosuch has a path \\(/nosuch\\), and GET /nosuch answered 404 \\(no index nosuch\\), not a node's root: give the node's URL and the index apart, --url ${server.url} --index nosuch \\(or --url ${server.url}/nosuch/_search\\); keep a path only for a proxy that serves the cluster under it \\(see 'es-write --help'\\)$`)]
   ]
   for (const [args, line] of cases) {
     const r = await runTool('es-write', ['--url', server.url, ...args], { input: '' })
@@ -57,6 +59,21 @@ t.test('usage errors: exit 2, one line, a pointer to --help', async (t) => {
   t.equal(help.code, 0)
   t.match(help.stdout, /Usage\n\s+\$ es-write \[--index NAME\] \[options\] \[FILE\.\.\.\]/)
   t.match(help.stdout, /Examples\n\s+\$ es-read --index logs \| es-write --index logs-copy --create-index/)
+})
+
+t.test('records whose _index is empty, not a string, or absent: each dead-lettered with what is wrong', async (t) => {
+  const errors = join(dir, 'index-errors.ndjson')
+  const input = ['{"_index":"","_id":"e","_source":{}}', '{"_index":7,"_id":"n","_source":{}}', '{"_index":null,"_id":"z","_source":{}}', '{"_id":"a","_source":{}}', '{"_index":"kept","_id":"k","_source":{"x":1}}', ''].join('\n')
+  const r = await runTool('es-write', ['--url', server.url, '--errors', errors], { input })
+  t.equal(r.code, 1)
+  const dead = readFileSync(errors, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: number, error: { code: string, message: string } })
+  t.strictSame(dead.map((d) => [d.line, d.error.code, d.error.message]), [
+    [1, 'RECORD_MISSING_INDEX', "record's _index is empty: give it an index name, or give --index"],
+    [2, 'RECORD_MISSING_INDEX', "record's _index is a number, not an index name"],
+    [3, 'RECORD_MISSING_INDEX', "record's _index is null, not an index name"],
+    [4, 'RECORD_MISSING_INDEX', 'record has no _index, and no --index was given']
+  ])
+  t.equal(server.storedSource('kept', 'k'), '{"x":1}')
 })
 
 t.test('a server that is not there or refuses the password: exit 1 at once, without waiting for input', async (t) => {
@@ -89,8 +106,10 @@ t.test('--log-format json: start, summary with counts, record errors with code a
   const r = await runTool('es-write', ['--url', server.url, '--index', 'json', '--log-format', 'json', '--op', 'update'], { input: '{"_id":"missing","_source":{"a":1}}\n{"_source":{"a":2}}\n' })
   t.equal(r.code, 1)
   const events = r.stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { event: string, code?: string, context?: Record<string, unknown>, counts?: Record<string, number> })
-  t.strictSame(events.map((e) => e.event), ['start', 'record-error', 'record-error', 'summary'])
-  t.hasStrict(events[1], { code: 'RECORD_MISSING_ID', context: { line: 2 } })
-  t.hasStrict(events[2], { code: 'document_missing_exception', context: { index: 'json', _id: 'missing', line: 1 } })
-  t.hasStrict(events[3]?.counts, { read: 2, updated: 0, failed: 2 })
+  // The partial update's warning (es-write(1), PARTIAL UPDATES) is an event of its own.
+  t.strictSame(events.map((e) => e.event), ['start', 'info', 'record-error', 'record-error', 'summary'])
+  t.match(events[1], { level: 'warn', message: /^--op update is a partial update: / })
+  t.hasStrict(events[2], { code: 'RECORD_MISSING_ID', context: { line: 2 } })
+  t.hasStrict(events[3], { code: 'document_missing_exception', context: { index: 'json', _id: 'missing', line: 1 } })
+  t.hasStrict(events[4]?.counts, { read: 2, updated: 0, failed: 2 })
 })

@@ -146,3 +146,23 @@ t.test('--metrics-port and --progress: records by outcome, request latency and r
   t.match(r.stderr, /es-write: \d+ read, \d+ created, .* in \d+\.\d s/, 'progress lines')
   t.equal(server.storedSources('metrics').size, 3000)
 })
+
+t.test('--op update and upsert warn once per run that the engine rewrites the whole document; index and delete do not', async (t) => {
+  const records = ['{"_id":"p1","_source":{"n":1.0,"z":-0}}', '{"_id":"p2","_source":{"n":2}}', '{"_id":"p3","_source":{"n":3}}', ''].join('\n')
+  const seeded = await runTool('es-write', ['--url', server.url, '--index', 'partial'], { input: records })
+  t.equal(seeded.code, 0, seeded.stderr)
+  t.notMatch(seeded.stderr, /partial update/, '--op index: no warning')
+  for (const op of ['update', 'upsert']) {
+    const r = await runTool('es-write', ['--url', server.url, '--index', 'partial', '--op', op], { input: records.replace(/"n":/g, '"m":') })
+    t.equal(r.code, 0, r.stderr)
+    t.strictSame(r.stderr.split('\n').filter((l) => l.includes('partial update')), [
+      `es-write: warning: --op ${op} is a partial update: the engine merges each record into the document it holds and writes the whole _source again in its own JSON, so values in any field, named in the record or not, may change form (1e400 becomes "Infinity", -0 0, 1.5e3 1500.0, digits past a double's are lost, \\u escapes are decoded); --op index stores each document as the bytes of its line (es-write(1), PARTIAL UPDATES)`
+    ], `--op ${op}: one warning for three records`)
+  }
+  const none = await runTool('es-write', ['--url', server.url, '--index', 'partial', '--op', 'update'], { input: '' })
+  t.equal(none.code, 0, none.stderr)
+  t.notMatch(none.stderr, /partial update/, 'nothing to update: no warning')
+  const del = await runTool('es-write', ['--url', server.url, '--index', 'partial', '--op', 'delete'], { input: records })
+  t.equal(del.code, 0, del.stderr)
+  t.notMatch(del.stderr, /partial update/, '--op delete: no warning')
+})

@@ -330,6 +330,27 @@ t.test('--create-index: settings and mappings files in any of their usual shapes
   await t.rejects(esWrite({ connection: { url: server.url }, index: 'x', createIndex: true, mappings: '{nope' }), /--mappings: not JSON/)
 })
 
+t.test('--settings as GET /NAME/_settings prints it: what the engine sets itself is left out, and said once', async (t) => {
+  const made = await fetch(`${server.url}/settings-src`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"settings":{"number_of_shards":3,"refresh_interval":"7s"}}' })
+  t.equal(made.status, 200)
+  for (const flat of [false, true]) {
+    const printed = await (await fetch(`${server.url}/settings-src/_settings${flat ? '?flat_settings=true' : ''}`)).text()
+    t.match(printed, /creation_date"/)
+    const index = `settings-dst-${String(flat)}`
+    const run = await write(server, ['{"_id":"1","_source":{"k":5}}'], { index, createIndex: true, settings: printed })
+    t.equal(run.error, undefined)
+    t.hasStrict(run.stats, { created: 1 })
+    const lines = run.log.split('\n').filter((l) => l.includes('--settings: left out'))
+    t.strictSame(lines.map((l) => l.replace(/^.*--settings/, '--settings')), ['--settings: left out index.uuid, index.provided_name, index.creation_date, index.version.created: the engine sets them itself on a new index'], `flat: ${String(flat)}`)
+    const got = await (await fetch(`${server.url}/${index}/_settings?flat_settings=true`)).json() as Record<string, { settings: Record<string, string> }>
+    t.equal(got[index]?.settings['index.refresh_interval'], '7s')
+    t.equal(got[index]?.settings['index.number_of_shards'], '3')
+  }
+  // Without them the file is sent as it is.
+  const plain = await write(server, [], { index: 'settings-plain', createIndex: true, settings: '{"index":{"refresh_interval":"9s"}}' })
+  t.notMatch(plain.log, /left out/)
+})
+
 t.test('--refresh: one refresh of the written indices at the end, none per batch', async (t) => {
   const before = server.requests.length
   await write(server, [...records(300, 'a').map((l) => l.replace('"src"', '"ref-a"')), ...records(300, 'b').map((l) => l.replace('"src"', '"ref-b"'))], { refresh: true, batchSize: 100 })

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { EsError, illegalArgument, indexNotFound, parsingException, resourceAlreadyExists, validationFailed, xContentParse } from './errors.js'
 import { Pipelines } from './ingest.js'
-import { duplicateKey, isObject, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
+import { duplicateKey, isObject, parseAsJava, parseJson, PlainJson, RawJson, stringify, type Json, type Out } from './json.js'
 import { admit, NeedsExactNumbers, type Dialect } from './mapping.js'
 import { IndexData, validateIndexName, type Doc, type Store } from './store.js'
 
@@ -207,14 +207,50 @@ export class Documents {
     const out: { [k: string]: Out } = {}
     for (const name of this.store.resolve(expr)) {
       const idx = this.store.get(name)
-      const index: { [k: string]: Out } = {
-        number_of_shards: '1', number_of_replicas: '1', uuid: idx.uuid, provided_name: name,
-        creation_date: String(idx.created),
-      }
-      for (const [k, v] of idx.settings) index[k.slice('index.'.length)] = v
-      out[name] = { aliases: {}, mappings: idx.mappings() as Out, settings: { index } }
+      out[name] = { aliases: {}, mappings: idx.mappings() as Out, settings: { index: this.indexSettings(name) } }
     }
     return out
+  }
+
+  /**
+   * GET /{index}/_settings[/{name}][?flat_settings=true]: what the engine set itself (which PUT
+   * /{index} refuses) among the rest; `name` is a full setting name, or a comma list of them.
+   */
+  getSettings(expr: string, flat: boolean, names?: string): Out {
+    const out: { [k: string]: Out } = {}
+    const wanted = names === undefined ? undefined : new Set(names.split(','))
+    for (const name of this.store.resolve(expr)) {
+      const settings: { [k: string]: Out } = {}
+      const walk = (obj: { [k: string]: Out }, prefix: string): void => {
+        for (const [k, v] of Object.entries(obj)) {
+          if (isObject(v)) walk(v as { [k: string]: Out }, `${prefix}${k}.`)
+          else if (wanted === undefined || wanted.has(prefix + k)) settings[prefix + k] = v
+        }
+      }
+      walk(this.indexSettings(name), 'index.')
+      if (flat) out[name] = { settings }
+      else {
+        const index: { [k: string]: Out } = {}
+        for (const [k, v] of Object.entries(settings)) {
+          const path = k.slice('index.'.length).split('.')
+          let at = index
+          for (const p of path.slice(0, -1)) at = (at[p] ??= {}) as { [k: string]: Out }
+          at[path[path.length - 1] as string] = v
+        }
+        out[name] = { settings: Object.keys(index).length > 0 ? { index } : {} }
+      }
+    }
+    return out
+  }
+
+  private indexSettings(name: string): { [k: string]: Out } {
+    const idx = this.store.get(name)
+    const index: { [k: string]: Out } = {
+      number_of_shards: '1', number_of_replicas: '1', uuid: idx.uuid, provided_name: name,
+      creation_date: String(idx.created), version: { created: '7172899' },
+    }
+    for (const [k, v] of idx.settings) index[k.slice('index.'.length)] = v
+    return index
   }
 
   getMapping(expr: string): Out {
@@ -374,8 +410,15 @@ export class Documents {
     const merged = existing === undefined
       ? ((body.upsert ?? body.doc) as Record<string, unknown>)
       : deepMerge(before as Record<string, unknown>, (body.doc ?? {}) as Record<string, unknown>)
-    const text = stringify(merged as Out)
-    if (existing !== undefined && body.detect_noop !== false && text === stringify(before as Out)) {
+    // What the engine stores is that merge written again from Java values, every field of it,
+    // touched or not (and a document an upsert creates too): 1e400 becomes "Infinity", 1.5e3 1500.0.
+    const javaBody = parseAsJava(op.source as string) as Record<string, Json>
+    const javaBefore = existing === undefined ? undefined : parseAsJava(existing.sourceJson) as Record<string, unknown>
+    const javaMerged = javaBefore === undefined
+      ? (javaBody.upsert ?? javaBody.doc) as Record<string, unknown>
+      : deepMerge(javaBefore, (javaBody.doc ?? {}) as Record<string, unknown>)
+    const text = stringify(javaMerged as Out)
+    if (existing !== undefined && javaBefore !== undefined && body.detect_noop !== false && text === stringify(javaBefore as Out)) {
       return { ...writeResult(idx, existing, 'noop'), status: 200 }
     }
     admit(idx, merged, id, text, this.dialect)

@@ -33,7 +33,7 @@ export class DuplicateKeyError extends Error {
  * key given twice in one object throws DuplicateKeyError, as Elasticsearch and OpenSearch parse
  * documents (JSON.parse keeps the last).
  */
-export function parseJson(text: string, strictKeys = false): Json {
+export function parseJson(text: string, strictKeys = false, onFloat?: (literal: string) => Json): Json {
   let i = 0
   const ws = (): void => {
     while (i < text.length) {
@@ -97,7 +97,7 @@ export function parseJson(text: string, strictKeys = false): Json {
       const n = Number(m[0])
       return Number.isSafeInteger(n) ? n : BigInt(m[0])
     }
-    return Number(m[0])
+    return onFloat !== undefined ? onFloat(m[0]) : Number(m[0])
   }
   const str = (): string => {
     // Let JSON.parse decode escapes: find the closing quote, skipping escaped characters.
@@ -171,4 +171,32 @@ export function stringify(v: Out): string {
 
 export function isObject(v: unknown): v is { [k: string]: Json } {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RawJson) && !(v instanceof PlainJson)
+}
+
+/**
+ * A number with a fraction or an exponent as Jackson writes the Java double it parses to
+ * (Double.toString): 1.0 stays 1.0, 1.5e3 is 1500.0, 1e21 is 1.0E21, 0.1000000000000000055511151231257827
+ * is 0.1, and one beyond a double's range is the string "Infinity" (JSON has no such number).
+ */
+export function javaDouble(literal: string): string {
+  const n = Number(literal)
+  if (!Number.isFinite(n)) return n > 0 ? '"Infinity"' : '"-Infinity"'
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0'
+  const abs = Math.abs(n)
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(n)
+    return s.includes('.') ? s : `${s}.0`
+  }
+  const [mantissa, exponent] = n.toExponential().split('e') as [string, string]
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`
+}
+
+/**
+ * A document as an engine holds it after parsing it into Java values: integers exact (long or
+ * BigInteger), other numbers as Jackson writes their double again (RawJson), strings decoded.
+ * stringify() of it is the _source an update writes back (OpenSearch 2.19 and 3.3,
+ * Elasticsearch 7.17: test/engine/write.test.ts).
+ */
+export function parseAsJava(text: string): Json {
+  return parseJson(text, false, (literal) => new RawJson(javaDouble(literal)) as unknown as Json)
 }
