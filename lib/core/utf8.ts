@@ -139,13 +139,14 @@ export function firstInvalid (buf: Buffer, start = 0, end = buf.length): { at: n
  * does `jq -j .record | iconv -f UTF-8 -t LATIN1`), and where its first bad bytes are (the
  * byte's number counts from 1, as cmp(1) does).
  */
-export function invalidUtf8Record (bytes: Buffer, line: number): { record: string, message: string, context: ErrorContext } {
+export function invalidUtf8Record (bytes: Buffer, line: number): { record: string, message: string, where: string, context: ErrorContext } {
   const bad = firstInvalid(bytes)
   const hex = bad === undefined ? '' : [...bad.bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ')
-  const at = (bad?.at ?? 0) + 1
+  const where = `byte ${(bad?.at ?? 0) + 1} begins [${hex}]`
   return {
     record: bytes.toString('latin1'),
-    message: `line ${line} is not UTF-8: byte ${at} begins [${hex}], which is no character (the record is shown as Latin-1, one character per byte)`,
+    message: `line ${line} is not UTF-8: ${where}, which is no character (the record is shown as Latin-1, one character per byte)`,
+    where,
     // Where and which bytes are in the message only: the same fault on other lines is one problem to explain-errors.
     context: { recordAs: 'latin1' }
   }

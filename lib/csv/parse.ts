@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream'
 import type { TransformCallback } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
+import { EscapingDecoder } from '../core/utf8.js'
 import { Coalescer } from '../core/coalesce.js'
 import type { TailDropper } from '../core/input.js'
 import { LONG_LINE_PREFIX, linePrefix } from '../core/line-limit.js'
@@ -59,6 +60,17 @@ export class CsvSyntaxError extends Error {
 /** The record is not complete in the text so far. */
 const MORE = -1
 
+/** A decoder of chunks: a character cut between two is held for the next. */
+interface TextDecoding { write: (chunk: Buffer) => string, end: () => string }
+
+/**
+ * UTF-8 keeps a byte that is no character as an escape (see lib/core/utf8.ts), never U+FFFD:
+ * a record holding one is refused with its bytes, and U+FFFD itself is a character like others.
+ */
+function decoding (encoding: CsvEncoding): TextDecoding {
+  return encoding === 'utf8' ? new EscapingDecoder() : new StringDecoder(encoding)
+}
+
 const BOMS: ReadonlyArray<[Buffer, CsvEncoding]> = [[Buffer.from([0xef, 0xbb, 0xbf]), 'utf8'], [Buffer.from([0xff, 0xfe]), 'utf16le']]
 
 /**
@@ -72,7 +84,7 @@ export class CsvParser extends Transform implements TailDropper {
   private readonly delimiter: string
   private readonly quote: string
   private encoding: CsvEncoding
-  private decoder: StringDecoder | undefined
+  private decoder: TextDecoding | undefined
   /** The first bytes, held until the BOM (if any) is known. */
   private head: Buffer | undefined
   /** Bytes of the byte order mark the input began with (0: none). */
@@ -105,7 +117,7 @@ export class CsvParser extends Transform implements TailDropper {
     this.delimiter = o.delimiter
     this.quote = o.quote
     this.encoding = o.encoding
-    if (o.bom === false) this.decoder = new StringDecoder(this.encoding)
+    if (o.bom === false) this.decoder = decoding(this.encoding)
     else this.head = Buffer.alloc(0)
     this.lines = ndjson ? new Coalescer(this) : undefined
     this.maxBytes = o.maxRecordBytes ?? Infinity
@@ -160,10 +172,10 @@ export class CsvParser extends Transform implements TailDropper {
         this.encoding = bom[1]
         this.bomBytes = bom[0].length
       }
-      this.decoder = new StringDecoder(this.encoding)
+      this.decoder = decoding(this.encoding)
       chunk = bom === undefined ? head : head.subarray(bom[0].length)
     }
-    const decoder = this.decoder as StringDecoder
+    const decoder = this.decoder as TextDecoding
     return end ? decoder.write(chunk) + decoder.end() : decoder.write(chunk)
   }
 

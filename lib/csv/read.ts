@@ -4,6 +4,7 @@ import { createContext } from '../core/context.js'
 import { resolve } from 'node:path'
 import { EspipeError, UsageError } from '../core/errors.js'
 import { concatInputs } from '../core/input.js'
+import { escapedBytes, hasEscapes, invalidUtf8Record } from '../core/utf8.js'
 import type { PageHost, PageSource, SourceStream } from '../core/paged-source.js'
 import { PagedSource } from '../core/paged-source.js'
 import { POSITION_KEY, positionMember, positionText } from '../core/position.js'
@@ -125,8 +126,9 @@ interface LineCounter { next: number }
 /**
  * Where the read stands, for a checkpoint: the file being read, the byte offset and physical
  * line after the last record of it, and how many data records of it were read. A byte offset
- * is exact only while the file's text decodes as it is (no invalid UTF-8): past such a record,
- * a rerun reads the file again from its start, passing over the records already read.
+ * is exact only while every record's bytes came through the count (invalid UTF-8 does, kept
+ * as escapes; a record too long to hold does not): past such a record, a rerun reads the file
+ * again from its start, passing over the records already read.
  */
 interface CsvTracker {
   file: number
@@ -179,12 +181,17 @@ function rowsToRecords (name: string, o: RecordOptions, ctx: StageContext, quota
     lines.next += lineBreaks(raw)
     if (track !== undefined && track.bytes >= 0) {
       if (track.bytes === 0) track.bytes = track.bom()
-      // Text that did not decode as it was (U+FFFD) no longer says how many bytes it came from.
-      track.bytes = o.encoding === 'utf8' && raw.includes('\uFFFD') ? -1 : track.bytes + Buffer.byteLength(raw, o.encoding)
+      // Bytes that are no character are kept as escapes (utf8.ts): counted as the bytes they were.
+      track.bytes += o.encoding === 'utf8' && hasEscapes(raw) ? escapedBytes(raw).length : Buffer.byteLength(raw, o.encoding)
     }
     // Blank lines reach us as one empty field: skipped, but counted as lines.
     if (record.length === 1 && record[0] === '' && raw.trim() === '') return undefined
     if (columns === undefined) {
+      // Column names become keys of every record: one that is not text stops the read.
+      if (o.encoding === 'utf8' && hasEscapes(raw)) {
+        const bad = invalidUtf8Record(escapedBytes(raw.replace(/\r?\n$|\r$/, '')), line)
+        throw new EspipeError('CSV_INVALID_ENCODING', `${file ?? 'stdin'} line ${line}, the header, is not valid UTF-8: ${bad.where} (if the file is Latin-1, use --encoding latin1)`, { context: { file, line } })
+      }
       const header = record.map((c) => c.trim())
       setColumns(o.columns ?? header, line)
       track?.onHeader(track.file, columns as unknown as string[])
@@ -199,12 +206,14 @@ function rowsToRecords (name: string, o: RecordOptions, ctx: StageContext, quota
     const fail = (code: string, message: string): void => {
       ctx.failures.fail({ record: raw.replace(/\r?\n$|\r$/, ''), line, code, message: `${file ?? 'stdin'} line ${line} ${message}`, context: { file } })
     }
-    if (record.length !== columns.length) {
-      fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `has ${record.length} fields, the header has ${columns.length}`)
+    if (o.encoding === 'utf8' && hasEscapes(raw)) {
+      // Shown byte for byte, as every espipe reader shows such a line (see invalidUtf8Record).
+      const bad = invalidUtf8Record(escapedBytes(raw.replace(/\r?\n$|\r$/, '')), line)
+      ctx.failures.fail({ record: bad.record, line, code: 'CSV_INVALID_ENCODING', message: `${file ?? 'stdin'} line ${line} is not valid UTF-8: ${bad.where} (if the file is Latin-1, use --encoding latin1; the record is shown as Latin-1, one character per byte)`, context: { file, ...bad.context } })
       return undefined
     }
-    if (o.encoding === 'utf8' && raw.includes('\uFFFD')) {
-      fail('CSV_INVALID_ENCODING', 'is not valid UTF-8 (if the file is Latin-1, use --encoding latin1)')
+    if (record.length !== columns.length) {
+      fail('CSV_RECORD_INCONSISTENT_FIELDS_LENGTH', `has ${record.length} fields, the header has ${columns.length}`)
       return undefined
     }
     const id = record[idIndex]

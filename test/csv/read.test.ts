@@ -124,7 +124,7 @@ t.test('the bad-input corpus', async (t) => {
     const r = await runTool('csv-read', [f])
     t.equal(r.code, 1)
     t.strictSame(records(r.stdout).map((x) => x._id), ['2'])
-    t.match(r.stderr, /record error \[CSV_INVALID_ENCODING\] .*latin1\.csv line 2 is not valid UTF-8 \(if the file is Latin-1, use --encoding latin1\)/)
+    t.match(r.stderr, /record error \[CSV_INVALID_ENCODING\] .*latin1\.csv line 2 is not valid UTF-8: byte 4 begins \[f6\] \(if the file is Latin-1, use --encoding latin1; the record is shown as Latin-1, one character per byte\)/)
     const latin = await runTool('csv-read', ['--encoding', 'latin1', f])
     t.equal(latin.code, 0)
     t.equal(records(latin.stdout)[0]._source.name, 'Zöe')

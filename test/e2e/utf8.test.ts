@@ -145,3 +145,28 @@ t.test('explain-errors explains NDJSON_INVALID_UTF8', async (t) => {
   t.strictSame(report.problems.map((p) => [p.rule, p.count]), [['ndjson-invalid-utf8', 5]], 'the five lines are one problem')
   t.match(report.problems[0].what, new RegExp(`^Line 2 of ${input.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`))
 })
+
+t.test('csv-read: U+FFFD in the file is a character; bytes that are no character are refused with every byte', async (t) => {
+  const csv = join(dir, 'mixed.csv')
+  // 😀 across the first read of 256 KiB, as in the NDJSON file.
+  const head = b('id,s\n1,\uFFFD\n2,', [0xc0, 0xaf], '\n3,', [0xed, 0xa0, 0x80], '\n')
+  const long = lineWithTailAt(head.length, CHUNK - 1, '4,', [0xf0, 0x9f, 0x98, 0x80], '\n')
+  writeFileSync(csv, Buffer.concat([head, long, b('5,', [0xe2, 0x82], '\r\n6,ok\n')]))
+  const errors = join(dir, 'csv-read.errors')
+  const r = await runTool('csv-read', ['--errors', errors, csv])
+  t.equal(r.code, 1, r.stderr)
+  const got = lines(r.stdout).map((l) => JSON.parse(l) as { _id: string, _source: { s: string } })
+  t.strictSame(got.map((g) => g._id), ['1', '4', '6'])
+  t.equal(got[0]._source.s, '\uFFFD', 'U+FFFD itself passes')
+  t.ok(got[1]._source.s.endsWith('x😀'), '😀 whole across the read')
+  t.strictSame(deadLetters(errors), [
+    [3, 'CSV_INVALID_ENCODING', b('2,', [0xc0, 0xaf]).toString('hex')],
+    [4, 'CSV_INVALID_ENCODING', b('3,', [0xed, 0xa0, 0x80]).toString('hex')],
+    [6, 'CSV_INVALID_ENCODING', b('5,', [0xe2, 0x82]).toString('hex')]
+  ])
+  t.match(readFileSync(errors, 'utf8'), /line 3 is not valid UTF-8: byte 3 begins \[c0 af\] \(if the file is Latin-1, use --encoding latin1/)
+  const header = await runTool('csv-read', [], { input: b('id,n', [0xff], '\n1,2\n') })
+  t.equal(header.code, 1, 'a column name that is not text stops the read: it would be a key of every record')
+  t.equal(header.stdout, '')
+  t.ok(header.stderr.includes('csv-read: error [CSV_INVALID_ENCODING] stdin line 1, the header, is not valid UTF-8: byte 5 begins [ff] (if the file is Latin-1, use --encoding latin1)'), header.stderr)
+})
