@@ -121,7 +121,7 @@ export class BinlogSource implements PageSource, SourceStream {
     this.o = opts
     this.ctx = ctx
     if (opts.query !== undefined) throw new UsageError('--binlog reads tables, not a --query')
-    for (const [flag, v] of [['--since-column', opts.sinceColumn], ['--where', opts.where], ['--content-column', opts.contentColumn], ['--slices', opts.slices], ['--slice', opts.slice], ['--columns', (opts.columns?.length ?? 0) > 0 ? opts.columns : undefined], ['--id-column', (opts.idColumns?.length ?? 0) > 0 ? opts.idColumns : undefined]] as const) {
+    for (const [flag, v] of [['--since-column', opts.sinceColumn], ['--deleted-column', opts.deletedColumn], ['--where', opts.where], ['--content-column', opts.contentColumn], ['--slices', opts.slices], ['--slice', opts.slice], ['--columns', (opts.columns?.length ?? 0) > 0 ? opts.columns : undefined], ['--id-column', (opts.idColumns?.length ?? 0) > 0 ? opts.idColumns : undefined]] as const) {
       if (v !== undefined) throw new UsageError(`--binlog cannot be combined with ${flag} (each change is the whole row, by its key)`)
     }
     if (opts.follow === true) throw new UsageError('--binlog already follows the log as it grows (--until-now stops at its end): drop --follow')
