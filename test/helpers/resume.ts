@@ -124,7 +124,8 @@ async function run (c: Chain, delayMs: number | undefined): Promise<{ result: Ru
         const who = await waitFor(() => saving(ckpt), { what: `a save of ${ckpt} under way`, timeoutMs: 60_000, everyMs: 2, child })
         if (kill(who, 'SIGKILL')) hit = `killed process ${who} while it saved the checkpoint (${committed(ckpt)} records committed)`
       } else {
-        const target = c.kill === 'group' ? -(child.pid as number) : pid(p(c.kill))
+        // A stage not started yet (its pid file not written) is waited for: killing nothing is no kill.
+        const target = c.kill === 'group' ? -(child.pid as number) : await waitFor(() => pid(p(c.kill)), { what: `the ${c.kill} to start`, timeoutMs: 30_000, everyMs: 2, child }).catch(() => undefined)
         if (target !== undefined && kill(target, 'SIGKILL')) hit = `killed the ${c.kill} ${delayMs} ms in, ${at} records committed`
         else hit = `the ${c.kill} had ended before the kill`
       }
@@ -163,7 +164,8 @@ export async function killChain (c: Chain & { cleanMs: number }): Promise<ChainR
     const { hit } = await run(c, delay)
     log.push(`run ${i + 1}: ${hit}`)
     if (hit.startsWith('killed')) landed++
-    if (hit.startsWith('finished') && misses < 3) {
+    // A kill that came too late (the pipe, or the stage aimed at, had already ended) is tried again sooner.
+    if (!hit.startsWith('killed') && misses < 5) {
       misses++
       scale /= 2
       continue
