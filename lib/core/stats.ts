@@ -73,7 +73,9 @@ export class Stats {
   }
 
   toJSON (): Record<string, number> {
-    return { ...Object.fromEntries(this.counts), seconds: Number(this.elapsedSeconds().toFixed(3)) }
+    // As in the text: a counter shown once it counts is left out while it is 0.
+    const counts = [...this.counts].filter(([name, n]) => n !== 0 || !this.whenCounted.has(name))
+    return { ...Object.fromEntries(counts), seconds: Number(this.elapsedSeconds().toFixed(3)) }
   }
 
   /** The progress line: the summary, plus how far and how long to go when the total is known. */
