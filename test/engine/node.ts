@@ -225,6 +225,9 @@ export async function startEngine (name: EngineName = 'opensearch-2.19'): Promis
       await new Promise((resolve) => setTimeout(resolve, 250))
     }
     if (url === undefined || version === undefined) throw new Error(`the ${spec.title} node did not answer within ${START_TIMEOUT_MS / 1000} s; its output ended with:\n${lastLines(output(), 40)}`)
+    // The port comes from the node's log: a node of another run on this machine could be the one answering there.
+    const wanted = name.slice(name.indexOf('-') + 1)
+    if (!version.startsWith(`${wanted}.`)) throw new Error(`${url} answers as version ${version}, not the ${spec.title} node just started: is another engine suite running on this machine?`)
     return { name, url, distribution: spec.distribution, version, java: java.version, startSeconds: (performance.now() - started) / 1000, stop }
   } catch (err) {
     await stop()
