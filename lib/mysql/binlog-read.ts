@@ -23,7 +23,7 @@ import type { MysqlReadOptions } from './read.js'
 import { RowFormat } from './rows.js'
 import type { ReadSource, SourceColumn } from './source.js'
 import { describeTable } from './source.js'
-import { timeFormatter } from './time.js'
+import { timeFormatter, zeroDateWarner } from './time.js'
 import type { TimeFormatter } from './time.js'
 import { ValueError, quoteJson } from './values.js'
 
@@ -110,7 +110,7 @@ export class BinlogSource implements PageSource, SourceStream {
   private wake: (() => void) | undefined
   private failure: Error | undefined
   private readonly out = new LineBuffer()
-  private readonly zeroDates = new Set<string>()
+  private readonly zeroDate = zeroDateWarner((m, d) => { this.ctx.logger.warn(m, d) })
   /** The file being read, and where the last whole transaction (or standalone event) ended. */
   private file = ''
   private lastEnd: BinlogPlace = { file: '', pos: 4 }
@@ -170,11 +170,7 @@ export class BinlogSource implements PageSource, SourceStream {
       idColumns: source.key,
       cursorColumns: source.key,
       time: this.time,
-      zeroDate: (column) => {
-        if (this.zeroDates.has(column)) return
-        this.zeroDates.add(column)
-        this.ctx.logger.warn(`column ${column} holds a zero date (0000-00-00), which ISO-8601 cannot name: written as the server's text`, { column })
-      }
+      zeroDate: this.zeroDate
     })
     const byName = new Map(source.columns.map((c) => [c.name, c]))
     return {

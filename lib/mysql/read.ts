@@ -25,7 +25,7 @@ import { RowFormat } from './rows.js'
 import type { ReadSource } from './source.js'
 import { describeQuery, describeTable } from './source.js'
 import type { TimeFormatter } from './time.js'
-import { timeFormatter } from './time.js'
+import { timeFormatter, zeroDateWarner } from './time.js'
 import type { FollowOptions } from '../core/follow.js'
 import { DEFAULT_INTERVAL_MS, Rounds, pause } from '../core/follow.js'
 import { BinlogSource } from './binlog-read.js'
@@ -345,7 +345,7 @@ class MysqlSource implements PageSource {
   /** One part of one is the whole read. */
   private readonly slice: SliceSpec | undefined
   private readonly sliceCount: number
-  private readonly zeroDates = new Set<string>()
+  private readonly zeroDate = zeroDateWarner((m, d) => { this.ctx.logger.warn(m, d) })
   private source: ReadSource | undefined
   private fmt: RowFormat | undefined
   slices: MysqlSlice[] = []
@@ -531,11 +531,7 @@ class MysqlSource implements PageSource {
       deletedColumn: source.deletedFlag,
       guard: this.paged,
       time: this.time,
-      zeroDate: (column) => {
-        if (this.zeroDates.has(column)) return
-        this.zeroDates.add(column)
-        this.ctx.logger.warn(`column ${column} holds a zero date (0000-00-00), which ISO-8601 cannot name: written as the server's text`, { column })
-      }
+      zeroDate: this.zeroDate
     })
     if (!this.paged) {
       this.ctx.logger.start(this.table !== undefined

@@ -214,3 +214,16 @@ export function timeParser (zone = 'UTC'): TimeParser {
     }
   }
 }
+
+/**
+ * What a reader does with a zero date (0000-00-00), which ISO-8601 cannot name: it writes the
+ * server's text, and warns once per column.
+ */
+export function zeroDateWarner (warn: (message: string, details: Record<string, unknown>) => void): (column: string) => void {
+  const seen = new Set<string>()
+  return (column) => {
+    if (seen.has(column)) return
+    seen.add(column)
+    warn(`column ${column} holds a zero date (0000-00-00), which ISO-8601 cannot name: written as the server's text`, { column })
+  }
+}
