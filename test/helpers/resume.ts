@@ -160,7 +160,8 @@ export async function killChain (c: Chain & { cleanMs: number }): Promise<ChainR
     const left = c.records - committed(ckpt)
     if (left <= 0 || complete(ckpt)) break
     // The processes take a few hundred milliseconds to start; the work is in proportion to what is left.
-    const delay = Math.round(150 + rnd() * scale * Math.max(200, 0.6 * c.cleanMs * left / c.records))
+    // After a miss (the stage aimed at had ended) the whole delay shrinks, its start too: a fast stage is then killed right after it starts.
+    const delay = Math.round(150 * scale + rnd() * scale * Math.max(200, 0.6 * c.cleanMs * left / c.records))
     const { hit } = await run(c, delay)
     log.push(`run ${i + 1}: ${hit}`)
     if (hit.startsWith('killed')) landed++
