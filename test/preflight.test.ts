@@ -16,11 +16,20 @@ function realPath (command: string): string {
   return r.stdout.trim()
 }
 
+/** The python3 interpreter's own file (not a launcher that looks for it on the PATH). */
+function pythonExecutable (): string {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error('python3 is not on this machine\'s PATH (preflight should have said so)')
+  return r.stdout.trim()
+}
+
 /** A PATH directory with the tests' commands except `hidden`, each a link to the real one. */
 function pathWithout (dir: string, hidden: readonly string[]): string {
   const bin = join(dir, 'bin')
   mkdirSync(bin)
   for (const { command } of NEEDS) if (!hidden.includes(command)) symlinkSync(realPath(command), join(bin, command))
+  // The preflight also asks python3 for botocore: the interpreter itself (a pyenv shim would need its own PATH).
+  if (!hidden.includes('python3')) symlinkSync(pythonExecutable(), join(bin, 'python3'))
   return bin
 }
 
