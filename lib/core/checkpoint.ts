@@ -407,6 +407,11 @@ export class ReaderCheckpoint {
       this.resumedFrom = writer
       this.writerSeen = true
       const acked = new Map(writer.streams.map((s) => [s.id, s]))
+      // The writer calls the pipe complete when its input ended after the reader had written
+      // everything; but a stage between them that died (a killed jq) ends that input too, with
+      // records still in it. Complete is believed only when the writer committed up to the
+      // last record of each stream: else the rerun reads again after what it committed.
+      const covered = part.streams.every((s) => (s.n ?? 0) <= (acked.get(s.id)?.n ?? 0))
       return {
         ...part,
         streams: part.streams.map((s) => {
@@ -414,7 +419,7 @@ export class ReaderCheckpoint {
           return w === undefined ? { id: s.id, done: false } : { id: s.id, after: w.after, n: w.n, done: false }
         }),
         emitted: writer.committed,
-        complete: writer.complete
+        complete: writer.complete && covered
       }
     }
     if (this.kind === 'pipe' && part.streams.some((s) => s.after !== undefined)) {
