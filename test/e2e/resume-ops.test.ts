@@ -79,7 +79,7 @@ for (const kill of ['writer', 'group'] as KillTarget[]) {
     const name = `k_${kill}`
     const cleanRun = await cleanMs(mysqlCsv, mysqlWriter(`${name}_timing`, join(dir, `${name}-timing`)))
     const chainDir = scratchDir(t)
-    const r = await killChain({ reader: reader(mysqlCsv), writer: (ckpt) => mysqlWriter(name, ckpt), records: N, cleanMs: cleanRun, kill, seed: ++seed, dir: chainDir })
+    const r = await killChain({ reader: reader(mysqlCsv), writer: (ckpt) => mysqlWriter(name, ckpt), records: N, cleanMs: cleanRun, kill, seed: ++seed, dir: chainDir, midStream: true })
     t.comment(r.log.join('; '))
     t.equal(r.final.code, 0, r.final.stderr)
     t.ok(r.landed >= 1, `kills landed while the pipe ran (${r.landed})`)
@@ -94,7 +94,7 @@ for (const kill of ['writer', 'group'] as KillTarget[]) {
     const name = `k-${kill}`
     const cleanRun = await cleanMs(esCsv, esWriter(`${name}-timing`, join(dir, `${name}-timing`)))
     const chainDir = scratchDir(t)
-    const r = await killChain({ reader: reader(esCsv), writer: (ckpt) => esWriter(name, ckpt), records: N, cleanMs: cleanRun, kill, seed: ++seed, dir: chainDir })
+    const r = await killChain({ reader: reader(esCsv), writer: (ckpt) => esWriter(name, ckpt), records: N, cleanMs: cleanRun, kill, seed: ++seed, dir: chainDir, midStream: true })
     t.comment(r.log.join('; '))
     t.equal(r.final.code, 0, r.final.stderr)
     t.ok(r.landed >= 1, `kills landed while the pipe ran (${r.landed})`)

@@ -1,6 +1,6 @@
 // The four writers of the kill matrix, each with what it holds once the pipe has run: id →
 // the bytes the destination keeps of the record (a row's content, a stored _source, a line).
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import type { EsTestServer } from '../servers/es/server.js'
@@ -12,6 +12,8 @@ export interface Destination {
   writer: (ckpt: string, k: string, concurrency: number) => string
   /** What chain `k` left there: id → bytes. */
   holds: (k: string) => Promise<Map<string, string>>
+  /** Empties chain `k`'s destination, as before its first run. */
+  reset: (k: string) => Promise<void>
 }
 
 /** Lines of NDJSON keyed by `_id` (the value of a top-level string member, read without parsing the rest). */
@@ -34,6 +36,11 @@ export function sourceOf (line: string): string {
   return tail.slice(0, -1)
 }
 
+/** A file output and the temporary files runs left beside it. */
+function removeOutputs (dir: string, name: string): void {
+  for (const f of readdirSync(dir)) if (f === name || (f.startsWith(`.${name}.`) && f.endsWith('.tmp'))) rmSync(join(dir, f), { force: true })
+}
+
 /** The four destinations: a table, an index, a gzip JSON Lines file and a CSV file. */
 export function destinations (o: { db: TestDatabase, dbUrl: string, es: EsTestServer, dir: string }): Destination[] {
   return [
@@ -44,22 +51,31 @@ export function destinations (o: { db: TestDatabase, dbUrl: string, es: EsTestSe
       holds: async (k) => {
         const rows = await o.db.rows<{ id: string, content: string }>(`SELECT id, CAST(content AS CHAR) AS content FROM \`w${k}\``)
         return new Map(rows.map((r) => [r.id, r.content]))
-      }
+      },
+      reset: async (k) => { await o.db.rows(`DROP TABLE IF EXISTS \`w${k}\``) }
     },
     {
       name: 'es-write',
       writer: (ckpt, k, c) => `es-write --url ${o.es.url} --index w${k} -c ${c} --batch-size 40 --flush-interval 100ms --checkpoint ${ckpt} -q`,
-      holds: async (k) => o.es.storedSources(`w${k}`)
+      holds: async (k) => o.es.storedSources(`w${k}`),
+      reset: async (k) => {
+        await fetch(`${o.es.url}/w${k}`, { method: 'DELETE' })
+        // As the matrix made it (resume-matrix.ts makeIndex): documents kept as they came.
+        const r = await fetch(`${o.es.url}/w${k}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings: { dynamic: false } }) })
+        if (!r.ok) throw new Error(`creating index w${k} again failed: ${r.status} ${await r.text()}`)
+      }
     },
     {
       name: 'jsonl-write',
       writer: (ckpt, k) => `jsonl-write -o ${join(o.dir, `w${k}.jsonl.gz`)} --flush-interval 100ms --checkpoint ${ckpt} -q`,
-      holds: async (k) => byId(gunzipSync(readFileSync(join(o.dir, `w${k}.jsonl.gz`))).toString('utf8').split('\n').filter((l) => l !== ''))
+      holds: async (k) => byId(gunzipSync(readFileSync(join(o.dir, `w${k}.jsonl.gz`))).toString('utf8').split('\n').filter((l) => l !== '')),
+      reset: async (k) => { removeOutputs(o.dir, `w${k}.jsonl.gz`) }
     },
     {
       name: 'csv-write',
       writer: (ckpt, k) => `csv-write -o ${join(o.dir, `w${k}.csv`)} --flush-interval 100ms --checkpoint ${ckpt} -q`,
-      holds: async (k) => csvRows(readFileSync(join(o.dir, `w${k}.csv`), 'utf8'))
+      holds: async (k) => csvRows(readFileSync(join(o.dir, `w${k}.csv`), 'utf8')),
+      reset: async (k) => { removeOutputs(o.dir, `w${k}.csv`) }
     }
   ]
 }

@@ -98,7 +98,8 @@ export function killMatrix (t: Test, source: MatrixSource): void {
           cleanMs: cleanMs.get(slices) as number,
           kill: target,
           seed,
-          dir
+          dir,
+          reset: async () => { await d.reset(String(chain)) }
         })
         t.comment(r.log.join('; '))
         t.equal(r.final.code, 0, `the last run ends with 0: ${r.final.stderr}`)

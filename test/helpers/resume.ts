@@ -27,6 +27,13 @@ export interface Chain {
   env?: NodeJS.ProcessEnv
   /** Kills before the run to the end (default 5). */
   kills?: number
+  /**
+   * Empties the destination, for a chain whose pipe ran to its end before any kill came (a fast
+   * machine): it is started over with kills sooner, so that a kill always lands.
+   */
+  reset?: () => Promise<void>
+  /** Every other kill waits for a commit first, so that some kill lands mid-stream. */
+  midStream?: boolean
 }
 
 export interface ChainResult {
@@ -102,7 +109,7 @@ function saving (ckpt: string): number | undefined {
  * of a save of the checkpoint (saves are slowed down for that). Each stage writes its pid
  * first, so each can be killed alone; the pipe is its own process group.
  */
-async function run (c: Chain, delayMs: number | undefined): Promise<{ result: RunResult, hit: string }> {
+async function run (c: Chain, delayMs: number | undefined, afterCommit = false): Promise<{ result: RunResult, hit: string }> {
   const ckpt = join(c.dir, 'ckpt')
   const p = (name: string): string => join(c.dir, `${name}.pid`)
   const stage = (name: string, command: string): string => `( echo $BASHPID > ${p(name)}; exec ${command} )`
@@ -116,6 +123,10 @@ async function run (c: Chain, delayMs: number | undefined): Promise<{ result: Ru
   let hit = 'ran to the end'
   if (delayMs !== undefined) {
     try {
+      if (afterCommit) {
+        const before = committed(ckpt)
+        await waitFor(() => committed(ckpt) > before, { what: 'a commit', timeoutMs: 60_000, everyMs: 5, child })
+      }
       await waitFor(() => false, { what: `${delayMs} ms`, timeoutMs: delayMs, everyMs: 5, child }).catch((err: unknown) => {
         if (!(err instanceof WaitError) || !err.message.endsWith(' ms')) throw err
       })
@@ -156,13 +167,22 @@ export async function killChain (c: Chain & { cleanMs: number }): Promise<ChainR
   // A run that ended before its kill came (the pipe is faster than guessed) is run again with
   // a kill sooner, so that every round kills something.
   let scale = 1
-  for (let i = 0, misses = 0; i < (c.kills ?? 5);) {
+  for (let i = 0, misses = 0, resets = 0; i < (c.kills ?? 5);) {
     const left = c.records - committed(ckpt)
-    if (left <= 0 || complete(ckpt)) break
+    if (left <= 0 || complete(ckpt)) {
+      if (landed > 0 || c.reset === undefined || resets >= 3) break
+      // The pipe ran to its end before any kill: start the chain over, kills sooner.
+      resets++
+      await c.reset()
+      for (const f of readdirSync(c.dir)) if (f === 'ckpt' || f.startsWith('ckpt.')) rmSync(join(c.dir, f), { force: true })
+      log.push(`ran to the end before any kill: started over (${resets})`)
+      scale /= 2
+      continue
+    }
     // The processes take a few hundred milliseconds to start; the work is in proportion to what is left.
     // After a miss (the stage aimed at had ended) the whole delay shrinks, its start too: a fast stage is then killed right after it starts.
     const delay = Math.round(150 * scale + rnd() * scale * Math.max(200, 0.6 * c.cleanMs * left / c.records))
-    const { hit } = await run(c, delay)
+    const { hit } = await run(c, c.midStream === true && i % 2 === 0 ? Math.round(delay / 4) : delay, c.midStream === true && i % 2 === 0)
     log.push(`run ${i + 1}: ${hit}`)
     if (hit.startsWith('killed')) landed++
     // A kill that came too late (the pipe, or the stage aimed at, had already ended) is tried again sooner.
