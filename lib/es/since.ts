@@ -37,12 +37,16 @@ export async function lookupSinceField (conn: EsConnection, where: EsWhere, inde
     kinds.set(type, [...(kinds.get(type) ?? []), name])
   }
   const fail = (why: string): never => {
-    throw new EspipeError('ES_SINCE_FIELD', `--since-field ${field}: ${why}; it must be a date, date_nanos or numeric field`, { context: { host: where.host, index } })
+    throw new EspipeError('ES_SINCE_FIELD', `--since-field ${field}: ${why}; it must be a date or numeric field`, { context: { host: where.host, index } })
   }
   if (kinds.size === 0) fail(`${index} matches no index`)
   if (kinds.size > 1) fail(`its type differs between the indices read (${[...kinds].map(([t, names]) => `${t} in ${names.slice(0, 3).join(',')}`).join('; ')})`)
   const [type, names] = [...kinds][0]
-  if (type === 'date' || type === 'date_nanos') return { name: field, kind: type, indices: names.length }
+  // date_nanos: a real OpenSearch 3.3 node (and once 2.19) left a document out of a first read
+  // with values a nanosecond apart, which the test server does not do; until that is understood,
+  // a read that could lose documents is refused.
+  if (type === 'date_nanos') fail(`a date_nanos field in ${names.slice(0, 3).join(',')}: not yet (paging by nanoseconds lost a document on a real OpenSearch node); read by a date or numeric field set beside it`)
+  if (type === 'date') return { name: field, kind: type, indices: names.length }
   if (NUMERIC.has(type)) return { name: field, kind: 'number', indices: names.length }
   return fail(type === 'unmapped' ? `not mapped in ${names.slice(0, 3).join(',')}` : `a ${type} field in ${names.slice(0, 3).join(',')}`)
 }

@@ -80,21 +80,15 @@ eachTarget('a long field near 2^63 (the test server: near 2^53, all it keeps) wi
   t.strictSame(second.slice(first.length), ['same', 'next'], 'values one apart told apart: the tie and the next, not the one before')
 })
 
-eachTarget('date_nanos: values a nanosecond apart, ties, and a rerun', async (t, target) => {
+eachTarget('date_nanos: refused in one line before anything is read (paging by nanoseconds lost a document on a real OpenSearch node)', async (t, target) => {
   const docs = Array.from({ length: 12 }, (_v, i) => ({ _id: `z${i}`, source: `{"at":"2024-05-01T10:00:00.12345678${Math.floor(i / 4)}Z"}` }))
   await seed(target, 'since-nanos', { properties: { at: { type: 'date_nanos' } } }, docs, 2)
   const ckpt = join(dir(), 'ckpt')
-  const read = async (): Promise<string[]> => {
-    const r = await runShell(`es-read --url ${target.url} --index since-nanos --since-field at --settle 0 --size 3 --checkpoint ${ckpt} | jsonl-write --checkpoint ${ckpt} -o ${ckpt}.jsonl -q; cat ${ckpt}.jsonl`)
-    t.equal(r.code, 0, r.stderr)
-    return ids(r.stdout)
-  }
-  const first = await read()
-  t.strictSame([...first].sort(), docs.map((d) => d._id).sort(), 'every document once')
-  t.strictSame(first.slice(0, 4).sort(), ['z0', 'z1', 'z2', 'z3'], 'in order of the nanoseconds')
-  await add(target, 'since-nanos', [{ id: 'tie', source: '{"at":"2024-05-01T10:00:00.123456782Z"}' }, { id: 'ns-later', source: '{"at":"2024-05-01T10:00:00.123456783Z"}' }, { id: 'ns-before', source: '{"at":"2024-05-01T10:00:00.123456781Z"}' }])
-  t.strictSame((await read()).slice(first.length), ['tie', 'ns-later'], 'a nanosecond later is read, a nanosecond before the boundary is not')
-}, (target) => target.real)
+  const r = await runShell(`es-read --url ${target.url} --index since-nanos --since-field at --settle 0 --size 3 --checkpoint ${ckpt}`)
+  t.equal(r.code, 1)
+  t.equal(r.stdout, '', 'nothing read')
+  t.match(r.stderr, /es-read: error \[ES_SINCE_FIELD\] --since-field at: a date_nanos field in since-nanos: not yet/)
+})
 
 eachTarget('--settle: a late document within settle is read by a later run, one older than the boundary is missed', async (t, target) => {
   const now = Date.now()
