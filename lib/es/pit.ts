@@ -4,6 +4,7 @@ import { EsRequestError, shardFailureError } from './errors.js'
 import type { Pager } from './pager.js'
 import type { SearchPage } from './response.js'
 import { parseSearchPage, rawElements, skipValue } from './response.js'
+import { lastAsValue } from './nanos-sort.js'
 import type { JsonObject } from '../core/record.js'
 
 /** Largest long: as a `_shard_doc` tiebreaker in search_after it skips every hit tied on the sort. */
@@ -76,19 +77,20 @@ const NOT_FIELDS = new Set(['_score', '_doc', '_shard_doc'])
  * nothing else: the engines build the same Lucene sort. The other remedies cost more: counting
  * hits (track_total_hits: true) makes every page count every match of the query, and a second
  * pass over the documents without the field (must_not exists) reads twice and needs its own
- * place in a checkpoint.
+ * place in a checkpoint. A date_nanos field gets the value `_last` stands for instead (see
+ * lib/es/nanos-sort.ts): OpenSearch judges shards by it wrongly while `missing` is `_last`.
  */
-export function sortWithMissing (sort: JsonObject[]): JsonObject[] {
+export function sortWithMissing (sort: JsonObject[], nanos: ReadonlySet<string> = new Set()): JsonObject[] {
   return sort.map((s) => {
     const [field, order] = Object.entries(s)[0] ?? []
     if (field === undefined || NOT_FIELDS.has(field) || typeof order !== 'string') return s
-    return { [field]: { order, missing: '_last' } }
+    return { [field]: { order, missing: nanos.has(field) ? lastAsValue(order) : '_last' } }
   })
 }
 
 /** The sort sent with every PIT page: the user's, ended by the tiebreaker that makes it total. */
-export function totalSort (sort: JsonObject[], tiebreak: Tiebreak): Array<JsonObject | string> {
-  const fields = sortWithMissing(sort)
+export function totalSort (sort: JsonObject[], tiebreak: Tiebreak, nanos?: ReadonlySet<string>): Array<JsonObject | string> {
+  const fields = sortWithMissing(sort, nanos)
   if (tiebreak === 'implicit') return fields.length > 0 ? fields : ['_shard_doc']
   if (tiebreak === 'shard_doc') return [...fields, { _shard_doc: 'asc' }]
   return [...fields, { _index: 'asc' }, { _id: 'asc' }]
@@ -104,6 +106,8 @@ export interface PitPagerOptions {
   slice?: { id: number, max: number }
   /** Raw search_after to start from (a checkpoint). */
   after?: string
+  /** Sort fields mapped as date_nanos, whose `missing` is spelled as a value (lib/es/nanos-sort.ts). */
+  nanos?: ReadonlySet<string>
   fields?: boolean
 }
 
@@ -119,7 +123,7 @@ export class PitPager implements Pager {
   constructor (private readonly conn: EsConnection, private readonly session: PitSession, private readonly where: EsWhere, private readonly o: PitPagerOptions) {
     this.slice = o.slice?.id ?? 0
     this.after = o.after
-    const fixed: JsonObject = { ...o.body, sort: totalSort(o.sort, o.tiebreak ?? 'implicit'), track_total_hits: false }
+    const fixed: JsonObject = { ...o.body, sort: totalSort(o.sort, o.tiebreak ?? 'implicit', o.nanos), track_total_hits: false }
     if (o.slice !== undefined && o.slice.max > 1) fixed.slice = o.slice
     // The body is built as text so search_after goes back byte for byte as the server sent it.
     this.prefix = JSON.stringify(fixed).slice(0, -1)

@@ -22,6 +22,7 @@ import type { SearchPage } from './response.js'
 import { rawElements } from './response.js'
 import { ScrollPager } from './scroll.js'
 import type { RoundStart, SinceField } from './since.js'
+import { lookupNanosSortFields } from './nanos-sort.js'
 import { compareValues, lookupSinceField, parseSincePosition, roundQuery, sincePositionText, valueMs } from './since.js'
 import { readCheckpointFile } from '../core/checkpoint.js'
 import { DEFAULT_INTERVAL_MS, Rounds, pause } from '../core/follow.js'
@@ -92,6 +93,8 @@ class EsSource implements PageSource {
   plan: PagingPlan = { mode: 'scroll' }
   pagers: Pager[] = []
   private session: PitSession | undefined
+  /** Sort fields mapped as date_nanos (their `missing` is spelled as a value). */
+  private nanos: ReadonlySet<string> = new Set()
   /** The host was reached once: a request that was never sent is a failure worth retrying from then on. */
   reached = false
   /** The PIT came from a checkpoint and has not answered yet: it may have expired meanwhile. */
@@ -194,10 +197,11 @@ class EsSource implements PageSource {
       part = this.fresh(this.session.id)
     }
     const session = this.session
+    if (this.sort.length > 0) this.nanos = await this.request(host, async (signal) => await lookupNanosSortFields(this.conn, this.where, this.o.index, this.sort, signal), () => true)
     if (this.ctx.logger.showsProgress) await this.countExpected(host)
     this.pagers = this.slices.map((slice, i) => {
       const cur = part?.streams[i]
-      const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, slice, after: cur?.after as string | undefined, fields: this.fields })
+      const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, slice, after: cur?.after as string | undefined, fields: this.fields, nanos: this.nanos })
       if (cur?.done === true) pager.done = true
       return pager
     })
@@ -260,7 +264,7 @@ class EsSource implements PageSource {
     const body: JsonObject = { ...this.body, query: roundQuery(this.body.query as JsonObject, field, this.start, cutoff) }
     const session = await this.request(host, async (signal) => await PitSession.open(this.conn, this.where, this.o.index, this.keepAlive, plan.api, signal), () => true)
     this.session = session
-    this.pagers = [new PitPager(this.conn, session, this.where, { body, sort: [{ [field.name]: 'asc' }], tiebreak: plan.tiebreak, fields: this.fields })]
+    this.pagers = [new PitPager(this.conn, session, this.where, { body, sort: [{ [field.name]: 'asc' }], tiebreak: plan.tiebreak, fields: this.fields, nanos: field.kind === 'date_nanos' ? new Set([field.name]) : undefined })]
   }
 
   /** Frees the round's point in time (not kept between rounds: the next opens its own). */
@@ -311,7 +315,7 @@ class EsSource implements PageSource {
       this.session = session
       this.pagers = this.pagers.map((old) => {
         const p = old as PitPager
-        const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, after: p.after, fields: this.fields })
+        const pager = new PitPager(this.conn, session, this.where, { body: this.body, sort: this.sort, tiebreak: plan.tiebreak, after: p.after, fields: this.fields, nanos: this.nanos })
         pager.done = p.done
         pager.rebase()
         return pager

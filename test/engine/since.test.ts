@@ -80,15 +80,45 @@ eachTarget('a long field near 2^63 (the test server: near 2^53, all it keeps) wi
   t.strictSame(second.slice(first.length), ['same', 'next'], 'values one apart told apart: the tie and the next, not the one before')
 })
 
-eachTarget('date_nanos: refused in one line before anything is read (paging by nanoseconds lost a document on a real OpenSearch node)', async (t, target) => {
+// OpenSearch judged shards by a date_nanos bottom sort value wrongly and answered a first page
+// without a shard's smallest values, in about half the indices created (lib/es/nanos-sort.ts):
+// four fresh indices make a read that still lost them fail here nearly always.
+eachTarget('date_nanos: values a nanosecond apart, ties, and a rerun', async (t, target) => {
   const docs = Array.from({ length: 12 }, (_v, i) => ({ _id: `z${i}`, source: `{"at":"2024-05-01T10:00:00.12345678${Math.floor(i / 4)}Z"}` }))
-  await seed(target, 'since-nanos', { properties: { at: { type: 'date_nanos' } } }, docs, 2)
-  const ckpt = join(dir(), 'ckpt')
-  const r = await runShell(`es-read --url ${target.url} --index since-nanos --since-field at --settle 0 --size 3 --checkpoint ${ckpt}`)
-  t.equal(r.code, 1)
-  t.equal(r.stdout, '', 'nothing read')
-  t.match(r.stderr, /es-read: error \[ES_SINCE_FIELD\] --since-field at: a date_nanos field in since-nanos: not yet/)
-})
+  for (let n = 0; n < 4; n++) {
+    const index = `since-nanos-${n}`
+    await seed(target, index, { properties: { at: { type: 'date_nanos' } } }, docs, 2)
+    const ckpt = join(dir(), 'ckpt')
+    const read = async (): Promise<string[]> => {
+      const r = await runShell(`es-read --url ${target.url} --index ${index} --since-field at --settle 0 --size 3 --checkpoint ${ckpt} | jsonl-write --checkpoint ${ckpt} -o ${ckpt}.jsonl -q; cat ${ckpt}.jsonl`)
+      t.equal(r.code, 0, r.stderr)
+      return ids(r.stdout)
+    }
+    const first = await read()
+    t.strictSame([...first].sort(), docs.map((d) => d._id).sort(), `${index}: every document once`)
+    t.strictSame(first.slice(0, 4).sort(), ['z0', 'z1', 'z2', 'z3'], `${index}: in order of the nanoseconds`)
+    if (n > 0) continue
+    await add(target, index, [{ id: 'tie', source: '{"at":"2024-05-01T10:00:00.123456782Z"}' }, { id: 'ns-later', source: '{"at":"2024-05-01T10:00:00.123456783Z"}' }, { id: 'ns-before', source: '{"at":"2024-05-01T10:00:00.123456781Z"}' }])
+    t.strictSame((await read()).slice(first.length), ['tie', 'ns-later'], 'a nanosecond later is read, a nanosecond before the boundary is not')
+  }
+}, (target) => target.real)
+
+eachTarget('--sort on a date_nanos field, ascending and descending: every document once, in order (the same shard skipping)', async (t, target) => {
+  const docs = Array.from({ length: 12 }, (_v, i) => ({ _id: `z${i}`, source: i === 11 ? '{"x":1}' : `{"at":"2024-05-01T10:00:00.12345678${Math.floor(i / 4)}Z"}` }))
+  for (let n = 0; n < 4; n++) {
+    const index = `sort-nanos-${n}`
+    await seed(target, index, { properties: { at: { type: 'date_nanos' } } }, docs, 2)
+    for (const order of ['asc', 'desc']) {
+      const r = await runShell(`es-read --url ${target.url} --index ${index} --sort at:${order} --size 3 -q`)
+      t.equal(r.code, 0, r.stderr)
+      const got = ids(r.stdout)
+      t.strictSame([...got].sort(), docs.map((d) => d._id).sort(), `${index} ${order}: every document once`)
+      const groups = got.slice(0, 11).map((id) => Math.floor(Number(id.slice(1)) / 4))
+      t.strictSame(groups, [...groups].sort((a, b) => order === 'asc' ? a - b : b - a), `${index} ${order}: in order of the nanoseconds`)
+      t.equal(got[11], 'z11', `${index} ${order}: the document without the field last`)
+    }
+  }
+}, (target) => target.real)
 
 eachTarget('--settle: a late document within settle is read by a later run, one older than the boundary is missed', async (t, target) => {
   const now = Date.now()

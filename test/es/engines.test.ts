@@ -122,6 +122,35 @@ t.test('a keyword sort with missing values: OpenSearch gets search_after with nu
   t.ok(after.every((q) => /"sort":\[\{"tag\.keyword":\{"order":"asc","missing":"_last"\}\}.*"track_total_hits":false/.test(JSON.stringify(q.body))), 'with missing named, and hits not counted')
 })
 
+t.test('a date_nanos sort: missing spelled as the value _last stands for (OpenSearch wrongly skips shards under _last), order and documents unchanged', async (t) => {
+  const server = await openSearch(t)
+  const put = async (index: string, type: string): Promise<void> => {
+    const res = await fetch(`${server.url}/${index}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mappings: { properties: { at: { type }, k: { type: 'keyword' } } } }) })
+    t.equal(res.status, 200, `${index} created`)
+  }
+  await put('ns-a', 'date_nanos')
+  await put('ns-b', 'date')
+  // A date_nanos in ns-a, a date in ns-b (a read of both keeps the value); every fifth document lacks `at`.
+  const at = (i: number): string | undefined => i % 5 === 4 ? undefined : `2024-05-01T10:00:00.123456${String(700 + i).padStart(3, '0')}Z`
+  server.addDocs('ns-a', Array.from({ length: 20 }, (_v, i) => ({ _id: `a${i}`, _source: at(i) === undefined ? { k: `k${i}` } : { at: at(i), k: `k${i}` } })))
+  server.addDocs('ns-b', [{ _id: 'b0', _source: { at: '2024-05-01T10:00:00.123Z', k: 'kb' } }])
+  const sortOf = (): string[] => server.requests.filter((q) => q.path === '/_search').map((q) => JSON.stringify((q.body as { sort?: unknown }).sort))
+  const asc = await read(server, { index: 'ns-*', sort: ['at', 'k'], size: 3 })
+  t.equal(asc.ids.length, 21, 'every document')
+  // The test server keeps milliseconds of a date_nanos; the real engines' order is checked in test/engine/read.test.ts.
+  t.strictSame(asc.ids.slice(-4).sort(), ['a14', 'a19', 'a4', 'a9'], 'those without the field last, as under _last')
+  t.ok(sortOf().length > 0, 'pages asked')
+  t.ok(sortOf().every((s) => s.startsWith('[{"at":{"order":"asc","missing":"9223372036854775807"}},{"k":{"order":"asc","missing":"_last"}}')), 'ascending: the largest long; the keyword keeps _last')
+  server.requests.length = 0
+  const desc = await read(server, { index: 'ns-a', sort: ['at:desc'], size: 3 })
+  t.strictSame(desc.ids.slice(-4).sort(), ['a14', 'a19', 'a4', 'a9'], 'those without the field last')
+  t.equal(desc.ids.length, 20, 'every document')
+  t.ok(sortOf().length > 0 && sortOf().every((s) => s.startsWith('[{"at":{"order":"desc","missing":"-9223372036854775808"}}')), 'descending: the smallest long')
+  server.requests.length = 0
+  await read(server, { index: 'ns-a', sort: ['k'], size: 50 })
+  t.ok(sortOf().length > 0 && sortOf().every((s) => s.startsWith('[{"k":{"order":"asc","missing":"_last"}}')), 'a sort on another field is left as it was')
+})
+
 t.test('faults on OpenSearch PIT pages are retried: every id once, PIT closed', async (t) => {
   const server = await openSearch(t)
   const faults: Array<[string, () => void]> = [
