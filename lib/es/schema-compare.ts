@@ -1,0 +1,111 @@
+import { isLosslessNumber } from '../core/json.js'
+import type { JsonObject } from '../core/record.js'
+import { isJsonObject } from '../core/record.js'
+
+/**
+ * Whether two mappings say the same, and if not, the first place they differ, in the
+ * schema's order: `field user.name: type keyword in the schema, text in the index`. The same
+ * means: the same fields with the same parameters, whatever their key order, `"type":"object"`
+ * implied by `properties`, and values equal as text (`100` and `100.0`, `true` and `"true"`:
+ * the engine prints what it was given in its own form).
+ */
+export function firstMappingDifference (want: JsonObject, have: JsonObject): string | undefined {
+  return objectDiff(want, have, '', 'mapping')
+}
+
+function isNumber (v: unknown): boolean {
+  return typeof v === 'number' || isLosslessNumber(v)
+}
+
+function text (v: unknown): string {
+  if (isLosslessNumber(v)) return v.value
+  return typeof v === 'string' ? v : JSON.stringify(v)
+}
+
+function sameScalar (a: unknown, b: unknown): boolean {
+  if (isNumber(a) || isNumber(b)) {
+    const x = Number(text(a))
+    const y = Number(text(b))
+    return Number.isFinite(x) && x === y && (Number.isSafeInteger(x) || text(a) === text(b) || !Number.isInteger(x))
+  }
+  return text(a) === text(b)
+}
+
+function show (v: unknown): string {
+  if (v === undefined) return 'nothing'
+  if (isLosslessNumber(v) || typeof v !== 'object' || v === null) return text(v)
+  const s = JSON.stringify(v, (_k, x: unknown) => isLosslessNumber(x) ? Number(x.value) : x)
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s
+}
+
+function withoutImpliedObject (def: JsonObject): JsonObject {
+  if (def.type === 'object' && isJsonObject(def.properties)) {
+    const { type: _type, ...rest } = def
+    return rest
+  }
+  return def
+}
+
+/** `where` names what the keys of these objects are: 'mapping' (root), a field's path, or its parameter. */
+function objectDiff (want: JsonObject, have: JsonObject, path: string, kind: 'mapping' | 'field' | 'value'): string | undefined {
+  const label = (key: string): string => kind === 'mapping' ? `mapping ${key}` : kind === 'field' ? `field ${path === '' ? key : `${path}.${key}`}` : `field ${path}`
+  const keys = [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]
+  for (const key of keys) {
+    const a = want[key]
+    const b = have[key]
+    if (kind === 'mapping' && key === 'properties' && isJsonObject(a) && isJsonObject(b)) {
+      const d = objectDiff(a, b, '', 'field')
+      if (d !== undefined) return d
+      continue
+    }
+    if (kind === 'field') {
+      const name = path === '' ? key : `${path}.${key}`
+      if (a === undefined) return `field ${name}: only in the existing index`
+      if (b === undefined) return `field ${name}: not in the existing index`
+      if (!isJsonObject(a) || !isJsonObject(b)) {
+        if (!sameScalar(a, b)) return `field ${name}: ${show(a)} in the schema, ${show(b)} in the existing index`
+        continue
+      }
+      const d = fieldDiff(withoutImpliedObject(a), withoutImpliedObject(b), name)
+      if (d !== undefined) return d
+      continue
+    }
+    const d = valueDiff(a, b)
+    if (d) return `${label(key)}: ${show(a)} in the schema, ${show(b)} in the existing index`
+  }
+  return undefined
+}
+
+/** A field's parameters, then its sub-fields (`properties`) and multi-fields (`fields`). */
+function fieldDiff (want: JsonObject, have: JsonObject, path: string): string | undefined {
+  const keys = [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]
+  for (const key of keys) {
+    const a = want[key]
+    const b = have[key]
+    if ((key === 'properties' || key === 'fields') && isJsonObject(a) && isJsonObject(b)) {
+      const d = objectDiff(a, b, path, 'field')
+      if (d !== undefined) return d
+      continue
+    }
+    if (valueDiff(a, b)) return `field ${path}: ${key} ${show(a)} in the schema, ${show(b)} in the existing index`
+  }
+  return undefined
+}
+
+/** Whether two parameter values differ (objects and arrays compared member by member). */
+function valueDiff (a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a !== b
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return true
+    return a.some((x, i) => valueDiff(x, b[i]))
+  }
+  const objA = isJsonObject(a) && !isLosslessNumber(a)
+  const objB = isJsonObject(b) && !isLosslessNumber(b)
+  if (objA || objB) {
+    if (!objA || !objB) return true
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)])
+    for (const k of keys) if (valueDiff(a[k], b[k])) return true
+    return false
+  }
+  return !sameScalar(a, b)
+}
