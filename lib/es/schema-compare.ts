@@ -76,12 +76,25 @@ function objectDiff (want: JsonObject, have: JsonObject, path: string, kind: 'ma
   return undefined
 }
 
+/**
+ * Parameters an engine prints for a field although they were not given: its defaults, which a
+ * schema from the other engine (or written by hand) leaves out. Only in the existing index and
+ * with this value, they are no difference; with another value, they are.
+ */
+const PRINTED_DEFAULTS: Record<string, Record<string, unknown>> = {
+  wildcard: { doc_values: false },
+  search_as_you_type: { doc_values: false, max_shingle_size: 3 },
+  completion: { analyzer: 'simple', search_analyzer: 'simple', preserve_separators: true, preserve_position_increments: true, max_input_length: 50 }
+}
+
 /** A field's parameters, then its sub-fields (`properties`) and multi-fields (`fields`). */
 function fieldDiff (want: JsonObject, have: JsonObject, path: string): string | undefined {
   const keys = [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]
+  const defaults = PRINTED_DEFAULTS[typeof have.type === 'string' ? have.type : ''] ?? {}
   for (const key of keys) {
     const a = want[key]
     const b = have[key]
+    if (a === undefined && key in defaults && !valueDiff(defaults[key], b)) continue
     if ((key === 'properties' || key === 'fields') && isJsonObject(a) && isJsonObject(b)) {
       const d = objectDiff(a, b, path, 'field')
       if (d !== undefined) return d

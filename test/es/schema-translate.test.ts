@@ -104,6 +104,9 @@ t.test('first mapping difference: named by field path, in the schema\'s order; k
   t.equal(firstMappingDifference(m(base), m('{"dynamic":"strict","properties":{"user":{"properties":{"name":{"type":"text","fields":{"raw":{"type":"keyword","ignore_above":256}}}}}}}')), 'field sf: not in the existing index')
   t.equal(firstMappingDifference(m('{"properties":{"a":{"type":"long"}}}'), m('{"properties":{"a":{"type":"long"},"b":{"type":"long"}}}')), 'field b: only in the existing index')
   t.equal(firstMappingDifference(m(base), m('{"dynamic":"true","properties":{}}')), 'mapping dynamic: strict in the schema, true in the existing index')
+  // What an engine prints of its own defaults is no difference; the same parameter set otherwise is.
+  t.equal(firstMappingDifference(m('{"properties":{"w":{"type":"wildcard"},"c":{"type":"completion"}}}'), m('{"properties":{"w":{"type":"wildcard","doc_values":false},"c":{"type":"completion","analyzer":"simple","max_input_length":50}}}')), undefined)
+  t.equal(firstMappingDifference(m('{"properties":{"c":{"type":"completion"}}}'), m('{"properties":{"c":{"type":"completion","max_input_length":20}}}')), 'field c: max_input_length nothing in the schema, 20 in the existing index')
   t.equal(firstMappingDifference(m('{"properties":{"n":{"type":"long","null_value":12345678901234567890}}}'), m('{"properties":{"n":{"type":"long","null_value":12345678901234567891}}}')), 'field n: null_value 12345678901234567890 in the schema, 12345678901234567891 in the existing index')
 })
 
