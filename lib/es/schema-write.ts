@@ -7,6 +7,7 @@ import type { ClusterInfo, EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { EsRequestError } from './errors.js'
 import { createIndex } from './index-setup.js'
+import { creatableSettings } from './index-settings.js'
 import { engineName } from './paging.js'
 import { firstMappingDifference } from './schema-compare.js'
 import type { IndexSchema } from './schema-line.js'
@@ -109,7 +110,7 @@ function overrides (text: string | undefined): JsonObject {
   const keys = Object.keys(v)
   if (keys.length === 1 && keys[0] === 'settings' && isJsonObject(v.settings)) v = v.settings
   else if (keys.length === 1 && isJsonObject(v[keys[0] as string]) && isJsonObject((v[keys[0] as string] as JsonObject).settings)) v = (v[keys[0] as string] as JsonObject).settings
-  return flatSettings(v as JsonObject)
+  return creatableSettings(flatSettings(v as JsonObject)).settings
 }
 
 /** The mapping an existing index has (its one entry of GET /{index}/_mapping), or undefined when there is none. */
