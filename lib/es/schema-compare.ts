@@ -10,7 +10,7 @@ import { isJsonObject } from '../core/record.js'
  * the engine prints what it was given in its own form).
  */
 export function firstMappingDifference (want: JsonObject, have: JsonObject): string | undefined {
-  return objectDiff(want, have, '', 'mapping')
+  return objectDiff(want, have)
 }
 
 function isNumber (v: unknown): boolean {
@@ -46,32 +46,35 @@ function withoutImpliedObject (def: JsonObject): JsonObject {
   return def
 }
 
-/** `where` names what the keys of these objects are: 'mapping' (root), a field's path, or its parameter. */
-function objectDiff (want: JsonObject, have: JsonObject, path: string, kind: 'mapping' | 'field' | 'value'): string | undefined {
-  const label = (key: string): string => kind === 'mapping' ? `mapping ${key}` : kind === 'field' ? `field ${path === '' ? key : `${path}.${key}`}` : `field ${path}`
-  const keys = [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]
-  for (const key of keys) {
+/** The mapping's root parameters in the schema's order; its fields (`properties`) where they come. */
+function objectDiff (want: JsonObject, have: JsonObject): string | undefined {
+  for (const key of [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]) {
     const a = want[key]
     const b = have[key]
-    if (kind === 'mapping' && key === 'properties' && isJsonObject(a) && isJsonObject(b)) {
-      const d = objectDiff(a, b, '', 'field')
+    if (key === 'properties' && isJsonObject(a) && isJsonObject(b)) {
+      const d = fieldsDiff(a, b, '')
       if (d !== undefined) return d
+    } else if (valueDiff(a, b)) {
+      return `mapping ${key}: ${show(a)} in the schema, ${show(b)} in the existing index`
+    }
+  }
+  return undefined
+}
+
+/** The fields of a `properties` (or multi-fields of a `fields`) under `path`, by name. */
+function fieldsDiff (want: JsonObject, have: JsonObject, path: string): string | undefined {
+  for (const key of [...Object.keys(want), ...Object.keys(have).filter((k) => !(k in want))]) {
+    const a = want[key]
+    const b = have[key]
+    const name = path === '' ? key : `${path}.${key}`
+    if (a === undefined) return `field ${name}: only in the existing index`
+    if (b === undefined) return `field ${name}: not in the existing index`
+    if (!isJsonObject(a) || !isJsonObject(b)) {
+      if (valueDiff(a, b)) return `field ${name}: ${show(a)} in the schema, ${show(b)} in the existing index`
       continue
     }
-    if (kind === 'field') {
-      const name = path === '' ? key : `${path}.${key}`
-      if (a === undefined) return `field ${name}: only in the existing index`
-      if (b === undefined) return `field ${name}: not in the existing index`
-      if (!isJsonObject(a) || !isJsonObject(b)) {
-        if (!sameScalar(a, b)) return `field ${name}: ${show(a)} in the schema, ${show(b)} in the existing index`
-        continue
-      }
-      const d = fieldDiff(withoutImpliedObject(a), withoutImpliedObject(b), name)
-      if (d !== undefined) return d
-      continue
-    }
-    const d = valueDiff(a, b)
-    if (d) return `${label(key)}: ${show(a)} in the schema, ${show(b)} in the existing index`
+    const d = fieldDiff(withoutImpliedObject(a), withoutImpliedObject(b), name)
+    if (d !== undefined) return d
   }
   return undefined
 }
@@ -96,7 +99,7 @@ function fieldDiff (want: JsonObject, have: JsonObject, path: string): string | 
     const b = have[key]
     if (a === undefined && key in defaults && !valueDiff(defaults[key], b)) continue
     if ((key === 'properties' || key === 'fields') && isJsonObject(a) && isJsonObject(b)) {
-      const d = objectDiff(a, b, path, 'field')
+      const d = fieldsDiff(a, b, path)
       if (d !== undefined) return d
       continue
     }
