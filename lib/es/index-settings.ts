@@ -6,7 +6,9 @@ import { isJsonObject } from '../core/record.js'
  * Settings the engine gives an index when it creates it, which `GET /NAME/_settings` prints and
  * the create index API refuses to be given ("unknown setting", "private index setting … can not
  * be set explicitly"): its identity, its birth, the version that wrote it, and what a resize,
- * shrink or close left in it. A name ending in `.` covers every setting under it.
+ * shrink or close left in it, and the data tier Elasticsearch routes a new index to by itself
+ * (`_tier_preference`: a node attribute OpenSearch's nodes lack). A name ending in `.` covers
+ * every setting under it.
  */
 export const ENGINE_OWN_SETTINGS: readonly string[] = [
   'index.uuid',
@@ -17,6 +19,7 @@ export const ENGINE_OWN_SETTINGS: readonly string[] = [
   'index.resize.source.',
   'index.shrink.source.',
   'index.routing.allocation.initial_recovery.',
+  'index.routing.allocation.include._tier_preference',
   'index.verified_before_close'
 ]
 

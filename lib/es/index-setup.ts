@@ -56,15 +56,18 @@ export function indexBody (mappings: string | undefined, settings: string | unde
   return { body: `{${members.join(',')}}`, dropped }
 }
 
-/** PUT /{index}: created, or already there (then its own mappings stay, and we say so). */
-export async function createIndex (conn: EsConnection, where: EsWhere, index: string, body: string, ctx: StageContext): Promise<'created' | 'exists'> {
+/**
+ * PUT /{index}: created, or already there (then its own mappings stay, and we say so, unless
+ * the caller says it itself: `sayExists` false).
+ */
+export async function createIndex (conn: EsConnection, where: EsWhere, index: string, body: string, ctx: StageContext, sayExists = true): Promise<'created' | 'exists'> {
   try {
     await conn.request({ method: 'PUT', path: `/${encodeURIComponent(index)}`, body }, where, 'create the index')
     ctx.logger.info(`created index ${index}`)
     return 'created'
   } catch (err) {
     if (err instanceof EsRequestError && err.type === 'resource_already_exists_exception') {
-      ctx.logger.info(`index ${index} exists; writing into it${body !== '{}' ? ' (its own mappings and settings stay; --mappings and --settings apply only when es-write creates it)' : ''}`)
+      if (sayExists) ctx.logger.info(`index ${index} exists; writing into it${body !== '{}' ? ' (its own mappings and settings stay; --mappings and --settings apply only when es-write creates it)' : ''}`)
       return 'exists'
     }
     throw err

@@ -10,6 +10,12 @@ import { ES_CONNECTION_FLAGS, ES_CONNECTION_SECTION, esConnectionOptions, indexO
 import { splitSearchUrl } from './client.js'
 import type { EsReadOptions } from './read.js'
 import { DEFAULT_SETTLE_MS, ES_READ_COUNTERS, esRead } from './read.js'
+import { EsConnection } from './client.js'
+import type { EsConnectionOptions } from './client.js'
+import { esReadSchema } from './schema-read.js'
+
+/** Options about documents, which --schema (no documents) refuses rather than ignores. */
+const DOCUMENT_FLAGS = ['query', 'q', 'timeField', 'gte', 'lte', 'matchAll', 'sourceIncludes', 'sourceExcludes', 'fields', 'sort', 'size', 'limit', 'keepAlive', 'slices', 'slice', 'scroll', 'checkpoint', 'sinceField', 'settle', 'follow', 'interval']
 
 /** Hits per request at most: Elasticsearch's index.max_result_window for one page. */
 const MAX_SIZE = 10_000
@@ -85,10 +91,19 @@ export const esReadCli: CliSpec = {
     checkpoint: { type: 'string', value: 'FILE', help: "save the cursor after every page written; rerun to resume (an empty FILE starts fresh; one that can't be written is refused); with --since-field, rerun to read what came since" },
     sinceField: { type: 'string', value: 'F', aliases: ['since_field'], help: 'read in order of F (a date or numeric field), from where the last run\'s committed records ended (with --checkpoint): documents sharing a value are each read once (see CHECKPOINT in the man page)' },
     settle: { type: 'string', value: 'T', default: formatDuration(DEFAULT_SETTLE_MS), help: 'with a date --since-field, read only documents whose F is older than T, so that one searchable late (refresh, ingest lag, clock skew) is not passed by (default: {default}; 0: up to now)' },
+    schema: { type: 'boolean', help: 'print each index\'s definition instead of its documents, one line per index: {"_index":…,"mappings":{…},"settings":{…},"aliases":{…}}, settings flat and without what the engine sets itself (uuid, creation date, version, tier); es-write --schema creates indices from them' },
     ...followFlags('--since-field'),
     ...retryFlags('a failed request (429, 5xx, reset)')
   },
   build: async ({ opts, ctx }) => {
+    if (opts.bool('schema')) {
+      const given = DOCUMENT_FLAGS.filter((name) => opts.has(name))
+      if (given.length > 0) throw new UsageError(`--schema prints the indices' definitions, not documents: drop ${given.map((n) => opts.label(n)).join(', ')}`)
+      const options = esReadOptions(opts)
+      const conn = new EsConnection(options.connection as EsConnectionOptions, ctx)
+      ctx.onCleanup(async () => await conn.close().catch(() => undefined))
+      return [await esReadSchema({ index: options.index, connection: conn, retry: options.retry as NonNullable<typeof options.retry>, context: ctx }), stdout()]
+    }
     const reader = esRead({ ...esReadOptions(opts), context: ctx })
     return [reader, reader.checkpoint?.output(stdout(), 1) ?? stdout()]
   },
@@ -96,7 +111,7 @@ export const esReadCli: CliSpec = {
     { title: 'Usage', text: '$ es-read --index NAME [options]' },
     { text: 'Streams every hit of an Elasticsearch index (or comma list, wildcard, alias) to stdout as NDJSON, one line per document: {"_index":…,"_id":…,"_source":{…}} (plus "fields" with --fields). Pages with a point in time and search_after; every document exactly once, in flat memory, closing the point in time on every exit.' },
     ES_CONNECTION_SECTION,
-    { title: 'What to read', options: ['index', 'query', 'q', 'timeField', 'gte', 'lte', 'matchAll', 'sourceIncludes', 'sourceExcludes', 'fields', 'sort'] },
+    { title: 'What to read', options: ['index', 'schema', 'query', 'q', 'timeField', 'gte', 'lte', 'matchAll', 'sourceIncludes', 'sourceExcludes', 'fields', 'sort'] },
     { title: 'Incremental and continuous', options: ['sinceField', 'settle', 'follow', 'interval', 'checkpoint'] },
     { title: 'How', options: ['size', 'limit', 'keepAlive', 'slices', 'slice', 'scroll', 'retries', 'retryMaxWait', 'retryFor'] },
     { title: 'Common', options: COMMON_OPTIONS },
@@ -107,7 +122,8 @@ export const esReadCli: CliSpec = {
       'ES_PASSWORD=… es-read --url https://es:9200 --username elastic --index logs --slices 4 > logs.ndjson',
       'es-read --index logs --checkpoint logs.ckpt | jsonl-write -o logs.jsonl.gz',
       'es-read --index orders --since-field updated_at --checkpoint o.ckpt --follow | mysql-write -t orders --checkpoint o.ckpt',
-      "es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100"
+      "es-read --index 'logs-*' --q 'level:error' --source-includes msg,host --limit 100",
+      "es-read --index 'logs-*' --schema > logs.schema.ndjson"
     )
   ]
 }

@@ -15,8 +15,13 @@ import type { EsWriteOptions } from './write.js'
 import { ES_WRITE_COUNTERS, ES_WRITE_DEFAULTS, esWrite } from './write.js'
 import { maxLineBytesFlag } from '../core/line-limit.js'
 import { WRITER_CHECKPOINT_FLAG } from '../core/checkpoint-writer.js'
+import { checkInputs, inputNames } from '../core/input.js'
+import { ndjsonInputs } from '../core/ndjson.js'
+import { Readable } from 'node:stream'
+import type { SchemaExists } from './schema-write.js'
+import { SCHEMA_EXISTS } from './schema-write.js'
 
-function readJsonFile (opts: Options, name: 'mappings' | 'settings'): string | undefined {
+function readJsonFile (opts: Options, name: 'mappings' | 'settings' | 'schema'): string | undefined {
   const file = opts.string(name)
   if (file === undefined) return undefined
   try {
@@ -45,6 +50,10 @@ function esWriteOptions (opts: Options): EsWriteOptions {
     createIndex: opts.bool('createIndex'),
     mappings: readJsonFile(opts, 'mappings'),
     settings: readJsonFile(opts, 'settings'),
+    // `-` (stdin) is read by the build, before the records of the FILE arguments.
+    schema: opts.string('schema') === '-' ? undefined : readJsonFile(opts, 'schema'),
+    schemaSource: opts.string('schema'),
+    schemaExists: opts.has('schemaExists') ? opts.string('schemaExists', { choices: SCHEMA_EXISTS }) as SchemaExists : undefined,
     refresh: opts.bool('refresh'),
     retry: retryPolicy(opts),
     checkpoint: opts.string('checkpoint')
@@ -70,7 +79,9 @@ export const esWriteCli: CliSpec = {
     pipeline: { type: 'string', value: 'NAME', help: 'run every document through this ingest pipeline' },
     createIndex: { type: 'boolean', aliases: ['create_index'], help: 'create --index first if it does not exist' },
     mappings: { type: 'string', value: 'FILE', help: 'JSON mappings for --create-index (as GET _mapping prints them too)' },
-    settings: { type: 'string', value: 'FILE', help: 'JSON settings for --create-index' },
+    settings: { type: 'string', value: 'FILE', help: 'JSON settings for --create-index; with --schema, settings over every index\'s own (e.g. {"index.number_of_replicas":"0"})' },
+    schema: { type: 'string', value: 'FILE|-', help: 'create each index of FILE (lines of es-read --schema: mappings, settings, aliases), translated for this engine, before any record is written; - reads them from stdin, and the records then come from FILE arguments only (none: only the indices are created); with --index, the one index of FILE under that name' },
+    schemaExists: { type: 'string', value: 'WHAT', default: 'refuse', help: 'an index of --schema that exists with another mapping (default: {default}): refuse names the first field that differs and writes nothing; keep writes into it as it is (one with the same mapping is always written into: a rerun resumes)' },
     refresh: { type: 'boolean', help: 'refresh the written indices once at the end, so a search right after es-write sees everything (never per batch)' },
     batchSize: { type: 'string', value: 'N', default: String(ES_WRITE_DEFAULTS.batchSize), aliases: ['batch_size'], help: 'records per _bulk request' },
     batchBytes: { type: 'string', value: 'SIZE', default: byteSizeText(ES_WRITE_DEFAULTS.batchBytes), aliases: ['batch_bytes'], help: 'bytes per request (default: {default}); a request the server refuses as too large (413) is split and later ones made smaller' },
@@ -80,12 +91,24 @@ export const esWriteCli: CliSpec = {
     ...retryFlags('a refused or lost request, and of each record refused alone (429, 5xx)'),
     ...WRITER_CHECKPOINT_FLAG
   },
-  build: intoServer(esWriteOptions, esWrite),
+  build: async (args) => {
+    if (args.opts.string('schema') !== '-') return await intoServer(esWriteOptions, esWrite)(args)
+    const { opts, ctx } = args
+    const options = esWriteOptions(opts)
+    if (opts.input.includes('-')) throw new UsageError('--schema - reads the schema from stdin: give the records as FILE arguments')
+    const files = inputNames(opts.input)
+    if (opts.input.length > 0) await checkInputs(files)
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    const writer = await esWrite({ ...options, schema: Buffer.concat(chunks).toString('utf8'), schemaSource: 'stdin', context: ctx })
+    return [opts.input.length > 0 ? ndjsonInputs(files, ctx, { scan: true }) : Readable.from([]), writer]
+  },
   help: [
     { title: 'Usage', text: '$ es-write [--index NAME] [options] [FILE...]' },
     { text: "Loads NDJSON records (none or - means stdin; gzipped ones are decompressed) into Elasticsearch or OpenSearch through _bulk: by default each record's _source as the document, under its _id, into its _index (or --index). The document goes as the bytes it had in the input, so numbers keep every digit (a key given twice, which both engines refuse, is written once with its last value). Every record is written exactly once or written with the server's reason to --errors: items refused for load (429) are sent again with backoff, lost requests are repeated, oversized requests are split. Rerunning the same input is safe (with ids)." },
     ES_CONNECTION_SECTION,
     { title: 'Where and what', options: ['index', 'idField', 'contentField', 'op', 'pipeline', 'createIndex', 'mappings', 'settings', 'refresh'] },
+    { title: 'Whole indices', text: 'es-read --schema prints what an index is made of besides its documents, one line per index; es-write --schema creates the indices from those lines first. Across engines, what means the same under another name is translated (flattened and flat_object, dense_vector and knn_vector), and what has no equivalent is refused, one line per field, before anything is created.', options: ['schema', 'schemaExists'] },
     { title: 'How', options: ['batchSize', 'batchBytes', 'concurrency', 'flushInterval', 'timeout', 'retries', 'retryMaxWait', 'retryFor', 'maxLineBytes', 'checkpoint'] },
     { title: 'Common', options: COMMON_OPTIONS },
     { text: 'Aliases of the original tool: --es_url, --es_user, --es_pass, --api_key, --batch_size, --threads.' },
@@ -95,7 +118,8 @@ export const esWriteCli: CliSpec = {
       'es-read --url http://old:9200 --index logs | es-write --url https://new:9200 --index logs',
       'es-write --index people --id-field id --content-field . --errors bad.ndjson people.jsonl',
       'es-write --index logs --op create --refresh < export.ndjson',
-      'jq -c .record bad.ndjson | es-write --index people --id-field id --content-field .'
+      'jq -c .record bad.ndjson | es-write --index people --id-field id --content-field .',
+      "es-read --url http://old:9200 --index 'logs-*' --schema | es-write --url https://new:9200 --schema -"
     )
   ]
 }

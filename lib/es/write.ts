@@ -19,6 +19,8 @@ import { EsConnection } from './client.js'
 import type { EsWhere } from './errors.js'
 import { checkServer, createIndex, indexBody, refreshIndices } from './index-setup.js'
 import { engineName } from './paging.js'
+import type { SchemaExists } from './schema-write.js'
+import { applySchemas } from './schema-write.js'
 
 /** `not found`: deletes of an id that held nothing (shown once it counts one). */
 export const ES_WRITE_COUNTERS: Array<string | [string, string]> = ['read', 'created', 'updated', 'deleted', 'not found', ['skipped', 'exists'], 'failed', 'retries']
@@ -44,9 +46,19 @@ export interface EsWriteOptions {
   flushIntervalMs?: number
   /** Create `index` first (needs `index`); an existing index is used as it is. */
   createIndex?: boolean
-  /** JSON text of the mappings and settings for a created index. */
+  /** JSON text of the mappings and settings for a created index (with `schema`: settings over every line's). */
   mappings?: string
   settings?: string
+  /**
+   * Schema lines (es-read --schema's output, as text): each index is created from its line,
+   * translated for this engine, before any record is written (see schema-write.ts); with
+   * `index`, the one index of the schema is created under that name.
+   */
+  schema?: string
+  /** Where `schema` came from, for messages (a file name; default `the schema`). */
+  schemaSource?: string
+  /** An index of the schema that exists with another mapping: refused (default), or kept as it is. */
+  schemaExists?: SchemaExists
   /** One refresh of the written indices at the end. */
   refresh?: boolean
   retry?: RetryPolicy
@@ -79,7 +91,10 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   const concurrency = positive('concurrency', opts.concurrency, ES_WRITE_DEFAULTS.concurrency)
   const flushIntervalMs = positive('flush-interval', opts.flushIntervalMs, ES_WRITE_DEFAULTS.flushIntervalMs, 0)
   if (opts.createIndex === true && opts.index === undefined) throw new UsageError('--create-index needs --index (records naming their own _index are written to indices that exist or are created by Elasticsearch)')
-  if ((opts.mappings !== undefined || opts.settings !== undefined) && opts.createIndex !== true) throw new UsageError('--mappings and --settings apply to an index es-write creates: add --create-index')
+  if (opts.schema !== undefined && opts.createIndex === true) throw new UsageError('--schema creates the indices it names: drop --create-index')
+  if (opts.schema !== undefined && opts.mappings !== undefined) throw new UsageError('--schema holds the mappings: drop --mappings (--settings, if given, applies over the schema\'s)')
+  if (opts.schema === undefined && opts.schemaExists !== undefined) throw new UsageError('--schema-exists applies to --schema')
+  if ((opts.mappings !== undefined || opts.settings !== undefined) && opts.createIndex !== true && opts.schema === undefined) throw new UsageError('--mappings and --settings apply to an index es-write creates: add --create-index (or --schema FILE)')
   const created = opts.createIndex === true ? indexBody(opts.mappings, opts.settings) : undefined
   const retry = opts.retry ?? DEFAULT_RETRY
 
@@ -91,6 +106,9 @@ export async function esWrite (opts: EsWriteOptions): Promise<Writable> {
   if (created !== undefined) {
     if (created.dropped.length > 0) ctx.logger.info(`--settings: left out ${created.dropped.join(', ')}: the engine sets them itself on a new index`)
     await createIndex(conn, where, opts.index as string, created.body, ctx)
+  }
+  if (opts.schema !== undefined) {
+    await applySchemas(conn, info, { text: opts.schema, source: opts.schemaSource ?? 'the schema', rename: opts.index, exists: opts.schemaExists, settings: opts.settings }, ctx)
   }
 
   ctx.stats.setNote('skipped', SKIPPED[op])

@@ -730,6 +730,80 @@ export const RULES: Rule[] = [
     option: 'map the field as a date (or stamp an ingest-time date with an ingest pipeline) and give it to --since-field'
   },
   {
+    id: 'es-schema-untranslatable',
+    title: 'A field or setting of the schema has no equivalent in the destination engine',
+    severity: 4,
+    groupBy: ['field'],
+    codes: ['ES_SCHEMA_UNTRANSLATABLE'],
+    messages: [/has no (?:equivalent|[a-z_]+ equivalent|dense_vector similarity|knn_vector space_type) in /],
+    extract: [/index (?<index>\S+): (?:field|setting|mapping) (?<field>[^:]+):/],
+    defaults: { field: 'FIELD' },
+    what: 'es-write --schema was asked to create index {index} at {esUrl} with {field}, which means something the destination engine has under no name (Elasticsearch and OpenSearch differ): it created nothing rather than create an index that would behave otherwise.',
+    causes: [
+      'the index comes from the other engine (Elasticsearch to OpenSearch, or back) and uses a type, mapping parameter or setting only that engine has',
+      'the destination is an older version that lacks it (flat_object came with OpenSearch 2.7, dense_vector similarities with Elasticsearch 8)'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/'",
+      "jq -c 'del(.mappings.properties.{field})' SCHEMA_FILE"
+    ],
+    option: "edit the schema line (jq) to use what the destination has, or drop the field, then es-write --schema again; the README's \"Migrate an index\" lists every translation"
+  },
+  {
+    id: 'es-schema-mapping-differs',
+    title: 'The index exists with another mapping',
+    severity: 4,
+    codes: ['ES_SCHEMA_MAPPING_DIFFERS'],
+    messages: [/exists at \S+ with another mapping: /],
+    extract: [/index (?<index>\S+) exists at \S+ with another mapping: (?:field|mapping) (?<field>[^:]+):/],
+    defaults: { field: 'FIELD' },
+    what: 'Index {index} already exists at {esUrl}, and its mapping differs from the schema\'s (first at {field}): es-write --schema wrote nothing into it.',
+    causes: [
+      'an earlier load (or dynamic mapping, or an index template) made the index before the schema was applied',
+      'the schema is of another index than the one it is being written to (--index renames it)'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/{index}/_mapping?pretty'"
+    ],
+    option: 'es-write --schema-exists keep writes into the index as it is; or delete the index (curl -X DELETE {esUrl}/{index}) and run again to create it from the schema'
+  },
+  {
+    id: 'es-schema-refused',
+    title: 'The engine refused to create an index of the schema',
+    severity: 4,
+    codes: ['ES_SCHEMA_REFUSED'],
+    messages: [/is unknown to (?:Elasticsearch|OpenSearch) .* \(it comes with|is neither built into .* nor defined in the index's settings/],
+    extract: [/index (?<index>\S+): /, /it comes with (?<plugin>[^;)]+\)?)/],
+    defaults: { plugin: 'a plugin or module the node lacks' },
+    what: 'The engine at {esUrl} refused to create index {index} from the schema: it does not have a type, analyzer or setting the schema uses (it comes with {plugin}). Nothing was written; the indices this run created before it were removed.',
+    causes: [
+      'the source cluster has a plugin or module the destination lacks (analysis-icu, k-NN, X-Pack of Elasticsearch\'s default distribution)',
+      'an analyzer named in the mapping is defined nowhere: not built in, and not in the index\'s settings'
+    ],
+    commands: [
+      "curl -u {user} '{esUrl}/_cat/plugins?v'"
+    ],
+    option: 'install the plugin on the destination nodes, or edit the schema line to use what the destination has, then es-write --schema again'
+  },
+  {
+    id: 'es-schema-bad-line',
+    title: 'A line of --schema is not a schema line',
+    severity: 4,
+    codes: ['ES_SCHEMA_BAD_LINE'],
+    messages: [/a schema line is \{"_index":/],
+    extract: [/(?<file>--schema \S+(?: \(stdin\))?) line (?<line>\d+)/],
+    defaults: { file: '--schema FILE', line: 'N' },
+    what: '{file} line {line} is not what es-read --schema prints ({"_index":…,"mappings":{…},"settings":{…},"aliases":{…}}), so es-write created nothing.',
+    causes: [
+      'documents were given as the schema (es-read without --schema), or the two were mixed in one file',
+      'the line was edited by hand and is no longer JSON'
+    ],
+    commands: [
+      "jq -c 'keys' SCHEMA_FILE | sort | uniq -c"
+    ],
+    option: 'es-read --index NAME --schema > NAME.schema.ndjson makes the file; the documents go as es-write\'s FILE arguments or stdin'
+  },
+  {
     id: 'checkpoint-ties',
     title: 'The tie log of a --since-field checkpoint is missing or another',
     severity: 4,

@@ -10,10 +10,10 @@ const strip = (text: string): { settings: string, dropped: string[] } => {
   return { settings: stringifyExact(r.settings), dropped: r.dropped }
 }
 
-t.test('nested, as GET /NAME/_settings prints it: identity, birth and version go, the rest stays in its order', async (t) => {
+t.test('nested, as GET /NAME/_settings prints it: identity, birth, version and the data tier Elasticsearch picked go, the rest stays in its order', async (t) => {
   t.strictSame(strip('{"index":{"routing":{"allocation":{"include":{"_tier_preference":"data_content"}}},"refresh_interval":"7s","number_of_shards":"2","provided_name":"src","creation_date":"1733500000000","number_of_replicas":"0","uuid":"Zq1","version":{"created":"136407827","upgraded":"136407827"},"replication":{"type":"DOCUMENT"}}}'), {
-    settings: '{"index":{"routing":{"allocation":{"include":{"_tier_preference":"data_content"}}},"refresh_interval":"7s","number_of_shards":"2","number_of_replicas":"0","replication":{"type":"DOCUMENT"}}}',
-    dropped: ['index.provided_name', 'index.creation_date', 'index.uuid', 'index.version.created', 'index.version.upgraded']
+    settings: '{"index":{"refresh_interval":"7s","number_of_shards":"2","number_of_replicas":"0","replication":{"type":"DOCUMENT"}}}',
+    dropped: ['index.routing.allocation.include._tier_preference', 'index.provided_name', 'index.creation_date', 'index.uuid', 'index.version.created', 'index.version.upgraded']
   })
 })
 
@@ -38,5 +38,6 @@ t.test('values stay exact; an object given empty stays; nothing to leave out lea
 
 t.test('names: full or short; a prefix covers what is under it, not a longer name', async (t) => {
   t.strictSame(['index.uuid', 'uuid', 'version.created', 'index.version.upgraded', 'index.verified_before_close', 'index.routing.allocation.initial_recovery._id'].map(isEngineOwnSetting), [true, true, true, true, true, true])
-  t.strictSame(['index.uuids', 'index.version', 'index.number_of_shards', 'index.routing.allocation.include._tier_preference', 'index.creation_date_x'].map(isEngineOwnSetting), [false, false, false, false, false])
+  t.strictSame(['index.uuids', 'index.version', 'index.number_of_shards', 'index.routing.allocation.include._tier', 'index.routing.allocation.require._tier_preference', 'index.creation_date_x'].map(isEngineOwnSetting), [false, false, false, false, false, false])
+  t.equal(isEngineOwnSetting('index.routing.allocation.include._tier_preference'), true)
 })

@@ -341,7 +341,7 @@ t.test('--settings as GET /NAME/_settings prints it: what the engine sets itself
     t.equal(run.error, undefined)
     t.hasStrict(run.stats, { created: 1 })
     const lines = run.log.split('\n').filter((l) => l.includes('--settings: left out'))
-    t.strictSame(lines.map((l) => l.replace(/^.*--settings/, '--settings')), ['--settings: left out index.uuid, index.provided_name, index.creation_date, index.version.created: the engine sets them itself on a new index'], `flat: ${String(flat)}`)
+    t.strictSame(lines.map((l) => l.replace(/^.*--settings/, '--settings')), ['--settings: left out index.uuid, index.provided_name, index.creation_date, index.version.created, index.routing.allocation.include._tier_preference: the engine sets them itself on a new index'], `flat: ${String(flat)}`)
     const got = await (await fetch(`${server.url}/${index}/_settings?flat_settings=true`)).json() as Record<string, { settings: Record<string, string> }>
     t.equal(got[index]?.settings['index.refresh_interval'], '7s')
     t.equal(got[index]?.settings['index.number_of_shards'], '3')

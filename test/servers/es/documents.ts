@@ -108,19 +108,48 @@ function admitDocument(idx: IndexData, source: Record<string, unknown>, id: stri
   }
 }
 
-/** Settings ES knows, with the `index.` prefix; other names are refused as ES refuses them. */
-const KNOWN_SETTINGS = /^index\.(number_of_shards|number_of_replicas|refresh_interval|max_result_window|codec|hidden|auto_expand_replicas|default_pipeline|final_pipeline|max_inner_result_window|query\.default_field|(analysis|routing|lifecycle|blocks|translog|sort|mapping|similarity|merge|search|indexing|store)\..+)$/
+/** Settings both engines know, with the `index.` prefix; other names are refused as the engines refuse them. */
+const KNOWN_SETTINGS = /^index\.(number_of_shards|number_of_replicas|refresh_interval|max_result_window|codec|hidden|auto_expand_replicas|default_pipeline|final_pipeline|max_inner_result_window|query\.default_field|(analysis|routing|blocks|translog|sort|mapping|similarity|merge|search|indexing|store)\..+)$/
+/** Each engine's own: Elasticsearch's lifecycle (ILM) and index modes; OpenSearch's replication type. */
+const DIALECT_SETTINGS: Record<Dialect, RegExp> = {
+  elasticsearch: /^index\.(lifecycle\..+|mode)$/,
+  opensearch: /^index\.(replication\.type|plugins\..+)$/,
+}
 
-function flattenSettings(v: Json, prefix: string, out: Map<string, string>): void {
+function flattenSettings(v: Json, prefix: string, out: Map<string, string | string[]>, dialect: Dialect): void {
   if (isObject(v)) {
-    for (const [k, x] of Object.entries(v)) flattenSettings(x, prefix === '' ? k : `${prefix}.${k}`, out)
+    for (const [k, x] of Object.entries(v)) flattenSettings(x, prefix === '' ? k : `${prefix}.${k}`, out, dialect)
     return
   }
   const name = prefix.startsWith('index.') ? prefix : `index.${prefix}`
-  if (!KNOWN_SETTINGS.test(name)) {
+  if (!KNOWN_SETTINGS.test(name) && !DIALECT_SETTINGS[dialect].test(name)) {
     throw illegalArgument(`unknown setting [${name}] please check that any required plugins are installed, or check the breaking changes documentation for removed settings`)
   }
-  out.set(name, Array.isArray(v) ? v.map(String).join(',') : String(v))
+  // Printed back as the engines print them: every value a string, lists as lists of strings.
+  out.set(name, Array.isArray(v) ? v.map(String) : String(v))
+}
+
+/** Analyzers and normalizers an index's settings define. */
+function definedAnalyzers(settings: Map<string, string | string[]>): Set<string> {
+  const out = new Set<string>()
+  for (const name of settings.keys()) {
+    const m = /^index\.analysis\.(?:analyzer|normalizer)\.([^.]+)\./.exec(name)
+    if (m !== null) out.add(m[1] as string)
+  }
+  return out
+}
+
+/** An alias as GET _alias prints it: `routing` is both index_routing and search_routing. */
+function printedAlias(name: string, def: Json): { [k: string]: Json } {
+  if (!isObject(def)) throw parsingException(`failed to parse alias [${name}]: expected an object`)
+  const out: { [k: string]: Json } = {}
+  for (const [k, v] of Object.entries(def)) {
+    if (k === 'routing') { out.index_routing = String(v); out.search_routing = String(v) }
+    else if (k === 'index_routing' || k === 'search_routing') out[k] = String(v)
+    else if (k === 'filter' || k === 'is_write_index' || k === 'is_hidden') out[k] = v
+    else throw parsingException(`[alias] unknown field [${k}]`)
+  }
+  return out
 }
 
 // Parameters an action/metadata line may carry in ES 8; anything else fails the whole request.
@@ -187,8 +216,15 @@ export class Documents {
       for (const k of Object.keys(body)) {
         if (!['mappings', 'settings', 'aliases'].includes(k)) throw parsingException(`unknown key [${k}] for create index`)
       }
-      if (body.settings !== undefined) flattenSettings(body.settings, '', idx.settings)
-      idx.applyMappings(body.mappings)
+      if (body.settings !== undefined) flattenSettings(body.settings, '', idx.settings, this.dialect)
+      idx.applyMappings(body.mappings, { dialect: this.dialect, analyzers: definedAnalyzers(idx.settings) })
+      if (body.aliases !== undefined) {
+        if (!isObject(body.aliases)) throw parsingException('failed to parse aliases: expected an object')
+        for (const [name, def] of Object.entries(body.aliases)) {
+          if (this.store.indices.has(name)) throw new EsError(400, { type: 'invalid_alias_name_exception', reason: `Invalid alias name [${name}]: an index or data stream exists with the same name as the alias` })
+          idx.aliases.set(name, printedAlias(name, def))
+        }
+      }
     }
     this.store.indices.set(name, idx)
     return { acknowledged: true, shards_acknowledged: true, index: name }
@@ -207,7 +243,7 @@ export class Documents {
     const out: { [k: string]: Out } = {}
     for (const name of this.store.resolve(expr)) {
       const idx = this.store.get(name)
-      out[name] = { aliases: {}, mappings: idx.mappings() as Out, settings: { index: this.indexSettings(name) } }
+      out[name] = { aliases: Object.fromEntries(idx.aliases) as Out, mappings: idx.mappings() as Out, settings: { index: this.indexSettings(name) } }
     }
     return out
   }
@@ -243,14 +279,37 @@ export class Documents {
     return out
   }
 
+  /** What the engine prints: its own settings (which a create refuses to be given) among the ones given. */
   private indexSettings(name: string): { [k: string]: Out } {
     const idx = this.store.get(name)
     const index: { [k: string]: Out } = {
       number_of_shards: '1', number_of_replicas: '1', uuid: idx.uuid, provided_name: name,
       creation_date: String(idx.created), version: { created: '7172899' },
     }
+    // Each engine sets one more on every index: Elasticsearch its data tier, OpenSearch its replication.
+    if (this.dialect === 'elasticsearch') index['routing.allocation.include._tier_preference'] = 'data_content'
+    else index['replication.type'] = 'DOCUMENT'
     for (const [k, v] of idx.settings) index[k.slice('index.'.length)] = v
     return index
+  }
+
+  /** GET /_cat/aliases/{names}?format=json: one row per alias and index it names (none: an empty list). */
+  catAliases(names: string): Out {
+    const wanted = new Set(names.split(','))
+    const rows: Out[] = []
+    for (const name of this.store.resolve(undefined)) {
+      for (const [alias, def] of this.store.get(name).aliases) {
+        if (wanted.has(alias)) rows.push({ alias, index: name, filter: def.filter !== undefined ? '*' : '-', 'routing.index': String(def.index_routing ?? '-'), 'routing.search': String(def.search_routing ?? '-'), is_write_index: def.is_write_index === true ? 'true' : '-' })
+      }
+    }
+    return rows
+  }
+
+  /** GET /{index}/_alias: each index's aliases (none: an empty object). */
+  getAliases(expr: string): Out {
+    const out: { [k: string]: Out } = {}
+    for (const name of this.store.resolve(expr)) out[name] = { aliases: Object.fromEntries(this.store.get(name).aliases) as Out }
+    return out
   }
 
   getMapping(expr: string): Out {

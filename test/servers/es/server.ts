@@ -264,6 +264,8 @@ export async function startEsServer(opts: EsServerOptions = {}): Promise<EsTestS
       },
     },
     { pattern: [':index', '_mapping'], methods: { GET: (r) => ok(docs.getMapping(idx(r))) } },
+    { pattern: [':index', '_alias'], methods: { GET: (r) => ok(docs.getAliases(idx(r))) } },
+    { pattern: ['_cat', 'aliases', ':name'], methods: { GET: (r) => ok(docs.catAliases(idx(r, 2))) } },
     { pattern: [':index', '_settings'], methods: { GET: (r) => ok(docs.getSettings(idx(r), r.params.flat_settings === 'true')) } },
     { pattern: [':index', '_settings', ':name'], methods: { GET: (r) => ok(docs.getSettings(idx(r), r.params.flat_settings === 'true', idx(r, 2))) } },
   ]

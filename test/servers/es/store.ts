@@ -1,7 +1,8 @@
 // Documents, indices and the field types Elasticsearch's dynamic mapping would infer for them.
 
 import { EsError, indexNotFound } from './errors.js'
-import { applyMappings, inferType, mappingsOf, type Dynamic, type MappingState } from './mapping.js'
+import type { Json } from './json.js'
+import { applyMappings, inferType, printedMappings, type Dynamic, type MappingCheck, type MappingState } from './mapping.js'
 
 export type FieldType = 'long' | 'float' | 'date' | 'keyword' | 'text' | 'boolean' | 'object'
 
@@ -56,8 +57,12 @@ export class IndexData implements MappingState {
   readonly declared = new Map<string, string>()
   readonly dynamic = new Map<string, Dynamic>()
   readonly opaque = new Set<string>()
-  /** Index settings as given at creation, flattened with the `index.` prefix. */
-  readonly settings = new Map<string, string>()
+  /** Index settings as given at creation, flattened with the `index.` prefix (lists stay lists). */
+  readonly settings = new Map<string, string | string[]>()
+  /** The aliases given at creation, as GET _alias prints them. */
+  readonly aliases = new Map<string, { [k: string]: Json }>()
+  /** The mappings as PUT /{index} gave them (printed back by GET _mapping, with dynamic fields added). */
+  private given: Json | undefined
   readonly created = Date.now()
   readonly uuid = Math.random().toString(36).slice(2, 24)
   private nextSeq = 0
@@ -132,8 +137,9 @@ export class IndexData implements MappingState {
   }
 
   /** Explicit mappings win over inference, as in ES (see mapping.ts). */
-  applyMappings(mappings: unknown): void {
-    applyMappings(this, mappings as Parameters<typeof applyMappings>[1])
+  applyMappings(mappings: unknown, check?: MappingCheck): void {
+    applyMappings(this, mappings as Parameters<typeof applyMappings>[1], '', check)
+    this.given = mappings as Json | undefined
   }
 
   /** The type of a field path, and where its values live in `_source` (`x.keyword` reads `x`). */
@@ -148,7 +154,7 @@ export class IndexData implements MappingState {
   }
 
   mappings(): Record<string, unknown> {
-    return mappingsOf(this)
+    return printedMappings(this.given, this)
   }
 }
 
