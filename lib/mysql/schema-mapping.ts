@@ -126,7 +126,8 @@ function fieldColumn (path: string, def: JsonObject): Omit<SchemaColumn, 'name' 
     }
     default: break
   }
-  if (TEXTS.has(type)) return { type, sql: `LONGTEXT ${STRING}`, kind: 'string' }
+  // Full text compares as the table's collation does; its bytes are kept all the same.
+  if (TEXTS.has(type)) return { type, sql: 'LONGTEXT CHARACTER SET utf8mb4', kind: 'string' }
   if (KEYWORDS.has(type)) {
     // Values past ignore_above are kept in _source (not indexed): they are longer than the column, and refused.
     const ignoreAbove = typeof def.ignore_above === 'number' ? def.ignore_above : undefined
