@@ -6,7 +6,7 @@ import { describeTarget, explainConnectFailure, openConnection, resolveConnectio
 import { sqlCode } from './errors.js'
 import type { JsonObject } from '../core/record.js'
 import type { TableName } from './identifiers.js'
-import { parseTableName, quoteTable, tableLabel } from './identifiers.js'
+import { parseTableName, quoteServerName, quoteTable, tableLabel } from './identifiers.js'
 import type { ColumnKind } from './values.js'
 import { columnKind } from './values.js'
 
@@ -28,6 +28,8 @@ export interface TableColumn {
   chars?: number
   collation?: string
   kind: ColumnKind
+  /** A JSON column holds a value that is not an object (a string, an array): no object field with mappings takes it. */
+  notObjects?: boolean
 }
 
 /** The most characters a keyword may index: Lucene refuses a term of more than 32,766 bytes (4 a character). */
@@ -60,7 +62,11 @@ export function fieldOfColumn (c: TableColumn): { field: JsonObject, warning?: s
     case 'bit': return { field: { type: (c.precision ?? 1) >= 64 ? 'unsigned_long' : 'long' } }
     case 'date': case 'datetime': case 'timestamp': return { field: { type: 'date', format: DATE_FORMAT } }
     case 'time': case 'enum': case 'set': return { field: { type: 'keyword' } }
-    case 'json': return { field: { type: 'object', dynamic: true } }
+    // An object field refuses any other value ("tried to parse field as object, but found a
+    // concrete value"); a disabled one takes every JSON value and keeps it in _source.
+    case 'json': return c.notObjects === true
+      ? { field: { type: 'object', enabled: false }, warning: `column ${c.name} (JSON) holds values that are not objects: mapped as an object with enabled: false (kept in _source, not searchable)` }
+      : { field: { type: 'object', dynamic: true } }
     case 'geometry': return { field: { type: 'geo_shape' } }
     case 'text': {
       // A TEXT of a binary collation compares exactly, as a keyword does (mysql-write --schema makes keywords so).
@@ -122,6 +128,12 @@ export async function mysqlTableSchema (opts: { connection: MysqlConnectionSetti
       if (!all.some((c) => c.name.toLowerCase() === w.toLowerCase())) throw new EspipeError('ER_BAD_FIELD_ERROR', `table ${tableLabel(table)} has no column ${w}`, { context })
     }
     const columns = wanted.length === 0 ? all : all.filter((c) => wanted.some((w) => w.toLowerCase() === c.name.toLowerCase()))
+    for (const c of columns) {
+      if (c.kind !== 'json') continue
+      const col = quoteServerName(c.name)
+      const [hit] = await conn.query<RowDataPacket[]>(`SELECT 1 FROM ${quoteTable(table)} WHERE ${col} IS NOT NULL AND JSON_TYPE(${col}) <> 'OBJECT' LIMIT 1`)
+      c.notObjects = hit.length > 0
+    }
     return schemaLine(table.table, columns, warn)
   } catch (err) {
     if (err instanceof EspipeError) throw err
