@@ -81,10 +81,13 @@ export function parseSchemaLine (text: string, from: string): { index: string | 
   return { index: typeof line._index === 'string' ? line._index : undefined, mappings: typeVersionUnwrapped(mappings) }
 }
 
+/** What a mapping holds besides its fields: no type name is one of these. */
+const MAPPING_PARAMETERS = new Set(['_source', '_routing', '_meta', '_field_names', '_all', '_size', 'dynamic', 'runtime', 'dynamic_templates', 'date_detection', 'numeric_detection', 'dynamic_date_formats', 'enabled', 'subobjects'])
+
 /** Elasticsearch 6 and older name the mapping's type (`{"_doc": {"properties": …}}`): its one type is the mapping. */
 function typeVersionUnwrapped (m: JsonObject): JsonObject {
   if ('properties' in m) return m
-  const keys = Object.keys(m).filter((k) => !k.startsWith('_') && k !== 'dynamic' && k !== 'runtime' && k !== 'dynamic_templates' && k !== 'date_detection' && k !== 'numeric_detection')
+  const keys = Object.keys(m).filter((k) => !MAPPING_PARAMETERS.has(k))
   if (keys.length === 1 && isJsonObject(m[keys[0]]) && 'properties' in (m[keys[0]] as JsonObject)) return m[keys[0]] as JsonObject
   return m
 }
