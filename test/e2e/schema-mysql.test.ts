@@ -200,6 +200,10 @@ t.test('refusals: each field no column holds exactly is one line, exit 1, before
   t.equal(r.stdout, 'ab_inner=a.b,a_b=a_b\n', '--map names a field\'s column: the collision is gone')
   const cols = await db.rows<RowDataPacket>(`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'renamed' ORDER BY ORDINAL_POSITION`, [db.name])
   t.strictSame(cols.map((c) => c.name), ['id', 'ab_inner', 'a_b'], '--schema - makes the table and loads nothing')
+  t.strictSame(await db.rows('SELECT * FROM renamed'), [], 'no row')
+  const whole = await runShell('mysql-write -t whole --create --schema - --map user=user --dry-run', { env, input: JSON.stringify({ mappings: { properties: { user: { properties: { name: { type: 'keyword' } } } } } }) })
+  t.equal(whole.code, 0, whole.stderr)
+  t.match(whole.stdout, /\n {2}`user` JSON\n\) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n-- map: user=user\n$/, '--map of an object\'s path keeps it whole, in a JSON column')
 })
 
 t.test('MySQL -> ES -> MySQL: mysql-read --schema makes the index, and the copy of the table is CHECKSUM TABLE equal', async (t) => {
@@ -230,6 +234,8 @@ t.test('MySQL -> ES -> MySQL: mysql-read --schema makes the index, and the copy 
     fl: 'float', du: 'double', b64: 'unsigned_long', bl: 'binary', dt: 'date', tm: 'keyword', dtt: 'date', ts: 'date', yr: 'short', en: 'keyword', st: 'keyword', js: 'object', vc: 'keyword', tx: 'text', flag: 'byte'
   })
   t.match(r.stderr, /mysql-write: 2 read, 2 inserted/)
+  const some = await runShell('mysql-read -t m --schema --columns BU,id', { env })
+  t.equal(some.stdout, '{"_index":"m","mappings":{"properties":{"id":{"type":"integer"},"bu":{"type":"unsigned_long"}}},"settings":{},"aliases":{}}\n', '--columns: only those, in the table\'s order')
   const [a] = await db.rows<RowDataPacket>('CHECKSUM TABLE m')
   const [b] = await db.rows<RowDataPacket>('CHECKSUM TABLE m_copy')
   t.equal(String(b.Checksum), String(a.Checksum), 'CHECKSUM TABLE equal')
