@@ -5,7 +5,8 @@ import type { ColumnInfo } from './columns.js'
 import type { SqlValue } from './column-values.js'
 import { Inexact, columnValue } from './column-values.js'
 import { dateValue } from './schema-dates.js'
-import type { SchemaColumn, TablePlan } from './schema-mapping.js'
+import type { SchemaColumn, SchemaKind, TablePlan } from './schema-mapping.js'
+import type { ColumnKind } from './values.js'
 import type { TimeParser } from './time.js'
 
 /** An object of members (an exact number, parsed as an object that keeps its digits, is none). */
@@ -91,4 +92,23 @@ export class SchemaRows {
     }
     return columnValue(v, col, this.time)
   }
+}
+
+/** What each kind of schema column reads back as, by mysql-read's kinds: another would change the value's JSON type. */
+const KINDS: Record<SchemaKind, readonly ColumnKind[]> = {
+  string: ['text'], integer: ['int', 'bigint'], boolean: ['int'], float: ['float'], decimal: ['decimal'], date: ['datetime', 'timestamp'], json: ['json']
+}
+
+/**
+ * A table that exists already (CREATE TABLE IF NOT EXISTS left it as it was) must have, for each
+ * field, a column that reads back as the field's values do: "12" into an INT would come back as
+ * the number 12. Why not, naming the first column that differs; undefined when it does.
+ */
+export function schemaTableProblem (plan: TablePlan, columns: ReadonlyMap<string, ColumnInfo>, table: string): string | undefined {
+  for (const c of plan.columns) {
+    const col = columns.get(c.name.toLowerCase())
+    if (col === undefined || col.kind === undefined || KINDS[c.kind].includes(col.kind)) continue
+    return `table ${table} exists, and its column ${col.name} ${col.columnType.toUpperCase()} does not read back as the values of field ${c.path} (${c.type}, made ${c.sql.replace(/ CHARACTER SET.*/, '')} by --schema); load into a new table, or drop this one`
+  }
+  return undefined
 }

@@ -22,6 +22,7 @@ import { RowBuilder, isProblem, rowLayout } from './row-builder.js'
 import type { Layout } from './row-builder.js'
 import type { TablePlan } from './schema-mapping.js'
 import { createTableSql, schemaLayout } from './schema-mapping.js'
+import { schemaTableProblem } from './schema-rows.js'
 import type { WriteMode } from './statement.js'
 import { BatchStatement, OpStatements, batchLimits } from './statement.js'
 import type { TableInfo } from './table.js'
@@ -129,6 +130,8 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     const schema = opts.schema
     const createSql = schema === undefined ? undefined : (idType: string) => createTableSql(quoteTable(table), layout.idColumn, idType, schema)
     info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns, allowIdMerge: opts.allowIdMerge, createSql }, context)
+    const mismatch = schema === undefined ? undefined : schemaTableProblem(schema, info.columns, tableLabel)
+    if (mismatch !== undefined) throw new EspipeError('ESCHEMA_FIELD', mismatch, { context })
   } catch (err) {
     first.destroy()
     if (err instanceof EspipeError) throw err

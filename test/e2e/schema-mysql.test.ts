@@ -193,6 +193,14 @@ t.test('refusals: each field no column holds exactly is one line, exit 1, before
     t.equal(lines(r.stderr).filter((l) => l.includes('error')).join('\n'), message, `${what}: its one line`)
     t.strictSame(await db.rows("SHOW TABLES LIKE 'refused'"), [], `${what}: nothing created`)
   }
+  // A table that exists is left as it is by CREATE TABLE IF NOT EXISTS: its columns must read back as the fields do.
+  await db.rows('CREATE TABLE existing (id VARCHAR(512) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL PRIMARY KEY, n BIGINT, k INT)')
+  const existing = join(dir, 'existing.schema')
+  writeFileSync(existing, JSON.stringify({ _index: 'existing', mappings: { properties: { n: { type: 'long' }, k: { type: 'keyword' } } } }))
+  const ex = await runShell(`mysql-write -t existing --create --schema ${existing}`, { env, input: '{"_id":"1","_source":{"n":1,"k":"12"}}\n' })
+  t.equal(ex.code, 1, ex.stderr)
+  t.equal(lines(ex.stderr).filter((l) => l.includes('error')).join('\n'), `mysql-write: error [ESCHEMA_FIELD] table existing exists, and its column k INT(11) does not read back as the values of field k (keyword, made TEXT by --schema); load into a new table, or drop this one (host=${db.host}, port=${db.port}, database=${db.name}, table=existing)`, 'a column of another type: one line')
+  t.strictSame(await db.rows('SELECT * FROM existing'), [], 'nothing written')
   const renamed = join(dir, 'renamed.schema')
   writeFileSync(renamed, JSON.stringify({ _index: 'r', mappings: { properties: { a: { properties: { b: { type: 'long' } } }, a_b: { type: 'long' } } } }))
   const r = await runShell(`mysql-write -t renamed --create --schema - --map ab_inner=a.b`, { env, input: readFileSync(renamed) })
