@@ -93,7 +93,7 @@ export function rowLayout (opts: LayoutOptions): Layout {
     if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
     return { idColumn, columns: [idColumn, contentColumn], mapped }
   }
-  if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
+  if (opts.create === true) throw new UsageError('--create makes the (id, content) table, or with --schema the typed table of a mapping; create the table for --columns/--map yourself')
   const seen = new Set([idColumn.toLowerCase()])
   for (const [col] of mapped) {
     checkIdentifier(col, 'column')
