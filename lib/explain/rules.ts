@@ -331,14 +331,15 @@ export const RULES: Rule[] = [
     title: 'A field of the mapping has no exact column',
     severity: 4,
     codes: ['ESCHEMA_FIELD'],
-    messages: [/has no exact reading into a DATETIME|no DECIMAL holds exactly|both make column|is the id column|more than a column name's 64/],
-    extract: [/^fields? (?<field>[^\s:]+)/],
+    messages: [/has no exact reading into a DATETIME|no DECIMAL holds exactly|both make column|is the id column|more than a column name's 64|does not read back as the values of field/],
+    extract: [/^fields? (?<field>[^\s:]+)/, /values of field (?<field>[^\s:]+)/],
     defaults: { field: '?' },
     what: "mysql-write --schema cannot make a column that holds every value of field '{field}' exactly, so no table was made and nothing was written.",
     causes: [
       "a date field with a custom format (yyyy/MM/dd): only ISO-8601 and epoch_millis/epoch_second are read exactly into a DATETIME",
       'a scaled_float whose scaling_factor is not made of 2s and 5s (its values have no finite decimal form)',
-      'two fields make the same column name (a.b and a_b; names ignore case), or a field takes the id column\'s name, or a name is longer than 64 characters'
+      'two fields make the same column name (a.b and a_b; names ignore case), or a field takes the id column\'s name, or a name is longer than 64 characters',
+      'the table exists already with a column of another type than the field needs'
     ],
     commands: [
       "jq -c '.mappings.properties' SCHEMA_FILE"

@@ -116,6 +116,8 @@ t.test('explain-errors: the new codes, and a schema-checked value', async (t) =>
   const field = await explainText("mysql-write: error [ESCHEMA_FIELD] field d: date format 'yyyy/MM/dd' has no exact reading into a DATETIME (ISO-8601 and epoch_millis/epoch_second have); make the field a keyword in the schema line to keep its text as it is (host=db, port=3306)\n", TOOLS)
   t.equal(field.problems[0]?.rule, 'mysql-schema-field')
   t.match(field.problems[0]?.what, /field 'd'/)
+  const existing = await explainText('mysql-write: error [ESCHEMA_FIELD] table existing exists, and its column k INT(11) does not read back as the values of field k (keyword, made TEXT by --schema); load into a new table, or drop this one (host=db, port=3306, table=existing)\n', TOOLS)
+  t.match(existing.problems[0]?.what, /field 'k'/)
   const line = await explainText('mysql-write: error [ESCHEMA] s.json holds 2 lines: --schema takes the one line of one index (es-read --index NAME --schema), or pick one with grep or jq\n', TOOLS)
   t.equal(line.problems[0]?.rule, 'mysql-schema-line')
   const value = await explainText("mysql-write: record error [RECORD_INEXACT_VALUE] field k (keyword, column k VARCHAR(16)): 20 characters are more than the column's 16 (database=shop, table=logs, _id=e, line=5)\n", TOOLS)
