@@ -354,7 +354,7 @@ export const RULES: Rule[] = [
     messages: [/--schema takes/],
     what: 'mysql-write --schema takes the one line es-read --schema prints for one index; nothing was written.',
     causes: [
-      'es-read --index with a pattern printed a line per index',
+      'es-read --index with a pattern printed a line per index, and none is named as --table',
       'the file is not JSON, or has no "mappings" object'
     ],
     commands: [

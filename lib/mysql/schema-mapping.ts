@@ -63,17 +63,27 @@ function problem (message: string): EspipeError {
   return new EspipeError('ESCHEMA_FIELD', message)
 }
 
-/** The schema line, checked: `{"_index", "mappings": {…}, …}` (a bare mapping is taken too). */
-export function parseSchemaLine (text: string, from: string): { index: string | undefined, mappings: JsonObject } {
+/**
+ * The schema line, checked: `{"_index", "mappings": {…}, …}` (a bare mapping is taken too). Of
+ * several lines (es-read --index 'logs-*' --schema), the one whose _index is `table`.
+ */
+export function parseSchemaLine (text: string, from: string, table?: string): { index: string | undefined, mappings: JsonObject } {
   const lines = text.split('\n').filter((l) => l.trim() !== '')
-  if (lines.length !== 1) {
-    throw new EspipeError('ESCHEMA', `${from} holds ${lines.length} lines: --schema takes the one line of one index (es-read --index NAME --schema), or pick one with grep or jq`)
-  }
-  let line: unknown
-  try {
-    line = JSON.parse(lines[0])
-  } catch (err) {
-    throw new EspipeError('ESCHEMA', `${from} is not JSON (${(err as Error).message}): --schema takes a line of es-read --schema`)
+  if (lines.length === 0) throw new EspipeError('ESCHEMA', `${from} is empty: --schema takes a line of es-read --schema`)
+  const parsed = lines.map((l, i) => {
+    try {
+      return JSON.parse(l) as unknown
+    } catch (err) {
+      throw new EspipeError('ESCHEMA', `${from}${lines.length > 1 ? ` line ${i + 1}` : ''} is not JSON (${(err as Error).message}): --schema takes a line of es-read --schema`)
+    }
+  })
+  let line = parsed[0]
+  if (parsed.length > 1) {
+    const named = parsed.filter((p) => isJsonObject(p) && p._index === table)
+    if (named.length !== 1) {
+      throw new EspipeError('ESCHEMA', `${from} holds ${lines.length} lines${named.length === 0 ? `, none of index ${table ?? '?'}` : ''}: --schema takes the line of one index (the one named as --table, or es-read --index NAME --schema)`)
+    }
+    line = named[0]
   }
   if (!isJsonObject(line)) throw new EspipeError('ESCHEMA', `${from} is not a JSON object: --schema takes a line of es-read --schema`)
   const mappings = 'mappings' in line ? line.mappings : line

@@ -11,7 +11,7 @@ import { examples } from '../core/help.js'
 import { UsageError } from '../core/errors.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
 import { formatDuration } from '../core/retry.js'
-import { optionalName, parseColumnMapping, parseNameList, splitOutsideQuotes } from './identifiers.js'
+import { optionalName, parseColumnMapping, parseNameList, parseTableName, splitOutsideQuotes } from './identifiers.js'
 import { withAskedPassword } from './password.js'
 import { MYSQL_CONNECTION_ALIASES, MYSQL_CONNECTION_FLAGS, MYSQL_CONNECTION_SECTION, connectionSettings } from './options.js'
 import type { WriteMode } from './statement.js'
@@ -88,7 +88,7 @@ const build: CliSpec['build'] = async (cli) => {
   const files = from === '-' ? [] : inputNames(opts.input)
   if (from === '-' && opts.input.length > 0) throw new UsageError('--schema - reads the schema from stdin: it cannot be combined with input files (give the schema as a file)')
   await checkInputs(files)
-  const { index, mappings } = parseSchemaLine(await readSchema(from), from === '-' ? 'stdin' : from)
+  const { index, mappings } = parseSchemaLine(await readSchema(from), from === '-' ? 'stdin' : from, parseTableName(options.table).table)
   const plan = tableFromMapping(mappings, index, { idColumn: options.idColumn ?? MYSQL_WRITE_DEFAULTS.idColumn, names: options.map })
   for (const note of plan.notes) ctx.logger.info(note)
   const connection = await withAskedPassword('mysql-write', options.connection)

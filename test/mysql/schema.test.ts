@@ -68,7 +68,10 @@ t.test('refusals name the field, in one line', async (t) => {
 
 t.test('the schema line: one index, as es-read --schema prints it (an Elasticsearch 6 type unwrapped)', async (t) => {
   t.strictSame(parseSchemaLine('{"_index":"a","mappings":{"_doc":{"properties":{"x":{"type":"long"}}}},"settings":{}}\n', 'f'), { index: 'a', mappings: { properties: { x: { type: 'long' } } } })
-  t.strictSame(refusal(() => parseSchemaLine('{"_index":"a","mappings":{}}\n{"_index":"b","mappings":{}}\n', 's.json')), { code: 'ESCHEMA', message: 's.json holds 2 lines: --schema takes the one line of one index (es-read --index NAME --schema), or pick one with grep or jq' })
+  const two = '{"_index":"a","mappings":{"properties":{"x":{"type":"long"}}}}\n{"_index":"b","mappings":{"properties":{"y":{"type":"long"}}}}\n'
+  t.strictSame(parseSchemaLine(two, 's.json', 'b'), { index: 'b', mappings: { properties: { y: { type: 'long' } } } }, 'of several indices, the one named as the table')
+  t.strictSame(refusal(() => parseSchemaLine(two, 's.json', 'c')), { code: 'ESCHEMA', message: 's.json holds 2 lines, none of index c: --schema takes the line of one index (the one named as --table, or es-read --index NAME --schema)' })
+  t.strictSame(refusal(() => parseSchemaLine('', 'stdin')), { code: 'ESCHEMA', message: 'stdin is empty: --schema takes a line of es-read --schema' })
   t.match(refusal(() => parseSchemaLine('{nope', 'stdin')), { code: 'ESCHEMA', message: /^stdin is not JSON/ })
 })
 
