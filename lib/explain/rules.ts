@@ -257,13 +257,14 @@ export const RULES: Rule[] = [
     groupBy: ['type', 'column'],
     codes: ['RECORD_INEXACT_VALUE', 'RECORD_INEXACT_ID'],
     messages: [/can't be stored exactly in|is not a whole number written plainly/],
-    extract: [/in (?<type>[A-Z]+(?:\([\d,]+\))?(?: UNSIGNED)?) (?:key )?column (?<column>[^\s:]+)/],
+    extract: [/in (?<type>[A-Z]+(?:\([\d,]+\))?(?: UNSIGNED)?) (?:key )?column (?<column>[^\s:]+)/, /column (?<column>[^\s:]+) (?<type>[A-Z]+(?:\([\d,]+\))?(?: UNSIGNED)?)\)/],
     defaults: { type: 'numeric', column: '?' },
     what: "A value would not be stored exactly in the {type} column '{column}' of table '{table}', so its record was not written.",
     causes: [
       'the column is narrower than the data: a fraction into an integer column, more decimals than DECIMAL keeps, more digits than FLOAT/DOUBLE hold',
       'an id such as 01 or 1.0 into an integer key column, where it would be the same row as 1',
-      "an id starting with base64: into a binary id column that is not the form mysql-read gives bytes (base64: and canonical base64 of bytes that are not UTF-8 text)"
+      "an id starting with base64: into a binary id column that is not the form mysql-read gives bytes (base64: and canonical base64 of bytes that are not UTF-8 text)",
+      'a table made from a mapping (--schema): a field the schema does not map, an array in a one-value column, a string in a number column, a keyword longer than its column, more fractional seconds than its DATETIME keeps'
     ],
     commands: [
       "{mysql} {database} -e 'SHOW COLUMNS FROM `{table}`'",
@@ -324,6 +325,42 @@ export const RULES: Rule[] = [
       "{mysql} {database} -e '{fix}'"
     ],
     option: '--allow-id-merge writes anyway, accepting that such ids share one row'
+  },
+  {
+    id: 'mysql-schema-field',
+    title: 'A field of the mapping has no exact column',
+    severity: 4,
+    codes: ['ESCHEMA_FIELD'],
+    messages: [/has no exact reading into a DATETIME|no DECIMAL holds exactly|both make column|is the id column|more than a column name's 64|does not read back as the values of field/],
+    extract: [/^fields? (?<field>[^\s:]+)/, /values of field (?<field>[^\s:]+)/],
+    defaults: { field: '?' },
+    what: "mysql-write --schema cannot make a column that holds every value of field '{field}' exactly, so no table was made and nothing was written.",
+    causes: [
+      "a date field with a custom format (yyyy/MM/dd): only ISO-8601 and epoch_millis/epoch_second are read exactly into a DATETIME",
+      'a scaled_float whose scaling_factor is not made of 2s and 5s (its values have no finite decimal form)',
+      'two fields make the same column name (a.b and a_b; names ignore case), or a field takes the id column\'s name, or a name is longer than 64 characters',
+      'the table exists already with a column of another type than the field needs'
+    ],
+    commands: [
+      "jq -c '.mappings.properties' SCHEMA_FILE"
+    ],
+    option: '--map NAME=path names a field\'s column; edit the schema line (jq) to make a field a keyword or a double'
+  },
+  {
+    id: 'mysql-schema-line',
+    title: 'The --schema input is not one mapping line',
+    severity: 4,
+    codes: ['ESCHEMA'],
+    messages: [/--schema takes/],
+    what: 'mysql-write --schema takes the one line es-read --schema prints for one index; nothing was written.',
+    causes: [
+      'es-read --index with a pattern printed a line per index, and none is named as --table',
+      'the file is not JSON, or has no "mappings" object'
+    ],
+    commands: [
+      "jq -c 'select(._index == \"NAME\")' SCHEMA_FILE"
+    ],
+    option: 'es-read --index NAME --schema prints one index\'s line'
   },
   {
     id: 'mysql-packet-too-large',

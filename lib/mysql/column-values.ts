@@ -36,6 +36,19 @@ function bitValue (v: unknown, col: ColumnInfo): Buffer | Inexact {
   return Buffer.from(bytes)
 }
 
+/** The largest single-precision float. */
+const FLOAT_MAX = 3.4028234663852886e38
+
+/**
+ * A FLOAT's value as the server takes it. The shortest text of the largest float
+ * (3.4028235e38, as mysql-read writes it) is a double past it, which the server refuses as out
+ * of range rather than round down: that float goes as its exact value instead.
+ */
+function floatText (text: string): string {
+  const n = Number(text)
+  return Math.abs(n) > FLOAT_MAX && Math.abs(Math.fround(n)) === FLOAT_MAX ? String(Math.sign(n) * FLOAT_MAX) : text
+}
+
 /**
  * Seconds with more fractional digits than the column keeps are stored rounded, with no more
  * than a note even in strict mode: refused here unless the digits past it are zeros.
@@ -88,6 +101,7 @@ export function columnValue (v: unknown, col: ColumnInfo, time: TimeParser): Sql
   if (isNumericColumn(col) && !(/^-?\d{1,15}$/.test(text) && col.dataType !== 'float')) {
     const problem = numericProblem(text, col)
     if (problem !== undefined) return new Inexact(problem)
+    if (col.dataType === 'float') return floatText(text)
   }
   return text
 }

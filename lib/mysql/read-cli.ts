@@ -1,4 +1,7 @@
-import type { CliSpec, Options } from '../core/cli.js'
+import { Readable } from 'node:stream'
+import type { CliSpec, Options, StageStreams } from '../core/cli.js'
+import type { StageContext } from '../core/context.js'
+import { UsageError } from '../core/errors.js'
 import { COMMON_OPTIONS, stdout } from '../core/cli.js'
 import { examples } from '../core/help.js'
 import { retryFlags, retryPolicy } from '../core/retry-flags.js'
@@ -41,6 +44,16 @@ function mysqlReadOptions (opts: Options): MysqlReadOptions {
   }
 }
 
+/** --schema: the table's mapping line instead of its rows. */
+async function schemaStreams (options: MysqlReadOptions, ctx: StageContext): Promise<StageStreams> {
+  const other = options.query !== undefined ? '--query' : options.contentColumn !== undefined ? '--content-column' : options.binlog === true ? '--binlog' : options.checkpoint !== undefined ? '--checkpoint' : undefined
+  if (other !== undefined) throw new UsageError(`--schema describes a table's columns: it cannot be combined with ${other}`)
+  if (options.table === undefined) throw new UsageError('--schema needs --table')
+  const { mysqlTableSchema } = await import('./schema-fields.js')
+  const line = await mysqlTableSchema({ ...options, table: options.table, connection: await withAskedPassword('mysql-read', options.connection) }, (m) => ctx.logger.warn(m))
+  return [Readable.from([`${line}\n`]), stdout()]
+}
+
 export const mysqlReadCli: CliSpec = {
   tool: 'mysql-read',
   description: 'stream a MySQL or MariaDB table, or one SELECT, as NDJSON records',
@@ -55,6 +68,7 @@ export const mysqlReadCli: CliSpec = {
     columns: { type: 'string', value: 'a,b,c', isMultiple: true, help: 'only these columns in _source (the key is read anyway)' },
     where: { type: 'string', shortFlag: 'w', value: 'COND', help: 'an SQL condition the rows must meet, e.g. \'status = "paid"\'' },
     idColumn: { type: 'string', value: 'COL[,COL]', isMultiple: true, aliases: ['id_column'], help: 'the columns of _id (default: the primary key, else a unique index on NOT NULL columns); several are joined by commas, each with % and , percent-encoded; for a query or a table without a key, also the key that pages the read (must be unique, NOT NULL)' },
+    schema: { type: 'boolean', help: 'print the table as one Elasticsearch mapping line instead of its rows, {"_index","mappings","settings","aliases"} as es-read --schema prints an index: each column the field type that takes what mysql-read writes for it (BIGINT long, BIGINT UNSIGNED unsigned_long, DECIMAL scaled_float where exact, else keyword with a warning, DATETIME date, JSON object, BLOB binary; man mysql-read, SCHEMA)' },
     contentColumn: { type: 'string', value: 'COL', aliases: ['content_column'], help: "_source is this JSON column's text, as stored: the inverse of mysql-write's (id, content) layout, byte for byte" },
     sinceColumn: { type: 'string', value: 'COL', aliases: ['since_column'], help: 'read in order of (COL, key) and resume after the last pair read: with --checkpoint, each run reads the rows changed since the last' },
     deletedColumn: { type: 'string', value: 'COL', help: 'soft deletes: a row whose COL is set (a number not 0, a date or anything else not NULL) is written as {"_index","_id","_op":"delete"} in its place, for a writer to delete' },
@@ -75,6 +89,7 @@ export const mysqlReadCli: CliSpec = {
   },
   build: async ({ opts, ctx }) => {
     const options = mysqlReadOptions(opts)
+    if (opts.bool('schema')) return await schemaStreams(options, ctx)
     const { mysqlRead } = await import('./read.js')
     const reader = mysqlRead({ ...options, connection: await withAskedPassword('mysql-read', options.connection), context: ctx })
     return [reader, reader.checkpoint?.output(stdout(), 1) ?? stdout()]
@@ -83,7 +98,7 @@ export const mysqlReadCli: CliSpec = {
     { title: 'Usage', text: "$ mysql-read --table NAME [options]\n$ mysql-read --query 'SELECT …' [options]" },
     { text: 'Streams the rows of a MySQL or MariaDB table (or of one SELECT) to stdout as NDJSON, one line per row: {"_index":<table>,"_id":<key>,"_source":{<column>:<value>,…}}. Pages by key (never OFFSET), each page a short statement of its own, so no lock or transaction is held between pages; memory stays flat, and a slow consumer slows the reads.' },
     MYSQL_CONNECTION_SECTION,
-    { title: 'What to read', options: ['table', 'query', 'columns', 'where', 'idColumn', 'contentColumn'] },
+    { title: 'What to read', options: ['table', 'query', 'columns', 'where', 'idColumn', 'contentColumn', 'schema'] },
     { title: 'Incremental and parallel', options: ['sinceColumn', 'deletedColumn', 'deletedWhen', 'checkpoint', 'follow', 'interval', 'consistent', 'slices', 'slice'] },
     { title: 'From the binary log', options: ['binlog', 'untilNow', 'resnapshot', 'serverId'] },
     { title: 'How', options: ['batchSize', 'limit', 'timezone', 'retries', 'retryMaxWait', 'retryFor'] },
@@ -97,6 +112,7 @@ export const mysqlReadCli: CliSpec = {
       'mysql-read -t orders --since-column updated_at --checkpoint o.ckpt --follow | es-write --index orders --checkpoint o.ckpt',
       'mysql-read --binlog -t orders,customers --checkpoint shop.ckpt | es-write --checkpoint shop.ckpt',
       'mysql-read -t docs --content-column content | jsonl-write -o docs.jsonl.gz',
+      'mysql-read -t orders --schema | es-write --schema - && mysql-read -t orders | es-write --index orders',
       "mysql-read -e 'SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id' --id-column id",
       'mysql-read -t events --slice 0/4 > part0.ndjson   # with 1/4, 2/4, 3/4 elsewhere'
     )

@@ -19,6 +19,8 @@ import type { TimeParser } from './time.js'
 import { timeParser } from './time.js'
 import { checkIdentifier } from './identifiers.js'
 import type { TableInfo } from './table.js'
+import type { TablePlan } from './schema-mapping.js'
+import { SchemaRows } from './schema-rows.js'
 import { MYSQL_WRITE_DEFAULTS } from './write-defaults.js'
 
 export type { SqlValue } from './column-values.js'
@@ -91,7 +93,7 @@ export function rowLayout (opts: LayoutOptions): Layout {
     if (contentColumn.toLowerCase() === idColumn.toLowerCase()) throw new UsageError('--id-column and --content-column must differ')
     return { idColumn, columns: [idColumn, contentColumn], mapped }
   }
-  if (opts.create === true) throw new UsageError('--create makes the (id, content) table only; create the table for --columns/--map yourself')
+  if (opts.create === true) throw new UsageError('--create makes the (id, content) table, or with --schema the typed table of a mapping; create the table for --columns/--map yourself')
   const seen = new Set([idColumn.toLowerCase()])
   for (const [col] of mapped) {
     checkIdentifier(col, 'column')
@@ -121,6 +123,8 @@ export interface RowBuilderOptions {
   maxBytes: number
   /** How DATETIME and TIMESTAMP values without an offset are read (--timezone; default UTC). */
   time?: TimeParser
+  /** The table was made from this mapping (--schema): the layout's columns are its fields, checked as SchemaRows does. */
+  schema?: TablePlan
 }
 
 /**
@@ -144,6 +148,7 @@ export class RowBuilder {
   private readonly checkId: boolean
   private readonly binaryId: boolean
   private readonly time: TimeParser
+  private readonly schema: SchemaRows | undefined
 
   constructor (o: RowBuilderOptions) {
     this.layout = o.layout
@@ -161,6 +166,7 @@ export class RowBuilder {
     this.checkId = isIntegerColumn(o.table.idColumn) && o.allowIdMerge !== true
     this.binaryId = isBinaryColumn(o.table.idColumn)
     this.time = o.time ?? timeParser()
+    this.schema = o.schema === undefined ? undefined : new SchemaRows(o.schema, o.schema.columns.map((c) => o.table.columns.get(c.name.toLowerCase()) as ColumnInfo), this.time)
   }
 
   /** The id as its column takes it: in a binary column, the bytes mysql-read's id stands for (binaryIdText). */
@@ -264,6 +270,11 @@ export class RowBuilder {
     }
     const content = this.fields.getContent(exact())
     if (!isJsonObject(content)) return { code: 'RECORD_CONTENT_NOT_OBJECT', message: `content at '${this.fields.contentPath}' is ${jsonKind(content)}, not an object, so columns can't be taken from it` }
+    if (this.schema !== undefined) {
+      const made = this.schema.values(content)
+      if (made instanceof Inexact) return { code: made.code, message: made.message }
+      return { values: made.values, present: partial ? made.present : undefined }
+    }
     const values: SqlValue[] = []
     // A partial document sets the columns it gives and leaves the others as they are.
     const present: boolean[] | undefined = partial ? [] : undefined

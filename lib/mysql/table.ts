@@ -26,6 +26,19 @@ export interface PrepareTableOptions {
   columns: readonly string[]
   /** Write even into a key column that would merge distinct ids (--allow-id-merge). */
   allowIdMerge?: boolean
+  /** With `create`: the CREATE TABLE of another layout (a table from a mapping), given the id column's type. */
+  createSql?: (idType: string) => string
+}
+
+/** The id column --create makes: ids compare byte for byte, as Elasticsearch compares them. */
+export function exactIdType (collation: string | undefined): string {
+  return collation === undefined ? 'VARBINARY(512)' : `VARCHAR(512) CHARACTER SET utf8mb4 COLLATE ${collation}`
+}
+
+/** The best exact collation for ids this server has (see exactKeyCollation). */
+export async function serverIdCollation (conn: Connection): Promise<string | undefined> {
+  const [colls] = await conn.query<RowDataPacket[]>("SELECT COLLATION_NAME AS c FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')")
+  return exactKeyCollation(colls.map((c) => String(c.c)))
 }
 
 /**
@@ -40,13 +53,12 @@ export async function prepareTable (conn: Connection, table: TableName, opts: Pr
   if (database === undefined) {
     throw new EspipeError('ER_NO_DB_ERROR', 'no database selected: give --database, a database in --url, or --table database.table', { context })
   }
-  const [colls] = await conn.query<RowDataPacket[]>("SELECT COLLATION_NAME AS c FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')")
-  const exactCollation = exactKeyCollation(colls.map((c) => String(c.c)))
+  const exactCollation = await serverIdCollation(conn)
   if (opts.create) {
     // Elasticsearch ids are byte strings of up to 512 bytes, compared exactly: 'a', 'A' and
     // 'a ' are three records. A binary NO PAD collation keeps them apart and reads back as text.
-    const idType = exactCollation === undefined ? 'VARBINARY(512)' : `VARCHAR(512) CHARACTER SET utf8mb4 COLLATE ${exactCollation}`
-    await conn.query(`CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${quoteIdentifier(opts.idColumn)} ${idType} NOT NULL PRIMARY KEY, ${quoteIdentifier(opts.contentColumn)} JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`)
+    const idType = exactIdType(exactCollation)
+    await conn.query(opts.createSql?.(idType) ?? `CREATE TABLE IF NOT EXISTS ${quoteTable(table)} (${quoteIdentifier(opts.idColumn)} ${idType} NOT NULL PRIMARY KEY, ${quoteIdentifier(opts.contentColumn)} JSON) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`)
   }
   const [cols] = await conn.query<RowDataPacket[]>(`SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, NUMERIC_PRECISION AS p,
     NUMERIC_SCALE AS s, DATETIME_PRECISION AS fsp, COLLATION_NAME AS coll FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [database, table.table])

@@ -19,6 +19,10 @@ import { sqlCode } from './errors.js'
 import { parseTableName, quoteTable } from './identifiers.js'
 import { mysqlPool } from './pool.js'
 import { RowBuilder, isProblem, rowLayout } from './row-builder.js'
+import type { Layout } from './row-builder.js'
+import type { TablePlan } from './schema-mapping.js'
+import { createTableSql, schemaLayout } from './schema-mapping.js'
+import { schemaTableProblem } from './schema-rows.js'
 import type { WriteMode } from './statement.js'
 import { BatchStatement, OpStatements, batchLimits } from './statement.js'
 import type { TableInfo } from './table.js'
@@ -45,6 +49,13 @@ export interface MysqlWriteOptions {
   /** Real columns filled from paths inside the content: [column, path]. */
   map?: ReadonlyArray<readonly [string, string]>
   create?: boolean
+  /**
+   * The table is the one made from this mapping (tableFromMapping, of an es-read --schema line):
+   * its fields are the columns, checked on the way in so that mysql-read gives each document
+   * back (SchemaRows); with `create`, the table is made from it. Not with `columns`; `map` names
+   * fields' columns when making the plan, not here.
+   */
+  schema?: TablePlan
   /**
    * The zone of DATETIME and TIMESTAMP values written without an offset, and the zone whose wall
    * time a DATETIME gets (default UTC), as mysql-read's --timezone: what it wrote reads back.
@@ -89,7 +100,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   const ctx = opts.context ?? createContext({ tool: 'mysql-write', counters: MYSQL_WRITE_COUNTERS })
   ctx.stats.showOnceCounted('deleted', 'not found')
   const table = parseTableName(opts.table)
-  const layout = rowLayout(opts)
+  const layout: Layout = opts.schema === undefined ? rowLayout(opts) : schemaLayout(opts.schema, opts.idColumn ?? MYSQL_WRITE_DEFAULTS.idColumn, opts.columns)
   const time = timeParser(opts.timezone ?? 'UTC')
   const target = resolveConnection(opts.connection)
   ctx.logger.masker.add(target.password)
@@ -116,7 +127,11 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
     throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { context, cause: err })
   }
   try {
-    info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns, allowIdMerge: opts.allowIdMerge }, context)
+    const schema = opts.schema
+    const createSql = schema === undefined ? undefined : (idType: string) => createTableSql(quoteTable(table), layout.idColumn, idType, schema)
+    info = await prepareTable(first, table, { create: opts.create === true, idColumn: layout.idColumn, contentColumn: layout.columns[1], columns: layout.columns, allowIdMerge: opts.allowIdMerge, createSql }, context)
+    const mismatch = schema === undefined ? undefined : schemaTableProblem(schema, info.columns, tableLabel)
+    if (mismatch !== undefined) throw new EspipeError('ESCHEMA_FIELD', mismatch, { context })
   } catch (err) {
     first.destroy()
     if (err instanceof EspipeError) throw err
@@ -142,7 +157,7 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   pool.adopt(first)
 
   const limits = batchLimits(info.maxPacket, layout.columns.length, opts.batchSize ?? MYSQL_WRITE_DEFAULTS.batchSize)
-  const builder = new RowBuilder({ layout, table: info, idField: opts.idField, contentField: opts.contentField, allowIdMerge: opts.allowIdMerge, maxBytes: limits.bytes, time })
+  const builder = new RowBuilder({ layout, table: info, idField: opts.idField, contentField: opts.contentField, allowIdMerge: opts.allowIdMerge, maxBytes: limits.bytes, time, schema: opts.schema })
   const writer = new BatchWriter({
     pool,
     statement: new BatchStatement(quoteTable(table), layout.columns, layout.idColumn, opts.mode ?? MYSQL_WRITE_DEFAULTS.mode),
