@@ -1,8 +1,8 @@
 // Issue 27, the MySQL half: an index's mapping becomes a typed table (mysql-write --create
 // --schema) and a table's columns a mapping (mysql-read --schema), and documents travel both
 // ways through them in real shell pipes against the test Elasticsearch server and MariaDB.
-// The schema line of an index is written here as es-read --schema prints it; an index is made
-// from a line with es-write --create-index --mappings (jq .mappings of the line).
+// The schema line of the source index is written here as es-read --schema prints it; the index
+// back is made from mysql-read --schema's line by es-write --schema -.
 import t from 'tap'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -116,7 +116,7 @@ t.test('ES -> typed MySQL table -> ES: every mapped type at its limits comes bac
   t.strictSame({ ...row }, { u: '18446744073709551615', l: '9223372036854775807', at: '9999-12-31 23:59:59.999', ns: '2262-04-11 23:47:16.854775', sf: '92233720368547758.07' }, 'the limits, as the server holds them')
 
   // Back: the table's own mapping line, then its rows (the fields, not the id column, in _source).
-  const back = await runShell(`mysql-read -t typed --schema > ${dir}/typed.schema && jq .mappings ${dir}/typed.schema > ${dir}/typed.mapping.json && mysql-read -t typed --columns ${Object.keys(COLUMN_TYPES).slice(1).join(',')} | es-write --index dst --create-index --mappings ${dir}/typed.mapping.json --refresh`, { env })
+  const back = await runShell(`mysql-read -t typed --schema | es-write --index dst --schema - && mysql-read -t typed --columns ${Object.keys(COLUMN_TYPES).slice(1).join(',')} | es-write --index dst --refresh`, { env })
   t.equal(back.code, 0, back.stderr)
   const docs = es.storedSources('dst')
   t.equal(docs.size, DOCS.length)
@@ -232,7 +232,7 @@ t.test('MySQL -> ES -> MySQL: mysql-read --schema makes the index, and the copy 
      0, X'', '2024-02-29', '00:00:00.000001', '2024-03-31 02:30:00.000001', '1970-01-01 00:00:01.000', 1901, 'a', '', '{}', '', '', 0)`)
   // A JSON column of objects whose members keep one type each: the index maps them as they come (dynamic).
   await db.rows('CREATE TABLE m_copy LIKE m')
-  const r = await runShell(`mysql-read -t m --schema > ${dir}/m.schema && jq .mappings ${dir}/m.schema > ${dir}/m.mapping.json && mysql-read -t m | es-write --index m --create-index --mappings ${dir}/m.mapping.json --refresh && es-read --index m | mysql-write -t m_copy --columns ${names.join(',')}`, { env })
+  const r = await runShell(`mysql-read -t m --schema | tee ${dir}/m.schema | es-write --index m --schema - && mysql-read -t m | es-write --index m --refresh && es-read --index m | mysql-write -t m_copy --columns ${names.join(',')}`, { env })
   t.equal(r.code, 0, r.stderr)
   t.match(r.stderr, /warning: column dm DECIMAL\(65,30\) has more digits than a scaled_float indexes exactly: mapped as keyword/)
   const line = JSON.parse(readFileSync(join(dir, 'm.schema'), 'utf8')) as { _index: string, mappings: { properties: Record<string, { type: string }> } }
