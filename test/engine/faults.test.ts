@@ -162,6 +162,7 @@ async function contextsGone (target: FaultTarget, what: string): Promise<void> {
 }
 
 const EXPIRY_DOCS = docs(3000, 'e', 1000)
+const RESUME_DOCS = docs(1000, 'c', 20)
 
 eachTarget('a consumer that stops reading for longer than --keep-alive: es-read stops with one line naming the expiry, exit 1, and what it wrote before is whole records, each once', async (t, target, i) => {
   const index = 'engine-faults-expiry'
@@ -187,11 +188,12 @@ eachTarget('a consumer that stops reading for longer than --keep-alive: es-read 
   const want = new Map(EXPIRY_DOCS.map((d) => [d._id, d.source]))
   t.equal([...got].filter(([id, s]) => want.get(id) === s).length, got.size, 'each of them once, with its bytes')
   t.match(r.stderr, new RegExp(`es-read: ${got.size} read, ${got.size} emitted`), 'the summary counts what went out')
+  await call(target, 'DELETE', `/${index}`)
 })
 
 eachTarget('a checkpointed copy whose point in time expired before the rerun: the rerun opens a new one where that is exact, or says in one line why not; either way a rerun ends with every document once', async (t, target, i) => {
-  const src = 'engine-faults-expiry'
-  if ((await call(target, 'HEAD', `/${src}`)).status !== 200) await load(t, target, src, EXPIRY_DOCS)
+  const src = 'engine-faults-resume-src'
+  await load(t, target, src, RESUME_DOCS)
   for (const sorted of [true, false]) {
     await t.test(sorted ? '--sort n' : 'in the engine\'s own order', async (t) => {
       const dst = `engine-faults-resumed-${sorted ? 'sorted' : 'plain'}`
@@ -202,8 +204,8 @@ eachTarget('a checkpointed copy whose point in time expired before the rerun: th
       // slowed by rejections would let a 1 s point in time expire in the middle of the run.
       const read = (keepAlive: string): string => `es-read --url ${target.url} --index ${src} --keep-alive ${keepAlive} --size 100 ${sorted ? '--sort n ' : ''}--checkpoint ${ckpt}`
       const write = `es-write --url ${target.url} --index ${dst} --batch-size 50 -c 1 --retries 30 --retry-max-wait 200ms --checkpoint ${ckpt}`
-      // The pipe's middle stage dies after 500 records: the writer commits them, the reader keeps its point in time for a rerun.
-      const cut = await runShell(`${read('1s')} | head -n 500 | ${write} -q`)
+      // The pipe's middle stage dies after 300 records: the writer commits them, the reader keeps its point in time for a rerun.
+      const cut = await runShell(`${read('1s')} | head -n 300 | ${write} -q`)
       t.equal(cut.code, 0, cut.stderr)
       await contextsGone(target, 'the kept point in time to expire')
       const rerun = await runShell(`${read('1m')} | ${write} --refresh`)
@@ -212,7 +214,7 @@ eachTarget('a checkpointed copy whose point in time expired before the rerun: th
       if (exact) {
         t.equal(rerun.code, 0, rerun.stderr)
         t.match(rerun.stderr, /es-read: warning: checkpoint's point in time has expired; opening a new one and continuing after the last/)
-        t.match(rerun.stderr, /es-read: 2500 read, 2500 emitted/, 'the rerun read only what was not committed')
+        t.match(rerun.stderr, /es-read: 700 read, 700 emitted/, 'the rerun read only what was not committed')
       } else {
         t.equal(rerun.code, 1, 'exit 1')
         const errors = rerun.stderr.split('\n').filter((l) => /error \[/.test(l))
@@ -222,9 +224,9 @@ eachTarget('a checkpointed copy whose point in time expired before the rerun: th
         rmSync(ckpt, { force: true })
         const fresh = await runShell(`${read('1m')} | ${write} --refresh`)
         t.equal(fresh.code, 0, fresh.stderr)
-        t.match(fresh.stderr, /es-write: 3000 read, 2500 created, 500 updated/, 'from a fresh checkpoint: the 500 written before are written again, replaced')
+        t.match(fresh.stderr, /es-write: 1000 read, 700 created, 300 updated/, 'from a fresh checkpoint: the 300 written before are written again, replaced')
       }
-      t.strictSame(differences(await holds(target, dst), EXPIRY_DOCS), [], 'every document once, with its bytes')
+      t.strictSame(differences(await holds(target, dst), RESUME_DOCS), [], 'every document once, with its bytes')
       const after = await runShell(`${read('1m')} | ${write}`)
       t.equal(after.code, 0, after.stderr)
       t.match(after.stderr, /es-read: checkpoint \S+ says this read is complete \(\d+ hits\); nothing to do/)
