@@ -862,7 +862,7 @@ export const RULES: Rule[] = [
     id: 'es-rejected',
     title: 'Elasticsearch is overloaded (429)',
     severity: 3,
-    codes: ['es_rejected_execution_exception', 'ES_TOO_MANY_REQUESTS'],
+    codes: ['es_rejected_execution_exception', 'rejected_execution_exception', 'ES_TOO_MANY_REQUESTS'],
     messages: [/es_rejected_execution_exception|rejected execution|Too Many Requests|status(Code)?[=: ]+429\b/i],
     what: 'Elasticsearch at {esUrl} rejected requests: its thread pool queue is full.',
     causes: [

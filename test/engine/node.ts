@@ -32,25 +32,54 @@ interface EngineSpec {
   compiled: boolean
   /** JVM flags of its own, given the runtime. */
   jvmFlags: (java: JavaRuntime) => string[]
-  /** The main class's arguments, given the node's home directory. */
-  args: (home: string) => string[]
+  /** The main class's arguments, given the node's home directory and its settings. */
+  args: (home: string, node: NodeSettings) => string[]
+}
+
+/**
+ * What sets one node apart from the suite's usual one: static node settings (written to its
+ * config file; the engines read them only at start) and a cluster name of its own, so that two
+ * nodes of one engine may run side by side.
+ */
+export interface NodeSettings {
+  cluster?: string
+  settings?: Record<string, string | number | boolean>
+}
+
+const CLUSTER = 'espipe-engine'
+
+/** The config file's lines: loopback only; one node that elects itself; no disk watermarks failing the suite on a full-ish shared disk. */
+function configLines (node: NodeSettings): string[] {
+  return [
+    'network.host: 127.0.0.1',
+    'discovery.type: single-node',
+    'cluster.routing.allocation.disk.threshold_enabled: false',
+    'action.auto_create_index: true',
+    ...Object.entries(node.settings ?? {}).map(([k, v]) => `${k}: ${String(v)}`),
+    ''
+  ]
 }
 
 /** The OpenSearch runner takes the first free port above this one (it scans up to 9299). */
 const OPENSEARCH_BASE_PORT = 9240
 
-function openSearchRunner (home: string): string[] {
+function openSearchRunner (home: string, node: NodeSettings): string[] {
   const conf = join(home, 'config')
   mkdirSync(conf)
-  // Loopback only; one node that elects itself; no disk watermarks failing the suite on a full-ish shared disk.
-  writeFileSync(join(conf, 'opensearch.yml'), [
-    'network.host: 127.0.0.1',
-    'discovery.type: single-node',
-    'cluster.routing.allocation.disk.threshold_enabled: false',
-    'action.auto_create_index: true',
-    ''
-  ].join('\n'))
-  return ['-numOfNode', '1', '-clusterName', 'espipe-engine', '-basePath', home, '-confPath', conf, '-baseHttpPort', String(OPENSEARCH_BASE_PORT)]
+  writeFileSync(join(conf, 'opensearch.yml'), configLines(node).join('\n'))
+  return ['-numOfNode', '1', '-clusterName', node.cluster ?? CLUSTER, '-basePath', home, '-confPath', conf, '-baseHttpPort', String(OPENSEARCH_BASE_PORT)]
+}
+
+/**
+ * The embedded Elasticsearch node sets the usual settings itself; what a node has beyond them
+ * goes into config/elasticsearch.yml, which its environment reads before the settings it is given.
+ */
+function elasticsearchNode (home: string, node: NodeSettings): string[] {
+  const conf = join(home, 'config')
+  mkdirSync(conf)
+  writeFileSync(join(conf, 'elasticsearch.yml'), [...Object.entries(node.settings ?? {}).map(([k, v]) => `${k}: ${String(v)}`), ''].join('\n'))
+  // Its cluster name is its own main class's; alone in its cluster (single-node discovery), a second node needs no other.
+  return [home, '9250-9299']
 }
 
 /** Flags that keep a recent JVM from warning about what Lucene and Netty do on purpose. */
@@ -80,7 +109,7 @@ const ENGINES: Record<EngineName, EngineSpec> = {
     main: 'espipe.engine.ElasticsearchNode',
     compiled: true,
     jvmFlags: () => ['-Des.set.netty.runtime.available.processors=false'],
-    args: (home) => [home, '9250-9299']
+    args: elasticsearchNode
   },
   'opensearch-3.3': {
     title: 'OpenSearch 3.3',
@@ -162,12 +191,12 @@ function lastLines (text: string, n: number): string {
 }
 
 /** Starts the node and waits until it answers with a yellow or green cluster. */
-export async function startEngine (name: EngineName = 'opensearch-2.19'): Promise<EngineNode> {
+export async function startEngine (name: EngineName = 'opensearch-2.19', node: NodeSettings = {}): Promise<EngineNode> {
   const spec = ENGINES[name]
   const classpath = engineClasspath(name)
   const java = engineJava(name)
   const home = mkdtempSync(join(tmpdir(), `espipe-engine-${name}-`))
-  const args = spec.args(home)
+  const args = spec.args(home, node)
   const started = performance.now()
   // The node logs into a file, not a pipe: a pipe is drained only while this process's event
   // loop runs, and a caller that waits synchronously (execFileSync in the benches) would leave

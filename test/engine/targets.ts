@@ -7,8 +7,8 @@
 
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
-import { startEngine } from './node.js'
-import type { EngineName } from './node.js'
+import { isEngineName, startEngine } from './node.js'
+import type { EngineName, NodeSettings } from './node.js'
 
 export interface Target {
   name: string
@@ -129,4 +129,90 @@ export async function seed (target: Target, index: string, mappings: unknown, do
     const res = await call(target, 'POST', '/_bulk?refresh=true', lines)
     if (res.status !== 200 || (res.json as { errors?: boolean }).errors !== false) throw new Error(`seeding ${index} on ${target.name}: ${res.status} ${res.text.slice(0, 500)}`)
   }
+}
+
+/**
+ * The limits of a fault target: a request body over 64 KiB is refused (413); a write queue of
+ * one behind one write thread refuses shard bulks under concurrent load (429 per item).
+ */
+export const FAULT_MAX_CONTENT_LENGTH = 64 * 1024
+
+/** A target with small limits, where real failures happen (see faultTargets). */
+export interface FaultTarget extends Target {
+  /** Until `t` ends, it refuses bulk items under load: a fault node does under concurrent bulks by itself, the test server is told to. */
+  overload: (t: Teardown) => void
+  /** Bulk work refused so far: a node's write-pool rejections (shard bulks), the test server's refused items. */
+  rejected: () => Promise<number>
+}
+
+/**
+ * Static node settings (read at start only) that make a node's failures happen on demand. The
+ * suite's usual node keeps the defaults, so that its scenarios see no rejection and no 413.
+ * - http.max_content_length: 413 on a larger request;
+ * - thread_pool.write size 1 and queue 1: concurrent shard bulks are refused, however many cores;
+ * - search.keep_alive_interval 1s: an expired point in time is reaped within a second (default 1m);
+ * - OpenSearch only, point_in_time.init.keep_alive 1s: OpenSearch creates every point in time
+ *   with this keep-alive (default 30s) and a search only ever raises it, so a PIT opened with
+ *   keep_alive=1s outlived 30 s on a default node (Elasticsearch has no such setting and refuses it).
+ */
+export function faultNodeSettings (name: EngineName): NodeSettings {
+  return {
+    cluster: 'espipe-engine-faults',
+    settings: {
+      'http.max_content_length': `${FAULT_MAX_CONTENT_LENGTH / 1024}kb`,
+      'thread_pool.write.size': 1,
+      'thread_pool.write.queue_size': 1,
+      'search.keep_alive_interval': '1s',
+      ...(name.startsWith('opensearch') ? { 'point_in_time.init.keep_alive': '1s' } : {})
+    }
+  }
+}
+
+/** The engine of a running node, from GET /. */
+async function engineOf (url: string): Promise<EngineName> {
+  const root = (await (await fetch(url)).json()) as { version: { number: string, distribution?: string } }
+  const name = `${root.version.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch'}-${root.version.number.split('.').slice(0, 2).join('.')}`
+  if (!isEngineName(name)) throw new Error(`${url} runs ${name}, which the engine suite does not know`)
+  return name
+}
+
+/**
+ * The fault targets of this run, beside the usual ones: in a real engine's pass (ENGINE_URL), a
+ * second node of that engine started with faultNodeSettings (stopped when the file ends); in
+ * the test servers' pass, the test server in each dialect with the same content length and
+ * rejections injected; for a file run alone, a fault node of ENGINE and the test servers.
+ */
+export async function faultTargets (t: Teardown): Promise<FaultTarget[]> {
+  const servers = async (): Promise<FaultTarget[]> => await Promise.all(TEST_SERVER_DIALECTS.map(async (d) => {
+    const server = await startEsServer({ ...d, maxContentLength: FAULT_MAX_CONTENT_LENGTH })
+    t.teardown(async () => await server.close())
+    return {
+      name: `test server (${d.distribution === 'opensearch' ? 'OpenSearch' : 'Elasticsearch'} ${d.version}, small limits)`,
+      url: server.url,
+      real: false,
+      ...d,
+      open: async () => ({ pits: server.openPits(), scrolls: server.openScrolls() }),
+      overload: (t: Teardown) => {
+        server.faults.rejectBulkItems(0.2, { seed: 30 })
+        t.teardown(() => server.faults.reset())
+      },
+      rejected: async () => server.faults.rejectedItems
+    }
+  }))
+  if (process.env.ENGINE_TEST_SERVERS === '1') return await servers()
+  const url = process.env.ENGINE_URL
+  const name = url !== undefined && url !== '' ? await engineOf(url) : (process.env.ENGINE ?? 'opensearch-2.19') as EngineName
+  const node = await startEngine(name, faultNodeSettings(name))
+  t.teardown(async () => await node.stop())
+  const real = await realTarget(node.url)
+  const fault: FaultTarget = {
+    ...real,
+    name: `${real.name} (small limits, up in ${node.startSeconds.toFixed(1)} s)`,
+    overload: () => {},
+    rejected: async () => {
+      const stats = await call(real, 'GET', '/_nodes/stats/thread_pool')
+      return Object.values((stats.json as { nodes: Record<string, { thread_pool: { write: { rejected: number } } }> }).nodes).reduce((a, n) => a + n.thread_pool.write.rejected, 0)
+    }
+  }
+  return url !== undefined && url !== '' ? [fault] : [fault, ...await servers()]
 }

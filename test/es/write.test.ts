@@ -197,6 +197,20 @@ t.test('per-item 429 on a share of items: only those are sent again, with backof
   t.match(run.log, /records refused by .* \(429 es_rejected_execution_exception\); sending them again in/)
 })
 
+t.test('per-item 429 in OpenSearch\'s words (rejected_execution_exception, as its nodes answer): sent again alike', async (t) => {
+  const os = await startEsServer({ distribution: 'opensearch' })
+  t.teardown(async () => await os.close())
+  const lines = records(500, 'o')
+  os.faults.rejectBulkItems(0.3, { seed: 7 })
+  const run = await write(os, lines, { index: 'rejected-os', batchSize: 100, retry: { retries: 15, maxWaitMs: 20, baseWaitMs: 2 } })
+  t.equal(run.error, undefined)
+  t.hasStrict(run.stats, { read: 500, created: 500, updated: 0, failed: 0 })
+  t.ok(os.faults.rejectedItems > 100, `${os.faults.rejectedItems} item refusals`)
+  t.ok(run.stats.retries > 0 && run.stats.retries <= os.faults.rejectedItems, `${run.stats.retries} retries, at most one per refusal`)
+  expectStored(t, os, 'rejected-os', lines)
+  t.match(run.log, /records refused by .* \(429 rejected_execution_exception\); sending them again in/)
+})
+
 t.test('an item refused more often than --retries allows is dead-lettered with its last error', async (t) => {
   server.faults.rejectBulkItems(1, { items: 100 })
   const run = await write(server, records(3, 'x'), { index: 'exhausted', retry: { retries: 2, maxWaitMs: 5, baseWaitMs: 1 } })

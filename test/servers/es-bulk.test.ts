@@ -154,8 +154,20 @@ t.test('rejectBulkItems: a seeded share of items gets a per-item 429 while the r
   const refused = res.items.filter((i) => i.index?.status === 429)
   t.ok(refused.length > 30 && refused.length < 90, `${refused.length} of 200 refused`)
   t.equal(refused[0]?.index?.error?.type, 'es_rejected_execution_exception')
+  t.strictSame(Object.keys(refused[0]?.index?.error ?? {}).sort(), ['reason', 'type'], 'the type and the reason only, as a full write queue answers')
+  t.match(refused[0]?.index?.error?.reason, /^rejected execution of \S+ on EsThreadPoolExecutor\[name = [^\]]+\/write, queue capacity = \d+/)
   t.equal(server.faults.rejectedItems, refused.length)
   t.equal((await client.count({ index: 'q' })).count, 200 - refused.length, 'refused items were not written')
+})
+
+t.test('rejectBulkItems in the OpenSearch dialect: rejected_execution_exception from its OpenSearchThreadPoolExecutor, as OpenSearch 2.19 and 3.3 nodes answer', async (t) => {
+  const { server } = await serverFor(t, { distribution: 'opensearch' })
+  server.faults.rejectBulkItems(1, { items: 1 })
+  const res = await raw(server, 'POST', '/_bulk', '{"index":{"_index":"q","_id":"1"}}\n{"a":1}\n{"index":{"_index":"q","_id":"2"}}\n{"a":2}\n', NDJSON)
+  const items = (res.json as { items: Array<{ index: { status: number, error?: { type: string, reason: string } } }> }).items
+  t.strictSame(items.map((i) => i.index.status), [429, 201])
+  t.equal(items[0]?.index.error?.type, 'rejected_execution_exception')
+  t.match(items[0]?.index.error?.reason, /^rejected execution of \S+ on OpenSearchThreadPoolExecutor\[name = [^\]]+\/write, queue capacity = \d+/)
 })
 
 t.test('index creation with mappings and settings; unknown settings and field types are refused and create nothing', async (t) => {

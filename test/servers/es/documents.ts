@@ -426,7 +426,7 @@ export class Documents {
     const items: Json[] = []
     let errors = false
     for (const op of ops) {
-      const item = opts.reject?.() === true ? rejected(op) : this.bulkItem(op, opts)
+      const item = opts.reject?.() === true ? rejected(op, this.dialect === 'opensearch') : this.bulkItem(op, opts)
       if ('error' in item) errors = true
       items.push({ [op.action]: item as Json })
     }
@@ -502,15 +502,21 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return out
 }
 
-function rejected(op: BulkOp): { [k: string]: Out } {
+/**
+ * A shard's part of a _bulk refused by a full write queue, as the engines word it (seen on
+ * OpenSearch 2.19 and 3.3 and Elasticsearch 7.17 nodes with thread_pool.write.queue_size 1):
+ * OpenSearch calls it rejected_execution_exception, Elasticsearch es_rejected_execution_exception;
+ * no index_uuid, no shard, and the reason names the task and the node's write pool.
+ */
+function rejected(op: BulkOp, opensearch: boolean): { [k: string]: Out } {
+  const reason = opensearch
+    ? 'rejected execution of org.opensearch.action.support.replication.TransportWriteAction$1@1d8ed143 on OpenSearchThreadPoolExecutor[name = espipe-test-node/write, queue capacity = 10000, org.opensearch.common.util.concurrent.OpenSearchThreadPoolExecutor@71675d10[Running, pool size = 2, active threads = 2, queued tasks = 10000, completed tasks = 222]]'
+    : 'rejected execution of org.elasticsearch.action.bulk.TransportShardBulkAction$2/WrappedActionListener{org.elasticsearch.action.support.replication.ReplicationOperation$$Lambda$2970/0x00007f58f976d3a0@666cbb8a} on EsThreadPoolExecutor[name = espipe-test-node/write, queue capacity = 10000, org.elasticsearch.common.util.concurrent.EsThreadPoolExecutor@50761135[Running, pool size = 2, active threads = 2, queued tasks = 10000, completed tasks = 366]]'
   return {
     _index: op.index,
     _id: op.id ?? null,
     status: 429,
-    error: {
-      type: 'es_rejected_execution_exception',
-      reason: `rejected execution of TransportShardBulkAction[[${op.index}][0]] on EsThreadPoolExecutor[name = espipe-test-node/write, queue capacity = 10000, active threads = 2, queued tasks = 10000]`,
-    },
+    error: { type: opensearch ? 'rejected_execution_exception' : 'es_rejected_execution_exception', reason },
   }
 }
 

@@ -14,7 +14,7 @@ export interface FaultControl {
   /** On the nth matching request naming a PIT or scroll, that context has expired. */
   expireNth(n: number, opts?: { path?: RegExp }): void
   /**
-   * From now on, each `_bulk` item is refused with a per-item 429 es_rejected_execution_exception
+   * From now on, each `_bulk` item is refused with a per-item 429 (es_rejected_execution_exception; OpenSearch: rejected_execution_exception)
    * with probability `share` (a seeded sequence, so a run is repeatable), while the others are
    * written: what a full write queue on some shards looks like. `items` caps how many are refused.
    */
