@@ -330,7 +330,11 @@ class EsSource implements PageSource {
     }
   }
 
+  /** The server said the read's context expired: there is nothing left to keep or close. */
+  private gone = false
+
   expired (err: unknown): EspipeError {
+    this.gone = true
     const what = this.plan.mode === 'scroll' ? 'scroll' : 'point in time'
     return new EspipeError('search_context_missing_exception', `the ${what} expired at ${this.conn.host} index ${this.o.index} before the next page was asked for; raise --keep-alive (now ${this.keepAlive}) above the longest pause of the consumer`, { context: { host: this.conn.host, index: this.o.index }, cause: err })
   }
@@ -369,10 +373,10 @@ class EsSource implements PageSource {
     // downstream: a rerun resumes from what the writer committed, on this point in time (a
     // rerun that finds the pipe complete closes it; else it expires after --keep-alive).
     this.ties?.close()
-    const keep = this.field === undefined && checkpoint !== undefined && this.session !== undefined && (!complete || (checkpoint.embeds && checkpoint.acknowledged())) && checkpoint.holdsState()
+    const keep = !this.gone && this.field === undefined && checkpoint !== undefined && this.session !== undefined && (!complete || (checkpoint.embeds && checkpoint.acknowledged())) && checkpoint.holdsState()
     const results = await Promise.allSettled([
       ...this.pagers.map(async (p) => await p.release()),
-      keep ? Promise.resolve() : this.session?.close()
+      keep || this.gone ? Promise.resolve() : this.session?.close()
     ])
     for (const r of results) {
       if (r.status === 'rejected') this.ctx.logger.warn(`could not free the server's search context: ${(r.reason as Error).message}`)

@@ -2,12 +2,12 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEsServer } from '../servers/es/server.js'
 import type { EsTestServer } from '../servers/es/server.js'
-import { ROOT, binPath, collect, lines } from '../helpers/run.js'
+import { ROOT, binPath, collect, lines, runShell } from '../helpers/run.js'
 import { settled, waitFor, waitForOutput } from '../helpers/wait.js'
 
 const BIN = binPath('es-read')
@@ -248,4 +248,21 @@ t.test('every option in --help is in the man page', async (t) => {
   const options = [...new Set(help.match(/--[a-z][a-z_-]+/g) ?? [])]
   t.ok(options.length > 30)
   for (const o of options) t.ok(man.includes(o), `${o} in man page`)
+})
+
+t.test('a point in time that expired while the consumer paused, with --checkpoint: one error line, nothing said of keeping or freeing it', async (t) => {
+  const go = join(dir, 'go-expired')
+  const first = join(dir, 'first-expired')
+  const ck = join(dir, 'ck-expired')
+  // ~2 MB of records: more than the pipe and es-read's output queue hold, so es-read waits for the consumer.
+  const run = runShell(`mkfifo ${go} && es-read --url ${server.url} --index docs --size 100 --checkpoint ${ck} | { head -c 100000 > ${first}; read -r _ < ${go}; cat > /dev/null; }`)
+  await waitFor(() => existsSync(first) && statSync(first).size >= 100000, { what: 'the consumer\'s first 100000 bytes', timeoutMs: 30_000 })
+  server.expireAllContexts()
+  writeFileSync(go, 'go\n')
+  const r = await run
+  t.equal(r.code, 1, 'exit 1')
+  const errors = lines(r.stderr).filter((l) => /error \[/.test(l))
+  t.equal(errors.length, 1, r.stderr)
+  t.match(errors[0], /^es-read: error \[search_context_missing_exception\] the point in time expired at http:\/\/127\.0\.0\.1:\d+ index docs before the next page was asked for/)
+  t.notMatch(r.stderr, /kept open|could not free/, 'nothing said of keeping or freeing a point in time that is gone')
 })
