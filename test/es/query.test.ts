@@ -3,7 +3,7 @@
 // refused in one line, exit 2, before any request.
 import t from 'tap'
 import type { Test } from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEsServer } from '../servers/es/server.js'
@@ -132,4 +132,26 @@ t.test('bad query options: one line naming the problem, exit 2, no request made'
   const all = await read(t, ['--match-all'])
   t.equal(all.code, 0, all.stderr)
   t.strictSame(all.ids, idsWhere(() => true))
+})
+
+t.test('ways of reading that cannot go together: one line saying which to drop, exit 2, no request made', async (t) => {
+  const ckpt = join(dir, 'combo.ckpt')
+  const cases: Array<[string[], RegExp]> = [
+    [['--scroll', '--checkpoint', ckpt], /^es-read: --checkpoint needs point-in-time paging: a scroll cannot be resumed exactly \(drop --scroll\) /],
+    [['--follow'], /^es-read: --follow needs --since-field F: /],
+    [['--since-field', '@timestamp', '--scroll'], /^es-read: --since-field reads in point-in-time rounds: drop --scroll /],
+    [['--since-field', '@timestamp', '--slices', '2'], /^es-read: --since-field reads one stream in order of its field: drop --slices and --slice /],
+    [['--since-field', '@timestamp', '--slice', '0/2'], /^es-read: --since-field reads one stream in order of its field: drop --slices and --slice /],
+    [['--since-field', '@timestamp', '--sort', 'msg'], /^es-read: --since-field orders the read by its field: drop --sort /]
+  ]
+  for (const [args, message] of cases) {
+    const before = server.requests.length
+    const r = await runTool('es-read', ['--url', server.url, '--index', 'logs', ...args])
+    t.equal(r.code, 2, `${args.join(' ')}: exit 2`)
+    t.match(r.stderr, message, args.join(' '))
+    t.match(r.stderr, /^[^\n]* \(see 'es-read --help'\)\n$/, 'one line, with where to look')
+    t.equal(r.stdout, '', 'nothing read')
+    t.equal(server.requests.length, before, 'no request made')
+  }
+  t.equal(readdirSync(dir).includes('combo.ckpt'), false, 'no checkpoint file left behind')
 })
