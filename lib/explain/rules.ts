@@ -859,6 +859,24 @@ export const RULES: Rule[] = [
     option: 'keep FILE and FILE.ties together; delete both to read from the start again'
   },
   {
+    id: 'es-checkpoint-needs-id',
+    title: 'es-write --checkpoint met a record without an id',
+    severity: 4,
+    codes: ['ES_CHECKPOINT_NEEDS_ID'],
+    messages: [/has no id at '[^']*': with --checkpoint, every record needs one/],
+    extract: [/line (?<line>\d+|\?) has no id at '(?<idField>[^']*)'/],
+    defaults: { line: '?', idField: '_id' },
+    what: "Line {line} reached es-write with no id at '{idField}'. With --checkpoint a rerun sends again what was not acknowledged, and Elasticsearch would give each repeated record a new id: the copy would hold it twice.",
+    causes: [
+      "the records carry their id under another member than '{idField}' (plain JSON Lines, a CSV's id column)",
+      'a filter between the stages (jq) dropped _id from the record'
+    ],
+    commands: [
+      "head -n 1 INPUT | jq 'keys'"
+    ],
+    option: 'es-write --id-field PATH names the member that holds each id; without --checkpoint, records without one are indexed with ids Elasticsearch makes'
+  },
+  {
     id: 'es-rejected',
     title: 'Elasticsearch is overloaded (429)',
     severity: 3,

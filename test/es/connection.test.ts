@@ -132,12 +132,10 @@ t.test('a certificate the client does not accept fails at once, in one line that
   ]
   for (const [name, url, args, error, rule] of cases) {
     await Promise.all(['es-read', 'es-write'].map(async (tool) => {
-      const started = Date.now()
-      // No --retries 0: the default retries must not be spent on a certificate.
+      // No --retries 0: the default retries must not be spent on a certificate (no retry line,
+      // 0 retries counted, below; a time bound would only measure the machine's load).
       const r = await runTool(tool, ['--url', url, '--index', 'docs', ...args], { input: '{"_id":"z","_source":{"n":3}}\n' })
-      const seconds = (Date.now() - started) / 1000
       t.equal(r.code, 1, `${tool}, ${name}: exit status 1`)
-      t.ok(seconds < 10, `${tool}, ${name}: fails at once (${seconds.toFixed(1)} s), not after the retries`)
       t.strictSame(errorLines(r), [`${tool}: error ${error} (host=${url}, index=docs)`], `${tool}, ${name}: one line naming the problem and the fix`)
       t.notMatch(r.stderr, /retry/, `${tool}, ${name}: no retry`)
       t.match(r.stderr, / 0 retries/, `${tool}, ${name}: the summary counts none`)

@@ -39,7 +39,8 @@ const documented: Array<[string, string, string, string]> = [
   ['ENOTHTTP', 'https://es.internal:9200 does not speak HTTP: it is a MySQL server (MariaDB 10.11.6)', 'wrong-service', 'openssl s_client -connect es.internal:9200'],
   ['ES_WRONG_SCHEME', 'http://es.internal:9200 speaks TLS (certificate for es.internal): use https://', 'wrong-service', 'curl -sv https://es.internal:9200/'],
   ['ES_SINCE_FIELD', '--since-field updated: a keyword field in logs; it must be a date, date_nanos or numeric field', 'es-since-field', '/logs/_mapping/field/updated'],
-  ['ECHECKPOINT_TIES', "/var/sync/c.ties does not hold the 3 records that share the checkpoint's last value 1704067200000 (it holds 0): without them the read cannot tell which of them were written; delete the checkpoint and /var/sync/c.ties to start over", 'checkpoint-ties', 'ls -l /var/sync/c.ties']
+  ['ECHECKPOINT_TIES', "/var/sync/c.ties does not hold the 3 records that share the checkpoint's last value 1704067200000 (it holds 0): without them the read cannot tell which of them were written; delete the checkpoint and /var/sync/c.ties to start over", 'checkpoint-ties', 'ls -l /var/sync/c.ties'],
+  ['ES_CHECKPOINT_NEEDS_ID', "line 7 has no id at 'doc.key': with --checkpoint, every record needs one (Elasticsearch would give a repeated record a second id after a rerun); name it with --id-field", 'es-checkpoint-needs-id', "Line 7 reached es-write with no id at 'doc.key'."]
 ]
 
 for (const [code, message, rule, says] of documented) {
