@@ -43,10 +43,14 @@ export function parsePosition (text: string): RecordPosition | undefined {
 
 /** The record's position, read from its scanned members or its parsed value; undefined when it carries none. */
 export function recordPosition (raw: RawObject | undefined, value: Record<string, unknown> | undefined): RecordPosition | undefined {
-  const text = raw !== undefined ? raw.string(POSITION_KEY) : value?.[POSITION_KEY]
+  // A member that is there but not a string (a number, null) is a bad position, not a missing one.
+  const member = raw?.member(POSITION_KEY)
+  const text = raw !== undefined ? (member === undefined ? undefined : raw.string(POSITION_KEY) ?? raw.text.slice(member[0], member[1])) : value?.[POSITION_KEY]
   if (text === undefined) return undefined
-  const pos = typeof text === 'string' ? parsePosition(text) : undefined
-  if (pos === undefined) throw new EspipeError('RECORD_BAD_POSITION', `its ${POSITION_KEY} member is not a position espipe wrote (${JSON.stringify(text).slice(0, 80)}); it is reserved for the reader's checkpoint positions`)
+  const isString = raw !== undefined ? raw.string(POSITION_KEY) !== undefined : typeof text === 'string'
+  const pos = isString && typeof text === 'string' ? parsePosition(text) : undefined
+  const shown = raw !== undefined && !isString ? String(text) : JSON.stringify(text)
+  if (pos === undefined) throw new EspipeError('RECORD_BAD_POSITION', `its ${POSITION_KEY} member is not a position espipe wrote (${shown.slice(0, 80)}); it is reserved for the reader's checkpoint positions`)
   return pos
 }
 

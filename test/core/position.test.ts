@@ -14,7 +14,11 @@ t.test('with --checkpoint, a _pos that is not a position espipe wrote: one line 
     ['"x"', '"x"'],
     ['"0:0:[1]"', '"0:0:[1]"'],
     ['"-1:3:[1]"', '"-1:3:[1]"'],
-    ['"0:2"', '"0:2"']
+    ['"0:2"', '"0:2"'],
+    // Not a string at all: a bad position too, never taken for a record without one.
+    ['12', '12'],
+    ['null', 'null'],
+    ['{"s":0}', '{"s":0}']
   ]
   let k = 0
   for (const [pos, quoted] of cases) {
