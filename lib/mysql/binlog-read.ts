@@ -13,7 +13,7 @@ import { comparePlaces, cursorText, describePlace, parseCursor } from './binlog-
 import { binlogEnd, checkBinlogPreconditions, checkNotPurged, snapshotPlace } from './binlog-checks.js'
 import { binlogTextOf, enumValues } from './binlog-values.js'
 import type { MysqlTarget } from './connection.js'
-import { describeTarget, explainConnectFailure, resolveConnection, targetContext } from './connection.js'
+import { connectOrSay, describeTarget, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
 import { checkIdentifier, quoteServerName } from './identifiers.js'
 import { LineBuffer } from './line-buffer.js'
@@ -134,12 +134,7 @@ export class BinlogSource implements PageSource, SourceStream {
   }
 
   private async connect (): Promise<Connection> {
-    let conn: Connection
-    try {
-      conn = await mysql.createConnection({ ...this.target.options, ...READ_OPTIONS })
-    } catch (err) {
-      throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(this.target)}: ${await explainConnectFailure(err, this.target)}`, { context: this.context, cause: err })
-    }
+    const conn = await connectOrSay(this.target, this.context, async () => await mysql.createConnection({ ...this.target.options, ...READ_OPTIONS }))
     await conn.query("SET time_zone = '+00:00', net_write_timeout = 86400")
     return conn
   }

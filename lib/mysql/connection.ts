@@ -3,6 +3,7 @@ import mysql from 'mysql2/promise'
 import type { Connection, ConnectionOptions } from 'mysql2/promise'
 import type { ErrorContext } from '../core/errors.js'
 import { EspipeError, UsageError, errorMessage } from '../core/errors.js'
+import { sqlCode } from './errors.js'
 import { checkIdentifier } from './identifiers.js'
 import { identifyPeer } from '../core/peer.js'
 
@@ -117,6 +118,18 @@ export function targetContext (t: MysqlTarget, table?: string): ErrorContext {
 
 export function describeTarget (t: MysqlTarget): string {
   return t.socket !== undefined ? `${t.socket}` : `${t.host}:${t.port}`
+}
+
+/**
+ * A connection from `open` (by default a writing one), or one error line naming the server and
+ * why it could not be reached (what answered, when it is not MySQL).
+ */
+export async function connectOrSay (t: MysqlTarget, context: ErrorContext | undefined, open: () => Promise<Connection> = async () => await openConnection(t)): Promise<Connection> {
+  try {
+    return await open()
+  } catch (err) {
+    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(t)}: ${await explainConnectFailure(err, t)}`, { context, cause: err })
+  }
 }
 
 /**

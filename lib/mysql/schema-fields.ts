@@ -2,7 +2,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise'
 import { EspipeError, errorMessage } from '../core/errors.js'
 import type { ErrorContext } from '../core/errors.js'
 import type { MysqlConnectionSettings } from './connection.js'
-import { describeTarget, explainConnectFailure, openConnection, resolveConnection, targetContext } from './connection.js'
+import { connectOrSay, describeTarget, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
 import type { JsonObject } from '../core/record.js'
 import type { TableName } from './identifiers.js'
@@ -115,12 +115,7 @@ export async function mysqlTableSchema (opts: { connection: MysqlConnectionSetti
   const table = parseTableName(opts.table)
   const target = resolveConnection(opts.connection)
   const context = targetContext(target, tableLabel(table))
-  let conn: Connection
-  try {
-    conn = await openConnection(target)
-  } catch (err) {
-    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { context, cause: err })
-  }
+  const conn = await connectOrSay(target, context)
   try {
     const all = await tableColumns(conn, table, context)
     const wanted = opts.columns ?? []

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import { EspipeError, errorMessage } from '../core/errors.js'
 import type { MysqlConnectionSettings } from './connection.js'
-import { describeTarget, explainConnectFailure, openConnection, resolveConnection } from './connection.js'
+import { connectOrSay, describeTarget, resolveConnection } from './connection.js'
 import { sqlCode } from './errors.js'
 import { parseTableName, quoteTable } from './identifiers.js'
 import type { TablePlan } from './schema-mapping.js'
@@ -15,12 +15,7 @@ import { exactIdType, serverIdCollation } from './table.js'
 export async function schemaDryRun (opts: { connection: MysqlConnectionSettings, table: string, idColumn?: string }, plan: TablePlan): Promise<string> {
   const table = parseTableName(opts.table)
   const target = resolveConnection(opts.connection)
-  let conn
-  try {
-    conn = await openConnection(target)
-  } catch (err) {
-    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { cause: err })
-  }
+  const conn = await connectOrSay(target, undefined)
   try {
     const [[exists]] = await conn.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?', [table.database ?? null, table.table])
     const sql = createTableSql(quoteTable(table), opts.idColumn ?? 'id', exactIdType(await serverIdCollation(conn)), plan)

@@ -1,4 +1,3 @@
-import type { Connection } from 'mysql2/promise'
 import { Writable } from 'node:stream'
 import { doneWhen } from '../core/callback.js'
 import type { StageContext } from '../core/context.js'
@@ -14,7 +13,7 @@ import type { RetryPolicy } from '../core/retry.js'
 import { DEFAULT_RETRY } from '../core/retry.js'
 import { BatchWriter } from './batch-writer.js'
 import type { MysqlConnectionSettings } from './connection.js'
-import { describeTarget, explainConnectFailure, openConnection, resolveConnection, targetContext } from './connection.js'
+import { connectOrSay, describeTarget, resolveConnection, targetContext } from './connection.js'
 import { sqlCode } from './errors.js'
 import { parseTableName, quoteTable } from './identifiers.js'
 import { mysqlPool } from './pool.js'
@@ -119,13 +118,8 @@ export async function mysqlWrite (opts: MysqlWriteOptions): Promise<Writable> {
   }
   const ack = opts.checkpoint === undefined ? undefined : new WriterCheckpoint(opts.checkpoint, 'mysql-write', `table ${table.database ?? target.database ?? ''}.${table.table} at ${describeTarget(target)}`)
 
-  let first: Connection
   let info: TableInfo
-  try {
-    first = await openConnection(target)
-  } catch (err) {
-    throw new EspipeError(sqlCode(err), `cannot connect to MySQL at ${describeTarget(target)}: ${await explainConnectFailure(err, target)}`, { context, cause: err })
-  }
+  const first = await connectOrSay(target, context)
   try {
     const schema = opts.schema
     const createSql = schema === undefined ? undefined : (idType: string) => createTableSql(quoteTable(table), layout.idColumn, idType, schema)
