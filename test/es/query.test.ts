@@ -104,6 +104,17 @@ t.test('--source-includes and --source-excludes: each document with only the fie
   }
 })
 
+/** es-read with `args` refused as bad usage: exit 2, one line matching `message` and saying where to look, nothing read, no request. */
+async function expectRefused (t: Test, args: string[], message: RegExp): Promise<void> {
+  const before = server.requests.length
+  const r = await runTool('es-read', ['--url', server.url, '--index', 'logs', ...args])
+  t.equal(r.code, 2, `${args.join(' ')}: exit 2`)
+  t.match(r.stderr, message, args.join(' '))
+  t.match(r.stderr, /^[^\n]* \(see 'es-read --help'\)\n$/, 'one line, with where to look')
+  t.equal(r.stdout, '', 'nothing read')
+  t.equal(server.requests.length, before, 'no request made')
+}
+
 t.test('bad query options: one line naming the problem, exit 2, no request made', async (t) => {
   const notJson = join(dir, 'not.json')
   writeFileSync(notJson, 'status:500\n')
@@ -119,15 +130,7 @@ t.test('bad query options: one line naming the problem, exit 2, no request made'
     [['--sort', 'n:sideways'], /^es-read: invalid value for --sort: 'n:sideways' \(use field, field:asc or field:desc\) /],
     [['--sort', ':desc'], /^es-read: invalid value for --sort: ':desc'/]
   ]
-  for (const [args, message] of cases) {
-    const before = server.requests.length
-    const r = await runTool('es-read', ['--url', server.url, '--index', 'logs', ...args])
-    t.equal(r.code, 2, `${args.join(' ')}: exit 2`)
-    t.match(r.stderr, message, args.join(' '))
-    t.match(r.stderr, /^[^\n]* \(see 'es-read --help'\)\n$/, 'one line, with where to look')
-    t.equal(r.stdout, '', 'nothing read')
-    t.equal(server.requests.length, before, 'no request made')
-  }
+  for (const [args, message] of cases) await expectRefused(t, args, message)
   // --match-all alone is every document, as no query at all.
   const all = await read(t, ['--match-all'])
   t.equal(all.code, 0, all.stderr)
@@ -144,14 +147,6 @@ t.test('ways of reading that cannot go together: one line saying which to drop, 
     [['--since-field', '@timestamp', '--slice', '0/2'], /^es-read: --since-field reads one stream in order of its field: drop --slices and --slice /],
     [['--since-field', '@timestamp', '--sort', 'msg'], /^es-read: --since-field orders the read by its field: drop --sort /]
   ]
-  for (const [args, message] of cases) {
-    const before = server.requests.length
-    const r = await runTool('es-read', ['--url', server.url, '--index', 'logs', ...args])
-    t.equal(r.code, 2, `${args.join(' ')}: exit 2`)
-    t.match(r.stderr, message, args.join(' '))
-    t.match(r.stderr, /^[^\n]* \(see 'es-read --help'\)\n$/, 'one line, with where to look')
-    t.equal(r.stdout, '', 'nothing read')
-    t.equal(server.requests.length, before, 'no request made')
-  }
+  for (const [args, message] of cases) await expectRefused(t, args, message)
   t.equal(readdirSync(dir).includes('combo.ckpt'), false, 'no checkpoint file left behind')
 })
